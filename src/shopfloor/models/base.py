@@ -1,0 +1,150 @@
+"""Neutral message types and the one async seam every model adapter implements."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+
+class TextPart(BaseModel):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ToolUsePart(BaseModel):
+    """A tool call from the model; `input_error` is set when its arguments could not be parsed."""
+
+    type: Literal["tool_use"] = "tool_use"
+    id: str
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+    input_error: str | None = None
+
+
+class ToolResultPart(BaseModel):
+    type: Literal["tool_result"] = "tool_result"
+    tool_use_id: str
+    content: str
+    is_error: bool = False
+
+
+Part = Annotated[TextPart | ToolUsePart | ToolResultPart, Field(discriminator="type")]
+
+
+class Message(BaseModel):
+    role: Literal["user", "assistant"]
+    parts: list[Part]
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+    @property
+    def tool_uses(self) -> list[ToolUsePart]:
+        return [p for p in self.parts if isinstance(p, ToolUsePart)]
+
+
+class ToolSpec(BaseModel):
+    """A tool as offered to a model."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+
+StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "other"]
+
+
+class ModelRequest(BaseModel):
+    system: str
+    messages: list[Message]
+    tools: list[ToolSpec] = Field(default_factory=list)
+    max_tokens: int = 8192
+
+
+class ModelResponse(BaseModel):
+    message: Message
+    stop_reason: StopReason
+    usage: Usage
+    model: str
+
+
+class Price(BaseModel):
+    """List price in US dollars per million tokens."""
+
+    input: float
+    output: float
+    cache_write: float | None = None
+    cache_read: float | None = None
+
+    def cost(self, usage: Usage) -> float:
+        write = self.cache_write if self.cache_write is not None else self.input
+        read = self.cache_read if self.cache_read is not None else self.input
+        return (
+            usage.input_tokens * self.input
+            + usage.output_tokens * self.output
+            + usage.cache_write_tokens * write
+            + usage.cache_read_tokens * read
+        ) / 1_000_000
+
+
+class ModelProfile(BaseModel):
+    """What a model can do, as data: the loop reads this instead of checking adapter types."""
+
+    provider: Literal["anthropic", "openai", "scripted"]
+    model_id: str
+    context_window: int = 200_000
+    max_output_tokens: int = 8192
+    supports_caching: bool = False
+    parallel_tool_calls: bool = True
+    price: Price | None = None
+
+    def cost(self, usage: Usage) -> float | None:
+        """Dollar cost of `usage`, or None when the price is unknown."""
+        return self.price.cost(usage) if self.price else None
+
+
+class ModelError(Exception):
+    """A model call failed for good (bad request, auth, exhausted retries)."""
+
+
+class RetryableModelError(ModelError):
+    """A transient failure: rate limit, overload, 5xx, dropped connection. `retry_after` in seconds."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class ContextTooSmallError(ModelError):
+    """The system prompt and tools alone do not fit the model's context window."""
+
+
+class Model(Protocol):
+    """One async call: neutral request in, neutral response out. Retries live inside the adapter."""
+
+    @property
+    def profile(self) -> ModelProfile: ...
+
+    async def complete(self, request: ModelRequest) -> ModelResponse: ...

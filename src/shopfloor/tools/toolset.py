@@ -1,0 +1,83 @@
+"""A set of tools offered to one agent: schema export, name filtering, safe dispatch."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from shopfloor.models.base import ToolSpec
+from shopfloor.tools.base import Tool, ToolError, ToolResult
+from shopfloor.tools.context import ToolContext
+
+log = logging.getLogger(__name__)
+
+
+def describe_validation_error(tool: str, err: ValidationError) -> str:
+    """Turn pydantic's report into one line per problem, naming each parameter."""
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(input)"
+        kind = e["type"]
+        if kind == "missing":
+            lines.append(f"The required parameter `{loc}` is missing")
+        elif kind == "extra_forbidden":
+            lines.append(f"An unexpected parameter `{loc}` was provided")
+        else:
+            lines.append(f"The parameter `{loc}` {e['msg'].lower()}")
+    return f"InputValidationError: {tool} failed due to the following issue(s):\n" + "\n".join(lines)
+
+
+class Toolset:
+    """Tools by name, in a stable order."""
+
+    def __init__(self, tools: Iterable[Tool[Any]]):
+        self._tools: dict[str, Tool[Any]] = {t.name: t for t in tools}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def get(self, name: str) -> Tool[Any] | None:
+        return self._tools.get(name)
+
+    def filtered(self, allowed: Sequence[str] | None, denied: Sequence[str] = ()) -> Toolset:
+        """Only the tools in `allowed` (None means all), minus `denied`."""
+        keep = [t for n, t in self._tools.items() if (allowed is None or n in allowed) and n not in denied]
+        return Toolset(keep)
+
+    def specs(self) -> list[ToolSpec]:
+        return [
+            ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema())
+            for t in self._tools.values()
+        ]
+
+    def is_read_only(self, name: str) -> bool:
+        tool = self._tools.get(name)
+        return bool(tool and tool.read_only)
+
+    async def call(self, name: str, raw_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
+        """Run one call; every failure becomes an is_error result, never an exception."""
+        tool = self._tools.get(name)
+        if tool is None:
+            available = ", ".join(self._tools) or "none"
+            return ToolResult(
+                f"Error: No such tool available: {name}. The tools you can use are: {available}.",
+                is_error=True,
+            )
+        try:
+            args = tool.input_model.model_validate(dict(raw_input))
+        except ValidationError as err:
+            return ToolResult(describe_validation_error(name, err), is_error=True)
+        try:
+            out = await tool.run(args, ctx)
+        except ToolError as err:
+            return ToolResult(str(err), is_error=True)
+        except Exception as err:  # a tool bug must not end the run; the model sees what happened
+            log.exception("tool %s crashed", name)
+            return ToolResult(
+                f"Error: {name} failed unexpectedly: {type(err).__name__}: {err}", is_error=True
+            )
+        return out if isinstance(out, ToolResult) else ToolResult(out)
