@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from shopfloor.tools.base import Tool, ToolResult
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.shell import ShellSession
-from shopfloor.tools.toolset import Toolset
 from shopfloor.workspace import ReadState, Workspace
 
 
@@ -33,8 +30,3 @@ async def tool_ctx(workspace_dir: Path) -> AsyncIterator[ToolContext]:
     ctx = ToolContext(workspace=ws, read_state=ReadState(), shell=ShellSession(ws))
     yield ctx
     await ctx.shell.aclose()
-
-
-async def call(tool: Tool[Any], ctx: ToolContext, **raw: Any) -> ToolResult:
-    """Call one tool the way the agent loop does: raw JSON-ish input through the toolset."""
-    return await Toolset([tool]).call(tool.name, raw, ctx)
