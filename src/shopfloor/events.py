@@ -1,0 +1,134 @@
+"""Typed records of what an agent run did; they stream to the transcript, the store and the UI."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from shopfloor.models.base import Usage
+
+OutcomeKind = Literal["completed", "incomplete", "budget_exceeded", "failed"]
+
+
+class _Event(BaseModel):
+    ts: float = Field(default_factory=time.time)
+    task_id: str = ""
+
+
+class RunStarted(_Event):
+    kind: Literal["run_started"] = "run_started"
+    agent: str
+    model: str
+    provider: str
+    workdir: str
+    system_chars: int
+    tools: list[str]
+    notices: list[str] = Field(default_factory=list)
+
+
+class ModelCalled(_Event):
+    kind: Literal["model_called"] = "model_called"
+    turn: int
+    messages: int
+    request_chars: int
+
+
+class ModelReplied(_Event):
+    kind: Literal["model_replied"] = "model_replied"
+    turn: int
+    text: str
+    tool_calls: int
+    stop_reason: str
+    usage: Usage
+    cost_usd: float | None
+    duration_s: float
+
+
+class ToolCalled(_Event):
+    kind: Literal["tool_called"] = "tool_called"
+    turn: int
+    call_id: str
+    name: str
+    input: dict[str, Any]
+
+
+class ToolAnswered(_Event):
+    kind: Literal["tool_answered"] = "tool_answered"
+    turn: int
+    call_id: str
+    name: str
+    content: str
+    is_error: bool
+    duration_s: float
+
+
+class Notice(_Event):
+    kind: Literal["notice"] = "notice"
+    message: str
+
+
+class RunFinished(_Event):
+    kind: Literal["run_finished"] = "run_finished"
+    outcome: OutcomeKind
+    reason: str = ""
+    turns: int
+    usage: Usage
+    cost_usd: float | None
+    duration_s: float
+
+
+Event = Annotated[
+    RunStarted | ModelCalled | ModelReplied | ToolCalled | ToolAnswered | Notice | RunFinished,
+    Field(discriminator="kind"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+# Tool output kept in the transcript; the model saw all of it, the record keeps enough to follow.
+TRANSCRIPT_TOOL_OUTPUT_CHARS = 20_000
+
+
+def parse_event(line: str) -> Event:
+    return EVENT_ADAPTER.validate_json(line)
+
+
+def read_transcript(path: Path) -> list[Event]:
+    """Every event of a transcript; a torn last line (crash mid-write) is skipped."""
+    events: list[Event] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                events.append(parse_event(line))
+            except ValueError:
+                continue
+    return events
+
+
+class Transcript:
+    """Appends events as JSON lines, flushed one by one so a crash keeps everything up to it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("a", encoding="utf-8")
+
+    def write(self, event: Event) -> None:
+        if isinstance(event, ToolAnswered) and len(event.content) > TRANSCRIPT_TOOL_OUTPUT_CHARS:
+            event = event.model_copy(update={"content": event.content[:TRANSCRIPT_TOOL_OUTPUT_CHARS]})
+        self._fh.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> Transcript:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

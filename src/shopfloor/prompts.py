@@ -1,0 +1,95 @@
+"""The texts the loop gives a model: the task prompt, the environment block, reminders."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+MARKER_DIR = Path(".orchestrator") / "complete"
+
+
+@dataclass(frozen=True)
+class AgentTask:
+    """One task for one agent, as the CLI contract describes it."""
+
+    task_id: str
+    objective: str
+    criteria: list[str] = field(default_factory=list)
+    workdir: Path = Path()
+    context: str = ""
+    """Extra text after the contract lines: the task's data models, security notes, files, and so on."""
+
+    @property
+    def marker_path(self) -> Path:
+        return self.workdir / MARKER_DIR / f"{self.task_id}.done"
+
+    @property
+    def failed_marker_path(self) -> Path:
+        return self.workdir / MARKER_DIR / f"{self.task_id}.failed"
+
+
+def task_prompt(task: AgentTask) -> str:
+    """The first user message. Its first lines are a contract other programs parse; keep their order."""
+    lines = [
+        f"WORKING_DIR: {task.workdir}",
+        f"TASK_ID: {task.task_id}",
+        "",
+        f"OBJECTIVE: {task.objective.strip()}",
+        "",
+        "ACCEPTANCE CRITERIA:",
+        *(f"- {c.strip()}" for c in task.criteria),
+    ]
+    if not task.criteria:
+        lines.append("- The objective above is met and the project's checks pass.")
+    lines += [
+        "",
+        f"COMPLETION MARKER: {task.marker_path}",
+        f"When the work is done and verified, write the file {task.marker_path} (any short content). "
+        "The orchestrator waits for it and then re-runs the checks itself. If you cannot finish, "
+        f"write {task.failed_marker_path} with the reason instead.",
+    ]
+    if task.context.strip():
+        lines += ["", task.context.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def _git(workdir: Path, *args: str) -> str:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=workdir, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def environment_block(workdir: Path, *, today: date | None = None, status_lines: int = 20) -> str:
+    """Facts about where the agent runs, appended to its system prompt."""
+    branch = _git(workdir, "rev-parse", "--abbrev-ref", "HEAD")
+    status = _git(workdir, "status", "--short").splitlines()
+    if len(status) > status_lines:
+        status = [*status[:status_lines], f"... and {len(status) - status_lines} more"]
+    lines = [
+        "# Environment",
+        f"Working directory: {workdir}",
+        f"Platform: {platform.system().lower()} ({platform.machine()})",
+        f"Today's date: {(today or date.today()).isoformat()}",
+        f"Is a git repository: {'yes' if branch else 'no'}",
+    ]
+    if branch:
+        lines.append(f"Git branch: {branch}")
+        lines.append("Git status: " + ("clean" if not status else "\n" + "\n".join(status)))
+    return "\n".join(lines)
+
+
+def marker_reminder(task: AgentTask, attempt: int) -> str:
+    """Sent when the model ends its turn without having written the marker."""
+    return (
+        f"You ended your turn, but {task.marker_path} does not exist yet (reminder {attempt} of 2). "
+        "If the task is finished, verify it (build, lint, tests) and then write that file. If more work "
+        "is needed, continue. If you cannot finish, write "
+        f"{task.failed_marker_path} with the reason."
+    )
