@@ -1,0 +1,177 @@
+"""What agent and skill catalogs share: problems with file lines, search roots, precedence."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Generic, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+Origin = Literal["project", "user", "builtin"]
+Severity = Literal["error", "warning"]
+
+
+class SpecProblem(BaseModel):
+    """Something wrong in an agent or skill file, with the file line a person should look at."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    line: int
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+class SpecFileError(Exception):
+    """An agent or skill file that cannot be used."""
+
+    def __init__(self, path: Path, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+    def problem(self) -> SpecProblem:
+        return SpecProblem(path=self.path, line=self.line, message=self.message)
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def source(self) -> Path: ...
+
+
+SpecT = TypeVar("SpecT", bound=_Named)
+
+
+@dataclass(frozen=True)
+class Shadowed(Generic[SpecT]):
+    """A definition hidden by a higher-precedence one with the same name."""
+
+    spec: SpecT
+    by: SpecT
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[SpecT]):
+    """One file's outcome during discovery: a spec, or the name a broken file claimed."""
+
+    spec: SpecT | None
+    claimed: str
+    problems: list[SpecProblem]
+
+
+class Layered(Generic[SpecT]):
+    """Definitions merged in precedence order: the first of a name wins; later ones are shadowed.
+
+    A broken file still claims its name, so a lower-precedence definition does not silently
+    stand in for the one the user meant to change.
+    """
+
+    def __init__(self, loaded: Iterable[Loaded[SpecT]]):
+        self._specs: dict[str, SpecT] = {}
+        self._broken: dict[str, SpecProblem] = {}
+        self.shadowed: list[Shadowed[SpecT]] = []
+        self.problems: list[SpecProblem] = []
+        for item in loaded:
+            self.problems += item.problems
+            winner = self._specs.get(item.claimed)
+            blocker = self._broken.get(item.claimed)
+            if item.spec is None:
+                if winner is None and blocker is None and item.problems:
+                    self._broken[item.claimed] = item.problems[0]
+                continue
+            if winner is not None:
+                self.shadowed.append(Shadowed(item.spec, winner))
+            elif blocker is not None:
+                self.problems.append(
+                    SpecProblem(
+                        path=item.spec.source,
+                        line=1,
+                        message=f"`{item.claimed}` is not used because {blocker.path} defines it with errors",
+                        severity="warning",
+                    )
+                )
+            else:
+                self._specs[item.claimed] = item.spec
+
+    def get(self, name: str) -> SpecT | None:
+        return self._specs.get(name)
+
+    def all(self) -> list[SpecT]:
+        return [self._specs[n] for n in sorted(self._specs)]
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def broken(self, name: str) -> SpecProblem | None:
+        """The error that keeps `name` out of the catalog, if a broken file claimed it."""
+        return self._broken.get(name)
+
+    @property
+    def errors(self) -> list[SpecProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def missing_message(self, name: str, kind: str) -> str:
+        """Why `name` is not available, with the closest names or the error that blocks it."""
+        blocker = self._broken.get(name)
+        if blocker is not None:
+            return f"{kind} `{name}` cannot be used: {blocker}"
+        close = difflib.get_close_matches(name, self.names(), n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        return f"unknown {kind} `{name}`.{hint} Available: {', '.join(self.names()) or 'none'}."
+
+
+def builtin_dir(kind: Literal["agents", "skills"]) -> Path:
+    """Where the built-in agents or skills shipped with the package live on disk."""
+    return Path(str(files("shopfloor.assets").joinpath(kind)))
+
+
+def search_roots(
+    workdir: Path, home: Path | None, kind: Literal["agents", "skills"]
+) -> list[tuple[Path, Origin]]:
+    """The directories searched for agents or skills, highest precedence first, built-ins last."""
+    home = Path.home() if home is None else home
+    roots: list[tuple[Path, Origin]] = [
+        (workdir / ".claude" / kind, "project"),
+        (workdir / ".shopfloor" / kind, "project"),
+        (home / ".claude" / kind, "user"),
+        (builtin_dir(kind), "builtin"),
+    ]
+    # A project inside the home directory itself would otherwise list the same folder twice.
+    seen: set[Path] = set()
+    unique = []
+    for root, origin in roots:
+        key = root.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append((root, origin))
+    return unique
+
+
+def load_guarded(
+    path: Path,
+    parse: Callable[[bytes, Path], tuple[SpecT, list[SpecProblem]]],
+    claimed: Callable[[bytes, Path], str],
+) -> Loaded[SpecT]:
+    """Run `parse` on a file's bytes, turning every failure into a problem."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return Loaded(
+            None, path.stem, [SpecProblem(path=path, line=1, message=f"cannot read the file: {err}")]
+        )
+    try:
+        spec, warnings = parse(data, path)
+    except SpecFileError as err:
+        return Loaded(None, claimed(data, path), [err.problem()])
+    return Loaded(spec, spec.name, warnings)

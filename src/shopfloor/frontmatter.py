@@ -1,0 +1,137 @@
+"""YAML frontmatter in Markdown files, with the file line of every problem and every field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FENCE = "---"
+
+
+class FrontmatterError(Exception):
+    """A file whose frontmatter cannot be read; `line` is 1-based in the whole file."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Frontmatter:
+    """The fields, where each one sits in the file, and the Markdown body after the fence."""
+
+    data: dict[str, Any]
+    present: bool
+    """False when the file has no frontmatter at all (allowed only where the caller says so)."""
+    start_line: int = 1
+    end_line: int = 1
+    """Line of the closing `---`."""
+    key_lines: dict[str, int] = field(default_factory=dict)
+    item_lines: dict[str, list[int]] = field(default_factory=dict)
+    """For fields written as YAML lists: the line of each item."""
+    duplicates: list[tuple[str, int]] = field(default_factory=list)
+    body: str = ""
+    body_line: int = 1
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.start_line)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text (a BOM is dropped); otherwise an error naming the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        bad = data[err.start : err.start + 1].hex()
+        raise FrontmatterError(
+            line, f"the file is not valid UTF-8 (byte 0x{bad} at column {column}); save it as UTF-8"
+        ) from None
+
+
+def parse(data: bytes, *, required: bool = True) -> Frontmatter:
+    """Split `data` into frontmatter fields and body. Raises FrontmatterError with a file line."""
+    text = decode(data)
+    if not text.strip():
+        raise FrontmatterError(1, "the file is empty; expected YAML frontmatter between two `---` lines")
+    lines = _LINE_BREAK.split(text)
+    if lines[0].rstrip() != _FENCE:
+        if not required:
+            return Frontmatter(data={}, present=False, body=text.strip())
+        raise FrontmatterError(
+            1, "the file does not start with `---`; expected YAML frontmatter between two `---` lines"
+        )
+    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == _FENCE), None)
+    if close is None:
+        raise FrontmatterError(
+            1, "the frontmatter opened on line 1 is never closed; add a `---` line after the last field"
+        )
+    fm = _load_yaml("\n".join(lines[1:close]))
+    return Frontmatter(
+        data=fm.data,
+        present=True,
+        start_line=1,
+        end_line=close + 1,
+        key_lines=fm.key_lines,
+        item_lines=fm.item_lines,
+        duplicates=fm.duplicates,
+        body="\n".join(lines[close + 1 :]).strip(),
+        body_line=close + 2,
+    )
+
+
+@dataclass
+class _Loaded:
+    data: dict[str, Any]
+    key_lines: dict[str, int]
+    item_lines: dict[str, list[int]]
+    duplicates: list[tuple[str, int]]
+
+
+# The YAML text starts on file line 2 (after the opening fence) and node marks are 0-based.
+_OFFSET = 2
+
+
+def _load_yaml(source: str) -> _Loaded:
+    loader = yaml.SafeLoader(source)
+    try:
+        node = loader.get_single_node()
+        value = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + _OFFSET if mark is not None else _OFFSET
+        what = " ".join(p for p in (err.context, err.problem) if p)
+        raise FrontmatterError(line, f"the frontmatter is not valid YAML: {what}") from None
+    except yaml.YAMLError as err:
+        raise FrontmatterError(_OFFSET, f"the frontmatter is not valid YAML: {err}") from None
+    finally:
+        loader.dispose()
+    if value is None:
+        return _Loaded({}, {}, {}, [])
+    if not isinstance(node, MappingNode) or not isinstance(value, dict):
+        kind = type(value).__name__
+        raise FrontmatterError(
+            _OFFSET, f"the frontmatter must be `key: value` fields, but it is a YAML {kind}"
+        )
+    key_lines: dict[str, int] = {}
+    item_lines: dict[str, list[int]] = {}
+    duplicates: list[tuple[str, int]] = []
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, ScalarNode):
+            continue
+        key = str(key_node.value)
+        line = key_node.start_mark.line + _OFFSET
+        if key in key_lines:
+            duplicates.append((key, line))
+        key_lines[key] = line
+        if isinstance(value_node, SequenceNode):
+            item_lines[key] = [item.start_mark.line + _OFFSET for item in value_node.value]
+    data = {str(k): v for k, v in value.items()}
+    return _Loaded(data, key_lines, item_lines, duplicates)
