@@ -1,0 +1,147 @@
+"""Running one agent on one task: find the agent and its skills, pick the model, build tools, run the loop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shopfloor.agent import AgentLoop, AgentResult
+from shopfloor.budget import Budget, LimitSettings
+from shopfloor.config import Settings
+from shopfloor.events import Event, Notice, Transcript
+from shopfloor.models.base import Model
+from shopfloor.prompts import AgentTask, environment_block
+from shopfloor.tools.registry import agent_toolset, make_context
+
+RUNS_DIR = Path(".orchestrator") / "runs"
+
+
+class AgentSetupError(Exception):
+    """The agent, its model or its configuration cannot be used; the message says why (exit code 2)."""
+
+
+@dataclass
+class AgentRun:
+    """Everything needed to run one agent on one task."""
+
+    agent: str
+    task: AgentTask
+    settings: Settings
+    model_spec: str | None = None
+    """`--model` from the command line or the router; None uses the agent file's `model:`."""
+    limits: LimitSettings | None = None
+    """Overrides the configured limits; None uses the settings."""
+    max_turns: int | None = None
+    """An explicit turn limit (a flag); beats the agent file's `maxTurns`, which beats the settings."""
+    run_id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3))
+    transcript_root: Path | None = None
+    """Where `runs/` transcripts go; defaults to the task's working directory."""
+    guards: Sequence[Callable[[], str | None]] = ()
+    on_event: Callable[[Event], None] | None = None
+    model: Model | None = None
+    """A ready model (the orchestrator shares one per spec); built from the spec when None."""
+
+
+@dataclass
+class PreparedAgent:
+    loop: AgentLoop
+    transcript: Transcript
+    warnings: list[str]
+
+    async def aclose(self) -> None:
+        await self.loop.ctx.shell.aclose()
+        self.transcript.close()
+
+
+def prepare(run: AgentRun) -> PreparedAgent:
+    """Resolve the agent file, skills, model and tools; raises AgentSetupError for anything unusable."""
+    from shopfloor.models.catalog import ModelSpecError, resolve_model
+    from shopfloor.skills import discover_skills
+    from shopfloor.specs import discover_agents
+
+    workdir = run.task.workdir
+    agents = discover_agents(workdir)
+    spec = agents.get(run.agent)
+    if spec is None:
+        problems = [f"{p.path}:{p.line}: {p.message}" for p in agents.problems if p.severity == "error"]
+        known = ", ".join(sorted(a.name for a in agents.all())) or "none"
+        detail = ("\nProblems found:\n  " + "\n  ".join(problems)) if problems else ""
+        raise AgentSetupError(f"no agent named {run.agent!r} (known agents: {known}){detail}")
+    skills = discover_skills(workdir)
+    skill_text, warnings = skills.system_prompt_section(spec.skills)
+    warnings = [*spec.warnings, *warnings]
+    try:
+        model = run.model or resolve_model(run.model_spec or spec.model or "inherit", settings=run.settings.models)
+    except ModelSpecError as err:
+        raise AgentSetupError(str(err)) from err
+
+    toolset = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=bool(skills.names()))
+    if spec.tools is not None and "Skill" not in spec.tools:
+        skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False)
+    system = "\n\n".join(part for part in (spec.body.strip(), environment_block(workdir), skill_text) if part)
+
+    limits = run.limits or run.settings.limits
+    turns = run.max_turns or spec.max_turns
+    if turns is not None:
+        limits = limits.model_copy(update={"max_turns": turns})
+    ctx = make_context(
+        workdir,
+        skills=skills,
+        sandbox=run.settings.sandbox.enabled,
+        allow_network=run.settings.sandbox.allow_network,
+    )
+    root = run.transcript_root or workdir
+    transcript = Transcript(root / RUNS_DIR / run.run_id / f"{run.task.task_id}.jsonl")
+    sink = run.on_event
+
+    def emit(event: Event) -> None:
+        transcript.write(event)
+        if sink is not None:
+            sink(event)
+
+    loop = AgentLoop(
+        model=model,
+        toolset=toolset,
+        ctx=ctx,
+        task=run.task,
+        system=system,
+        budget=Budget(limits),
+        agent_name=spec.name,
+        emit=emit,
+        guards=run.guards,
+    )
+    for warning in warnings:
+        emit(Notice(task_id=run.task.task_id, message=warning))
+    return PreparedAgent(loop=loop, transcript=transcript, warnings=warnings)
+
+
+async def run_agent(run: AgentRun) -> AgentResult:
+    """Prepare and run; the transcript is closed and background jobs stopped however it ends."""
+    prepared = prepare(run)
+    try:
+        check = getattr(prepared.loop.model, "check_fits", None)
+        if check is not None:
+            await check(prepared.loop.system, prepared.loop.toolset.specs())
+        result = await prepared.loop.run()
+    finally:
+        await prepared.aclose()
+    return _with_transcript(result, prepared.transcript.path)
+
+
+def _with_transcript(result: AgentResult, path: Path) -> AgentResult:
+    from dataclasses import replace
+
+    return replace(result, transcript=path)
+
+
+def redact(text: str) -> str:
+    """Remove any provider key of ours from text headed for logs or transcripts."""
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        key = os.environ.get(name)
+        if key and len(key) >= 8:
+            text = text.replace(key, f"[{name}]")
+    return text
