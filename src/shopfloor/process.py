@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import os
 import re
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-_SECRET_NAME = re.compile(r"(_API_KEY|_TOKEN|SECRET|_PASSWORD|_CREDENTIALS?)$|SECRET", re.IGNORECASE)
-_KEEP = {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "SHELL", "TZ"}
+_SECRET_NAME = re.compile(
+    r"((^|_)API_KEY|(^|_)TOKEN|_PASSWORD|_CREDENTIALS?)$|SECRET",
+    re.IGNORECASE,
+)
 
 
 def scrub_env(
@@ -27,6 +30,8 @@ def scrub_env(
             "PAGER": "cat",
             "GIT_PAGER": "cat",
             "GIT_TERMINAL_PROMPT": "0",
+            # A commit or rebase without a message must not wait for an editor nobody will close.
+            "GIT_EDITOR": "true",
             "NO_COLOR": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
@@ -66,12 +71,37 @@ class OutputBuffer:
                 del self._tail[:over]
                 self.dropped += over
 
+    def __len__(self) -> int:
+        return len(self._head) + len(self._tail)
+
     def text(self) -> str:
         head = self._head.decode("utf-8", errors="replace")
         tail = self._tail.decode("utf-8", errors="replace")
         if self.dropped:
             return f"{head}\n[... {self.dropped} bytes dropped ...]\n{tail}"
         return head + tail
+
+
+class StreamOutput:
+    """Output of a long-running process, handed out in pieces: `take()` returns what came since the last.
+
+    What waits unread is capped like OutputBuffer, so a chatty job cannot fill memory between reads.
+    """
+
+    def __init__(self, head: int = 200_000, tail: int = 800_000):
+        self._caps = (head, tail)
+        self._buf = OutputBuffer(head, tail)
+        # Decoding as bytes arrive keeps a character split across two reads in one piece.
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.total_bytes = 0
+
+    def feed(self, data: bytes) -> None:
+        self.total_bytes += len(data)
+        self._buf.feed(self._decoder.decode(data).encode("utf-8"))
+
+    def take(self) -> str:
+        buf, self._buf = self._buf, OutputBuffer(*self._caps)
+        return buf.text()
 
 
 @dataclass(frozen=True)
@@ -90,20 +120,86 @@ def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
         os.killpg(pid, sig)
 
 
-async def run_process(
+def group_alive(pgid: int) -> bool:
+    """Whether any live (not zombie) process is left in process group `pgid`."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    # killpg also counts zombies, which an init that reaps slowly can keep around for seconds.
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the command name (which may hold spaces): state, ppid, pgrp, ...
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+class RunningProcess:
+    """A child started by `start_process`: leader of its own process group, output pumped to a sink."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, reader: asyncio.Future[None]):
+        self._proc = proc
+        self._reader = reader
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.returncode
+
+    async def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait for the main process to exit; False when `timeout_s` passed first."""
+        try:
+            await asyncio.wait_for(self._proc.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole group: the main process, its children and their children."""
+        kill_group(self._proc.pid, sig)
+
+    def group_alive(self) -> bool:
+        return group_alive(self._proc.pid)
+
+    async def close(self, grace_s: float = 0.0) -> None:
+        """Give leftovers `grace_s` to flush their output, then kill the group and finish reading."""
+        if grace_s > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._reader), grace_s)
+        self.kill()
+        if self._proc.returncode is None:
+            await self._proc.wait()
+        with contextlib.suppress(TimeoutError):
+            # Something that left the group (setsid) may still hold the pipe; stop waiting for it.
+            await asyncio.wait_for(asyncio.shield(self._reader), 2.0)
+        if not self._reader.done():
+            self._reader.cancel()
+
+
+async def start_process(
     argv: Sequence[str],
     *,
     cwd: Path,
-    timeout_s: float,
+    sink: Callable[[bytes], None],
     env: Mapping[str, str] | None = None,
-    grace_s: float = 0.2,
-) -> ProcessResult:
-    """Run `argv` in a new process group with merged output; kill the whole group on timeout.
-
-    When the main process exits, leftovers it started in the background get `grace_s` to flush and
-    are then killed, so nothing outlives the call.
-    """
-    start = time.monotonic()
+    pass_fds: Sequence[int] = (),
+) -> RunningProcess:
+    """Start `argv` in a new process group, stdin from /dev/null, stdout+stderr merged into `sink`."""
     # Our own pipe, not asyncio's: asyncio's wait() also waits for every holder of the pipe to close it,
     # which a background grandchild never does.
     read_fd, write_fd = os.pipe()
@@ -116,30 +212,39 @@ async def run_process(
             stdout=write_fd,
             stderr=write_fd,
             start_new_session=True,
+            pass_fds=tuple(pass_fds),
         )
     except BaseException:
         os.close(read_fd)
         raise
     finally:
         os.close(write_fd)
+    return RunningProcess(proc, asyncio.ensure_future(_pump(read_fd, sink)))
+
+
+async def run_process(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    timeout_s: float,
+    env: Mapping[str, str] | None = None,
+    grace_s: float = 0.2,
+    pass_fds: Sequence[int] = (),
+) -> ProcessResult:
+    """Run `argv` in a new process group with merged output; kill the whole group on timeout.
+
+    When the main process exits, leftovers it started in the background get `grace_s` to flush and
+    are then killed, so nothing outlives the call.
+    """
+    start = time.monotonic()
     buf = OutputBuffer()
-    reader = asyncio.ensure_future(_pump(read_fd, buf))
-    timed_out = False
+    proc = await start_process(argv, cwd=cwd, sink=buf.feed, env=env, pass_fds=pass_fds)
+    timed_out = True
     try:
-        await asyncio.wait_for(proc.wait(), timeout_s)
-    except TimeoutError:
-        timed_out = True
+        timed_out = not await proc.wait(timeout_s)
     finally:
-        if not timed_out:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(reader), grace_s)
-        kill_group(proc.pid)
-        if proc.returncode is None:
-            await proc.wait()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(reader, 2.0)
-        if not reader.done():
-            reader.cancel()
+        # Also reached on cancellation: the group must not outlive the call.
+        await proc.close(0.0 if timed_out else grace_s)
     return ProcessResult(
         exit_code=None if timed_out else proc.returncode,
         output=buf.text(),
@@ -148,7 +253,7 @@ async def run_process(
     )
 
 
-async def _pump(fd: int, buf: OutputBuffer) -> None:
+async def _pump(fd: int, sink: Callable[[bytes], None]) -> None:
     """Read a pipe's read end until every writer has closed it."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 20)
@@ -157,6 +262,6 @@ async def _pump(fd: int, buf: OutputBuffer) -> None:
     )
     try:
         while chunk := await reader.read(65536):
-            buf.feed(chunk)
+            sink(chunk)
     finally:
         transport.close()
