@@ -1,0 +1,174 @@
+"""The bubblewrap sandbox around Bash, and the notice when commands cannot be sandboxed."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from shopfloor.tools.base import ToolResult
+from shopfloor.tools.bash import BashTool
+from shopfloor.tools.context import ToolContext
+from shopfloor.tools.sandbox import SANDBOX_ENV, bwrap_argv, git_metadata_dirs, sandbox_support
+from shopfloor.tools.shell import ShellSession
+from shopfloor.workspace import ReadState, Workspace
+from tests.toolcall import call
+from tests.tools.test_process import left_behind, unique_sleep
+
+pytestmark = pytest.mark.anyio
+
+bash = BashTool()
+
+
+async def run(ctx: ToolContext, command: str, **extra: object) -> ToolResult:
+    return await call(bash, ctx, command=command, **extra)
+
+
+def make_ctx(root: Path, **shell: bool) -> ToolContext:
+    ws = Workspace(root)
+    return ToolContext(workspace=ws, read_state=ReadState(), shell=ShellSession(ws, **shell))
+
+
+@pytest.fixture
+async def needs_bwrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SANDBOX_ENV, raising=False)
+    support = await sandbox_support()
+    if not support.available:
+        pytest.skip(f"bwrap cannot run on this machine: {support.reason}")
+
+
+@pytest.fixture
+async def boxed(needs_bwrap: None, workspace_dir: Path) -> AsyncIterator[ToolContext]:
+    ctx = make_ctx(workspace_dir)
+    yield ctx
+    await ctx.shell.aclose()
+
+
+@pytest.fixture
+def listener() -> Iterator[int]:
+    """A TCP port on 127.0.0.1 of the host's network namespace that accepts connections."""
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        yield srv.getsockname()[1]
+
+
+def test_argv_binds_dirs_writable_parents_first_and_cuts_the_network() -> None:
+    argv = bwrap_argv(
+        ["bash", "-c", "true"], writable=[Path("/w/a/b"), Path("/w/a")], cwd=Path("/w/a/b"), bwrap="bwrap"
+    )
+    joined = " ".join(argv)
+    assert argv[:3] == ["bwrap", "--ro-bind", "/"]
+    assert joined.index("--tmpfs /tmp") < joined.index("--bind /w/a /w/a") < joined.index("--bind /w/a/b")
+    assert "--unshare-net" in argv and "--die-with-parent" in argv
+    assert argv[-4:] == ["--", "bash", "-c", "true"]
+    assert argv[argv.index("--chdir") + 1] == "/w/a/b"
+    assert "--unshare-net" not in bwrap_argv(["true"], writable=[], cwd=Path("/"), allow_network=True)
+
+
+async def test_writing_outside_the_workspace_fails(boxed: ToolContext, workspace_dir: Path) -> None:
+    target = Path.home() / f".shopfloor-sandbox-{uuid.uuid4().hex}"
+    try:
+        res = await run(boxed, f"echo leaked > {target}")
+        assert res.is_error and "Read-only file system" in res.content
+        assert not target.exists()
+    finally:
+        target.unlink(missing_ok=True)
+    # A sibling of a workspace under /tmp lands in the private /tmp, never on the host.
+    sibling = workspace_dir.parent / "outside.txt"
+    await run(boxed, f"echo leaked > {sibling}")
+    assert not sibling.exists()
+
+
+async def test_writing_inside_the_workspace_is_visible_outside(
+    boxed: ToolContext, workspace_dir: Path
+) -> None:
+    res = await run(boxed, "mkdir -p out && echo made > out/file.txt && pwd")
+    assert res.content == str(workspace_dir)  # the workspace keeps its real path inside
+    assert (workspace_dir / "out" / "file.txt").read_text() == "made\n"
+
+
+async def test_tmp_is_private(boxed: ToolContext) -> None:
+    name = f"shopfloor-sandbox-{uuid.uuid4().hex}"
+    host_file = Path("/tmp") / name
+    host_file.write_text("host")
+    try:
+        res = await run(boxed, f"test -e /tmp/{name} && echo visible || echo hidden; echo in > /tmp/{name}")
+        assert res.content == "hidden"
+        assert host_file.read_text() == "host"
+    finally:
+        host_file.unlink()
+    res = await run(boxed, f"echo scratch > /tmp/inner-{name} && cat /tmp/inner-{name}")
+    assert res.content == "scratch"
+    assert not (Path("/tmp") / f"inner-{name}").exists()
+
+
+async def test_network_is_cut(boxed: ToolContext, listener: int) -> None:
+    res = await run(boxed, f"echo hello > /dev/tcp/127.0.0.1/{listener} && echo connected")
+    assert res.is_error and "connected" not in res.content
+
+
+async def test_network_can_be_allowed(needs_bwrap: None, workspace_dir: Path, listener: int) -> None:
+    ctx = make_ctx(workspace_dir, allow_network=True)
+    res = await run(ctx, f"echo hello > /dev/tcp/127.0.0.1/{listener} && echo connected")
+    assert res == ToolResult("connected")
+    assert (await run(ctx, "touch /etc/shopfloor-probe")).is_error  # still read-only
+
+
+async def test_timeout_inside_the_sandbox_kills_everything(boxed: ToolContext) -> None:
+    marker = unique_sleep()
+    res = await run(boxed, f"(sleep {marker} &); sleep {marker} & sleep {marker}", timeout=400)
+    assert res.is_error and "timed out" in res.content
+    assert left_behind(marker) == []
+
+
+async def test_sandboxed_run_gives_no_notice(boxed: ToolContext) -> None:
+    res = await run(boxed, "echo hi")
+    assert res == ToolResult("hi")
+    assert boxed.notices == []
+
+
+async def test_git_worktree_can_commit_inside_the_sandbox(needs_bwrap: None, tmp_path: Path) -> None:
+    main = tmp_path / "main"
+    main.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q", str(main)], check=True)
+    subprocess.run([*git, "-C", str(main), "commit", "-q", "--allow-empty", "-m", "root"], check=True)
+    tree = tmp_path / "tree"
+    subprocess.run([*git, "-C", str(main), "worktree", "add", "-q", "-b", "feature", str(tree)], check=True)
+    assert (main / ".git").resolve() in git_metadata_dirs(tree.resolve())
+
+    ctx = make_ctx(tree)
+    res = await run(
+        ctx,
+        "echo x > f.txt && git add f.txt && git -c user.name=t -c user.email=t@e commit -qm add && echo ok",
+    )
+    assert res.content.endswith("ok"), res.content
+    log = subprocess.run(["git", "-C", str(main), "log", "--format=%s", "feature"], capture_output=True)
+    assert log.stdout.decode().splitlines()[0] == "add"
+
+
+async def test_unsandboxed_run_says_so_once(workspace_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SANDBOX_ENV, "off")
+    ctx = make_ctx(workspace_dir)
+    first = await run(ctx, "echo one")
+    assert first.content.startswith("Warning: Bash commands are NOT sandboxed")
+    assert first.content.endswith("\n\none")
+    assert len(ctx.notices) == 1 and "NOT sandboxed" in ctx.notices[0]
+    second = await run(ctx, "echo two")
+    assert second == ToolResult("two")
+    assert len(ctx.notices) == 1
+    # Without the sandbox a write outside the workspace is not stopped.
+    outside = workspace_dir.parent / "unboxed.txt"
+    assert not (await run(ctx, f"echo x > {outside}")).is_error
+    assert outside.exists()
+
+
+async def test_sandbox_turned_off_by_the_session_gives_no_warning(workspace_dir: Path) -> None:
+    ctx = make_ctx(workspace_dir, sandbox=False)
+    assert await run(ctx, "echo hi") == ToolResult("hi")
+    assert ctx.notices == []
