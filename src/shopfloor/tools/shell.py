@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
+import os
 import shutil
 import tempfile
 import time
@@ -145,17 +147,21 @@ class ShellSession:
         cwd, note = self._start_dir()
         env = scrub_env(extra=SANDBOX_ENV_VARS if sandboxed else None)
         with tempfile.TemporaryFile() as side:
-            fd = side.fileno()
+            # A high descriptor number stays clear of the low ones scripts use (`exec 3>log`).
+            fd = fcntl.fcntl(side.fileno(), fcntl.F_DUPFD_CLOEXEC, 100)
             # The EXIT trap reports the final directory on a side channel, so the output stays clean;
             # it sits on the command's first line so error messages keep the command's line numbers.
             script = ["-c", f"trap 'pwd -P >&{fd}' EXIT; {command}"]
-            result = await run_process(
-                self._argv(script, sandboxed=sandboxed, cwd=cwd),
-                cwd=cwd,
-                timeout_s=timeout_s,
-                env=env,
-                pass_fds=(fd,),
-            )
+            try:
+                result = await run_process(
+                    self._argv(script, sandboxed=sandboxed, cwd=cwd),
+                    cwd=cwd,
+                    timeout_s=timeout_s,
+                    env=env,
+                    pass_fds=(fd,),
+                )
+            finally:
+                os.close(fd)
             side.seek(0)
             reported = side.read().decode("utf-8", errors="replace").strip().splitlines()
         if reported:
