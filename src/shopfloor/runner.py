@@ -123,6 +123,9 @@ async def run_agent(run: AgentRun) -> AgentResult:
     """Prepare and run; the transcript is closed and background jobs stopped however it ends."""
     prepared = prepare(run)
     try:
+        notice = await prepared.loop.ctx.shell.sandbox_notice()
+        if notice is not None and notice not in prepared.loop.ctx.notices:
+            prepared.loop.ctx.notices.append(notice)
         check = getattr(prepared.loop.model, "check_fits", None)
         if check is not None:
             await check(prepared.loop.system, prepared.loop.toolset.specs())
