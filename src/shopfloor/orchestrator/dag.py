@@ -119,17 +119,28 @@ def ready_tasks(
 
 def waves(graph: Graph, done: Collection[str] = ()) -> list[list[str]]:
     """Tasks grouped so each wave depends only on earlier waves (and on `done`, which is left out)."""
-    remaining = {node: {d for d in _deps(graph, node) if d not in done} for node in graph if node not in done}
+    order = {node: i for i, node in enumerate(graph)}
+    remaining = {node: [d for d in _deps(graph, node) if d not in done] for node in graph if node not in done}
+    dependents: dict[str, list[str]] = {node: [] for node in remaining}
+    for node, deps in remaining.items():
+        for dep in deps:
+            dependents[dep].append(node)
+    waiting = {node: len(set(deps)) for node, deps in remaining.items()}
+    wave = [node for node, count in waiting.items() if count == 0]
     result: list[list[str]] = []
-    while remaining:
-        wave = [node for node, deps in remaining.items() if not deps]
-        if not wave:
-            raise CycleError(find_cycles({n: list(d) for n, d in remaining.items()})[0])
+    while wave:
         result.append(wave)
+        following: list[str] = []
         for node in wave:
-            del remaining[node]
-        for deps in remaining.values():
-            deps.difference_update(wave)
+            for child in dict.fromkeys(dependents[node]):
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    following.append(child)
+        wave = sorted(following, key=order.__getitem__)
+    if sum(len(w) for w in result) < len(remaining):
+        placed = {node for w in result for node in w}
+        stuck = {node: deps for node, deps in remaining.items() if node not in placed}
+        raise CycleError(find_cycles(stuck)[0])
     return result
 
 
