@@ -1,0 +1,113 @@
+"""bandit run as a subprocess on Python files, its results mapped onto our findings."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from shopfloor.process import run_process
+from shopfloor.security.findings import Finding, Severity
+
+# The bandit tests that bear on the backend checklist (injection, secrets, unsafe loading, TLS, debug).
+# Noise such as B101 (assert) or B311 (random) is left out.
+RELEVANT = {
+    "B102": "exec() on dynamic input",
+    "B105": "hard-coded password",
+    "B106": "hard-coded password argument",
+    "B107": "hard-coded password default",
+    "B201": "Flask debug mode",
+    "B301": "pickle",
+    "B302": "marshal",
+    "B307": "eval()",
+    "B324": "weak hash",
+    "B501": "TLS verification off",
+    "B502": "weak TLS version",
+    "B506": "yaml.load without a safe loader",
+    "B602": "shell=True with dynamic input",
+    "B605": "shell command from a string",
+    "B608": "SQL built from strings",
+    "B610": "Django extra()",
+    "B611": "Django RawSQL",
+    "B701": "Jinja2 autoescape off",
+    "B702": "Mako templates",
+}
+_BATCH = 200
+
+
+class _BanditResult(BaseModel):
+    filename: str
+    line_number: int
+    test_id: str
+    issue_severity: str
+    issue_confidence: str
+    issue_text: str
+    more_info: str = ""
+
+
+class _BanditReport(BaseModel):
+    results: list[_BanditResult] = []
+
+
+async def scan_bandit(root: Path, rel_paths: list[str], *, timeout_s: float = 300) -> list[Finding]:
+    """Run bandit on the given Python files (relative to `root`) and keep the relevant results."""
+    findings: list[Finding] = []
+    py = [p for p in rel_paths if p.endswith(".py")]
+    tests = ",".join(sorted(RELEVANT))
+    with tempfile.TemporaryDirectory(prefix="shopfloor-bandit-") as tmp:
+        out_file = Path(tmp) / "report.json"
+        for start in range(0, len(py), _BATCH):
+            batch = py[start : start + _BATCH]
+            argv = [
+                sys.executable,
+                "-m",
+                "bandit",
+                "-f",
+                "json",
+                "-q",
+                "-t",
+                tests,
+                "-o",
+                str(out_file),
+                *batch,
+            ]
+            await run_process(argv, cwd=root, timeout_s=timeout_s)
+            if out_file.exists():
+                findings += parse_bandit_json(out_file.read_text(encoding="utf-8", errors="replace"))
+                out_file.unlink()
+    return findings
+
+
+def parse_bandit_json(output: str) -> list[Finding]:
+    """Map bandit's JSON report; output that is not a report gives no findings."""
+    start = output.find("{")
+    try:
+        report = _BanditReport.model_validate(json.loads(output[start:])) if start >= 0 else _BanditReport()
+    except (ValueError, ValidationError):
+        return []
+    out = []
+    for r in report.results:
+        if r.test_id not in RELEVANT:
+            continue
+        out.append(
+            Finding(
+                file=r.filename.removeprefix("./"),
+                line=r.line_number,
+                rule_id=r.test_id,
+                severity=_severity(r.issue_severity, r.issue_confidence),
+                message=r.issue_text,
+                fix_hint=f"See {r.more_info}" if r.more_info else f"Avoid {RELEVANT[r.test_id]}.",
+                source="bandit",
+            )
+        )
+    return out
+
+
+def _severity(severity: str, confidence: str) -> Severity:
+    # A high-severity guess that bandit itself is unsure of is a review item, not a gate failure.
+    if severity == "HIGH":
+        return "high" if confidence == "HIGH" else "medium"
+    return "medium" if severity == "MEDIUM" else "low"

@@ -1,0 +1,100 @@
+"""What a security check reports: a finding with file, line, rule, severity and a fix hint."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
+
+Severity = Literal["high", "medium", "low"]
+
+_RANK: dict[Severity, int] = {"low": 1, "medium": 2, "high": 3}
+_LOWER: dict[Severity, Severity] = {"high": "medium", "medium": "low", "low": "low"}
+
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|__tests__|spec)/|(^|/)test_[^/]*\.py$|_test\.(py|go)$|(^|/)conftest\.py$"
+    r"|\.(test|spec)\.[cm]?[jt]sx?$"
+)
+
+
+class Finding(BaseModel):
+    """One security issue: where it is, which rule found it, how bad it is and how to fix it."""
+
+    file: str
+    """Path relative to the scanned tree, with forward slashes."""
+    line: int
+    end_line: int | None = None
+    """Last line of the construct (a whole route handler, say); None for a single line."""
+    rule_id: str
+    severity: Severity
+    message: str
+    fix_hint: str
+    source: str = "shopfloor"
+    """Which scanner found it: shopfloor's own rules, bandit or detect-secrets."""
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def rank(severity: Severity) -> int:
+    """Order severities so that high > medium > low."""
+    return _RANK[severity]
+
+
+def at_least(severity: Severity, floor: Severity) -> bool:
+    return _RANK[severity] >= _RANK[floor]
+
+
+def is_test_path(rel_path: str) -> bool:
+    """True for test files and test folders (tests/, test_*.py, *.test.ts, __tests__/, conftest.py)."""
+    return bool(_TEST_PATH.search(rel_path.replace("\\", "/")))
+
+
+def soften_for_tests(finding: Finding) -> Finding:
+    """Findings in test code are still reported, one severity step lower."""
+    if not is_test_path(finding.file):
+        return finding
+    return finding.model_copy(update={"severity": _LOWER[finding.severity]})
+
+
+@dataclass
+class ScanScope:
+    """Which lines count: None means every line of every file; otherwise the changed lines per file."""
+
+    changed_lines: dict[str, set[int]] | None = None
+    """Relative path -> 1-based line numbers added or changed; a file absent here is unchanged."""
+    files: list[str] = field(default_factory=list)
+    """Relative paths of the files to check (added or modified ones in a diff scope)."""
+
+    def keeps(self, finding: Finding) -> bool:
+        if self.changed_lines is None:
+            return True
+        lines = self.changed_lines.get(finding.file)
+        if not lines:
+            return False
+        last = finding.end_line or finding.line
+        return any(finding.line <= n <= last for n in lines)
+
+
+def dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (file, line, topic), keeping the most severe; sorted by file and line."""
+    best: dict[tuple[str, int, str], Finding] = {}
+    for f in findings:
+        key = (f.file, f.line, _topic(f.rule_id))
+        old = best.get(key)
+        if old is None or _RANK[f.severity] > _RANK[old.severity]:
+            best[key] = f
+    return sorted(best.values(), key=lambda f: (f.file, f.line, -_RANK[f.severity], f.rule_id))
+
+
+def _topic(rule_id: str) -> str:
+    # bandit and detect-secrets overlap with our own rules; group them so one issue is reported once.
+    if rule_id.startswith(("secret-", "hardcoded-")) or rule_id in {"B105", "B106", "B107"}:
+        return "secret"
+    if rule_id in {"sql-injection", "B608"}:
+        return "sql"
+    return rule_id

@@ -1,0 +1,345 @@
+"""Checklist rules for Python read from the AST: SQL building, hard-coded secrets, secrets in logs."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from shopfloor.security.findings import Finding, Severity
+from shopfloor.security.python_routes import dotted
+
+SQL_WORDS = re.compile(
+    r"\b(select|insert\s+into|update|delete\s+from|create\s+table|drop\s+table|alter\s+table|"
+    r"replace\s+into|pragma|where|values)\b",
+    re.IGNORECASE,
+)
+_SQL_SINKS = {
+    "execute",
+    "executemany",
+    "executescript",
+    "exec_driver_sql",
+    "raw",
+    "text",
+    "read_sql",
+    "read_sql_query",
+    "mogrify",
+}
+SECRET_NAME = re.compile(
+    r"(^|_)(secret|secret_?key|jwt_?secret|signing_?key|api_?key|apikey|password|passwd|private_?key|"
+    r"access_?token|auth_?token|client_?secret)$",
+    re.IGNORECASE,
+)
+_SENSITIVE_PART = {"password", "passwd", "pwd", "secret", "token", "apikey", "authorization", "credentials"}
+_HIGH_PART = {"password", "passwd", "pwd", "secret", "token", "apikey"}
+_BENIGN_LAST = {
+    "type", "types", "count", "len", "length", "url", "uri", "name", "names", "id", "ids", "expires",
+    "expiry", "exp", "endpoint", "header", "field", "policy", "min", "max", "reset", "hint", "required",
+    "changed", "strength", "valid", "prefix", "scheme", "kind", "ttl", "age", "at", "file", "path",
+}  # fmt: skip
+_LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal"}
+_MASKING = re.compile(r"mask|redact|hash|censor|obfuscat|^len$|^bool$|^type$|digest", re.IGNORECASE)
+_LOGGER_NAME = re.compile(r"(^|\.)(log|logger|logging|_log|_logger|LOGGER|LOG)$")
+
+
+def split_identifier(name: str) -> list[str]:
+    """`accessToken`, `ACCESS_TOKEN` and `access-token` all become ['access', 'token']."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    parts = [p.lower() for p in re.split(r"[_\W]+", spaced) if p]
+    joined: list[str] = []
+    for p in parts:
+        if joined and joined[-1] == "api" and p == "key":
+            joined[-1] = "apikey"
+        else:
+            joined.append(p)
+    return joined
+
+
+def sensitive_level(name: str) -> Severity | None:
+    """How sensitive a variable or field name is, judged by its words; None when it is not."""
+    parts = split_identifier(name)
+    if not parts or parts[-1] in _BENIGN_LAST or not _SENSITIVE_PART.intersection(parts):
+        return None
+    if "hashed" in parts or "hash" in parts:
+        return "medium"
+    return "high" if _HIGH_PART.intersection(parts) else "medium"
+
+
+def check_python_source(rel: str, tree: ast.Module) -> list[Finding]:
+    """SQL, secret and logging rules for one module."""
+    out: list[Finding] = []
+    scopes: list[ast.AST] = [tree] + [
+        n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    for scope in scopes:
+        out += _sql_in_scope(rel, scope)
+    literals = _module_string_constants(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            out += _jwt_key(rel, node, literals)
+            out += _secret_kwargs(rel, node)
+            out += _env_fallback(rel, node)
+            out += _logged_secrets(rel, node)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            out += _secret_assignment(rel, node)
+    return out
+
+
+# --- SQL -------------------------------------------------------------------------------------------
+
+
+def _is_dynamic_sql(node: ast.AST, built: dict[str, int]) -> bool:
+    """A string expression made at run time from non-constant parts that reads like SQL."""
+    if isinstance(node, ast.Name):
+        return node.id in built
+    if isinstance(node, ast.JoinedStr):
+        has_value = any(isinstance(v, ast.FormattedValue) for v in node.values)
+        return has_value and bool(SQL_WORDS.search(_literal_text(node)))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        text = _literal_text(node)
+        if not SQL_WORDS.search(text):
+            return False
+        return not (_is_constant(node.left) and _is_constant(node.right))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _is_constant(node.func.value) and bool(SQL_WORDS.search(_literal_text(node.func.value)))
+    return False
+
+
+def _literal_text(node: ast.AST) -> str:
+    return " ".join(
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    )
+
+
+def _is_constant(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.JoinedStr):
+        return not any(isinstance(v, ast.FormattedValue) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _is_constant(node.left) and _is_constant(node.right)
+    return False
+
+
+def _own_nodes(scope: ast.AST) -> list[ast.AST]:
+    """Nodes of `scope` without those of nested functions, in source order."""
+    out: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        out.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return sorted(out, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+
+
+def _sql_in_scope(rel: str, scope: ast.AST) -> list[Finding]:
+    built: dict[str, int] = {}  # variable -> line where it was built from pieces
+    out = []
+    for node in _own_nodes(scope):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if _is_dynamic_sql(node.value, built):
+                built[name] = node.lineno
+            else:
+                built.pop(name, None)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            if not _is_constant(node.value) and (node.target.id in built or _looks_sql_var(node)):
+                built[node.target.id] = node.lineno
+        elif isinstance(node, ast.Call) and node.args:
+            sink = dotted(node.func).split(".")[-1]
+            if sink in _SQL_SINKS and _is_dynamic_sql(node.args[0], built):
+                out.append(_sql_finding(rel, node, built))
+    return out
+
+
+def _looks_sql_var(node: ast.AugAssign) -> bool:
+    return isinstance(node.target, ast.Name) and node.target.id.lower() in {"sql", "query", "stmt", "q"}
+
+
+def _sql_finding(rel: str, call: ast.Call, built: dict[str, int]) -> Finding:
+    arg = call.args[0]
+    where = f" (built on line {built[arg.id]})" if isinstance(arg, ast.Name) else ""
+    # Passing bind parameters as well means the interpolated part is most likely an identifier or a
+    # clause list: worth a look, not a certain injection.
+    with_params = len(call.args) > 1 or any(k.arg in {"params", "parameters"} for k in call.keywords)
+    return Finding(
+        file=rel,
+        line=call.lineno,
+        end_line=call.end_lineno,
+        rule_id="sql-injection",
+        severity="medium" if with_params else "high",
+        message=f"SQL built from run-time values{where} is passed to {dotted(call.func)}().",
+        fix_hint="Use placeholders and pass the values separately, e.g. execute('... WHERE id = ?', (uid,)) "
+        "or SQLAlchemy text('... :id') with bound parameters.",
+    )
+
+
+# --- secrets ---------------------------------------------------------------------------------------
+
+
+def _module_string_constants(tree: ast.Module) -> dict[str, int]:
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and _is_str(node.value):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    out[t.id] = node.lineno
+    return out
+
+
+def _is_str(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _plausible_secret(value: str, name: str) -> bool:
+    v = value.strip()
+    if len(v) < 6 or v.startswith(("$", "{", "<", "%")) or "{" in v:
+        return False
+    # A value that only repeats the field's own name is a label, not a secret.
+    return v.lower().replace("-", "_") not in {name.lower(), *split_identifier(name)}
+
+
+def _jwt_key(rel: str, call: ast.Call, literals: dict[str, int]) -> list[Finding]:
+    name = dotted(call.func)
+    if not re.search(r"(^|\.)jwt\.(encode|decode)$", name):
+        return []
+    key = (
+        call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "key"), None)
+    )
+    if key is None:
+        return []
+    if _is_str(key) or (isinstance(key, ast.Name) and key.id in literals):
+        return [
+            Finding(
+                file=rel,
+                line=call.lineno,
+                rule_id="hardcoded-jwt-secret",
+                severity="high",
+                message=f"{name}() is given a key written in the source.",
+                fix_hint="Load the signing key from the environment (os.environ['JWT_SECRET']) or a "
+                "secret store, and fail at start-up when it is missing.",
+            )
+        ]
+    return []
+
+
+def _secret_assignment(rel: str, node: ast.Assign | ast.AnnAssign) -> list[Finding]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    value = node.value
+    if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+        return []
+    out = []
+    for t in targets:
+        name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else ""
+        if name and SECRET_NAME.search(name) and _plausible_secret(value.value, name):
+            out.append(_hardcoded(rel, node.lineno, name))
+    return out
+
+
+def _secret_kwargs(rel: str, call: ast.Call) -> list[Finding]:
+    out = []
+    for kw in call.keywords:
+        value = kw.value.value if isinstance(kw.value, ast.Constant) else None
+        if (
+            kw.arg
+            and SECRET_NAME.search(kw.arg)
+            and isinstance(value, str)
+            and _plausible_secret(value, kw.arg)
+        ):
+            out.append(_hardcoded(rel, kw.value.lineno, kw.arg))
+    return out
+
+
+def _hardcoded(rel: str, line: int, name: str) -> Finding:
+    return Finding(
+        file=rel,
+        line=line,
+        rule_id="hardcoded-secret",
+        severity="high",
+        message=f"`{name}` is set to a literal value in the source.",
+        fix_hint=f"Read {name} from the environment or a secret store; never commit the real value.",
+    )
+
+
+def _env_fallback(rel: str, call: ast.Call) -> list[Finding]:
+    name = dotted(call.func)
+    if name not in {"os.getenv", "os.environ.get", "getenv", "environ.get"} or len(call.args) < 2:
+        return []
+    env, default = call.args[0], call.args[1]
+    env_name = str(env.value) if isinstance(env, ast.Constant) else ""
+    fallback = default.value if isinstance(default, ast.Constant) else None
+    if not (env_name and SECRET_NAME.search(env_name) and isinstance(fallback, str)):
+        return []
+    if not _plausible_secret(fallback, env_name):
+        return []
+    return [
+        Finding(
+            file=rel,
+            line=call.lineno,
+            rule_id="secret-fallback",
+            severity="medium",
+            message="A secret read from the environment falls back to a literal default.",
+            fix_hint="Drop the default so a missing secret stops the app rather than use a known one.",
+        )
+    ]
+
+
+# --- logging ---------------------------------------------------------------------------------------
+
+
+def _is_log_call(call: ast.Call) -> bool:
+    name = dotted(call.func)
+    if name == "print":
+        return True
+    parts = name.rsplit(".", 1)
+    return len(parts) == 2 and parts[1] in _LOG_METHODS and bool(_LOGGER_NAME.search(parts[0]))
+
+
+def _logged_secrets(rel: str, call: ast.Call) -> list[Finding]:
+    if not _is_log_call(call):
+        return []
+    worst: Severity | None = None
+    what = ""
+    for arg in [*call.args, *(k.value for k in call.keywords)]:
+        for node in _unmasked(arg):
+            name = _value_name(node)
+            level = sensitive_level(name) if name else None
+            if level and (worst is None or level == "high"):
+                worst, what = level, name
+    if worst is None:
+        return []
+    return [
+        Finding(
+            file=rel,
+            line=call.lineno,
+            rule_id="sensitive-data-in-log",
+            severity=worst,
+            message=f"`{what}` is written to a log or printed.",
+            fix_hint="Log an identifier or a redacted form instead (user id, the last 4 characters, a hash).",
+        )
+    ]
+
+
+def _unmasked(node: ast.AST) -> list[ast.AST]:
+    """Nodes under `node`, leaving out what is passed through a masking call (mask(), len(), hash())."""
+    out: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, ast.Call) and _MASKING.search(dotted(cur.func)):
+            continue
+        out.append(cur)
+        stack.extend(ast.iter_child_nodes(cur))
+    return out
+
+
+def _value_name(node: ast.AST) -> str:
+    """The name of a value read at run time: a variable, an attribute or a constant subscript key."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript) and _is_str(node.slice):
+        return str(getattr(node.slice, "value", ""))
+    return ""

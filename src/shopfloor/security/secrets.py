@@ -1,0 +1,76 @@
+"""Secrets in code: detect-secrets' plugins run in-process, mapped onto our severities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shopfloor.security.findings import Finding, Severity
+
+# Kinds that name a real credential format: a match is almost never an accident.
+_HIGH_TYPES = {
+    "AWS Access Key",
+    "Azure Storage Account access key",
+    "Artifactory Credentials",
+    "Basic Auth Credentials",
+    "Cloudant Credentials",
+    "Discord Bot Token",
+    "GitHub Token",
+    "GitLab Token",
+    "IBM Cloud IAM Key",
+    "IBM COS HMAC Credentials",
+    "Mailchimp Access Key",
+    "NPM tokens",
+    "OpenAI Token",
+    "Private Key",
+    "PyPI upload token",
+    "SendGrid API Key",
+    "Slack Token",
+    "SoftLayer Credentials",
+    "Square OAuth Secret",
+    "Stripe Access Key",
+    "Telegram Bot Token",
+    "Twilio API Key",
+}
+_MEDIUM_TYPES = {"Secret Keyword", "JSON Web Token"}
+# Public IPs and plain high-entropy strings (hashes, ids, test vectors) are too noisy to report.
+_SKIPPED_TYPES = {"Public IP (ipv4)", "Hex High Entropy String"}
+
+SECRET_FILE_SUFFIXES = {".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".yml", ".yaml", ".toml", ".ini"}
+SECRET_FILE_NAMES = {".env", ".env.local", ".env.production", ".env.development", "docker-compose.yml"}
+
+
+def wants_secret_scan(rel_path: str) -> bool:
+    """Source and config files are scanned; lock files, docs and data are not."""
+    name = Path(rel_path).name
+    return name in SECRET_FILE_NAMES or Path(rel_path).suffix in SECRET_FILE_SUFFIXES
+
+
+def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
+    """Run detect-secrets over `rel_paths` (relative to `root`) and map what it finds."""
+    from detect_secrets.core.scan import scan_file
+    from detect_secrets.settings import default_settings
+
+    found: list[Finding] = []
+    with default_settings():
+        for rel in rel_paths:
+            for secret in scan_file(str(root / rel)):
+                finding = _to_finding(rel, str(secret.type), int(secret.line_number))
+                if finding is not None:
+                    found.append(finding)
+    return found
+
+
+def _to_finding(rel: str, kind: str, line: int) -> Finding | None:
+    if kind in _SKIPPED_TYPES:
+        return None
+    severity: Severity = "high" if kind in _HIGH_TYPES else "medium" if kind in _MEDIUM_TYPES else "low"
+    slug = "-".join(kind.lower().replace("(", "").replace(")", "").split())
+    return Finding(
+        file=rel,
+        line=line,
+        rule_id=f"secret-{slug}",
+        severity=severity,
+        message=f"Possible hard-coded secret ({kind}).",
+        fix_hint="Read it from the environment or a secret store; rotate it if it was ever committed.",
+        source="detect-secrets",
+    )
