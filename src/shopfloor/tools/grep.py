@@ -1,0 +1,280 @@
+"""Grep: regex search over the workspace with ripgrep, or a pure-Python engine giving the same answers."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from shopfloor.tools.base import Tool, ToolError, ToolInput
+from shopfloor.tools.grep_fallback import search_python
+from shopfloor.tools.grep_rg import search_rg
+from shopfloor.tools.grep_search import (
+    FILE_TYPES,
+    FileHits,
+    PatternError,
+    SearchMode,
+    SearchSpec,
+    SearchTimeout,
+    decode_text,
+    type_globs,
+)
+
+if TYPE_CHECKING:
+    from shopfloor.tools.context import ToolContext
+
+Engine = Literal["auto", "rg", "python"]
+OutputMode = Literal["content", "files_with_matches", "count"]
+LINE_LIMIT = 500
+"""Characters kept of each printed line."""
+_MODES: dict[str, SearchMode] = {"files_with_matches": "files", "content": "content", "count": "count"}
+
+DESCRIPTION = """Search file contents with a regular expression (ripgrep's Rust regex syntax).
+
+- Use this instead of running grep or rg through Bash.
+- Syntax: `log.*Error`, `function\\s+\\w+`. Alternation is `a|b` (not `a\\|b`). Literal braces need
+  escaping: `interface\\{\\}`. Patterns match within one line unless multiline is true.
+- Narrow the files with `glob` ("*.py", "src/**/*.{ts,tsx}") or `type` ("py", "js", "go", "rust", ...).
+- output_mode: "files_with_matches" (default; paths, newest first), "content" (matching lines, with
+  -A/-B/-C context and -n line numbers), "count" (matches per file).
+- Respects .gitignore, searches hidden files, never looks inside .git, skips binary files.
+- head_limit (default 250, 0 for all) and offset page through long answers."""
+
+
+class GrepInput(ToolInput):
+    pattern: str = Field(description="Regular expression to search for in file contents.")
+    path: str | None = Field(
+        default=None, description="File or directory to search (absolute). Defaults to the workspace root."
+    )
+    glob: str | None = Field(
+        default=None,
+        description='Only search files matching this glob, e.g. "*.js" or "src/**/*.{ts,tsx}".',
+    )
+    file_type: str | None = Field(
+        default=None,
+        alias="type",
+        description="Only search files of this type: py, js, ts, go, rust, java, md, json, yaml, ...",
+    )
+    output_mode: OutputMode = Field(
+        default="files_with_matches",
+        description='"content" shows matching lines, "files_with_matches" lists files, "count" counts.',
+    )
+    before: int | None = Field(
+        default=None, alias="-B", ge=0, description="Lines of context before each match (content mode)."
+    )
+    after: int | None = Field(
+        default=None, alias="-A", ge=0, description="Lines of context after each match (content mode)."
+    )
+    context: int | None = Field(
+        default=None,
+        alias="-C",
+        ge=0,
+        description="Lines of context before and after each match (content mode).",
+    )
+    line_numbers: bool | None = Field(
+        default=None, alias="-n", description="Show line numbers (content mode; default true)."
+    )
+    ignore_case: bool = Field(default=False, alias="-i", description="Case-insensitive search.")
+    multiline: bool = Field(
+        default=False, description="Let patterns span lines; `.` then also matches newlines."
+    )
+    head_limit: int = Field(
+        default=250, ge=0, description="Show at most this many lines or files (0 for no limit)."
+    )
+    offset: int = Field(
+        default=0, ge=0, description="Skip this many lines or files first, to page through results."
+    )
+
+
+class GrepTool(Tool[GrepInput]):
+    """Grep with ripgrep when it is installed, else the pure-Python engine."""
+
+    name = "Grep"
+    description = DESCRIPTION
+    input_model = GrepInput
+    read_only = True
+
+    def __init__(self, engine: Engine = "auto", *, timeout_s: float = 60.0):
+        self.engine = engine
+        self.timeout_s = timeout_s
+
+    def ripgrep(self) -> str | None:
+        """The rg executable this tool will use, or None for the Python engine."""
+        if self.engine == "python":
+            return None
+        rg = shutil.which("rg")
+        if rg is None and self.engine == "rg":
+            raise ToolError("Error: ripgrep (rg) is not installed, and this Grep was told to use it.")
+        return rg
+
+    async def run(self, args: GrepInput, ctx: ToolContext) -> str:
+        root = ctx.workspace.resolve(args.path) if args.path else ctx.workspace.root
+        if not root.exists():
+            raise ToolError(f"Error: path does not exist: {root}")
+        spec = self._spec(args, root)
+        if root.is_file() and _is_binary(root):
+            return _empty(spec.mode) + f"\n({root} is a binary file; Grep does not search binary files.)"
+        hits = await self._search(spec)
+        note = ""
+        if not hits and "\\|" in args.pattern:
+            retry = args.pattern.replace("\\|", "|")
+            try:
+                hits = await self._search(replace(spec, pattern=retry))
+            except ToolError:
+                pass
+            else:
+                note = f"Note: `\\|` is a literal bar in this regex syntax; searched for `{retry}` instead.\n"
+        show_numbers = args.line_numbers if args.line_numbers is not None else True
+        return note + render(hits, spec, show_numbers, args.head_limit, args.offset)
+
+    def _spec(self, args: GrepInput, root: Path) -> SearchSpec:
+        globs: tuple[str, ...] = ()
+        if args.glob and args.glob.strip():
+            globs = tuple(split_globs(args.glob))
+        types: tuple[str, ...] = ()
+        if args.file_type:
+            found = type_globs(args.file_type)
+            if found is None:
+                known = ", ".join(sorted(FILE_TYPES))
+                raise ToolError(f"Error: unknown file type `{args.file_type}`. Known types: {known}.")
+            types = found
+        context = args.context or 0
+        return SearchSpec(
+            pattern=args.pattern,
+            root=root,
+            mode=_MODES[args.output_mode],
+            globs=globs,
+            type_globs=types,
+            ignore_case=args.ignore_case,
+            multiline=args.multiline,
+            before=args.before if args.before is not None else context,
+            after=args.after if args.after is not None else context,
+            timeout_s=self.timeout_s,
+        )
+
+    async def _search(self, spec: SearchSpec) -> list[FileHits]:
+        try:
+            rg = self.ripgrep()
+            if rg is not None:
+                return await search_rg(spec, rg)
+            return await asyncio.to_thread(search_python, spec)
+        except PatternError as err:
+            raise ToolError(f"Error: the pattern is not a valid regex.\n{err}") from None
+        except SearchTimeout:
+            raise ToolError(
+                f"Error: the search took longer than {self.timeout_s:g}s and was stopped. "
+                "Narrow it with path, glob or type."
+            ) from None
+
+
+def split_globs(raw: str) -> list[str]:
+    """Split "*.py *.pyi" or "*.py,*.pyi" into globs, keeping commas inside braces."""
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
+    for c in raw:
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth = max(depth - 1, 0)
+        if (c.isspace() or c == ",") and depth == 0:
+            if cur:
+                out.append("".join(cur))
+                cur = []
+            continue
+        cur.append(c)
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+def _is_binary(path: Path) -> bool:
+    try:
+        return decode_text(path.read_bytes()) is None
+    except OSError:
+        return False
+
+
+def _empty(mode: SearchMode) -> str:
+    return "No matches found" if mode == "content" else "No files found"
+
+
+def _newest_first(hits: Sequence[FileHits]) -> list[FileHits]:
+    def key(h: FileHits) -> tuple[int, str]:
+        try:
+            return (-Path(h.path).stat().st_mtime_ns, h.path)
+        except OSError:
+            return (0, h.path)
+
+    return sorted(hits, key=key)
+
+
+def _shown(text: str) -> str:
+    """Make text safe to print: undecodable file-name bytes become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _cut(text: str) -> str:
+    text = text.removesuffix("\r")
+    if len(text) <= LINE_LIMIT:
+        return text
+    return text[:LINE_LIMIT] + f" [... line cut at {LINE_LIMIT} characters]"
+
+
+def render(hits: Sequence[FileHits], spec: SearchSpec, numbers: bool, limit: int, offset: int) -> str:
+    """The answer the model sees, identical whichever engine found `hits`."""
+    if not hits:
+        return _empty(spec.mode)
+    ordered = _newest_first(hits)
+    if spec.mode == "files":
+        entries = [_shown(h.path) for h in ordered]
+        head = f"Found {_plural(len(entries), 'file')}"
+        return "\n".join([head, *_page(entries, offset, limit, "files")])
+    if spec.mode == "count":
+        entries = [f"{_shown(h.path)}:{h.count}" for h in ordered]
+        total = sum(h.count for h in ordered)
+        occurrences = "occurrence" if total == 1 else "occurrences"
+        tail = f"Found {total} total {occurrences} across {_plural(len(entries), 'file')}."
+        page = _page(entries, offset, limit, "files")
+        return "\n".join([*page, "", tail])
+    return "\n".join(_page(_content_lines(ordered, spec, numbers), offset, limit, "lines"))
+
+
+def _content_lines(ordered: Sequence[FileHits], spec: SearchSpec, numbers: bool) -> list[str]:
+    grouped = spec.before > 0 or spec.after > 0
+    out: list[str] = []
+    for h in ordered:
+        path = _shown(h.path)
+        previous = None
+        for line in h.lines:
+            if grouped and out and (previous is None or line.number != previous + 1):
+                out.append("--")
+            sep = ":" if line.is_match else "-"
+            where = f"{path}{sep}{line.number}{sep}" if numbers else f"{path}{sep}"
+            out.append(where + _cut(line.text))
+            previous = line.number
+    return out
+
+
+def _page(entries: list[str], offset: int, limit: int, noun: str) -> list[str]:
+    """One page of `entries` plus a line telling how to see the rest, when there is a rest."""
+    total = len(entries)
+    page = entries[offset : offset + limit] if limit else entries[offset:]
+    end = offset + len(page)
+    if not page:
+        return [f"[offset={offset} is past the end: there are only {total} {noun}.]"]
+    if end < total:
+        note = f"[Showing {noun} {offset + 1}-{end} of {total}. Use offset={end} to see more.]"
+        return [*page, "", note]
+    if offset:
+        return [*page, "", f"[Showing {noun} {offset + 1}-{end} of {total}.]"]
+    return page
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
