@@ -10,8 +10,22 @@ from pathlib import Path
 
 from shopfloor.tools.base import ToolError
 
-# Secrets that stay unreadable even when a workspace is the home directory itself.
-_SECRET_DIRS = (".ssh", ".aws", ".gnupg", ".config/gcloud", ".azure", ".kube", ".docker")
+# Credential stores under the home directory that stay unreachable even when a workspace is the
+# home directory itself (or contains it).
+_SECRET_PATHS = (
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".azure",
+    ".kube",
+    ".docker",
+    ".config/gcloud",
+    ".config/gh",
+    ".netrc",
+    ".git-credentials",
+    ".pypirc",
+    ".pgpass",
+)
 
 
 class Workspace:
@@ -40,19 +54,38 @@ class Workspace:
         p = Path(raw).expanduser()
         if not p.is_absolute():
             p = self.root / p
-        real = p.resolve()  # follows every symlink that exists; non-existent tails stay as written
+        try:
+            # Follows every symlink that exists, dangling ones included; a missing tail stays as written.
+            real = p.resolve()
+        except (OSError, RuntimeError) as err:  # a symlink loop, or a component we may not look at
+            raise ToolError(f"Error: cannot resolve the path {p}: {err}") from err
         if not self.contains(real):
             shown = f"{p} (which resolves to {real})" if real != Path(os.path.normpath(p)) else str(p)
             raise ToolError(
                 f"Error: access denied: {shown} is outside the workspace {self.root}. "
                 "Only paths inside the workspace can be used."
             )
-        home = Path.home().resolve()
-        for secret in _SECRET_DIRS:
-            guarded = home / secret
-            if real == guarded or real.is_relative_to(guarded):
-                raise ToolError(f"Error: access denied: {real} holds credentials and cannot be accessed.")
+        if is_secret_path(real):
+            raise ToolError(f"Error: access denied: {real} holds credentials and cannot be accessed.")
         return real
+
+
+def is_secret_path(real: Path) -> bool:
+    """True when `real` (already resolved) is a credential store in the home directory, or inside one."""
+    try:
+        home = Path.home().resolve()
+    except (OSError, RuntimeError):  # no usable home directory: nothing there to protect
+        return False
+    return any(real == home / s or real.is_relative_to(home / s) for s in _SECRET_PATHS)
+
+
+def secret_paths_within(base: Path) -> list[Path]:
+    """The credential stores that lie inside directory `base` (so a listing of it can leave them out)."""
+    try:
+        home = Path.home().resolve()
+    except (OSError, RuntimeError):
+        return []
+    return [home / s for s in _SECRET_PATHS if (home / s).is_relative_to(base)]
 
 
 @dataclass(frozen=True)
@@ -74,7 +107,16 @@ class ReadState:
         self._stamps: dict[Path, FileStamp] = {}
 
     def record(self, path: Path, data: bytes, *, full: bool) -> None:
-        self._stamps[path] = FileStamp(file_digest(data), path.stat().st_mtime_ns, full)
+        """Remember `data` as what the agent saw of `path`.
+
+        A partial read of unchanged content keeps an earlier full read: reading the rest of a long
+        file with `offset` must not undo the permission to edit it.
+        """
+        digest = file_digest(data)
+        before = self._stamps.get(path)
+        if not full and before is not None and before.full and before.sha256 == digest:
+            full = True
+        self._stamps[path] = FileStamp(digest, path.stat().st_mtime_ns, full)
 
     def forget(self, path: Path) -> None:
         self._stamps.pop(path, None)
@@ -83,15 +125,21 @@ class ReadState:
         return self._stamps.get(path)
 
     def check_fresh(self, path: Path, data: bytes) -> None:
-        """Refuse a change to `path` unless it was fully read and is unchanged since."""
+        """Refuse a change unless `path` was fully read and `data`, its bytes now, is what was read."""
         stamp = self._stamps.get(path)
-        if stamp is None or not stamp.full:
+        if stamp is None:
             raise ToolError(
-                "Error: File has not been read yet. Read it first before writing to it. "
-                f"(Use Read on {path} without offset/limit, then retry.)"
+                f"Error: {path} has not been read yet. Read it first (without offset/limit), "
+                "then retry the change."
             )
-        if stamp.mtime_ns != path.stat().st_mtime_ns and stamp.sha256 != file_digest(data):
+        if not stamp.full:
             raise ToolError(
-                "Error: File has been modified since read, either by the user or by a linter. "
-                f"Read {path} again before attempting to change it."
+                f"Error: only part of {path} has been read (with offset/limit). Read the whole file "
+                "first (without offset/limit), then retry the change."
+            )
+        # The content decides; a touched file with the same bytes is still what the agent saw.
+        if stamp.sha256 != file_digest(data):
+            raise ToolError(
+                f"Error: {path} has changed on disk since it was last read (by a person, a formatter or "
+                "a command). Read it again, then retry the change against its current content."
             )

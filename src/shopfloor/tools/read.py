@@ -1,0 +1,140 @@
+"""Read: a text file as numbered lines, a window of it at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from shopfloor.tools.base import Tool, ToolError, ToolInput
+from shopfloor.tools.context import ToolContext
+from shopfloor.tools.textfiles import (
+    decode,
+    has_binary_extension,
+    looks_binary,
+    missing_file_error,
+    number_line,
+    split_lines,
+)
+
+MAX_LINES = 2000
+MAX_LINE_CHARS = 2000
+MAX_OUTPUT_CHARS = 250_000
+"""Stops a window of very long lines from flooding the context; the rest is one offset away."""
+
+
+class ReadInput(ToolInput):
+    file_path: str = Field(description="Absolute path of the file to read.")
+    offset: int | None = Field(
+        default=None,
+        ge=0,
+        description="1-based number of the first line to show. Only needed for files too long for one call.",
+    )
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        description=f"How many lines to show (at most {MAX_LINES}). Only needed for long files.",
+    )
+
+
+class ReadTool(Tool[ReadInput]):
+    name = "Read"
+    read_only = True
+    input_model = ReadInput
+    description = (
+        "Read a text file from the workspace. The answer shows each line prefixed with its line number "
+        f"and a tab; the number and tab are not part of the file. Up to {MAX_LINES} lines are shown per "
+        f"call and lines longer than {MAX_LINE_CHARS} characters are cut; for a longer file the answer "
+        "says which lines you got, and `offset` (first line, 1-based) and `limit` (line count) fetch the "
+        "rest. Pass an absolute path. Read a file in full before you change it with Edit or Write, and "
+        "when you copy text from the answer into Edit, leave out the line-number prefix. Reading several "
+        "files that may be relevant in one turn is fine and saves time. Directories cannot be read: use "
+        "Glob to list files, or `ls` through Bash. Binary files (images, archives, databases) are refused."
+    )
+
+    async def run(self, args: ReadInput, ctx: ToolContext) -> str:
+        path = ctx.workspace.resolve(args.file_path)
+        if path.is_dir():
+            raise ToolError(
+                f"Error: {path} is a directory, not a file. To see what it holds, use Glob "
+                f'(for example pattern "*" with path "{path}") or run `ls {path}` with Bash.'
+            )
+        if not path.exists():
+            raise ToolError(missing_file_error(path))
+        if not path.is_file():  # a FIFO or device would block or never end
+            raise ToolError(f"Error: {path} is not a regular file, so it cannot be read.")
+        if has_binary_extension(path):
+            raise ToolError(_binary_error(path))
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise ToolError(f"Error: cannot read {path}: {err.strerror or err}") from err
+        if looks_binary(path, data):
+            raise ToolError(_binary_error(path))
+
+        lines = split_lines(decode(data).text)
+        total = len(lines)
+        whole_file_asked = args.offset is None and args.limit is None
+        if total == 0:
+            ctx.read_state.record(path, data, full=True)
+            return f"The file {path} exists but is empty (0 lines)."
+        start = max(args.offset or 1, 1)
+        if start > total:
+            ctx.read_state.record(path, data, full=False)
+            return (
+                f"The file {path} has {total} line{'s' if total != 1 else ''}, so offset {start} is past "
+                f"its end. Call Read with an offset from 1 to {total}."
+            )
+        wanted = min(args.limit or MAX_LINES, MAX_LINES)
+        shown, cut_lines, size_capped = _render(lines, start, wanted)
+        end = start + len(shown) - 1
+        # Asking without offset/limit counts as reading the whole file, even when only its first
+        # window fits: that is all a model can do in one call, and later windows keep the permission.
+        full = whole_file_asked or (start == 1 and end == total)
+        ctx.read_state.record(path, data, full=full)
+
+        out = "\n".join(shown)
+        notes = []
+        if cut_lines:
+            notes.append(
+                f"{cut_lines} line{' was' if cut_lines == 1 else 's were'} longer than {MAX_LINE_CHARS} "
+                "characters and cut where marked."
+            )
+        if start > 1 or end < total:
+            note = f"Showing lines {start}-{end} of {total}."
+            if end < total:
+                why = " (the answer size limit was reached)" if size_capped else ""
+                note += (
+                    f" The file continues{why}: call Read with offset={end + 1} to see more, and with "
+                    "limit to choose how many lines."
+                )
+            notes.append(note)
+        if notes:
+            out += "\n\n[" + " ".join(notes) + "]"
+        return out
+
+
+def _render(lines: list[str], start: int, wanted: int) -> tuple[list[str], int, bool]:
+    """Numbered lines from `start`; returns them, how many were cut, and whether the size cap hit."""
+    shown: list[str] = []
+    cut = 0
+    size = 0
+    for n in range(start, min(start + wanted, len(lines) + 1)):
+        line = lines[n - 1]
+        too_long = len(line) > MAX_LINE_CHARS
+        if too_long:
+            line = f"{line[:MAX_LINE_CHARS]} [... {len(line) - MAX_LINE_CHARS} more characters cut]"
+        rendered = number_line(n, line)
+        size += len(rendered) + 1
+        if shown and size > MAX_OUTPUT_CHARS:
+            return shown, cut, True
+        shown.append(rendered)
+        cut += too_long
+    return shown, cut, False
+
+
+def _binary_error(path: Path) -> str:
+    return (
+        f"Error: {path} is a binary file, so Read cannot show it as text. If you need facts about it, "
+        f"use Bash (for example `file {path}` or `xxd {path} | head`)."
+    )

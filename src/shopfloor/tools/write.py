@@ -1,0 +1,82 @@
+"""Write: create a file, or replace one the agent has read, atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from shopfloor.tools.base import Tool, ToolError, ToolInput
+from shopfloor.tools.context import ToolContext
+from shopfloor.tools.textfiles import TextDoc, decode, write_atomic
+
+
+class WriteInput(ToolInput):
+    file_path: str = Field(description="Absolute path of the file to create or overwrite.")
+    content: str = Field(description="The complete new content of the file.")
+
+
+class WriteTool(Tool[WriteInput]):
+    name = "Write"
+    input_model = WriteInput
+    description = (
+        "Write a whole file: create it (missing parent folders are made) or replace everything in it. "
+        "Pass an absolute path inside the workspace and the complete content. To overwrite a file that "
+        "already exists you must have read it in full with Read first, and it must not have changed "
+        "since. To change part of an existing file prefer Edit, which sends only the changed text and "
+        "cannot drop the rest by accident. Create new files only when the task needs them; do not add "
+        "documentation or README files nobody asked for."
+    )
+
+    async def run(self, args: WriteInput, ctx: ToolContext) -> str:
+        path = ctx.workspace.resolve(args.file_path)
+        existing = load_for_change(path, ctx)
+        if existing is None:
+            data = encode_or_fail(TextDoc("", False, b"", "utf-8", "strict"), args.content)
+        else:
+            data = encode_or_fail(_keep_style(decode(existing)), args.content)
+        save(path, data, ctx)
+        if existing is None:
+            return f"File created successfully at: {path}"
+        return f"The file {path} has been updated."
+
+
+def load_for_change(path: Path, ctx: ToolContext) -> bytes | None:
+    """The current bytes of `path` after the read-state check, or None when it does not exist yet."""
+    if path.is_dir():
+        raise ToolError(f"Error: {path} is a directory; give the path of a file.")
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise ToolError(f"Error: {path} is not a regular file, so it cannot be changed.")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ToolError(f"Error: cannot read {path}: {err.strerror or err}") from err
+    ctx.read_state.check_fresh(path, data)
+    return data
+
+
+def encode_or_fail(doc: TextDoc, text: str) -> bytes:
+    try:
+        return doc.encode(text)
+    except UnicodeEncodeError as err:
+        raise ToolError(
+            f"Error: the text contains a character that cannot be stored ({err.reason}); remove it and retry."
+        ) from err
+
+
+def save(path: Path, data: bytes, ctx: ToolContext) -> None:
+    """Write atomically, then record the new bytes as read so the next change needs no re-read."""
+    try:
+        write_atomic(path, data)
+    except OSError as err:
+        raise ToolError(f"Error: cannot write {path}: {err.strerror or err}") from err
+    ctx.read_state.record(path, data, full=True)
+
+
+def _keep_style(old: TextDoc) -> TextDoc:
+    # Read hides line endings and the BOM, so content written back after a Read arrives with "\n"
+    # and no BOM; keeping the file's own style avoids a diff that touches every line. Content that
+    # already carries "\r\n" is written as given (TextDoc.encode does not double it).
+    return TextDoc("", old.crlf, old.bom if old.encoding == "utf-8" else b"", "utf-8", "strict")
