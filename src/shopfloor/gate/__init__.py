@@ -1,0 +1,29 @@
+"""The verification gate: shopfloor re-runs a task's checks itself and binds the verdict to the tree."""
+
+from shopfloor.gate.detect import RUNNERS, detect_checks
+from shopfloor.gate.feedback import format_failure_report, format_report_for_agent
+from shopfloor.gate.marker import marker_path, read_verdict_marker, verdict_is_current, write_verdict_marker
+from shopfloor.gate.models import Check, CheckResult, GateReport, GateSettings, GateTask, TamperFinding
+from shopfloor.gate.runner import run_check, run_gate
+from shopfloor.gate.treehash import GitError, tree_hash
+
+__all__ = [
+    "RUNNERS",
+    "Check",
+    "CheckResult",
+    "GateReport",
+    "GateSettings",
+    "GateTask",
+    "GitError",
+    "TamperFinding",
+    "detect_checks",
+    "format_failure_report",
+    "format_report_for_agent",
+    "marker_path",
+    "read_verdict_marker",
+    "run_check",
+    "run_gate",
+    "tree_hash",
+    "verdict_is_current",
+    "write_verdict_marker",
+]

@@ -1,0 +1,74 @@
+"""What a task changed: the diff between its base commit and the tree the gate hashed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopfloor.gate.treehash import GitError, git
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    status: str
+    """git's letter: A added, M modified, D deleted, R renamed, T type changed, C copied."""
+    path: str
+    old_path: str | None = None
+    """The path before a rename or copy."""
+
+
+async def resolve_commit(tree: Path, ref: str) -> str:
+    return (await git(tree, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")).output.strip()
+
+
+async def diff_entries(tree: Path, base: str, head_tree: str) -> list[DiffEntry]:
+    """Files that differ between `base` and the tree object `head_tree`, renames detected."""
+    out = (await git(tree, "diff", "--name-status", "-M", "-z", "--no-ext-diff", base, head_tree)).output
+    fields = out.split("\0")
+    entries: list[DiffEntry] = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i][0]
+        if status in "RC":
+            entries.append(DiffEntry(status, fields[i + 2], old_path=fields[i + 1]))
+            i += 3
+        else:
+            entries.append(DiffEntry(status, fields[i + 1]))
+            i += 2
+    return entries
+
+
+async def changed_lines(tree: Path, base: str, head_tree: str) -> dict[str, set[int]]:
+    """Line numbers (in the new version) that were added or changed, per file."""
+    out = (await git(tree, "diff", "-U0", "--no-color", "--no-ext-diff", "-M", base, head_tree)).output
+    lines: dict[str, set[int]] = {}
+    current: set[int] | None = None
+    for row in out.splitlines():
+        if row.startswith("+++ "):
+            target = row[4:]
+            current = None if target == "/dev/null" else lines.setdefault(target.removeprefix("b/"), set())
+        elif current is not None and (m := _HUNK.match(row)):
+            start, count = int(m.group(1)), int(m.group(2) or "1")
+            current.update(range(start, start + count))
+    return lines
+
+
+async def file_diff(tree: Path, base: str, head_tree: str, path: str, old_path: str | None = None) -> str:
+    paths = [old_path, path] if old_path else [path]
+    try:
+        return (
+            await git(tree, "diff", "--no-color", "--no-ext-diff", "-M", base, head_tree, "--", *paths)
+        ).output
+    except GitError as exc:
+        return str(exc)
+
+
+async def show_file(tree: Path, ref: str, path: str) -> str | None:
+    """A file's content at `ref` (a commit or tree id), or None when it is not there."""
+    try:
+        return (await git(tree, "show", f"{ref}:{path}")).output
+    except GitError:
+        return None

@@ -1,0 +1,168 @@
+"""Test-tamper guard: a task may add tests, but not edit or delete existing tests, CI or lint config."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from shopfloor.gate.gitdiff import DiffEntry, diff_entries, file_diff, show_file
+from shopfloor.gate.models import GateSettings, GateTask, TamperFinding
+
+TEST_GLOBS = (
+    "tests/**", "test/**", "__tests__/**", "test_*.py", "*_test.py", "conftest.py", "*_test.go",
+    "*.test.js", "*.test.ts", "*.test.jsx", "*.test.tsx", "*.test.mjs", "*.test.cjs",
+    "*.spec.js", "*.spec.ts", "*.spec.jsx", "*.spec.tsx",
+)  # fmt: skip
+CI_GLOBS = (
+    ".github/workflows/**",
+    ".ci/**",
+    ".gitlab-ci.yml",
+    ".circleci/**",
+    "Jenkinsfile",
+    "azure-pipelines.yml",
+)
+CONFIG_GLOBS = (
+    "tox.ini", ".flake8", "ruff.toml", ".ruff.toml", "mypy.ini", ".mypy.ini", "pytest.ini", ".eslintrc*",
+    "eslint.config.*", "jest.config.*", "vitest.config.*", "tsconfig.json", ".pre-commit-config.yaml",
+)  # fmt: skip
+# Files that hold other things too: only their test/lint sections are protected.
+_PYPROJECT_TOOLS = ("pytest", "ruff", "mypy", "coverage", "pyright", "flake8")
+_SETUP_CFG_SECTIONS = re.compile(r"^(tool:pytest|flake8|mypy(-.*)?|pycodestyle|coverage:.*|isort)$")
+_PACKAGE_KEYS = ("jest", "eslintConfig", "vitest")
+_PACKAGE_SCRIPTS = ("test", "lint", "typecheck")
+_DIFF_LIMIT = 3000
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """gitignore-like: a pattern without '/' matches a file name at any depth, `dir/**` a folder anywhere."""
+    return bool(_glob_regex(pattern).match(path))
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    pat = pattern.lstrip("/")
+    while i < len(pat):
+        if pat.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pat.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pat[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pat[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pat[i]))
+            i += 1
+    core = pat.removesuffix("/**")
+    # `tests/**` protects every tests/ folder (backend/tests/ too); a pattern with an inner '/' or a
+    # leading one is anchored at the root.
+    prefix = "" if "/" in core or pattern.startswith("/") else "(?:.*/)?"
+    return re.compile(f"^{prefix}{''.join(out)}$")
+
+
+def protection(path: str, extra: list[str]) -> str | None:
+    """Why `path` is protected (a reason for the report), or None."""
+    if any(glob_match(g, path) for g in TEST_GLOBS):
+        return "existing test file"
+    if any(glob_match(g, path) for g in CI_GLOBS):
+        return "CI configuration"
+    if any(glob_match(g, path) for g in CONFIG_GLOBS):
+        return "lint/type/test configuration"
+    if any(glob_match(g, path) for g in extra):
+        return "protected path"
+    return None
+
+
+async def find_tampering(
+    tree: Path, base: str, head_tree: str, *, task: GateTask | None, settings: GateSettings
+) -> list[TamperFinding]:
+    """Protected files the diff from `base` to `head_tree` modified, deleted or renamed away."""
+    waived = task is not None and task.may_change_tests
+    always = list(task.protected_paths) if task is not None else []
+    out: list[TamperFinding] = []
+    for entry in await diff_entries(tree, base, head_tree):
+        if entry.status in {"A", "C"}:
+            continue
+        path = entry.old_path or entry.path
+        reason = None
+        if any(glob_match(g, path) for g in always):
+            reason = "protected path of another task"
+        elif not waived:
+            reason = protection(path, settings.protected_paths) or await _mixed_config(
+                tree, base, head_tree, entry
+            )
+        if reason is None:
+            continue
+        change: Literal["modified", "deleted", "renamed"] = (
+            "deleted" if entry.status == "D" else "renamed" if entry.status == "R" else "modified"
+        )
+        diff = await file_diff(tree, base, head_tree, entry.path, entry.old_path)
+        out.append(TamperFinding(path=path, change=change, reason=reason, diff=_cut(diff)))
+    return out
+
+
+async def _mixed_config(tree: Path, base: str, head_tree: str, entry: DiffEntry) -> str | None:
+    """For pyproject.toml, setup.cfg and package.json: a reason only when their test/lint parts changed."""
+    name = PurePosixPath(entry.path).name
+    if name not in {"pyproject.toml", "setup.cfg", "package.json"}:
+        return None
+    old = await show_file(tree, base, entry.old_path or entry.path)
+    new = await show_file(tree, head_tree, entry.path) if entry.status != "D" else None
+    if name == "pyproject.toml":
+        before, after = _pyproject_parts(old), _pyproject_parts(new)
+        what = "pytest/ruff/mypy settings in pyproject.toml"
+    elif name == "setup.cfg":
+        before, after = _setup_cfg_parts(old), _setup_cfg_parts(new)
+        what = "test/lint sections of setup.cfg"
+    else:
+        before, after = _package_parts(old), _package_parts(new)
+        what = "test/lint scripts or config in package.json"
+    return f"lint/type/test configuration ({what})" if before != after else None
+
+
+def _pyproject_parts(text: str | None) -> dict[str, Any]:
+    try:
+        tool = tomllib.loads(text or "").get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return {"unreadable": text}
+    return {k: tool.get(k) for k in _PYPROJECT_TOOLS} if isinstance(tool, dict) else {}
+
+
+def _setup_cfg_parts(text: str | None) -> dict[str, Any]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text or "")
+    except configparser.Error:
+        return {"unreadable": text}
+    return {s: dict(parser.items(s)) for s in parser.sections() if _SETUP_CFG_SECTIONS.match(s)}
+
+
+def _package_parts(text: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {"unreadable": text}
+    if not isinstance(data, dict):
+        return {}
+    raw = data.get("scripts")
+    scripts: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    parts = {k: data.get(k) for k in _PACKAGE_KEYS}
+    parts.update({f"scripts.{k}": scripts.get(k) for k in _PACKAGE_SCRIPTS})
+    return parts
+
+
+def _cut(diff: str) -> str:
+    if len(diff) <= _DIFF_LIMIT:
+        return diff
+    return diff[:_DIFF_LIMIT] + f"\n[... {len(diff) - _DIFF_LIMIT} more characters of diff ...]\n"
