@@ -87,6 +87,20 @@ def parse(data: bytes, *, required: bool = True) -> Frontmatter:
     )
 
 
+def _yaml_problem(err: yaml.MarkedYAMLError, source: str) -> FrontmatterError:
+    """Point at the problem; at the start of the construct when the problem is only "end of input"."""
+    problem, context = err.problem_mark, err.context_mark
+    at_end = problem is not None and problem.index >= len(source.rstrip())
+    mark = context if (problem is None or at_end) and context is not None else problem
+    line = mark.line + _OFFSET if mark is not None else _OFFSET
+    what = " ".join(p for p in (err.context, err.problem) if p)
+    if context is not None and context.line + _OFFSET != line:
+        what += f" (the construct starts on line {context.line + _OFFSET})"
+    if err.problem == "mapping values are not allowed here":
+        what += "; a value containing `: ` must be put in quotes"
+    return FrontmatterError(line, f"the frontmatter is not valid YAML: {what}")
+
+
 @dataclass
 class _Loaded:
     data: dict[str, Any]
@@ -105,10 +119,7 @@ def _load_yaml(source: str) -> _Loaded:
         node = loader.get_single_node()
         value = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + _OFFSET if mark is not None else _OFFSET
-        what = " ".join(p for p in (err.context, err.problem) if p)
-        raise FrontmatterError(line, f"the frontmatter is not valid YAML: {what}") from None
+        raise _yaml_problem(err, source) from None
     except yaml.YAMLError as err:
         raise FrontmatterError(_OFFSET, f"the frontmatter is not valid YAML: {err}") from None
     finally:
