@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
@@ -24,6 +25,7 @@ from shopfloor.tools.write import encode_or_fail, load_for_change, save
 
 CONTEXT_LINES = 3
 MAX_SNIPPET_LINES = 40
+_DIFF_LIMIT = 20_000
 _NEW_DOC = TextDoc("", False, b"", "utf-8", "surrogateescape")
 _LINE_PREFIX = re.compile(r"^ *\d+\t", re.MULTILINE)
 
@@ -202,28 +204,50 @@ def _loose_match(text: str, old: str) -> int | None:
 
 
 def change_snippet(before: str, after: str) -> str:
-    """Numbered lines of `after` around the region that differs from `before`, with a little context."""
+    """Numbered lines of `after` around each place that differs from `before`, with a little context."""
     old_lines, new_lines = split_lines(before), split_lines(after)
     if not new_lines:
         return "The file is now empty."
-    top = 0
-    limit = min(len(old_lines), len(new_lines))
-    while top < limit and old_lines[top] == new_lines[top]:
+    windows: list[tuple[int, int]] = []
+    for j1, j2 in _changed_ranges(old_lines, new_lines):
+        lo, hi = max(j1 - CONTEXT_LINES, 0), min(j2 + CONTEXT_LINES, len(new_lines))
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        else:
+            windows.append((lo, hi))
+    if not windows:
+        return "(The edits cancel out: no line differs from before.)"
+    rows: list[str] = []
+    budget = MAX_SNIPPET_LINES
+    for lo, hi in windows:
+        if rows:
+            rows.append("...")
+        for i in range(lo, min(hi, lo + budget)):
+            rows.append(number_line(i + 1, displayable(new_lines[i])[:2000]))
+        budget -= min(hi - lo, budget)
+        if budget == 0:
+            left = sum(h - lo2 for lo2, h in windows) - MAX_SNIPPET_LINES
+            if left > 0:
+                rows.append(f"[... {left} more changed or nearby lines not shown]")
+            break
+    return "Here are the changed lines with some context:\n" + "\n".join(rows)
+
+
+def _changed_ranges(old: list[str], new: list[str]) -> list[tuple[int, int]]:
+    """Half-open ranges of `new` (0-based line indexes) that differ from `old`."""
+    top, limit = 0, min(len(old), len(new))
+    while top < limit and old[top] == new[top]:
         top += 1
     bottom = 0
-    while bottom < limit - top and old_lines[-1 - bottom] == new_lines[-1 - bottom]:
+    while bottom < limit - top and old[-1 - bottom] == new[-1 - bottom]:
         bottom += 1
-    first = max(top - CONTEXT_LINES, 0)
-    last = min(len(new_lines) - bottom + CONTEXT_LINES, len(new_lines))
-    shown = new_lines[first:last]
-    extra = len(shown) - MAX_SNIPPET_LINES
-    rows = [
-        number_line(first + 1 + i, displayable(ln)[:2000]) for i, ln in enumerate(shown[:MAX_SNIPPET_LINES])
-    ]
-    body = "\n".join(rows)
-    if extra > 0:
-        body += f"\n[... {extra} more changed or nearby lines not shown]"
-    return "Here are the changed lines with some context:\n" + body
+    old_mid, new_mid = old[top : len(old) - bottom], new[top : len(new) - bottom]
+    if not old_mid and not new_mid:
+        return []
+    if len(old_mid) + len(new_mid) > _DIFF_LIMIT:  # too big to diff cheaply: one region
+        return [(top, len(new) - bottom)]
+    matcher = difflib.SequenceMatcher(None, old_mid, new_mid, autojunk=False)
+    return [(top + j1, top + j2) for tag, _, _, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
 def _head(path: Path) -> bytes:
