@@ -22,6 +22,15 @@ class ToolUsePart(BaseModel):
     input_error: str | None = None
 
 
+class ThinkingPart(BaseModel):
+    """Model reasoning that must travel back verbatim (Anthropic rejects tool-use turns without it)."""
+
+    type: Literal["thinking"] = "thinking"
+    thinking: str = ""
+    signature: str | None = None
+    redacted_data: str | None = None
+
+
 class ToolResultPart(BaseModel):
     type: Literal["tool_result"] = "tool_result"
     tool_use_id: str
@@ -29,7 +38,7 @@ class ToolResultPart(BaseModel):
     is_error: bool = False
 
 
-Part = Annotated[TextPart | ToolUsePart | ToolResultPart, Field(discriminator="type")]
+Part = Annotated[TextPart | ToolUsePart | ToolResultPart | ThinkingPart, Field(discriminator="type")]
 
 
 class Message(BaseModel):
@@ -124,6 +133,10 @@ class ModelProfile(BaseModel):
         return self.price.cost(usage) if self.price else None
 
 
+class ModelConfigError(ValueError):
+    """A model cannot be set up (bad spec, missing key, unreadable script): a configuration error."""
+
+
 class ModelError(Exception):
     """A model call failed for good (bad request, auth, exhausted retries)."""
 
@@ -148,3 +161,7 @@ class Model(Protocol):
     def profile(self) -> ModelProfile: ...
 
     async def complete(self, request: ModelRequest) -> ModelResponse: ...
+
+    async def check_fits(self, system: str, tools: list[ToolSpec]) -> None:
+        """Raise ContextTooSmallError when the system prompt and tools alone overflow the window."""
+        ...

@@ -1,0 +1,212 @@
+"""A real HTTP server on loopback that speaks the Anthropic Messages and OpenAI Chat Completions APIs.
+
+It serves scripted turns (the `ScriptTurn` format shared with ScriptedModel) from a queue or
+from a responder callback, injects faults on request, and records every request it receives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from shopfloor.models.base import Usage
+from shopfloor.models.context_window import estimate_tokens
+from shopfloor.models.script import EXHAUSTED_TURN, ScriptToolCall, ScriptTurn, TurnLike, parse_turn
+from shopfloor.testing.exchange import Fault, RecordedRequest, Responder, ServerStyle
+from shopfloor.testing.fake_http import FakeHandler
+
+# What a cut stream starts to say when nothing else is queued.
+_DEFAULT_PARTIAL = ScriptTurn(
+    tool_calls=[ScriptToolCall(tool="Read", input={"file_path": "/placeholder/path.txt"})]
+)
+
+
+@dataclass
+class _State:
+    queue: deque[TurnLike | Fault] = field(default_factory=deque)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    cache_prefixes: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+
+class FakeProvider:
+    """The fake model service: `with FakeProvider(turns) as fake: ... fake.anthropic_base_url ...`."""
+
+    def __init__(
+        self,
+        turns: Iterable[TurnLike | Fault] = (),
+        *,
+        responder: Responder | None = None,
+        context_window: int | None = None,
+        server_style: ServerStyle = "vllm",
+        models: tuple[str, ...] = ("fake-model",),
+    ):
+        self.responder = responder
+        self.context_window = context_window
+        self.server_style = server_style
+        self.models = models
+        self._state = _State(queue=deque(turns))
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --
+    def start(self) -> FakeProvider:
+        handler = type("BoundFakeHandler", (FakeHandler,), {"fake": self})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        server.block_on_close = False  # idle keep-alive connections must not hold up stop()
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-provider", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- addresses --
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the fake provider is not running")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return self.url
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def env(self, *, api_key: str = "sk-test-fake-key") -> dict[str, str]:
+        """Environment variables that point both SDKs (and a shopfloor subprocess) here."""
+        return {
+            "ANTHROPIC_BASE_URL": self.anthropic_base_url,
+            "ANTHROPIC_API_KEY": api_key,
+            "OPENAI_BASE_URL": self.openai_base_url,
+            "OPENAI_API_KEY": api_key,
+        }
+
+    # -- script and records --
+    def push(self, *items: TurnLike | Fault) -> None:
+        with self._state.lock:
+            self._state.queue.extend(items)
+
+    @property
+    def pending(self) -> int:
+        with self._state.lock:
+            return len(self._state.queue)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._state.lock:
+            return list(self._state.requests)
+
+    @property
+    def calls(self) -> list[RecordedRequest]:
+        """Model calls only (Messages and Chat Completions), in arrival order."""
+        return [r for r in self.requests if r.api != "other"]
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._state.lock:
+            self._state.requests.append(request)
+
+    def _next(self, request: RecordedRequest) -> ScriptTurn | Fault:
+        with self._state.lock:
+            item = self._state.queue.popleft() if self._state.queue else None
+        if item is None and self.responder is not None:
+            item = self.responder(request)
+        if item is None:
+            return EXHAUSTED_TURN
+        if isinstance(item, Fault):
+            return item
+        return parse_turn(item).filled(request.variables)
+
+    def _partial_for(self, fault: Fault, request: RecordedRequest) -> ScriptTurn:
+        if fault.partial is not None:
+            return fault.partial
+        with self._state.lock:
+            head = self._state.queue[0] if self._state.queue else None
+        if head is not None and not isinstance(head, Fault):
+            return parse_turn(head).filled(request.variables)
+        return _DEFAULT_PARTIAL
+
+    def _next_id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._state.ids):04d}"
+
+    def anthropic_usage(self, body: dict[str, Any], turn: ScriptTurn) -> Usage:
+        """Estimated usage that imitates prompt caching at the request's cache_control breakpoints."""
+        if turn.usage is not None:
+            return turn.usage
+        # Like the real service: a breakpoint stores the prefix up to it, and a later request reads the
+        # longest stored prefix that ends at any block boundary up to its last breakpoint.
+        blocks: list[tuple[str, Any]] = [("tools", t) for t in body.get("tools", [])]
+        system = body.get("system", [])
+        blocks += [
+            ("system", b) for b in ([{"type": "text", "text": system}] if isinstance(system, str) else system)
+        ]
+        for message in body.get("messages", []):
+            content = message.get("content")
+            items = [{"type": "text", "text": content}] if isinstance(content, str) else content
+            blocks += [(message.get("role", "user"), b) for b in items]
+        digest = hashlib.sha256()
+        chars = 0
+        boundaries: list[tuple[int, str]] = []
+        last_mark = -1
+        for i, (role, block) in enumerate(blocks):
+            plain = (
+                {k: v for k, v in block.items() if k != "cache_control"} if isinstance(block, dict) else block
+            )
+            text = json.dumps([role, plain], sort_keys=True)
+            digest.update(text.encode())
+            chars += len(text)
+            boundaries.append((estimate_tokens("x" * chars), digest.copy().hexdigest()))
+            if isinstance(block, dict) and "cache_control" in block:
+                last_mark = i
+        total = estimate_tokens("x" * chars)
+        candidates = boundaries[: last_mark + 1]
+        marked = [
+            boundaries[i] for i, (_, b) in enumerate(blocks) if isinstance(b, dict) and "cache_control" in b
+        ]
+        with self._state.lock:
+            seen = self._state.cache_prefixes
+            read = max((tokens for tokens, key in candidates if key in seen), default=0)
+            seen.update(key for _, key in marked)
+        newest = candidates[-1][0] if candidates else 0
+        write = max(0, newest - read)
+        output = estimate_tokens(json.dumps(turn.model_dump(exclude_none=True)))
+        return Usage(
+            input_tokens=max(0, total - read - write),
+            output_tokens=max(1, output),
+            cache_read_tokens=read,
+            cache_write_tokens=write,
+        )
+
+    def openai_usage(self, body: dict[str, Any], turn: ScriptTurn) -> Usage:
+        if turn.usage is not None:
+            return turn.usage
+        prompt = estimate_tokens(json.dumps(body.get("messages", [])) + json.dumps(body.get("tools", [])))
+        output = estimate_tokens(json.dumps(turn.model_dump(exclude_none=True)))
+        return Usage(input_tokens=prompt, output_tokens=max(1, output))
