@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,11 +37,20 @@ class Frontmatter:
     item_lines: dict[str, list[int]] = field(default_factory=dict)
     """For fields written as YAML lists: the line of each item."""
     duplicates: list[tuple[str, int]] = field(default_factory=list)
+    quoted: list[tuple[str, int]] = field(default_factory=list)
+    """Fields whose unquoted `: ` made the YAML invalid and that were read as plain text instead."""
     body: str = ""
     body_line: int = 1
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.start_line)
+
+
+def quoted_warning(key: str) -> str:
+    return (
+        f"`{key}` holds an unquoted `: `, which is not valid YAML; it was read as plain text "
+        "(put the value in quotes to make the file valid)"
+    )
 
 
 def decode(data: bytes) -> str:
@@ -73,7 +83,7 @@ def parse(data: bytes, *, required: bool = True) -> Frontmatter:
         raise FrontmatterError(
             1, "the frontmatter opened on line 1 is never closed; add a `---` line after the last field"
         )
-    fm = _load_yaml("\n".join(lines[1:close]))
+    fm = _load_lenient("\n".join(lines[1:close]))
     return Frontmatter(
         data=fm.data,
         present=True,
@@ -82,6 +92,7 @@ def parse(data: bytes, *, required: bool = True) -> Frontmatter:
         key_lines=fm.key_lines,
         item_lines=fm.item_lines,
         duplicates=fm.duplicates,
+        quoted=fm.quoted,
         body="\n".join(lines[close + 1 :]).strip(),
         body_line=close + 2,
     )
@@ -107,10 +118,40 @@ class _Loaded:
     key_lines: dict[str, int]
     item_lines: dict[str, list[int]]
     duplicates: list[tuple[str, int]]
+    quoted: list[tuple[str, int]] = field(default_factory=list)
 
 
 # The YAML text starts on file line 2 (after the opening fence) and node marks are 0-based.
 _OFFSET = 2
+
+
+# A top-level `key: value` line whose plain value itself contains `: ` (common in hand-written
+# descriptions such as "Use when: ..."). Strict YAML rejects it; Claude Code reads it as text.
+_LOOSE_LINE = re.compile(r"^([A-Za-z_][\w-]*):[ \t]+([^'\"\[{|>&*!%@`#\s].*?:[ \t].*?)[ \t]*$")
+
+
+def _load_lenient(source: str) -> _Loaded:
+    """Strict YAML; if that fails only because a plain value contains `: `, quote such values."""
+    try:
+        return _load_yaml(source)
+    except FrontmatterError as strict:
+        if "mapping values are not allowed here" not in strict.message:
+            raise
+        lines = source.split("\n")
+        quoted: list[tuple[str, int]] = []
+        for i, line in enumerate(lines):
+            match = _LOOSE_LINE.match(line)
+            if match:
+                lines[i] = f"{match.group(1)}: {json.dumps(match.group(2))}"
+                quoted.append((match.group(1), i + _OFFSET))
+        if not quoted:
+            raise
+        try:
+            loaded = _load_yaml("\n".join(lines))
+        except FrontmatterError:
+            raise strict from None
+        loaded.quoted = quoted
+        return loaded
 
 
 def _load_yaml(source: str) -> _Loaded:

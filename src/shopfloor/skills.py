@@ -66,6 +66,8 @@ def parse_skill_bytes(data: bytes, path: Path, origin: Origin) -> tuple[SkillSpe
             raise SkillFileError(path, fm.line_of(key), f"`{key}` must be text, not {value!r}")
         return value.strip() or None
 
+    for key, line in fm.quoted:
+        warn(line, frontmatter.quoted_warning(key))
     default_name = path.parent.name if folder_layout else path.stem
     name = text("name") or default_name
     description = text("description")

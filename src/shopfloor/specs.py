@@ -134,6 +134,8 @@ class _AgentParser:
             raise self.fail("name", f"the name `{name}` may use only letters, digits, `-`, `_` and `.`")
         for key, line in self.fm.duplicates:
             self.warn(line, f"`{key}` appears more than once; the last one is used")
+        for key, line in self.fm.quoted:
+            self.warn(line, frontmatter.quoted_warning(key))
         tools = self.tool_list("tools", allowed=True)
         denied = self.tool_list("disallowedTools", allowed=False) or []
         extra: dict[str, Any] = {}

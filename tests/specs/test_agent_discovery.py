@@ -60,7 +60,7 @@ def test_claude_folder_beats_shopfloor_folder_in_the_project(project: Path, home
 def test_broken_files_become_problems_and_the_rest_still_load(project: Path, home: Path) -> None:
     agents = project / ".claude/agents"
     write(agents / "good.md", agent_md("good", extra="tools: Read, Bash\n"))
-    write(agents / "yaml.md", "---\nname: yaml\ndescription: Reviews code: finds bugs\n---\nbody\n")
+    write(agents / "yaml.md", "---\nname: yaml\ndescription: Reviews code\n  tools: Read\n---\nbody\n")
     write(agents / "noname.md", "---\ndescription: nameless\n---\nbody\n")
     write(agents / "nodesc.md", "---\nname: nodesc\ntools: Read\n---\nbody\n")
     write(agents / "tools.md", agent_md("tools", extra="tools: WebFetch, Teleport\n"))
@@ -76,7 +76,7 @@ def test_broken_files_become_problems_and_the_rest_still_load(project: Path, hom
     assert catalog.get("warned") is not None
     errors = {(p.path.name, p.line) for p in catalog.errors}
     assert errors == {
-        ("yaml.md", 3),
+        ("yaml.md", 4),
         ("noname.md", 1),
         ("nodesc.md", 1),
         ("tools.md", 4),
@@ -90,7 +90,7 @@ def test_broken_files_become_problems_and_the_rest_still_load(project: Path, hom
         assert catalog.get(name) is None
     assert set(catalog.names()) >= BUILTIN_NAMES
     text = str(next(p for p in catalog.errors if p.path.name == "yaml.md"))
-    assert text.startswith(f"{agents / 'yaml.md'}:3: error: ")
+    assert text.startswith(f"{agents / 'yaml.md'}:4: error: ")
 
 
 def test_a_broken_project_file_does_not_silently_fall_back_to_the_builtin(project: Path, home: Path) -> None:

@@ -136,11 +136,22 @@ def broken(tmp_path: Path, text: str | bytes) -> AgentFileError:
 
 
 def test_bad_yaml_points_at_the_offending_line(tmp_path: Path) -> None:
-    err = broken(tmp_path, "---\nname: a\ndescription: Reviews code: finds bugs\ntools: Read\n---\nbody\n")
-    assert err.line == 3
-    assert "not valid YAML" in err.message and "quotes" in err.message
     err = broken(tmp_path, "---\nname: a\ndescription: ok\nmodel: sonnet\ncolor: red\n  x: [1\n---\n")
     assert err.line == 6
+    assert "not valid YAML" in err.message and "mapping values" in err.message
+    err = broken(tmp_path, "---\nname: a\ndescription: ok\nskills:\n\t- one\n---\nbody\n")
+    assert err.line == 5 and "'\\t'" in err.message
+    err = broken(tmp_path, "---\nname: a\ndescription: ok\ntools: [Read, Grep\ncolor: red\n---\nbody\n")
+    assert err.line == 5 and "starts on line 4" in err.message
+
+
+def test_unquoted_colon_in_a_value_is_read_as_text_with_a_warning(tmp_path: Path) -> None:
+    # Claude Code accepts descriptions like this one, so shopfloor reads them too, but says so.
+    text = "---\nname: a\ndescription: Use when: the code needs review\ntools: Read\n---\nbody\n"
+    spec = parse_agent_file(write(tmp_path / "a.md", text))
+    assert spec.description == "Use when: the code needs review"
+    assert spec.tools == ["Read"]
+    assert len(spec.warnings) == 1 and spec.warnings[0].startswith("line 3: `description` holds an unquoted")
 
 
 def test_unclosed_quote_points_at_where_it_opened(tmp_path: Path) -> None:

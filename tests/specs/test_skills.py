@@ -137,3 +137,11 @@ def test_listing_can_be_left_out_when_the_agent_has_no_skill_tool(catalog: Skill
     assert "Skill tool" not in text and "- changelog:" not in text
     empty, warnings = catalog.system_prompt_section([], list_others=False)
     assert empty == "" and warnings == []
+
+
+def test_skill_description_with_an_unquoted_colon_loads_with_a_warning(project: Path, home: Path) -> None:
+    write(project / ".claude/skills/pdf/SKILL.md", "---\nname: pdf\ndescription: Use for: PDFs\n---\nbody\n")
+    catalog = discover_skills(project, home=home)
+    spec = catalog.get("pdf")
+    assert spec is not None and spec.description == "Use for: PDFs"
+    assert [(p.severity, p.line) for p in catalog.problems] == [("warning", 3)]
