@@ -126,7 +126,7 @@ _OFFSET = 2
 
 
 # A top-level `key: value` line whose plain value itself contains `: ` (common in hand-written
-# descriptions such as "Use when: ..."). Strict YAML rejects it; Claude Code reads it as text.
+# descriptions such as "Use when: ..."). Strict YAML rejects it; we read it as text and warn.
 _LOOSE_LINE = re.compile(r"^([A-Za-z_][\w-]*):[ \t]+([^'\"\[{|>&*!%@`#\s].*?:[ \t].*?)[ \t]*$")
 
 

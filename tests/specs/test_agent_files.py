@@ -146,7 +146,7 @@ def test_bad_yaml_points_at_the_offending_line(tmp_path: Path) -> None:
 
 
 def test_unquoted_colon_in_a_value_is_read_as_text_with_a_warning(tmp_path: Path) -> None:
-    # Claude Code accepts descriptions like this one, so shopfloor reads them too, but says so.
+    # Hand-written agent files often contain this; shopfloor reads it as text and says so.
     text = "---\nname: a\ndescription: Use when: the code needs review\ntools: Read\n---\nbody\n"
     spec = parse_agent_file(write(tmp_path / "a.md", text))
     assert spec.description == "Use when: the code needs review"
