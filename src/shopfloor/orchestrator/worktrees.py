@@ -1,0 +1,235 @@
+"""One git worktree and branch per task: `.orchestrator/worktrees/<TASK-ID>` on `shopfloor/<TASK-ID>`."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopfloor.orchestrator.git import (
+    GitError,
+    conflicted_files,
+    current_branch,
+    git,
+    git_path,
+    ref_exists,
+    rev_parse,
+)
+
+ORCHESTRATOR_DIR = ".orchestrator"
+BRANCH_PREFIX = "shopfloor/"
+_EXCLUDE_LINE = f"/{ORCHESTRATOR_DIR}/"
+_locks: dict[Path, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+class WorktreeError(RuntimeError):
+    """A worktree cannot be created, reused or removed; the message says what to do."""
+
+
+class DirtyWorktreeError(WorktreeError):
+    """The worktree holds uncommitted work, so it is kept."""
+
+
+class DependencyConflict(WorktreeError):
+    """A dependency's branch does not merge cleanly into a new task branch."""
+
+    def __init__(self, message: str, files: list[str]) -> None:
+        super().__init__(message)
+        self.files = files
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    root: Path
+    branch: str
+    """The integration branch: the one checked out in the project."""
+    created: bool
+    """True when shopfloor ran `git init` (or made the first commit) just now."""
+
+
+@dataclass(frozen=True)
+class Worktree:
+    task_id: str
+    path: Path
+    branch: str
+    reused: bool = False
+    """True when an existing worktree was picked up (a retry or a resumed run)."""
+
+
+def _repo_lock(project: Path) -> threading.Lock:
+    """Worktree bookkeeping in .git is not safe against itself in parallel, so one change at a time."""
+    with _locks_guard:
+        return _locks.setdefault(project.resolve(), threading.Lock())
+
+
+def worktree_path(project: Path, task_id: str) -> Path:
+    return project.resolve() / ORCHESTRATOR_DIR / "worktrees" / task_id
+
+
+def branch_name(task_id: str) -> str:
+    return f"{BRANCH_PREFIX}{task_id}"
+
+
+def ensure_repo(project: Path) -> RepoInfo:
+    """Make `project` a git repository with at least one commit, and return its integration branch."""
+    project = project.resolve()
+    created = False
+    with _repo_lock(project):
+        top = git(project, "rev-parse", "--show-toplevel", check=False)
+        if not top.ok:
+            git(project, "-c", "init.defaultBranch=main", "init", "-q")
+            created = True
+        elif Path(top.stdout.strip()).resolve() != project:
+            raise WorktreeError(
+                f"{project} is inside the git repository at {top.stdout.strip()}; "
+                "run shopfloor at the repository's root"
+            )
+        exclude_orchestrator_dir(project)
+        if not ref_exists(project, "HEAD"):
+            git(project, "add", "-A")
+            git(
+                project, "commit", "-q", "--no-verify", "--allow-empty", "-m", "Initial commit", identity=True
+            )
+            created = True
+        branch = current_branch(project)
+    if branch is None:
+        raise WorktreeError(f"{project} has a detached HEAD; check out the branch tasks should merge into")
+    return RepoInfo(project, branch, created)
+
+
+def exclude_orchestrator_dir(project: Path) -> None:
+    """List `.orchestrator/` in the repository's info/exclude (shared by all its worktrees).
+
+    Everything under it is run state, not project content: the queue, the state database, task worktrees
+    nested inside the main checkout, and the completion markers agents write in their worktrees. Excluding
+    it keeps `git add -A` in a task's worktree from committing markers or state into task branches (and from
+    there into the integration branch), and keeps the worktrees from showing up as untracked files in the
+    project. info/exclude rather than .gitignore so the user's tracked files are not touched.
+    """
+    exclude = git_path(project, "info/exclude")
+    text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
+    entries = {line.strip().strip("/") for line in text.splitlines()}
+    if ORCHESTRATOR_DIR in entries:
+        return
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    prefix = "" if not text or text.endswith("\n") else "\n"
+    exclude.write_text(f"{text}{prefix}# shopfloor run state\n{_EXCLUDE_LINE}\n", encoding="utf-8")
+
+
+def find_worktree(project: Path, task_id: str) -> Worktree | None:
+    """The task's registered worktree, if it exists on disk."""
+    wanted = worktree_path(project, task_id)
+    listing = git(project, "worktree", "list", "--porcelain").stdout
+    for record in listing.split("\n\n"):
+        fields = dict(line.partition(" ")[::2] for line in record.splitlines() if line)
+        if "worktree" in fields and Path(fields["worktree"]).resolve() == wanted and wanted.is_dir():
+            branch = fields.get("branch", "").removeprefix("refs/heads/")
+            return Worktree(task_id, wanted, branch or branch_name(task_id), reused=True)
+    return None
+
+
+def create_worktree(
+    project: Path, task_id: str, base_ref: str, deps_branches: list[str] | tuple[str, ...] = ()
+) -> Worktree:
+    """The task's worktree: reused as it is if it exists, else new from `base_ref` with its deps merged in."""
+    project = project.resolve()
+    with _repo_lock(project):
+        existing = find_worktree(project, task_id)
+        if existing is not None:
+            return existing
+        path, branch = worktree_path(project, task_id), branch_name(task_id)
+        if path.exists():
+            if any(path.iterdir()):
+                raise WorktreeError(
+                    f"{path} exists but is not a git worktree of {project}; move it away (shopfloor never "
+                    "deletes it)"
+                )
+            path.rmdir()
+        git(project, "worktree", "prune")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if ref_exists(project, f"refs/heads/{branch}"):
+            git(project, "worktree", "add", "-q", str(path), branch)
+        else:
+            git(project, "worktree", "add", "-q", "-b", branch, str(path), base_ref)
+    for dep in deps_branches:
+        merged = git(
+            path,
+            "merge",
+            "-q",
+            "--no-ff",
+            "--no-edit",
+            "--no-verify",
+            "-m",
+            f"Merge {dep} into {branch} (dependency)",
+            dep,
+            check=False,
+            identity=True,
+        )
+        if not merged.ok:
+            files = conflicted_files(path)
+            git(path, "merge", "--abort", check=False)
+            raise DependencyConflict(
+                f"dependency branch {dep} conflicts with {branch} in: {', '.join(files) or merged.output}",
+                files,
+            )
+    (path / ORCHESTRATOR_DIR / "complete").mkdir(parents=True, exist_ok=True)
+    return Worktree(task_id, path, branch)
+
+
+def commit_all(worktree: Path, message: str) -> str | None:
+    """Commit everything in the worktree (agents' work is committed as it goes); None when nothing changed."""
+    git(worktree, "add", "-A")
+    merging = git_path(worktree, "MERGE_HEAD").exists()
+    if not merging and git(worktree, "diff", "--cached", "--quiet", check=False).ok:
+        return None
+    git(worktree, "commit", "-q", "--no-verify", "-m", message, identity=True)
+    return rev_parse(worktree, "HEAD")
+
+
+def tree_hash(worktree: Path) -> str:
+    """Hash of the working tree as it is now, uncommitted changes included (ignored files are not).
+
+    Built in a throwaway index so the worktree's own index and staging are left exactly as they were.
+    """
+    index = git_path(worktree, "index")
+    with tempfile.TemporaryDirectory(prefix="shopfloor-index-") as tmp:
+        temp_index = Path(tmp) / "index"
+        if index.exists():
+            shutil.copyfile(index, temp_index)  # a warm start: unchanged files are not re-hashed
+        env = {"GIT_INDEX_FILE": str(temp_index)}
+        git(worktree, "add", "-A", env=env)
+        return git(worktree, "write-tree", env=env).stdout.strip()
+
+
+def is_dirty(worktree: Path) -> bool:
+    """True when there are uncommitted changes or untracked (not ignored) files, or a merge in progress."""
+    status = git(worktree, "status", "--porcelain", "--untracked-files=all").stdout
+    return bool(status.strip()) or git_path(worktree, "MERGE_HEAD").exists()
+
+
+def remove_worktree(project: Path, task_id: str, *, delete_branch: bool = False) -> bool:
+    """Remove the task's worktree (False if there is none); refuses while it holds uncommitted work.
+
+    With `delete_branch`, the branch goes too, but only when its commits are merged into HEAD.
+    """
+    project = project.resolve()
+    with _repo_lock(project):
+        found = find_worktree(project, task_id)
+        if found is None:
+            return False
+        if is_dirty(found.path):
+            raise DirtyWorktreeError(
+                f"{found.path} has uncommitted work; commit or discard it first (it is never deleted for you)"
+            )
+        git(project, "worktree", "remove", str(found.path))
+        if delete_branch:
+            try:
+                git(project, "branch", "-d", found.branch)
+            except GitError as err:
+                raise WorktreeError(
+                    f"kept branch {found.branch}: it has commits not merged into HEAD"
+                ) from err
+    return True
