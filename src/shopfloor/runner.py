@@ -91,6 +91,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
     ctx = make_context(
         workdir,
         skills=skills,
+        extra_dirs=tuple(d for d in skills.bundle_dirs() if not d.is_relative_to(workdir)),
         sandbox=run.settings.sandbox.enabled,
         allow_network=run.settings.sandbox.allow_network,
     )
