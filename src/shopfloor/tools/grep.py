@@ -24,6 +24,7 @@ from shopfloor.tools.grep_search import (
     decode_text,
     type_globs,
 )
+from shopfloor.workspace import secret_paths_within
 
 if TYPE_CHECKING:
     from shopfloor.tools.context import ToolContext
@@ -143,6 +144,11 @@ class GrepTool(Tool[GrepInput]):
                 known = ", ".join(sorted(FILE_TYPES))
                 raise ToolError(f"Error: unknown file type `{args.file_type}`. Known types: {known}.")
             types = found
+        if root.is_dir():
+            # Credential stores under the search root (a workspace that is the home folder) stay unread.
+            globs += tuple(
+                "!/" + _glob_escape(p.relative_to(root).as_posix()) for p in secret_paths_within(root)
+            )
         context = args.context or 0
         return SearchSpec(
             pattern=args.pattern,
@@ -193,6 +199,10 @@ def split_globs(raw: str) -> list[str]:
     return out
 
 
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]{}!\\" else c for c in text)
+
+
 def _is_binary(path: Path) -> bool:
     try:
         return decode_text(path.read_bytes()) is None
@@ -232,17 +242,19 @@ def render(hits: Sequence[FileHits], spec: SearchSpec, numbers: bool, limit: int
         return _empty(spec.mode)
     ordered = _newest_first(hits)
     if spec.mode == "files":
-        entries = [_shown(h.path) for h in ordered]
-        head = f"Found {_plural(len(entries), 'file')}"
-        return "\n".join([head, *_page(entries, offset, limit, "files")])
+        page, note = _page([_shown(h.path) for h in ordered], offset, limit, "files")
+        out = [f"Found {_plural(len(ordered), 'file')}", *page]
+        if note:
+            out += ["", note] if page else [note]
+        return "\n".join(out)
     if spec.mode == "count":
-        entries = [f"{_shown(h.path)}:{h.count}" for h in ordered]
+        page, note = _page([f"{_shown(h.path)}:{h.count}" for h in ordered], offset, limit, "files")
         total = sum(h.count for h in ordered)
         occurrences = "occurrence" if total == 1 else "occurrences"
-        tail = f"Found {total} total {occurrences} across {_plural(len(entries), 'file')}."
-        page = _page(entries, offset, limit, "files")
-        return "\n".join([*page, "", tail])
-    return "\n".join(_page(_content_lines(ordered, spec, numbers), offset, limit, "lines"))
+        tail = f"Found {total} total {occurrences} across {_plural(len(ordered), 'file')}."
+        return "\n".join([*page, "", tail, *([note] if note else [])])
+    page, note = _page(_content_lines(ordered, spec, numbers), offset, limit, "lines")
+    return "\n".join([*page, "", note] if note and page else [*page, *([note] if note else [])])
 
 
 def _content_lines(ordered: Sequence[FileHits], spec: SearchSpec, numbers: bool) -> list[str]:
@@ -261,19 +273,18 @@ def _content_lines(ordered: Sequence[FileHits], spec: SearchSpec, numbers: bool)
     return out
 
 
-def _page(entries: list[str], offset: int, limit: int, noun: str) -> list[str]:
-    """One page of `entries` plus a line telling how to see the rest, when there is a rest."""
+def _page(entries: list[str], offset: int, limit: int, noun: str) -> tuple[list[str], str | None]:
+    """One page of `entries`, and a line telling how to see the rest when there is more."""
     total = len(entries)
     page = entries[offset : offset + limit] if limit else entries[offset:]
     end = offset + len(page)
     if not page:
-        return [f"[offset={offset} is past the end: there are only {total} {noun}.]"]
+        return [], f"[offset={offset} is past the end: there are only {total} {noun}.]"
     if end < total:
-        note = f"[Showing {noun} {offset + 1}-{end} of {total}. Use offset={end} to see more.]"
-        return [*page, "", note]
+        return page, f"[Showing {noun} {offset + 1}-{end} of {total}. Use offset={end} to see more.]"
     if offset:
-        return [*page, "", f"[Showing {noun} {offset + 1}-{end} of {total}.]"]
-    return page
+        return page, f"[Showing {noun} {offset + 1}-{end} of {total}.]"
+    return page, None
 
 
 def _plural(n: int, noun: str) -> str:

@@ -158,12 +158,13 @@ class RuleSet:
         return re.compile(f"(?s:{body})"), [r.whitelist for r in ordered]
 
     @classmethod
-    def from_file(cls, path: Path) -> RuleSet | None:
+    def from_file(cls, path: Path, base: Path | None = None) -> RuleSet | None:
+        """The rules in `path`, matched relative to `base` (default: the file's folder)."""
         try:
             text = path.read_bytes().decode("utf-8", errors="replace")
         except OSError:
             return None
-        rules = cls(str(path.parent), text.splitlines())
+        rules = cls(str(base or path.parent), text.splitlines())
         return rules if rules.rules else None
 
     def match(self, path: str, is_dir: bool) -> Verdict | None:
@@ -226,7 +227,7 @@ def load_level(directory: str, names: set[str]) -> Level:
         return RuleSet.from_file(d / name) if name in names else None
 
     has_git = ".git" in names
-    exclude = RuleSet.from_file(d / ".git" / "info" / "exclude") if has_git else None
+    exclude = RuleSet.from_file(d / ".git" / "info" / "exclude", d) if has_git else None
     return Level(rules(".rgignore"), rules(".ignore"), rules(".gitignore"), exclude, has_git)
 
 
