@@ -103,6 +103,7 @@ async def test_several_matches_need_replace_all(tool_ctx: ToolContext, module: P
     assert module.read_text() == SOURCE
     res = await edit_file(tool_ctx, module, "(a, b)", "(x, y)", replace_all="true")
     assert not res.is_error
+    assert res.content.startswith(f"The file {module} has been updated (2 replacements).")
     assert module.read_text().count("(x, y)") == 2 and "(a, b)" not in module.read_text()
 
 
@@ -202,7 +203,7 @@ async def test_multiedit_applies_in_order(tool_ctx: ToolContext, module: Path) -
     edits = [_op("def add", "def plus"), _op("def plus(a, b)", "def plus(x, y)"), _op("a", "A", True)]
     res = await call(multi, tool_ctx, file_path=str(module), edits=edits)
     assert not res.is_error, res.content
-    assert res.content.startswith(f"The file {module} has been updated (3 edits applied).")
+    assert res.content.startswith(f"The file {module} has been updated (3 edits applied, 5 replacements).")
     text = module.read_text()
     assert text.startswith("def plus(x, y):\n    return A + b\n")
     assert "def sub(A, b)" in text

@@ -150,3 +150,11 @@ def _umask() -> int:
     old = os.umask(0o022)
     os.umask(old)
     return old
+
+
+async def test_existing_binary_file_is_not_replaced(tool_ctx: ToolContext, workspace_dir: Path) -> None:
+    logo = workspace_dir / "logo.png"
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    res = await call(write, tool_ctx, file_path=str(logo), content="text")
+    assert res.is_error and "binary" in res.content
+    assert logo.read_bytes() == b"\x89PNG\r\n\x1a\n\x00\x00"

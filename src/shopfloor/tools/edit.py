@@ -139,9 +139,11 @@ def _change(ctx: ToolContext, raw_path: str, ops: list[EditOperation], *, multi:
         doc = decode(data, lossless=True)
 
     text = doc.text
+    replaced = 0
     for i, op in enumerate(ops, 1):
         try:
-            text = apply_edit(text, op.old_string, op.new_string, replace_all=op.replace_all)
+            text, count = apply_edit(text, op.old_string, op.new_string, replace_all=op.replace_all)
+            replaced += count
         except EditProblem as err:
             if not multi:
                 raise ToolError(f"Error: {err}") from err
@@ -153,16 +155,22 @@ def _change(ctx: ToolContext, raw_path: str, ops: list[EditOperation], *, multi:
     if creating:
         return f"File created successfully at: {path}"
     head = f"The file {path} has been updated"
-    head += f" ({len(ops)} edits applied)." if multi else "."
+    if multi:
+        head += f" ({len(ops)} edits applied, {replaced} replacements)."
+    else:
+        head += f" ({replaced} replacements)." if replaced > 1 else "."
     return f"{head}\n{change_snippet(doc.text, text)}"
 
 
-def apply_edit(text: str, old: str, new: str, *, replace_all: bool) -> str:
-    """`text` with `old` replaced by `new`; raises EditProblem when `old` is not found exactly once."""
+def apply_edit(text: str, old: str, new: str, *, replace_all: bool) -> tuple[str, int]:
+    """`text` with `old` replaced by `new`, and how many times; EditProblem unless found exactly once.
+
+    With `replace_all`, any number of matches above zero is fine.
+    """
     if old == "":
         if text:
             raise EditProblem("old_string is empty, which only works on an empty or new file.")
-        return new
+        return new, 1
     old = old.replace("\r\n", "\n")  # the text is held with "\n" endings, whatever the file uses
     count = text.count(old)
     if count == 0:
@@ -173,7 +181,7 @@ def apply_edit(text: str, old: str, new: str, *, replace_all: bool) -> str:
             "lines to old_string so it matches exactly one place, or set replace_all to true to change "
             "every match."
         )
-    return text.replace(old, new) if replace_all else text.replace(old, new, 1)
+    return (text.replace(old, new), count) if replace_all else (text.replace(old, new, 1), 1)
 
 
 def _not_found(text: str, old: str) -> str:

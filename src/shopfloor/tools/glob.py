@@ -49,7 +49,9 @@ class GlobMatcher:
     negate: bool = False
     dir_only: bool = False
     start_dir: str = ""
-    """A literal leading directory of an anchored pattern: the walk can start there."""
+    """A literal leading directory of an anchored pattern: the search can start there."""
+    rest: str = ""
+    """The pattern below `start_dir`, anchored there."""
 
     def matches_file(self, rel: str) -> bool:
         if self.regex is None:
@@ -79,10 +81,11 @@ def compile_glob(pattern: str) -> GlobMatcher:
     elif "/" not in pattern:
         pattern = "**/" + pattern
     regex = re.compile(_translate(pattern), re.DOTALL)
-    start = ""
+    start: list[str] = []
+    parts = pattern.split("/")
     if not negate and not dir_only:
-        start = "/".join(_takewhile_literal(pattern.split("/")[:-1]))
-    return GlobMatcher(regex, negate, dir_only, start)
+        start = list(_takewhile_literal(parts[:-1]))
+    return GlobMatcher(regex, negate, dir_only, "/".join(start), "/".join(parts[len(start) :]))
 
 
 def _takewhile_literal(parts: Iterable[str]) -> Iterator[str]:
@@ -213,13 +216,22 @@ class GlobTool(Tool[GlobInput]):
         except GlobSyntaxError as err:
             raise ToolError(f"Error: invalid glob pattern {pattern!r}: {err}") from err
 
+        # A pattern such as "src/api/**/*.ts" only needs src/api searched, unless getting there means
+        # passing through a symlink or .git, which the search would not enter.
+        root, rg_pattern = base, pattern
+        if matcher.start_dir:
+            root, rg_pattern = base / matcher.start_dir, "/" + matcher.rest
+            if ".git" in matcher.start_dir.split("/") or os.path.realpath(root) != str(root):
+                return "No files found"
+            if not root.is_dir():
+                return "No files found"
         # Names only, but the credential stores stay unlisted when a search covers the home directory.
-        newest = _NewestFiles(base, secret_paths_within(base))
+        newest = _NewestFiles(root, secret_paths_within(root))
         rg = find_rg() if self.use_rg else None
         if rg is not None:
-            await _rg_files(rg, base, pattern, newest)
+            await _rg_files(rg, root, rg_pattern, newest)
         else:
-            newest.add(await asyncio.to_thread(_walk_files, base, matcher))
+            newest.add(await asyncio.to_thread(_walk_files, root, matcher))
         total, paths = await newest.result()
         if not paths:
             return "No files found"
@@ -289,15 +301,17 @@ async def _rg_files(rg: str, base: Path, pattern: str, sink: _NewestFiles) -> No
         raise ToolError(f"Error: {message or 'ripgrep failed'}")
 
 
-def _walk_files(base: Path, matcher: GlobMatcher) -> list[bytes]:
-    """Relative paths of matching files, found by walking the tree (the fallback without ripgrep)."""
+def _walk_files(root: Path, matcher: GlobMatcher) -> list[bytes]:
+    """Matching files under `root` (the pattern's start directory), found by walking the tree.
+
+    This is the fallback without ripgrep; paths come back relative to `root`.
+    """
     found: list[bytes] = []
     if matcher.dir_only and not matcher.negate:
         return found
-    start = str(base / matcher.start_dir) if matcher.start_dir else str(base)
-    if ".git" in matcher.start_dir.split("/") or os.path.realpath(start) != start:
-        return found  # the walk would pass through .git or a symlink, which ripgrep does not enter
-    stack = [(start, matcher.start_dir)]
+    # The pattern is matched against paths relative to the search directory, above `root`.
+    prefix = matcher.start_dir + "/" if matcher.start_dir else ""
+    stack = [(str(root), "")]
     while stack:
         folder, rel_dir = stack.pop()
         try:
@@ -313,9 +327,9 @@ def _walk_files(base: Path, matcher: GlobMatcher) -> list[bytes]:
                 if entry.is_symlink():
                     continue
                 if entry.is_dir():
-                    if not matcher.prunes_dir(rel):
+                    if not matcher.prunes_dir(prefix + rel):
                         stack.append((entry.path, rel))
-                elif entry.is_file() and matcher.matches_file(rel):
+                elif entry.is_file() and matcher.matches_file(prefix + rel):
                     found.append(os.fsencode(rel))
             except OSError:
                 continue

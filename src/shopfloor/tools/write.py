@@ -8,7 +8,7 @@ from pydantic import Field
 
 from shopfloor.tools.base import Tool, ToolError, ToolInput
 from shopfloor.tools.context import ToolContext
-from shopfloor.tools.textfiles import TextDoc, decode, write_atomic
+from shopfloor.tools.textfiles import TextDoc, decode, looks_binary, write_atomic
 
 
 class WriteInput(ToolInput):
@@ -53,6 +53,12 @@ def load_for_change(path: Path, ctx: ToolContext) -> bytes | None:
         data = path.read_bytes()
     except OSError as err:
         raise ToolError(f"Error: cannot read {path}: {err.strerror or err}") from err
+    if ctx.read_state.get(path) is None and looks_binary(path, data):
+        # Read refuses binary files, so "read it first" would send the model round in circles.
+        raise ToolError(
+            f"Error: {path} is an existing binary file, which cannot be read and so cannot be replaced "
+            "here. If replacing it is really intended, delete it with Bash first, then write the new file."
+        )
     ctx.read_state.check_fresh(path, data)
     return data
 
