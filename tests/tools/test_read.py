@@ -8,7 +8,7 @@ import pytest
 
 from shopfloor.tools.base import ToolResult
 from shopfloor.tools.context import ToolContext
-from shopfloor.tools.read import MAX_LINE_CHARS, ReadTool
+from shopfloor.tools.read import MAX_LINE_CHARS, MAX_OUTPUT_CHARS, ReadTool
 from tests.toolcall import call
 
 pytestmark = pytest.mark.anyio
@@ -222,3 +222,17 @@ def test_schema_forbids_extra_keys() -> None:
     assert schema["required"] == ["file_path"]
     assert set(schema["properties"]) == {"file_path", "offset", "limit"}
     assert ReadTool.read_only
+
+
+async def test_very_wide_window_stops_early_and_says_where_to_go_on(
+    tool_ctx: ToolContext, workspace_dir: Path
+) -> None:
+    f = workspace_dir / "wide.csv"
+    f.write_text("".join(f"{i:04}," + "v" * 1900 + "\n" for i in range(1, 201)))
+    res = await read_file(tool_ctx, f)
+    shown = [ln for ln in res.content.split("\n") if "\t" in ln]
+    assert 1 < len(shown) < 200
+    last = len(shown)
+    assert f"Showing lines 1-{last} of 200" in res.content
+    assert f"offset={last + 1}" in res.content
+    assert len(res.content) < MAX_OUTPUT_CHARS + 1000
