@@ -271,7 +271,7 @@ def _env_fallback(rel: str, call: ast.Call) -> list[Finding]:
     fallback = default.value if isinstance(default, ast.Constant) else None
     if not (env_name and SECRET_NAME.search(env_name) and isinstance(fallback, str)):
         return []
-    if not _plausible_secret(fallback, env_name):
+    if not fallback.strip():
         return []
     return [
         Finding(

@@ -35,6 +35,8 @@ _MEDIUM_TYPES = {"Secret Keyword", "JSON Web Token"}
 # Public IPs and plain high-entropy strings (hashes, ids, test vectors) are too noisy to report.
 _SKIPPED_TYPES = {"Public IP (ipv4)", "Hex High Entropy String"}
 
+_LABELS = {"password", "passwd", "secret", "token", "api_key", "apikey", "secret_key", "new_password"}
+
 SECRET_FILE_SUFFIXES = {".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".yml", ".yaml", ".toml", ".ini"}
 SECRET_FILE_NAMES = {".env", ".env.local", ".env.production", ".env.development", "docker-compose.yml"}
 
@@ -54,10 +56,18 @@ def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
     with default_settings():
         for rel in rel_paths:
             for secret in scan_file(str(root / rel)):
+                if secret.type == "Secret Keyword" and _label(str(secret.secret_value or "")):
+                    continue
                 finding = _to_finding(rel, str(secret.type), int(secret.line_number))
                 if finding is not None:
                     found.append(finding)
     return found
+
+
+def _label(value: str) -> bool:
+    """A keyword match whose value is a field label (`PASSWORD = "password"`) or too short to be a secret."""
+    v = value.strip().lower().replace("-", "_")
+    return len(v) < 6 or v in _LABELS
 
 
 def _to_finding(rel: str, kind: str, line: int) -> Finding | None:

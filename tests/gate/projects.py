@@ -1,0 +1,58 @@
+"""Fixture projects and real git repositories for the gate tests."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PY_VARIANTS = sorted(p.name for p in (FIXTURES / "py_vuln").iterdir())
+JS_VARIANTS = sorted(p.name for p in (FIXTURES / "js_vuln").iterdir())
+
+
+def make_project(dest: Path, kind: str, variant: str | None = None) -> Path:
+    """Copy the clean `kind` fixture ('py' or 'js') to `dest`, with a vulnerable variant laid over it."""
+    shutil.copytree(FIXTURES / f"{kind}_clean", dest)
+    if variant:
+        overlay(dest, kind, variant)
+    return dest
+
+
+def overlay(dest: Path, kind: str, variant: str) -> None:
+    shutil.copytree(FIXTURES / f"{kind}_vuln" / variant, dest, dirs_exist_ok=True)
+
+
+def planted(root: Path) -> list[tuple[str, int, str]]:
+    """(file, line, rule id) of every `VULN: rule` marker in the project."""
+    out = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".js"}:
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                for rule in re.findall(r"VULN: ([\w-]+)", line):
+                    out.append((path.relative_to(root).as_posix(), n, rule))
+    return out
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=Gate Test", "-c", "user.email=gate@example.invalid", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def init_repo(repo: Path) -> str:
+    """Make `repo` a git repository with everything in it committed; returns the commit id."""
+    git(repo, "init", "-q", "-b", "main")
+    return commit_all(repo, "base")
+
+
+def commit_all(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")

@@ -1,0 +1,235 @@
+"""The checklist's rules on small sources: what they catch, and the look-alikes they leave alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shopfloor.security import run_checklist
+
+
+async def scan(root: Path, files: dict[str, str]) -> set[tuple[str, int, str, str]]:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    found = await run_checklist(root, use_bandit=False)
+    return {(f.file, f.line, f.rule_id, f.severity) for f in found}
+
+
+def rules(found: set[tuple[str, int, str, str]]) -> set[tuple[int, str, str]]:
+    return {(line, rule, sev) for _, line, rule, sev in found}
+
+
+PY_SQL = """\
+def f(cur, uid, name, table):
+    cur.execute("SELECT * FROM t WHERE id = ?", (uid,))
+    cur.execute("SELECT * FROM t WHERE id = %s" % uid)
+    cur.execute("SELECT * FROM t WHERE name = '{}'".format(name))
+    q = "SELECT * FROM t WHERE id = " + str(uid)
+    cur.execute(q)
+    cur.execute(f"SELECT * FROM {table} WHERE id = ?", (uid,))
+    cur.execute("SELECT " + "1")
+    print(f"selected {uid}")
+"""
+
+
+@pytest.mark.anyio
+async def test_python_sql_building(tmp_path: Path) -> None:
+    assert rules(await scan(tmp_path, {"db.py": PY_SQL})) == {
+        (3, "sql-injection", "high"),
+        (4, "sql-injection", "high"),
+        (6, "sql-injection", "high"),
+        (7, "sql-injection", "medium"),  # bind parameters passed too: an identifier, most likely
+    }
+
+
+JS_SQL = """\
+// db.query(`SELECT * FROM users WHERE id = ${id}`) in a comment is not code
+const quote = /['"`]/;
+async function f(db, prisma, req, cache, id) {
+  await prisma.$queryRaw`SELECT * FROM users WHERE id = ${id}`;
+  await db.query('SELECT * FROM users WHERE id = $1', [req.params.id]);
+  await db.query('SELECT * FROM users WHERE id = ' + req.params.id);
+  cache.get(`user:${id}`);
+  const q = `DELETE FROM users
+    WHERE id = ${req.params.id}`;
+  await db.query(q);
+}
+"""
+
+
+@pytest.mark.anyio
+async def test_js_sql_building(tmp_path: Path) -> None:
+    assert rules(await scan(tmp_path, {"db.js": JS_SQL})) == {
+        (6, "sql-injection", "high"),
+        (10, "sql-injection", "high"),
+    }
+
+
+PY_SECRETS = """\
+import os
+
+import jwt
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+PASSWORD = "password"
+password_field = "password"
+fallback = os.getenv("JWT_SECRET", "dev-secret-123")
+API_KEY = "k3y-live-0000111122223333"
+
+
+def token(claims):
+    return jwt.encode(claims, SECRET_KEY, algorithm="HS256")
+"""
+
+
+@pytest.mark.anyio
+async def test_python_secrets(tmp_path: Path) -> None:
+    found = await scan(
+        tmp_path,
+        {"app/settings.py": PY_SECRETS, "tests/test_settings.py": 'API_KEY = "k3y-0000111122223333"\n'},
+    )
+    assert ("app/settings.py", 8, "secret-fallback", "medium") in found
+    assert ("app/settings.py", 9, "hardcoded-secret", "high") in found
+    assert ("tests/test_settings.py", 1, "hardcoded-secret", "medium") in found  # softened in tests
+    assert {line for f, line, _, _ in found if f == "app/settings.py"} == {8, 9}
+
+
+@pytest.mark.anyio
+async def test_private_key_and_aws_key_in_code(tmp_path: Path) -> None:
+    key = "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
+    found = await scan(tmp_path, {"keys.py": f'KEY_PEM = "{key}"\naws_id = "AKIAIOSFODNN7EXAMPLE"\n'})
+    assert ("keys.py", 1, "secret-private-key", "high") in found
+    assert ("keys.py", 2, "secret-aws-access-key", "high") in found
+
+
+LOGS = """\
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def f(user, password, access_token, hashed_password):
+    log.info("token refreshed for %s", user.id)
+    print(f"token={access_token}")
+    log.debug("hash %s", hashed_password)
+    log.info("length %d", len(password))
+    log.warning("login by %s with %s", user.name, user.password)
+"""
+
+
+@pytest.mark.anyio
+async def test_python_logs(tmp_path: Path) -> None:
+    assert rules(await scan(tmp_path, {"auth.py": LOGS})) == {
+        (8, "sensitive-data-in-log", "high"),
+        (9, "sensitive-data-in-log", "medium"),
+        (11, "sensitive-data-in-log", "high"),
+    }
+
+
+JS_MISC = """\
+const secret = process.env.JWT_SECRET || 'development-secret';
+const short = process.env.JWT_SECRET || 'dev';
+function f(req, logger) {
+  console.log('password reset requested');
+  console.log({ password: '***', user: req.user.id });
+  logger.info(req.body.password);
+  console.error(`refresh ${req.body.refreshToken}`);
+}
+"""
+
+
+@pytest.mark.anyio
+async def test_js_logs_and_fallback_secrets(tmp_path: Path) -> None:
+    assert rules(await scan(tmp_path, {"src/misc.js": JS_MISC})) == {
+        (1, "secret-fallback", "medium"),
+        (2, "secret-fallback", "medium"),  # short, but still a secret anyone can read here
+        (6, "sensitive-data-in-log", "high"),
+        (7, "sensitive-data-in-log", "high"),
+    }
+
+
+EXPRESS_MOUNTED = {
+    "src/app.js": """\
+const express = require('express');
+const adminRouter = require('./routes/admin');
+const { requireAuth, requireAdmin } = require('./auth');
+const app = express();
+app.use('/admin', requireAuth, requireAdmin, adminRouter);
+app.get('/me', requireAuth, (req, res) => res.json(req.user));
+app.get('/reports', (req, res) => res.json([]));
+app.post('/notes', requireAuth, (req, res) => res.json({ text: req.body.text }));
+""",
+    "src/routes/admin.js": """\
+const router = require('express').Router();
+router.get('/users', (req, res) => res.json([]));
+module.exports = router;
+""",
+}
+
+
+@pytest.mark.anyio
+async def test_express_routes_mounted_behind_auth_are_authenticated(tmp_path: Path) -> None:
+    assert await scan(tmp_path, EXPRESS_MOUNTED) == {
+        ("src/app.js", 7, "missing-auth", "medium"),
+        ("src/app.js", 8, "input-validation", "medium"),
+    }
+
+
+FASTAPI_ROUTERS = {
+    "app/main.py": """\
+from fastapi import Depends, FastAPI
+
+from app.deps import get_current_user, require_admin
+from app.routers import admin
+
+app = FastAPI()
+app.include_router(admin.router, prefix="/admin", dependencies=[Depends(require_admin)])
+
+
+@app.get("/me")
+def me(user=Depends(get_current_user)):
+    return user
+
+
+@app.post("/notes")
+def add_note(body: dict):
+    return body
+
+
+@app.delete("/notes/{note_id}")
+def delete_note(note_id: int, db, user=Depends(get_current_user)):
+    note = db.get(Note, note_id)
+    db.delete(note)
+""",
+    "app/routers/admin.py": """\
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/users")
+def users():
+    return []
+""",
+}
+
+
+@pytest.mark.anyio
+async def test_fastapi_routes(tmp_path: Path) -> None:
+    assert await scan(tmp_path, FASTAPI_ROUTERS) == {
+        ("app/main.py", 15, "missing-auth", "medium"),
+        ("app/main.py", 16, "input-validation", "medium"),
+        ("app/main.py", 20, "authorization-review", "medium"),
+    }
+
+
+@pytest.mark.anyio
+async def test_projects_without_auth_get_no_auth_findings(tmp_path: Path) -> None:
+    src = (
+        'from fastapi import FastAPI\napp = FastAPI()\n\n\n@app.get("/admin/stats")\n'
+        "def stats():\n    return {}\n"
+    )
+    assert await scan(tmp_path, {"main.py": src}) == set()
