@@ -27,6 +27,7 @@ from shopfloor.models.base import (
     Model,
     ModelError,
     ModelRequest,
+    Part,
     TextPart,
     ToolResultPart,
     ToolUsePart,
@@ -179,7 +180,8 @@ class AgentLoop:
             )
         )
         if message.tool_uses:
-            self.messages.append(Message(role="user", parts=await self._run_tools(turn, message.tool_uses)))
+            answers: list[Part] = list(await self._run_tools(turn, message.tool_uses))
+            self.messages.append(Message(role="user", parts=answers))
             return Continue()
         if response.stop_reason == "max_tokens":
             self.messages.append(_user("Your reply was cut at the output limit. Continue where you stopped."))

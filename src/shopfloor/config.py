@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shopfloor.budget import LimitSettings
 from shopfloor.config_loader import ConfigError, deep_merge, env_overrides, read_project_config
-from shopfloor.gate.settings import GateSettings
+from shopfloor.gate.models import GateSettings
 from shopfloor.models.catalog import ModelSettings
 from shopfloor.orchestrator.routing import RoutingSettings
 

@@ -21,8 +21,10 @@ def message_tokens(message: Message) -> int:
             total += estimate_tokens(part.text)
         elif isinstance(part, ToolUsePart):
             total += estimate_tokens(part.name + str(part.input))
-        else:
+        elif isinstance(part, ToolResultPart):
             total += estimate_tokens(part.content)
+        else:
+            total += estimate_tokens(part.thinking)
     return total
 
 

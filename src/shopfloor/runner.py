@@ -14,6 +14,7 @@ from shopfloor.budget import Budget, LimitSettings
 from shopfloor.config import Settings
 from shopfloor.events import Event, Notice, Transcript
 from shopfloor.models.base import Model
+from shopfloor.models.retry import BackoffRegistry
 from shopfloor.prompts import AgentTask, environment_block
 from shopfloor.tools.registry import agent_toolset, make_context
 
@@ -43,6 +44,8 @@ class AgentRun:
     guards: Sequence[Callable[[], str | None]] = ()
     on_event: Callable[[Event], None] | None = None
     model: Model | None = None
+    backoffs: BackoffRegistry | None = None
+    """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
     """A ready model (the orchestrator shares one per spec); built from the spec when None."""
 
 
@@ -75,7 +78,13 @@ def prepare(run: AgentRun) -> PreparedAgent:
     skill_text, warnings = skills.system_prompt_section(spec.skills)
     warnings = [*spec.warnings, *warnings]
     try:
-        model = run.model or resolve_model(run.model_spec or spec.model or "inherit", settings=run.settings.models)
+        model = run.model or resolve_model(
+            run.model_spec,
+            agent_model=spec.model,
+            settings=run.settings.models,
+            backoffs=run.backoffs,
+            base_dir=workdir,
+        )
     except ModelSpecError as err:
         raise AgentSetupError(str(err)) from err
 
