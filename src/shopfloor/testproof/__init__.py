@@ -1,0 +1,34 @@
+"""Proof that tests can fail: integrity rules on added/changed tests, red-before-green runs."""
+
+from __future__ import annotations
+
+from shopfloor.testproof.integrity import IntegrityReport, check_test_integrity, check_test_source
+from shopfloor.testproof.redgreen import (
+    FileProof,
+    RedCheckFile,
+    RedCheckReport,
+    RedGreenReport,
+    base_worktree,
+    prove_tests,
+    red_check,
+)
+from shopfloor.testproof.rules import RULES
+from shopfloor.testproof.runners import TestCaseResult, TestRun, TestRunner, TestRunnerSpec
+
+__all__ = [
+    "RULES",
+    "FileProof",
+    "IntegrityReport",
+    "RedCheckFile",
+    "RedCheckReport",
+    "RedGreenReport",
+    "TestCaseResult",
+    "TestRun",
+    "TestRunner",
+    "TestRunnerSpec",
+    "base_worktree",
+    "check_test_integrity",
+    "check_test_source",
+    "prove_tests",
+    "red_check",
+]
