@@ -1,0 +1,91 @@
+"""What every task of one orchestrated run shares: project, settings, store, merge queue, budgets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shopfloor.config import Settings
+from shopfloor.events import Event, ModelReplied
+from shopfloor.models.retry import BackoffRegistry
+from shopfloor.orchestrator.merge_queue import MergeQueue
+from shopfloor.orchestrator.scheduler import Concurrency
+from shopfloor.orchestrator.store import Store
+
+QUEUE_FILE = Path(".orchestrator") / "task_queue.md"
+ISSUE_FILE = Path(".orchestrator") / "issue_queue.md"
+
+
+@dataclass
+class RunSpend:
+    """Dollars for the whole run: spent so far plus what running tasks have reserved."""
+
+    budget_usd: float | None
+    per_task_usd: float | None
+    spent_usd: float = 0.0
+    reserved: dict[str, float] = field(default_factory=dict)
+
+    def can_start(self, task_id: str) -> str | None:
+        if self.budget_usd is None:
+            return None
+        need = self.per_task_usd or 0.0
+        left = self.budget_usd - self.spent_usd - sum(self.reserved.values())
+        if left <= 0 or left < need:
+            return f"run budget left (${max(left, 0):.2f}) cannot cover another task (${need:.2f} each)"
+        return None
+
+    def reserve(self, task_id: str) -> None:
+        self.reserved[task_id] = self.per_task_usd or 0.0
+
+    def release(self, task_id: str) -> None:
+        self.reserved.pop(task_id, None)
+
+    def guard(self) -> str | None:
+        """Stops any agent once the run's dollars are gone."""
+        if self.budget_usd is not None and self.spent_usd >= self.budget_usd:
+            return f"run budget spent (${self.spent_usd:.4f} of ${self.budget_usd:.2f})"
+        return None
+
+
+@dataclass
+class RunContext:
+    project: Path
+    settings: Settings
+    store: Store
+    run_id: int
+    integration: str
+    merge_queue: MergeQueue
+    backoffs: BackoffRegistry
+    concurrency: Concurrency
+    spend: RunSpend
+    model_override: str | None = None
+    """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
+    listeners: list[Callable[[Event], None]] = field(default_factory=list)
+
+    @property
+    def queue_path(self) -> Path:
+        return self.project / QUEUE_FILE
+
+    def model_spec_for(self, task_id: str, routed: str | None) -> str | None:
+        spec = self.model_override
+        if spec and spec.startswith("scripted:"):
+            path = Path(spec.removeprefix("scripted:")).expanduser()
+            if not path.is_absolute():
+                path = self.project / path
+            if path.is_dir():
+                return f"scripted:{path / f'{task_id}.yaml'}"
+        return spec or routed
+
+    def record(self, event: Event) -> None:
+        """One agent event: into the store's stream, usage into the task's bill, out to listeners."""
+        self.store.record_event(self.run_id, event.kind, event, task_id=event.task_id or None)
+        if isinstance(event, ModelReplied):
+            self.spend.spent_usd += event.cost_usd or 0.0
+            self.store.add_usage(self.run_id, event.task_id, event.usage, event.cost_usd or 0.0)
+        for listener in self.listeners:
+            listener(event)
+
+    def status(self, task_id: str, status: str, **detail: str) -> None:
+        self.store.upsert_task(self.run_id, task_id, status=status)
+        self.store.record_event(self.run_id, "task_status", {"status": status, **detail}, task_id=task_id)
