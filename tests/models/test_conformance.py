@@ -24,7 +24,11 @@ pytestmark = pytest.mark.anyio
 READ = ToolSpec(
     name="Read",
     description="Read a file",
-    input_schema={"type": "object", "properties": {"file_path": {"type": "string"}}, "required": ["file_path"]},
+    input_schema={
+        "type": "object",
+        "properties": {"file_path": {"type": "string"}},
+        "required": ["file_path"],
+    },
 )
 BASH = ToolSpec(name="Bash", description="Run a command", input_schema={"type": "object"})
 PROMPT = "WORKING_DIR: /srv/app\nTASK_ID: T-7\nOBJECTIVE: add a health endpoint"
@@ -126,13 +130,18 @@ def conversation() -> list[Message]:
     ]
 
 
-async def test_anthropic_round_trip_sends_tool_results(make_model: MakeModel, fake_provider: FakeProvider) -> None:
+async def test_anthropic_round_trip_sends_tool_results(
+    make_model: MakeModel, fake_provider: FakeProvider
+) -> None:
     model = make_model("anthropic", ["Fixed."])
     response = await model.complete(request(*conversation()))
     assert response.message.text == "Fixed."
     (sent,) = fake_provider.calls
     # Depending on the SDK version the key travels as x-api-key or as a bearer token.
-    assert API_KEY in (sent.headers.get("x-api-key"), sent.headers.get("authorization", "").removeprefix("Bearer "))
+    assert API_KEY in (
+        sent.headers.get("x-api-key"),
+        sent.headers.get("authorization", "").removeprefix("Bearer "),
+    )
     assert "anthropic-version" in sent.headers
     assert sent.system == "You are a backend agent."
     assert sent.tool_names == ["Read", "Bash"]
@@ -179,7 +188,9 @@ async def test_scripted_records_the_conversation() -> None:
 async def test_anthropic_cache_breakpoints(make_model: MakeModel, fake_provider: FakeProvider) -> None:
     model = make_model("anthropic", ["one", "two"])
     first = await model.complete(request(*conversation()))
-    await model.complete(request(*conversation(), first.message, Message(role="user", parts=[TextPart(text="go")])))
+    await model.complete(
+        request(*conversation(), first.message, Message(role="user", parts=[TextPart(text="go")]))
+    )
     sent = fake_provider.calls[0].body
     assert sent["system"][-1]["cache_control"] == {"type": "ephemeral"}
     assert sent["tools"][-1]["cache_control"] == {"type": "ephemeral"}
@@ -208,7 +219,9 @@ async def test_anthropic_reports_cache_usage_from_the_stream(make_model: MakeMod
 
 
 async def test_anthropic_thinking_travels_back(make_model: MakeModel, fake_provider: FakeProvider) -> None:
-    model = make_model("anthropic", [{"thinking": "Check the router.", "tool_calls": [{"tool": "Read"}]}, "done"])
+    model = make_model(
+        "anthropic", [{"thinking": "Check the router.", "tool_calls": [{"tool": "Read"}]}, "done"]
+    )
     first = await model.complete(request())
     thinking = [p for p in first.message.parts if isinstance(p, ThinkingPart)]
     assert thinking and thinking[0].thinking == "Check the router." and thinking[0].signature

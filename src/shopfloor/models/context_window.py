@@ -24,6 +24,8 @@ def estimate_tokens(text: str) -> int:
 
 
 def estimate_prompt_tokens(system: str, tools: list[ToolSpec]) -> int:
+    if not tools:
+        return estimate_tokens(system)
     tool_text = json.dumps([t.model_dump() for t in tools], separators=(",", ":"))
     return estimate_tokens(system) + estimate_tokens(tool_text)
 

@@ -75,7 +75,7 @@ class FakeHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         headers = {k.lower(): v for k, v in self.headers.items()}
         req = RecordedRequest(method=self.command, path=path, headers=headers, body=body)
-        self.fake._record(req)
+        self.fake.record(req)
         return req
 
     def _models_listing(self, req: RecordedRequest) -> dict[str, Any]:
@@ -96,7 +96,7 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     # -- Anthropic Messages --
     def _messages(self, req: RecordedRequest) -> None:
-        item = self.fake._next(req)
+        item = self.fake.next_item(req)
         fault = item if isinstance(item, Fault) else None
         if fault is not None and fault.kind == "status":
             message = fault.message or self._default_message(fault.status, req)
@@ -106,11 +106,11 @@ class FakeHandler(BaseHTTPRequestHandler):
         if fault is not None and (fault.kind == "drop" or (fault.kind == "cut" and not req.streamed)):
             self._drop()
             return
-        turn = self.fake._partial_for(fault, req) if fault is not None else _as_turn(item)
-        ids = [self.fake._next_id("toolu_fake") for _ in turn.tool_calls]
+        turn = self.fake.partial_for(fault, req) if fault is not None else _as_turn(item)
+        ids = [self.fake.new_id("toolu_fake") for _ in turn.tool_calls]
         usage = self.fake.anthropic_usage(req.body, turn)
         model = str(req.body.get("model", "fake-model"))
-        msg_id = self.fake._next_id("msg_fake")
+        msg_id = self.fake.new_id("msg_fake")
         error_type = (fault.error_type if fault else None) or "overloaded_error"
         error_body = wire.anthropic_error(
             error_type, "Overloaded" if error_type == "overloaded_error" else error_type
@@ -128,7 +128,7 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     # -- OpenAI Chat Completions --
     def _chat(self, req: RecordedRequest) -> None:
-        item = self.fake._next(req)
+        item = self.fake.next_item(req)
         fault = item if isinstance(item, Fault) else None
         if fault is not None and fault.kind == "status":
             message = fault.message or self._default_message(fault.status, req)
@@ -138,11 +138,11 @@ class FakeHandler(BaseHTTPRequestHandler):
         if fault is not None and (fault.kind == "drop" or (fault.kind == "cut" and not req.streamed)):
             self._drop()
             return
-        turn = self.fake._partial_for(fault, req) if fault is not None else _as_turn(item)
-        ids = [self.fake._next_id("call_fake") for _ in turn.tool_calls]
+        turn = self.fake.partial_for(fault, req) if fault is not None else _as_turn(item)
+        ids = [self.fake.new_id("call_fake") for _ in turn.tool_calls]
         usage = self.fake.openai_usage(req.body, turn)
         model = str(req.body.get("model", "fake-model"))
-        cmpl_id = self.fake._next_id("chatcmpl_fake")
+        cmpl_id = self.fake.new_id("chatcmpl_fake")
         error_body = wire.openai_error("server_error", "The server is overloaded; try again.")
         if not req.streamed:
             if fault is not None:

@@ -55,6 +55,7 @@ class FakeProvider:
         self.server_style = server_style
         self.models = models
         self._state = _State(queue=deque(turns))
+        self.responder_errors: list[Exception] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -129,22 +130,30 @@ class FakeProvider:
         """Model calls only (Messages and Chat Completions), in arrival order."""
         return [r for r in self.requests if r.api != "other"]
 
-    def _record(self, request: RecordedRequest) -> None:
+    def record(self, request: RecordedRequest) -> None:
+        """Called by the request handler for every request received."""
         with self._state.lock:
             self._state.requests.append(request)
 
-    def _next(self, request: RecordedRequest) -> ScriptTurn | Fault:
+    def next_item(self, request: RecordedRequest) -> ScriptTurn | Fault:
+        """The answer to a model call: the queue first, then the responder, else an ending turn."""
         with self._state.lock:
             item = self._state.queue.popleft() if self._state.queue else None
         if item is None and self.responder is not None:
-            item = self.responder(request)
+            try:
+                item = self.responder(request)
+            except Exception as exc:
+                # A broken responder must fail the test loudly, not look like a flaky connection.
+                self.responder_errors.append(exc)
+                return Fault.http_status(400, f"fake provider responder failed: {exc!r}")
         if item is None:
             return EXHAUSTED_TURN
         if isinstance(item, Fault):
             return item
         return parse_turn(item).filled(request.variables)
 
-    def _partial_for(self, fault: Fault, request: RecordedRequest) -> ScriptTurn:
+    def partial_for(self, fault: Fault, request: RecordedRequest) -> ScriptTurn:
+        """What a cut or errored stream starts to send before it breaks."""
         if fault.partial is not None:
             return fault.partial
         with self._state.lock:
@@ -153,7 +162,7 @@ class FakeProvider:
             return parse_turn(head).filled(request.variables)
         return _DEFAULT_PARTIAL
 
-    def _next_id(self, prefix: str) -> str:
+    def new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._state.ids):04d}"
 
     def anthropic_usage(self, body: dict[str, Any], turn: ScriptTurn) -> Usage:
