@@ -79,6 +79,7 @@ class OpenAIModel:
 
         self.model_id = model_id
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        # Anything but OpenAI's own endpoint: probed for its served window, sent `max_tokens`.
         self.is_local = "api.openai.com" not in self.base_url
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
