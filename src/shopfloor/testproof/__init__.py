@@ -13,18 +13,18 @@ from shopfloor.testproof.redgreen import (
     red_check,
 )
 from shopfloor.testproof.rules import RULES
-from shopfloor.testproof.runners import TestCaseResult, TestRun, TestRunner, TestRunnerSpec
+from shopfloor.testproof.runners import FileRunner, TestCaseResult, TestRun, TestRunnerSpec
 
 __all__ = [
     "RULES",
     "FileProof",
+    "FileRunner",
     "IntegrityReport",
     "RedCheckFile",
     "RedCheckReport",
     "RedGreenReport",
     "TestCaseResult",
     "TestRun",
-    "TestRunner",
     "TestRunnerSpec",
     "base_worktree",
     "check_test_integrity",

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
@@ -26,9 +26,9 @@ from shopfloor.testproof.js_tests import touched_test_titles
 from shopfloor.testproof.python_tests import touched_test_names
 from shopfloor.testproof.runners import (
     FileOutcome,
+    FileRunner,
     TestCaseResult,
     TestRun,
-    TestRunner,
     TestRunnerSpec,
     TestStatus,
     make_runners,
@@ -46,6 +46,8 @@ _MESSAGES: dict[FileVerdict, str] = {
 
 
 class TestProof(BaseModel):
+    __test__: ClassVar[bool] = False  # a library class, not a pytest test class
+
     name: str
     before: TestStatus | Literal["missing"]
     after: TestStatus | Literal["missing"]
@@ -262,7 +264,7 @@ def _targets(tree: Path, changed: list[ChangedFile], test_files: list[Path] | No
     return out
 
 
-def _group(runners: list[TestRunner], files: list[str]) -> list[tuple[TestRunner, list[str]]]:
+def _group(runners: list[FileRunner], files: list[str]) -> list[tuple[FileRunner, list[str]]]:
     groups: dict[int, list[str]] = {}
     for f in files:
         idx = next((i for i, r in enumerate(runners) if r.handles(f)), None)

@@ -7,7 +7,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -24,6 +24,8 @@ _WORST: dict[TestStatus, int] = {"passed": 0, "skipped": 1, "failed": 2, "error"
 class TestRunnerSpec(BaseModel):
     """How to run test files; `auto` picks pytest for Python files and `node --test` for JavaScript."""
 
+    __test__: ClassVar[bool] = False  # a library class, not a pytest test class
+
     kind: Literal["auto", "pytest", "node", "command"] = "auto"
     command: list[str] = Field(default_factory=list)
     """For `command`: the argv to run, with one test file appended per run (exit 0 means it passed)."""
@@ -36,6 +38,8 @@ class TestRunnerSpec(BaseModel):
 
 
 class TestCaseResult(BaseModel):
+    __test__: ClassVar[bool] = False  # a library class, not a pytest test class
+
     file: str
     name: str
     """`TestThing.test_x[param]` for pytest, `group > title` for node, `<file>` for a whole-file command."""
@@ -48,6 +52,8 @@ class TestCaseResult(BaseModel):
 
 class TestRun(BaseModel):
     """One run of a runner on some files in one directory."""
+
+    __test__: ClassVar[bool] = False  # a library class, not a pytest test class
 
     where: str
     """`base` (the temporary worktree) or `tree`."""
@@ -71,7 +77,7 @@ class TestRun(BaseModel):
         return "no-tests"
 
 
-class TestRunner(Protocol):
+class FileRunner(Protocol):
     """A way to run test files and report per-test results."""
 
     name: str
@@ -81,7 +87,7 @@ class TestRunner(Protocol):
     async def run(self, cwd: Path, files: list[str], *, where: str, timeout_s: float) -> TestRun: ...
 
 
-def make_runners(spec: TestRunnerSpec, project_dirs: list[Path]) -> list[TestRunner]:
+def make_runners(spec: TestRunnerSpec, project_dirs: list[Path]) -> list[FileRunner]:
     """The runners `spec` asks for; `project_dirs` are searched for a .venv interpreter."""
     pytest_runner = PytestRunner(spec.python or python_for(project_dirs), spec.pytest_args)
     node_runner = NodeRunner(spec.node)
