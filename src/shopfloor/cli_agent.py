@@ -12,7 +12,7 @@ from shopfloor.budget import LimitSettings
 from shopfloor.cli_progress import AgentProgress
 from shopfloor.config import load_settings
 from shopfloor.config_loader import ConfigError
-from shopfloor.models.base import ContextTooSmallError, ModelError
+from shopfloor.models.base import ContextTooSmallError, ModelConfigError, ModelError
 from shopfloor.prompts import AgentTask
 from shopfloor.runner import AgentRun, AgentSetupError, redact, run_agent
 
@@ -73,7 +73,7 @@ def run_agent_command(
     try:
         with progress:
             result = anyio.run(run_agent, run)
-    except (AgentSetupError, ContextTooSmallError) as err:
+    except (AgentSetupError, ContextTooSmallError, ModelConfigError) as err:
         return _usage(redact(str(err)))
     except ModelError as err:
         print(f"shopfloor: model error: {redact(str(err))}", flush=True)

@@ -1,0 +1,84 @@
+"""Improvement loops: research finds issues, issues become tasks, tasks run like any other."""
+
+from __future__ import annotations
+
+import re
+
+import anyio
+
+from shopfloor.issues import Issue, load_issue_queue, update_issues
+from shopfloor.orchestrator.context import ISSUE_FILE, RunContext
+from shopfloor.orchestrator.git import git
+from shopfloor.orchestrator.planning import research
+from shopfloor.orchestrator.scheduler import TaskOutcome
+from shopfloor.safe_write import locked_update
+from shopfloor.tasks import Task, parse_task_queue
+
+_PRIORITY_COMPLEXITY = {"critical": "complex", "high": "normal", "medium": "normal", "low": "easy"}
+
+
+def next_task_id(existing: list[str]) -> str:
+    numbers = [int(m.group(1)) for tid in existing if (m := re.fullmatch(r"TASK-(\d+)", tid))]
+    return f"TASK-{max(numbers, default=0) + 1:03d}"
+
+
+def task_from_issue(issue: Issue, task_id: str) -> Task:
+    return Task(
+        id=task_id,
+        title=issue.title,
+        category=issue.category,
+        complexity=_PRIORITY_COMPLEXITY.get(issue.priority, "normal"),
+        objective=f"{issue.title}. {issue.description}".strip(),
+        criteria=[
+            f"The problem described in {issue.id} is fixed",
+            "A test shows the fix and the project's checks pass",
+        ],
+        extra_fields={"Issue": issue.id},
+    )
+
+
+def issues_to_tasks(rc: RunContext, issues: list[Issue]) -> dict[str, str]:
+    """Append one task per issue to the queue (under its lock); returns issue id -> task id."""
+    links: dict[str, str] = {}
+
+    def change(text: str) -> tuple[str, None]:
+        queue = parse_task_queue(text, rc.queue_path)
+        for issue in issues:
+            tid = next_task_id(queue.ids)
+            links[issue.id] = tid
+            queue.add(task_from_issue(issue, tid))
+        return queue.render(), None
+
+    locked_update(rc.queue_path, change)
+    update_issues(rc.project / ISSUE_FILE, dict.fromkeys(links, "in_progress"), tasks=links)
+    return links
+
+
+async def improvement_loops(rc: RunContext, loops: int) -> dict[str, TaskOutcome]:
+    from shopfloor.orchestrator.pipeline import run_tasks
+
+    outcomes: dict[str, TaskOutcome] = {}
+    for n in range(1, loops + 1):
+        rc.store.record_event(rc.run_id, "run_status", {"status": f"improvement loop {n}"})
+        pending = load_issue_queue(rc.project / ISSUE_FILE).pending()
+        if not pending:
+            result = await research(rc)
+            if result.outcome != "completed":
+                outcomes[f"research-{n}"] = TaskOutcome("research", "failed", result.reason)
+                break
+            pending = load_issue_queue(rc.project / ISSUE_FILE).pending()
+        if not pending:
+            break
+        links = issues_to_tasks(rc, pending)
+        ran = await run_tasks(rc, list(links.values()))
+        done = [i for i, t in links.items() if ran.get(t) and ran[t].verdict == "completed"]
+        update_issues(rc.project / ISSUE_FILE, dict.fromkeys(done, "completed"))
+        outcomes.update({t: ran[t] for t in links.values() if t in ran})
+        summary = ", ".join(f"{i} -> {links[i]}" for i in links)
+        message = f"shopfloor: improvement loop {n} ({summary})"
+        await anyio.to_thread.run_sync(_commit_loop, rc, message)
+    return outcomes
+
+
+def _commit_loop(rc: RunContext, message: str) -> None:
+    git(rc.project, "commit", "-q", "--allow-empty", "--no-verify", "-m", message, identity=True)

@@ -1,0 +1,208 @@
+"""`shopfloor run`: PRD -> task queue -> routed agents in parallel worktrees -> gate -> merge queue."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+
+from shopfloor.config import Settings
+from shopfloor.events import Event
+from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
+from shopfloor.orchestrator.context import RunContext, RunSpend
+from shopfloor.orchestrator.merge_queue import MergeQueue
+from shopfloor.orchestrator.planning import PlanningError, decompose, queue_problems
+from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
+from shopfloor.orchestrator.store import Store
+from shopfloor.orchestrator.task_runner import TaskRun
+from shopfloor.orchestrator.worktrees import ensure_repo
+from shopfloor.tasks import Status, load_task_queue, update_task_statuses
+
+PID_FILE = Path(".orchestrator") / "run.pid"
+PRD_HELP = (
+    "PRD.md not found in {project}. Write one (what to build, for whom, requirements and acceptance "
+    "criteria), or run `shopfloor init` to scaffold PRD.md and .shopfloor/ config."
+)
+
+
+class RunSetupError(Exception):
+    """The project cannot be run as it stands (exit code 2); the message says what to do."""
+
+
+@dataclass
+class RunOptions:
+    decompose: bool = False
+    model: str | None = None
+    """A model spec for every agent; `scripted:DIR` plays DIR/<TASK-ID>.yaml for each task."""
+    loops: int = 0
+    resume: bool = False
+    task_ids: list[str] = field(default_factory=list)
+    """Run only these tasks (and nothing else), when given."""
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    status: str
+    outcomes: dict[str, TaskOutcome]
+    costs: dict[str, float]
+    total_cost_usd: float
+    aborted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.aborted and all(o.verdict == "completed" for o in self.outcomes.values())
+
+
+_QUEUE_STATUS: dict[str, Status] = {
+    "completed": "completed",
+    "failed": "failed",
+    "blocked": "blocked",
+    "skipped": "pending",
+}
+
+
+def open_context(project: Path, settings: Settings, options: RunOptions) -> RunContext:
+    repo = ensure_repo(project)
+    store = Store.for_project(project)
+    run = None
+    if options.resume:
+        last = store.latest_run()
+        if last is not None and last.status != "completed":
+            run = last
+            store.set_run_status(run.id, "running")
+    if run is None:
+        run = store.open_run(budget_usd=settings.run.budget_usd, config=settings)
+    concurrency = Concurrency(settings.run.parallel)
+    spend = RunSpend(settings.run.budget_usd, settings.run.task_budget_usd or settings.limits.budget_usd)
+    spend.spent_usd = store.run_cost(run.id)
+
+    def throttled(_event: ThrottleEvent) -> None:
+        concurrency.lower()
+
+    return RunContext(
+        project=project,
+        settings=settings,
+        store=store,
+        run_id=run.id,
+        integration=repo.branch,
+        merge_queue=MergeQueue(project, repo.branch),
+        backoffs=BackoffRegistry(on_throttle=throttled),
+        concurrency=concurrency,
+        spend=spend,
+        model_override=options.model,
+    )
+
+
+async def run_project(
+    project: Path,
+    settings: Settings,
+    options: RunOptions,
+    listeners: list[Callable[[Event], None]] | None = None,
+) -> RunReport:
+    """Run the whole pipeline once; SIGTERM/SIGINT stop agents cleanly and keep every worktree."""
+    project = project.resolve()
+    queue_missing = not (project / ".orchestrator" / "task_queue.md").exists()
+    if (queue_missing or options.decompose) and not (project / "PRD.md").is_file():
+        raise RunSetupError(PRD_HELP.format(project=project))
+    rc = open_context(project, settings, options)
+    rc.listeners.extend(listeners or [])
+    pid_file = project / PID_FILE
+    pid_file.write_text(str(os.getpid()), encoding="utf-8")
+    report: RunReport | None = None
+    try:
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_stop_on_signal, scope)
+                report = await _run(rc, options, queue_missing)
+                tg.cancel_scope.cancel()
+        if report is None:  # cancelled by a signal
+            report = _finish(rc, {}, aborted=True)
+        return report
+    finally:
+        pid_file.unlink(missing_ok=True)
+        rc.store.close()
+
+
+async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return
+
+
+async def _run(rc: RunContext, options: RunOptions, queue_missing: bool) -> RunReport:
+    if queue_missing or options.decompose:
+        rc.store.record_event(rc.run_id, "run_status", {"status": "decomposing"})
+        try:
+            await decompose(rc)
+        except PlanningError as err:
+            raise RunSetupError(f"decomposition failed: {err}") from err
+    problems = queue_problems(rc)
+    if problems:
+        raise RunSetupError("the task queue has problems:\n" + "\n".join(f"  {p}" for p in problems))
+    outcomes = await run_tasks(rc, options.task_ids)
+    if options.loops:
+        from shopfloor.orchestrator.improve import improvement_loops
+
+        outcomes.update(await improvement_loops(rc, options.loops))
+    return _finish(rc, outcomes)
+
+
+async def run_tasks(rc: RunContext, only: list[str] | None = None) -> dict[str, TaskOutcome]:
+    """Schedule every unfinished task of the queue (or just `only`), keeping the queue file's statuses."""
+    queue = load_task_queue(rc.queue_path)
+    tasks = {t.id: t for t in queue.tasks}
+    done: dict[str, Verdict] = {
+        tid: "completed" for tid, t in tasks.items() if t.status == "completed" or _merged(rc, tid)
+    }
+    if only:
+        done.update({tid: "completed" for tid in tasks if tid not in only and tid not in done})
+    deps = {tid: [d for d in t.dependencies if d in tasks] for tid, t in tasks.items()}
+
+    async def one(tid: str) -> TaskOutcome:
+        update_task_statuses(rc.queue_path, {tid: "in_progress"})
+        try:
+            outcome = await TaskRun(rc, tasks[tid], deps[tid]).run()
+        except BaseException:
+            update_task_statuses(rc.queue_path, {tid: "pending"})
+            raise
+        update_task_statuses(rc.queue_path, {tid: _QUEUE_STATUS[outcome.verdict]})
+        return outcome
+
+    scheduler = Scheduler(
+        deps, one, concurrency=rc.concurrency, can_start=rc.spend.can_start, done=dict(done)
+    )
+    outcomes = await scheduler.run()
+    for tid, outcome in outcomes.items():
+        if outcome.verdict in ("blocked", "skipped") and tid not in done:
+            rc.status(tid, outcome.verdict, reason=outcome.reason)
+            update_task_statuses(rc.queue_path, {tid: _QUEUE_STATUS[outcome.verdict]})
+    return outcomes
+
+
+def _merged(rc: RunContext, task_id: str) -> bool:
+    """Verified and merged by an earlier (perhaps killed) run: never redone."""
+    record = rc.store.task(rc.run_id, task_id)
+    return record is not None and record.merged_commit is not None
+
+
+def _finish(rc: RunContext, outcomes: dict[str, TaskOutcome], *, aborted: bool = False) -> RunReport:
+    costs = {c.task_id: c.cost_usd for c in rc.store.task_costs(rc.run_id)}
+    ok = all(o.verdict == "completed" for o in outcomes.values())
+    status = "aborted" if aborted else ("completed" if ok else "failed")
+    rc.store.finish_run(rc.run_id, status)
+    rc.store.record_event(rc.run_id, "run_status", {"status": status, "finished": time.time()})
+    return RunReport(
+        run_id=rc.run_id,
+        status=status,
+        outcomes=outcomes,
+        costs=costs,
+        total_cost_usd=sum(costs.values()),
+        aborted=aborted,
+    )
