@@ -155,6 +155,43 @@ CLEAN = dedent(
         expect(add(1, 2)).toBe(3);
         await server.close().catch(() => {});
       });
+
+      it('rejects with a message', async () => {
+        await expect(count(null)).rejects.toThrow(/bad/);
+        assert.throws(() => add(), /missing/);
+      });
+    });
+
+    describe('http', function () {
+      it('writes a chunked body', function (done) {
+        var test = request(app).post('/');
+        test.set('Content-Type', 'application/json');
+        test.write('{"a":');
+        test.expect(413, done);
+      });
+
+      it('answers with supertest', function (done) {
+        request(app)
+          .get('/user/1')
+          .expect(200, '{"id":1}', done);
+      });
+
+      it('uses should', function () {
+        add(1, 2).should.equal(3);
+      });
+
+      it('passes errors to done', function (done) {
+        count().then(function (n) {
+          n.should.equal(0);
+          done();
+        }).catch(done);
+      });
+
+      it('renders', async () => {
+        render(Page);
+        screen.getByText('Hello');
+        await screen.findByRole('button');
+      });
     });
     """
 )

@@ -16,6 +16,9 @@ BASE = {
         "def compute(x):\n    return x * 2\n\n\ndef fetch():\n    return 1\n\n\n"
         "def total():\n    return fetch() + 1\n"
     ),
+    "tests/support.py": (
+        "from app.service import compute\n\n\ndef doubles(x):\n    assert compute(x) == 2 * x\n"
+    ),
     "tests/test_existing.py": (
         "import pytest\n"
         "from app.service import compute\n\n\n"
@@ -193,6 +196,53 @@ CLEAN = HEAD + dedent(
     class TestUnit(unittest.TestCase):
         def test_equal(self):
             self.assertEqual(compute(3), 6)
+
+        def _check_state(self):
+            self.assertEqual(compute(0), 0)
+
+        def _run_twice(self, fn):
+            fn()
+            fn()
+
+        def test_helper_handed_over(self):
+            self._run_twice(self._check_state)
+
+        def test_deliberate_failure_in_else(self):
+            try:
+                compute(None)
+            except TypeError:
+                pass
+            else:
+                self.assertEqual(False, "No error raised")
+
+        def test_handler_in_a_nested_class_is_not_the_tests_own(self):
+            class Quiet:
+                def __getattr__(self, name):
+                    try:
+                        raise KeyError(name)
+                    except:
+                        pass
+                    return 0
+
+            self.assertEqual(Quiet().anything, 0)
+
+
+    def test_imported_helper_asserts():
+        from tests.support import doubles
+
+        doubles(4)
+
+
+    def test_imported_helper_at_module_level():
+        assert_doubled_via_support(3)
+
+
+    from support import doubles as assert_doubled_via_support
+    from support import doubles as twice_ok
+
+
+    def test_helper_imported_by_sibling_name():
+        twice_ok(6)
     """
 )
 

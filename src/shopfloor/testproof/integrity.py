@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
+from functools import partial
+from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
 from shopfloor.security.findings import Finding
-from shopfloor.testproof.changes import ChangedFile, base_text, changed_files, resolve_commit, test_language
+from shopfloor.testproof.changes import (
+    ChangedFile,
+    base_text,
+    changed_files,
+    is_test_side,
+    resolve_commit,
+    test_language,
+)
 from shopfloor.testproof.js_tests import check_js_test
 from shopfloor.testproof.python_tests import check_python_test
 
@@ -32,12 +40,21 @@ class IntegrityReport(BaseModel):
 
 
 def check_test_source(
-    rel_path: str, text: str, *, lines: frozenset[int] | None = None, base: str | None = None
+    rel_path: str,
+    text: str,
+    *,
+    lines: frozenset[int] | None = None,
+    base: str | None = None,
+    tree: Path | None = None,
 ) -> list[Finding]:
-    """Findings for one test module's text; `lines` limits them to changed tests, `base` is its old text."""
+    """Findings for one test module's text; `lines` limits them to changed tests, `base` is its old text.
+
+    With `tree`, asserting helpers imported from the project's test modules count as assertions.
+    """
     language = test_language(rel_path)
     if language == "python":
-        return check_python_test(rel_path, text, lines=lines, base=base)
+        reader = None if tree is None else partial(read_test_module, tree)
+        return check_python_test(rel_path, text, lines=lines, base=base, read_module=reader)
     if language == "js":
         return check_js_test(rel_path, text, lines=lines, base=base)
     return []
@@ -77,8 +94,18 @@ async def check_test_integrity(
         else:
             continue  # unchanged since the base: nothing of it was added or changed
         checked.append(rel)
-        findings.extend(check_test_source(rel, text, lines=lines, base=base))
+        findings.extend(check_test_source(rel, text, lines=lines, base=base, tree=tree))
     return IntegrityReport(base_commit=commit, files=checked, findings=findings)
+
+
+def read_test_module(tree: Path, rel_path: str) -> str | None:
+    """A test-side module's text (tests/, conftest, test_*.py), never the code under test."""
+    if not is_test_side(rel_path) or ".." in PurePosixPath(rel_path).parts:
+        return None
+    try:
+        return (tree / rel_path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _relative(tree: Path, file: Path | str) -> str:

@@ -10,7 +10,15 @@ _TEST_FNS = {"it", "test", "specify", "xit", "xtest", "xspecify", "fit"}
 _GROUP_FNS = {"describe", "suite", "context", "xdescribe", "xcontext", "fdescribe", "fcontext"}
 _ASSERT_WORDS = {"expect", "assert", "should", "expectTypeOf", "assertType", "throw"}
 _ASSERT_PREFIXES = ("assert", "expect", "check", "verify", "should")
+# Queries that throw when nothing matches (Testing Library): calling one is a check in itself.
+_IMPLICIT_PREFIXES = ("getby", "getallby", "findby", "findallby")
 LITERAL_WORDS = {"true", "false", "null", "undefined", "NaN"}
+# Modifiers of jest, vitest, mocha, node:test and Playwright; anything else (`test.set(...)` on a
+# supertest request stored in a variable named `test`) is not a test block.
+_MODIFIERS = {
+    "only", "skip", "todo", "each", "concurrent", "skipIf", "runIf", "fails", "failing", "fixme",
+    "sequential", "serial", "parallel", "describe", "it", "test", "suite", "for",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ def find_blocks(toks: list[Token]) -> list[JsBlock]:
             mods.append(nxt.text)
             j += 2
         call = _main_call(toks, j)
-        if call is None:
+        if call is None or not set(mods) <= _MODIFIERS:
             continue
         open_at, close_at = call
         first = at(toks, open_at + 1)
@@ -173,6 +181,8 @@ def span_asserts(toks: list[Token], lo: int, hi: int, helpers: set[str]) -> bool
         calls = is_punct(at(toks, k + 1), "(")
         low = t.text.lower()
         if t.text in _ASSERT_WORDS or (calls and (low.startswith(_ASSERT_PREFIXES) or low == "fail")):
+            return True
+        if calls and low.startswith(_IMPLICIT_PREFIXES):
             return True
         if calls and t.text in helpers:
             return True

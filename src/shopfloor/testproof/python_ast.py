@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -91,6 +94,43 @@ def helper_defs(module: ast.Module) -> dict[str, FuncDef]:
     return defs
 
 
+def imported_helpers(
+    module: ast.Module, rel_path: str, read: Callable[[str], str | None]
+) -> dict[str, FuncDef]:
+    """Functions imported from the project's own test helper modules (`from tests.util import check`).
+
+    `read` returns a module's text by its path relative to the tree, or None (absent, or not test code).
+    """
+    out: dict[str, FuncDef] = {}
+    here = PurePosixPath(rel_path).parent
+    for node in ast.walk(module):
+        if not isinstance(node, ast.ImportFrom) or not node.module:
+            continue
+        path = node.module.replace(".", "/") + ".py"
+        if node.level:
+            base = here
+            for _ in range(node.level - 1):
+                base = base.parent
+            candidates = [base / path]
+        else:
+            candidates = [PurePosixPath(path), PurePosixPath("src") / path, here / path]
+        for candidate in candidates:
+            text = read(candidate.as_posix())
+            if text is None:
+                continue
+            try:
+                defs = helper_defs(ast.parse(text))
+            except SyntaxError:
+                break
+            for alias in node.names:
+                if alias.name in defs:
+                    out[alias.asname or alias.name] = defs[alias.name]
+            for name, fn in defs.items():
+                out.setdefault(name, fn)  # what the imported helpers call in their own module
+            break
+    return out
+
+
 def is_asserting_call(call: ast.Call) -> bool:
     """Calls that check something: assert*/check*/verify*/expect* helpers, mock asserts, `fail`."""
     name = call_name(call).lstrip("_").lower()
@@ -109,6 +149,17 @@ def walk_body(stmts: list[ast.stmt]) -> Iterator[ast.AST]:
         yield from ast.walk(stmt)
 
 
+def walk_own(stmts: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Like walk_body, but not into nested functions, lambdas and classes: only the test's own flow."""
+    stack: list[ast.AST] = list(reversed(stmts))
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in reversed(list(ast.iter_child_nodes(node))):
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+                stack.append(child)
+
+
 def has_assertion(stmts: list[ast.stmt], helpers: dict[str, FuncDef], seen: set[str] | None = None) -> bool:
     """Whether these statements can fail a test: assert, raise, an expecting context, a checking call.
 
@@ -120,15 +171,15 @@ def has_assertion(stmts: list[ast.stmt], helpers: dict[str, FuncDef], seen: set[
             return True
         if isinstance(node, ast.With | ast.AsyncWith) and is_expecting_with(node):
             return True
-        if isinstance(node, ast.Call):
-            if is_asserting_call(node):
+        if isinstance(node, ast.Call) and is_asserting_call(node):
+            return True
+        # A helper counts whether it is called or handed over (`run_in_thread(self._check_state)`).
+        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+        helper = helpers.get(name)
+        if helper is not None and name not in seen:
+            seen.add(name)
+            if has_assertion(helper.body, helpers, seen):
                 return True
-            name = call_name(node)
-            helper = helpers.get(name)
-            if helper is not None and name not in seen:
-                seen.add(name)
-                if has_assertion(helper.body, helpers, seen):
-                    return True
     return False
 
 
@@ -153,12 +204,33 @@ def is_literal(node: ast.expr) -> bool:
     return False
 
 
-def is_deliberate_failure(node: ast.expr) -> bool:
-    """`assert False` / `assertTrue(0)`: a literal that is falsy is a way to fail on purpose."""
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+}  # fmt: skip
+
+
+def literal_value(node: ast.expr) -> tuple[bool, Any]:
+    """(True, value) for a literal expression that can be evaluated safely, else (False, None)."""
     try:
-        return not ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
+        if isinstance(node, ast.Compare):
+            left = ast.literal_eval(node.left)
+            result = True
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
+                right = ast.literal_eval(right_node)
+                result = result and bool(_COMPARE[type(op)](left, right))
+                left = right
+            return True, result
+        return True, ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, KeyError):
+        return False, None
+
+
+def is_deliberate_failure(node: ast.expr) -> bool:
+    """`assert False`, `assertTrue(0)`, `assert 1 == 2`: a literal check that always fails is on purpose."""
+    known, value = literal_value(node)
+    return known and not value
 
 
 def same_plain_value(a: ast.expr, b: ast.expr) -> bool:

@@ -15,6 +15,7 @@ from shopfloor.testproof.python_ast import (
     is_asserting_call,
     is_deliberate_failure,
     walk_body,
+    walk_own,
 )
 from shopfloor.testproof.rules import finding
 
@@ -39,7 +40,7 @@ HINT = (
 def swallow_findings(rel_path: str, test: PyTest, helpers: dict[str, FuncDef]) -> Iterator[Finding]:
     """Handlers that catch broadly (or connection errors) and neither re-raise nor really check."""
     asserted = _names_in_assertions(test.node.body)
-    for node in walk_body(test.node.body):
+    for node in walk_own(test.node.body):
         if isinstance(node, ast.Try | ast.TryStar):
             for handler in node.handlers:
                 what = _swallows(node, handler, helpers, asserted)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from shopfloor.security.findings import Finding
 from shopfloor.testproof.python_ast import (
@@ -15,9 +15,11 @@ from shopfloor.testproof.python_ast import (
     dotted,
     has_assertion,
     helper_defs,
+    imported_helpers,
     is_deliberate_failure,
     is_literal,
     is_test_class,
+    literal_value,
     same_plain_value,
     walk_body,
 )
@@ -43,14 +45,22 @@ _ALWAYS_TRUE_WHEN_SAME = {
 _SAME_OPS = (ast.Eq, ast.Is, ast.LtE, ast.GtE)
 
 Signature = tuple[str, str]
+ModuleReader = Callable[[str], str | None]
+"""Text of a module by its path relative to the tree, or None."""
 
 
 def check_python_test(
-    rel_path: str, text: str, *, lines: frozenset[int] | None = None, base: str | None = None
+    rel_path: str,
+    text: str,
+    *,
+    lines: frozenset[int] | None = None,
+    base: str | None = None,
+    read_module: ModuleReader | None = None,
 ) -> list[Finding]:
     """Findings for one Python test module; only tests touching `lines` (None: all) are judged.
 
     `base` is the module's text before the change: a skip already there is not reported again.
+    `read_module` finds test helper modules it imports, so their asserting helpers count.
     """
     try:
         module = ast.parse(text)
@@ -65,6 +75,9 @@ def check_python_test(
             )
         ]
     helpers = helper_defs(module)
+    if read_module is not None:
+        for name, fn in imported_helpers(module, rel_path, read_module).items():
+            helpers.setdefault(name, fn)
     tests = [t for t in collect_tests(module) if t.touches(lines)]
     markers = skip_markers(module)
     out = list(_added_skips(rel_path, markers, base))
@@ -199,11 +212,20 @@ def _constant_assert_call(node: ast.Call) -> str:
             return ""
         return f"`{name}({_short(args[0])})` checks a literal"
     if name in _TWO_VALUES and len(args) >= 2:
-        if is_literal(args[0]) and is_literal(args[1]):
+        if is_literal(args[0]) and is_literal(args[1]) and not _always_fails(name, args[0], args[1]):
             return f"`{name}({_short(args[0])}, {_short(args[1])})` compares two literals"
         if name in _ALWAYS_TRUE_WHEN_SAME and same_plain_value(args[0], args[1]):
             return f"`{name}` compares `{_short(args[0])}` with itself"
     return ""
+
+
+def _always_fails(name: str, first: ast.expr, second: ast.expr) -> bool:
+    """`assertEqual(False, "no error raised")`: an unequal pair is a deliberate failure, not a free pass."""
+    known_a, a = literal_value(first)
+    known_b, b = literal_value(second)
+    if not (known_a and known_b) or name not in {"assertEqual", "assertEquals", "assertIs"}:
+        return False
+    return bool(a != b) if name != "assertIs" else a is not b
 
 
 def _short(node: ast.AST) -> str:
