@@ -122,6 +122,7 @@ async def test_javascript_red_green_with_nodes_test_runner(tmp_path: Path) -> No
                 "  test.it('multiplies', () => assert.strictEqual(mul(3, 4), 12));\n"
                 "  test.it('zero', () => assert.strictEqual(mul(0, 0), 0));\n});\n"
             ),
+            "test/types.test.ts": "import { mul } from '../math';\n",
             "test/add.test.js": JS_BASE["test/add.test.js"]
             + "test('add more', () => assert.strictEqual(add(1, 1), 2));\n",
         },
@@ -138,6 +139,7 @@ async def test_javascript_red_green_with_nodes_test_runner(tmp_path: Path) -> No
         "mul > multiplies": ("failed", "passed"),
         "mul > zero": ("passed", "passed"),
     }
+    assert report.unsupported == ["test/types.test.ts"]  # node cannot run TypeScript by itself
     assert report.verdict() == "rejected"
     assert report.verdict(passes_before_fails=False) == "accepted"
     assert worktrees(repo) == [str(repo.resolve()), str(tree.resolve())]

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shopfloor.security.findings import Finding, Severity
 from shopfloor.testproof.changes import (
@@ -70,6 +70,8 @@ class RedGreenReport(BaseModel):
     base_commit: str
     files: list[FileProof]
     runs: list[TestRun]
+    unsupported: list[str] = Field(default_factory=list)
+    """New or changed test files no configured runner can run (TypeScript under `auto`, say)."""
 
     def verdict(self, *, passes_before_fails: bool = True) -> Verdict:
         """Accepted when every file is red-green (or passes-before, when that is allowed)."""
@@ -126,6 +128,7 @@ class RedCheckReport(BaseModel):
     files: list[RedCheckFile]
     runs: list[TestRun]
     regression_ok: bool
+    unsupported: list[str] = Field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -183,8 +186,9 @@ async def prove_tests(
     targets = _targets(tree, changed, test_files)
     runners = make_runners(spec, [tree, repo])
     groups = _group(runners, targets)
+    unsupported = _left_out(groups, targets)
     if not groups:
-        return RedGreenReport(base_commit=commit, files=[], runs=[])
+        return RedGreenReport(base_commit=commit, files=[], runs=[], unsupported=unsupported)
     copied = sorted({c.path for c in changed if is_test_side(c.path)} | set(targets))
     runs: list[TestRun] = []
     async with base_worktree(repo, commit) as base:
@@ -202,7 +206,7 @@ async def prove_tests(
     before = [run for run in runs if run.where == "base"]
     after = [run for run in runs if run.where == "tree"]
     proofs = [_prove_file(f, _run_for(before, f), _run_for(after, f)) for _r, files in groups for f in files]
-    return RedGreenReport(base_commit=commit, files=proofs, runs=runs)
+    return RedGreenReport(base_commit=commit, files=proofs, runs=runs, unsupported=unsupported)
 
 
 async def red_check(
@@ -230,7 +234,9 @@ async def red_check(
             python = test_language(f) == "python"
             touched = touched_test_names(text, lines) if python else touched_test_titles(text, lines)
             results.append(_red_file(f, _run_for(runs, f), touched))
-    return RedCheckReport(files=results, runs=runs, regression_ok=regression_ok)
+    return RedCheckReport(
+        files=results, runs=runs, regression_ok=regression_ok, unsupported=_left_out(groups, targets)
+    )
 
 
 @contextlib.asynccontextmanager
@@ -271,6 +277,11 @@ def _group(runners: list[FileRunner], files: list[str]) -> list[tuple[FileRunner
         if idx is not None:
             groups.setdefault(idx, []).append(f)
     return [(runners[i], fs) for i, fs in sorted(groups.items())]
+
+
+def _left_out(groups: list[tuple[FileRunner, list[str]]], targets: list[str]) -> list[str]:
+    covered = {f for _r, files in groups for f in files}
+    return [f for f in targets if f not in covered]
 
 
 def _run_for(runs: list[TestRun], file: str) -> TestRun:
