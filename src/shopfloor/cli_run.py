@@ -104,7 +104,7 @@ def dry_run_command(project: Path, settings: Settings) -> int:
         print("No task queue yet: a run would first ask the decomposition agent to write one from PRD.md.")
         return EXIT_OK
     queue = load_task_queue(path)
-    problems = list(queue.problems) + validate(queue)
+    problems = validate(queue)
     if problems:
         for p in problems:
             _err(str(p))

@@ -117,10 +117,15 @@ async def run_project(
     report: RunReport | None = None
     try:
         with anyio.CancelScope() as scope:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(_stop_on_signal, scope)
-                report = await _run(rc, options, queue_missing)
-                tg.cancel_scope.cancel()
+            try:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_stop_on_signal, scope)
+                    report = await _run(rc, options, queue_missing)
+                    tg.cancel_scope.cancel()
+            except BaseExceptionGroup as group:  # one failing branch: surface its own error
+                if len(group.exceptions) == 1:
+                    raise group.exceptions[0] from None
+                raise
         if report is None:  # cancelled by a signal
             report = _finish(rc, {}, aborted=True)
         return report

@@ -21,7 +21,7 @@ def queue_problems(rc: RunContext) -> list[QueueProblem]:
     if not path.is_file():
         return [QueueProblem(str(path), 1, None, "the file was not written")]
     queue = load_task_queue(path)
-    problems = list(queue.problems) + validate(queue)
+    problems = validate(queue)
     if not problems and not queue.tasks:
         problems.append(QueueProblem(str(path), 1, None, "the queue holds no tasks"))
     return problems

@@ -1,0 +1,180 @@
+"""`shopfloor run` end to end with scripted agents: real git worktrees, the gate, the merge queue, SQLite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+QUEUE = """# Tasks
+
+### TASK-001
+| Field | Value |
+|-------|-------|
+| Status | pending |
+| Category | backend |
+| Complexity | easy |
+
+**Objective:** Add module a.
+
+**Acceptance Criteria:**
+- a.py exists
+
+**Dependencies:** None
+
+### TASK-002
+| Field | Value |
+|-------|-------|
+| Status | pending |
+| Category | backend |
+| Complexity | normal |
+
+**Objective:** Add module b.
+
+**Acceptance Criteria:**
+- b.py exists
+
+**Dependencies:** None
+
+### TASK-003
+| Field | Value |
+|-------|-------|
+| Status | pending |
+| Category | backend |
+| Complexity | complex |
+
+**Objective:** Add module c using a and b.
+
+**Acceptance Criteria:**
+- c.py imports a and b
+
+**Dependencies:** TASK-001, TASK-002
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=cwd, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return out.stdout
+
+
+def write_file_turns(path: str, content: str) -> list[dict[str, Any]]:
+    marker = "{workdir}/.orchestrator/complete/{task_id}.done"
+    return [
+        {
+            "tool_calls": [
+                {"tool": "Write", "input": {"file_path": f"{{workdir}}/{path}", "content": content}}
+            ]
+        },
+        {"tool_calls": [{"tool": "Bash", "input": {"command": "python3 -c 'print(1)'"}}]},
+        {"tool_calls": [{"tool": "Write", "input": {"file_path": marker, "content": "done"}}]},
+        "Done.",
+    ]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "README.md").write_text("sample\n")
+    (root / "shopfloor.toml").write_text('[gate]\ncommands = ["python3 -c \\"import sys\\""]\n')
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    (root / ".orchestrator").mkdir()
+    (root / ".orchestrator" / "task_queue.md").write_text(QUEUE)
+    return root
+
+
+def scripts(tmp_path: Path, per_task: dict[str, list[Any]]) -> Path:
+    d = tmp_path / "scripts"
+    d.mkdir(exist_ok=True)
+    for tid, turns in per_task.items():
+        (d / f"{tid}.yaml").write_text(yaml.safe_dump(turns))
+    return d
+
+
+def shopfloor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shopfloor", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_parallel_tasks_and_a_dependency_chain_are_verified_and_merged(project: Path, tmp_path: Path) -> None:
+    d = scripts(
+        tmp_path,
+        {
+            "TASK-001": write_file_turns("a.py", "A = 1\n"),
+            "TASK-002": write_file_turns("b.py", "B = 2\n"),
+            "TASK-003": write_file_turns("c.py", "from a import A\nfrom b import B\nC = A + B\n"),
+        },
+    )
+    proc = shopfloor("run", "--model", f"scripted:{d}", "--parallel", "2", cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The checked-out branch holds every verified task's work, merged in by the merge queue.
+    for name in ("a.py", "b.py", "c.py"):
+        assert (project / name).is_file(), name
+    log = git(project, "log", "--format=%s", "main")
+    assert "Merge TASK-001" in log and "Merge TASK-002" in log and "Merge TASK-003" in log
+    # TASK-003 started from the integration branch with both dependencies merged.
+    c_tree = git(project, "ls-tree", "--name-only", "shopfloor/TASK-003")
+    assert {"a.py", "b.py", "c.py"} <= set(c_tree.split())
+    queue = (project / ".orchestrator" / "task_queue.md").read_text()
+    assert queue.count("| Status | completed |") == 3
+    # Each task's marker carries the gate's verdict, bound to a tree hash.
+    verdict = json.loads((project / ".orchestrator" / "complete" / "TASK-003.done").read_text())
+    assert verdict["verdict"] == "pass" and verdict["tree_hash"]
+    status = shopfloor("status", "--json", cwd=project)
+    assert status.returncode == 0
+    tasks = {t["task_id"]: t for t in json.loads(status.stdout)["tasks"]}
+    assert {t["status"] for t in tasks.values()} == {"completed"}
+    assert tasks["TASK-001"]["model"] == "haiku" and tasks["TASK-003"]["model"] == "opus"
+    # Worktrees stay until the user cleans them up.
+    assert (project / ".orchestrator" / "worktrees" / "TASK-001").is_dir()
+    logs = shopfloor("logs", "TASK-002", cwd=project)
+    assert logs.returncode == 0 and "b.py" in logs.stdout
+
+
+def test_agent_without_marker_fails_its_task_blocks_dependents_and_the_rest_goes_on(
+    project: Path, tmp_path: Path
+) -> None:
+    d = scripts(
+        tmp_path,
+        {
+            "TASK-001": ["I think it is fine."] * 9,
+            "TASK-002": write_file_turns("b.py", "B = 2\n"),
+            "TASK-003": write_file_turns("c.py", "C = 3\n"),
+        },
+    )
+    proc = shopfloor("run", "--model", f"scripted:{d}", "--attempts", "2", cwd=project)
+    assert proc.returncode == 1
+    queue = (project / ".orchestrator" / "task_queue.md").read_text()
+    assert "| Status | failed |" in queue and "| Status | blocked |" in queue
+    assert (project / "b.py").is_file()
+    assert not (project / "c.py").exists()
+    status = json.loads(shopfloor("status", "--json", cwd=project).stdout)
+    by_id = {t["task_id"]: t for t in status["tasks"]}
+    assert by_id["TASK-001"]["status"] == "failed" and by_id["TASK-001"]["attempts"] == 2
+    assert by_id["TASK-003"]["status"] == "blocked"
+
+
+def test_a_hand_broken_queue_gets_a_clear_error_with_its_line(project: Path, tmp_path: Path) -> None:
+    path = project / ".orchestrator" / "task_queue.md"
+    path.write_text(QUEUE.replace("| Category | backend |", "| Category | backnd |", 1))
+    proc = shopfloor("run", "--model", f"scripted:{tmp_path}", cwd=project)
+    assert proc.returncode == 2
+    assert "task_queue.md:7: TASK-001: unknown category 'backnd'" in proc.stderr
+
+
+def test_dry_run_shows_waves_agents_and_models_without_calling_a_model(project: Path) -> None:
+    proc = shopfloor("run", "--dry-run", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "backend-agent" in proc.stdout and "opus" in proc.stdout
+    assert "2 wave(s)" in proc.stdout
