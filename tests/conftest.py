@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from shopfloor.testing import FakeProvider
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.shell import ShellSession
 from shopfloor.workspace import ReadState, Workspace
@@ -30,3 +31,18 @@ async def tool_ctx(workspace_dir: Path) -> AsyncIterator[ToolContext]:
     ctx = ToolContext(workspace=ws, read_state=ReadState(), shell=ShellSession(ws))
     yield ctx
     await ctx.shell.aclose()
+
+
+@pytest.fixture
+def fake_provider() -> Iterator[FakeProvider]:
+    """The fake model service on loopback, speaking the Anthropic and OpenAI wire formats."""
+    with FakeProvider() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_provider_env(fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
+    """The fake service, with ANTHROPIC_/OPENAI_ base URLs and keys pointing at it (for CLI tests)."""
+    for name, value in fake_provider.env().items():
+        monkeypatch.setenv(name, value)
+    return fake_provider

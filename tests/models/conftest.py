@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Literal
 
 import pytest
@@ -20,12 +20,6 @@ API_KEY = "sk-test-0123456789-secret"
 Kind = Literal["anthropic", "openai", "openai-plain", "scripted"]
 WIRE_KINDS: list[Kind] = ["anthropic", "openai", "openai-plain"]
 ALL_KINDS: list[Kind] = [*WIRE_KINDS, "scripted"]
-
-
-@pytest.fixture
-def fake_provider() -> Iterator[FakeProvider]:
-    with FakeProvider() as fake:
-        yield fake
 
 
 @pytest.fixture
