@@ -1,0 +1,152 @@
+"""The dashboard's web app: one page, a JSON API over the run state, and a live event stream.
+
+Every route needs the access token, as `?token=` or `Authorization: Bearer`. The page inlines its script
+and stylesheet under a per-response CSP nonce, so a single authenticated request paints it and nothing
+is fetched from anywhere else.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from pydantic import BaseModel
+
+from shopfloor.dashboard.data import DashboardData
+from shopfloor.dashboard.live import event_stream, start_id
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_NONCE = "__NONCE__"
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _static(name: str) -> str:
+    return files("shopfloor.dashboard").joinpath("static", name).read_text(encoding="utf-8")
+
+
+_SCRIPTS = ("util.js", "charts.js", "task.js", "agents.js", "app.js")
+
+
+@cache
+def page_template() -> str:
+    """index.html with scripts and stylesheet inlined; `__NONCE__` marks where each response's nonce goes."""
+    html = _static("index.html")
+    tags = {'<link rel="stylesheet" href="style.css">': ("style", "style.css")}
+    tags.update({f'<script src="{name}"></script>': ("script", name) for name in _SCRIPTS})
+    for tag, (element, name) in tags.items():
+        text = _static(name)
+        # An asset may not close its own inline element early.
+        if tag not in html or f"</{element}" in text.lower():
+            raise RuntimeError(f"dashboard asset {name} cannot be inlined into index.html")
+        html = html.replace(tag, f'<{element} nonce="{_NONCE}">\n{text}</{element}>')
+    return html
+
+
+def _csp(nonce: str) -> str:
+    return (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+        "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
+
+
+def _token_guard(token: str) -> Callable[[Request], None]:
+    expected = token.encode()
+
+    def require_token(request: Request) -> None:
+        given = request.query_params.get("token")
+        if given is None:
+            scheme, _, value = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() == "bearer" and value.strip():
+                given = value.strip()
+        if given is None:
+            raise HTTPException(
+                status_code=401,
+                detail="this dashboard needs its access token: open the URL shopfloor printed",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not secrets.compare_digest(given.encode(), expected):
+            raise HTTPException(status_code=403, detail="wrong access token")
+
+    return require_token
+
+
+def _json(model: BaseModel) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json", headers=_NO_STORE)
+
+
+def create_app(
+    project: Path,
+    token: str,
+    *,
+    home: Path | None = None,
+    poll_s: float = 0.25,
+    keepalive_s: float = 15.0,
+) -> FastAPI:
+    """The dashboard app for `project`; `home` is where user-level agents and skills are looked up."""
+    if not token:
+        raise ValueError("the dashboard needs a non-empty access token")
+    data = DashboardData(project, home=home)
+    closing = threading.Event()
+    app = FastAPI(
+        title="shopfloor dashboard",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(_token_guard(token))],
+    )
+    # The server sets `closing` so open event streams end and shutdown does not wait on them.
+    app.state.data = data
+    app.state.closing = closing
+
+    @app.get("/", response_class=HTMLResponse)
+    def page() -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        headers = {
+            **_NO_STORE,
+            "Content-Security-Policy": _csp(nonce),
+            # The token is in the page's URL: never hand it to another site.
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        }
+        return HTMLResponse(page_template().replace(_NONCE, nonce), headers=headers)
+
+    @app.get("/api/run")
+    def run(run_id: int | None = None) -> Response:
+        return _json(data.run_view(run_id))
+
+    @app.get("/api/series")
+    def series(run_id: int | None = None) -> Response:
+        return _json(data.series(run_id))
+
+    @app.get("/api/tasks/{task_id}")
+    def task(task_id: str, run_id: int | None = None) -> Response:
+        detail = data.task(task_id, run_id)
+        if detail is None:
+            raise HTTPException(status_code=404, detail=f"no task {task_id} in the run or the task queue")
+        return _json(detail)
+
+    @app.get("/api/agents")
+    def agents() -> Response:
+        return _json(data.agents())
+
+    @app.get("/api/events")
+    async def events(request: Request, after: int | None = None) -> StreamingResponse:
+        start = start_id(request.headers.get("last-event-id"), after)
+        if start is None:
+            start = await anyio.to_thread.run_sync(data.reader.max_event_id)
+        stream = event_stream(data.reader, start, closing, poll_s=poll_s, keepalive_s=keepalive_s)
+        return StreamingResponse(
+            stream, media_type="text/event-stream", headers={**_NO_STORE, "X-Accel-Buffering": "no"}
+        )
+
+    return app

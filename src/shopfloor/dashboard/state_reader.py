@@ -1,0 +1,135 @@
+"""Read-only access to the run state database for the dashboard.
+
+The dashboard never writes: it must not create `.orchestrator/state.db` on a project that has none, nor
+migrate one a running orchestrator owns. So it opens its own `query_only` connections (one per thread,
+as the store does) and turns rows into the store's own record types.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from pydantic import BaseModel, JsonValue
+
+from shopfloor.orchestrator.records import (
+    AttemptRecord,
+    EventRecord,
+    RunRecord,
+    TaskRecord,
+    event_from_row,
+    run_from_row,
+    task_from_row,
+)
+
+STATE_DB = Path(".orchestrator") / "state.db"
+
+
+class UsagePoint(BaseModel):
+    """One model call's bill, as the orchestrator recorded it."""
+
+    ts: float
+    task_id: str
+    tokens: int
+    cost_usd: float
+
+
+class StateReader:
+    """SELECTs over the state database; every method answers empty while the database does not exist."""
+
+    def __init__(self, project: Path, *, busy_timeout_s: float = 5.0) -> None:
+        self.path = project / STATE_DB
+        self._timeout = busy_timeout_s
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+
+    def _conn(self) -> sqlite3.Connection | None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if not self.path.is_file():
+            return None
+        # check_same_thread=False only so close() can close every thread's connection.
+        conn = sqlite3.connect(
+            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only = ON")
+        with self._lock:
+            self._all.append(conn)
+        self._local.conn = conn
+        return conn
+
+    def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        conn = self._conn()
+        if conn is None:
+            return []
+        try:
+            return list(conn.execute(sql, params))
+        except sqlite3.OperationalError as err:
+            # A database the orchestrator has just created may not have its tables yet.
+            if "no such table" in str(err):
+                return []
+            raise
+
+    def latest_run(self) -> RunRecord | None:
+        rows = self._rows("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
+        return run_from_row(rows[0]) if rows else None
+
+    def run(self, run_id: int) -> RunRecord | None:
+        rows = self._rows("SELECT * FROM runs WHERE id = ?", (run_id,))
+        return run_from_row(rows[0]) if rows else None
+
+    def tasks(self, run_id: int) -> list[TaskRecord]:
+        return [
+            task_from_row(r)
+            for r in self._rows("SELECT * FROM tasks WHERE run_id = ? ORDER BY rowid", (run_id,))
+        ]
+
+    def task(self, run_id: int, task_id: str) -> TaskRecord | None:
+        rows = self._rows("SELECT * FROM tasks WHERE run_id = ? AND task_id = ?", (run_id, task_id))
+        return task_from_row(rows[0]) if rows else None
+
+    def attempts(self, run_id: int, task_id: str) -> list[AttemptRecord]:
+        rows = self._rows(
+            "SELECT * FROM attempts WHERE run_id = ? AND task_id = ? ORDER BY n", (run_id, task_id)
+        )
+        return [AttemptRecord.model_validate(dict(r)) for r in rows]
+
+    def max_event_id(self) -> int:
+        """The newest event's id (0 when there is none): the cheap check the live stream wakes on."""
+        rows = self._rows("SELECT MAX(id) FROM events")
+        return int(rows[0][0] or 0) if rows else 0
+
+    def events_since(self, after_id: int, limit: int = 500) -> list[EventRecord]:
+        rows = self._rows("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
+        return [event_from_row(r) for r in rows]
+
+    def latest_payload(self, run_id: int, task_id: str, kind: str) -> dict[str, JsonValue] | None:
+        """The payload of the task's newest event of `kind` (its last gate report, say)."""
+        rows = self._rows(
+            "SELECT payload FROM events WHERE run_id = ? AND task_id = ? AND kind = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (run_id, task_id, kind),
+        )
+        if not rows:
+            return None
+        data = json.loads(rows[0][0])
+        return data if isinstance(data, dict) else None
+
+    def usage(self, run_id: int) -> list[UsagePoint]:
+        rows = self._rows(
+            "SELECT ts, task_id, input_tokens + output_tokens + cache_read_tokens + cache_write_tokens, "
+            "cost_usd FROM usage WHERE run_id = ? ORDER BY ts, id",
+            (run_id,),
+        )
+        return [UsagePoint(ts=r[0], task_id=r[1], tokens=r[2], cost_usd=r[3]) for r in rows]

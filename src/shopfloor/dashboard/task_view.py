@@ -1,0 +1,205 @@
+"""The task page: attempts, the gate's report, the branch's diff and the agent's transcript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, JsonValue, ValidationError
+
+from shopfloor.dashboard.task_rows import TaskRow
+from shopfloor.events import Event, ModelReplied, RunFinished, read_transcript
+from shopfloor.gate.marker import marker_path, read_verdict_marker
+from shopfloor.gate.models import GateReport
+from shopfloor.models.base import Usage
+from shopfloor.orchestrator.git import GitError, git
+from shopfloor.orchestrator.records import AttemptRecord, TaskRecord
+from shopfloor.orchestrator.worktrees import branch_name
+from shopfloor.tasks import Task
+
+RUNS_DIR = Path(".orchestrator") / "runs"
+MAX_DIFF_CHARS = 200_000
+# A page with tens of thousands of transcript rows is unusable; the newest ones matter most.
+MAX_TRANSCRIPT_EVENTS = 2_000
+_GIT_TIMEOUT_S = 20.0
+
+
+class AttemptView(BaseModel):
+    n: int
+    outcome: str | None
+    started: float
+    finished: float | None
+    duration_s: float | None
+    cost_usd: float
+    tokens: int
+    transcript: str | None
+
+
+class DiffView(BaseModel):
+    """The task branch against the commit it started from."""
+
+    branch: str | None = None
+    base: str | None = None
+    stat: str = ""
+    text: str = ""
+    truncated: bool = False
+    note: str | None = None
+    """Why there is no diff (no branch yet, git failed), for the page to say."""
+
+
+class TranscriptView(BaseModel):
+    paths: list[str] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    total: int = 0
+    """Events in the files; `events` holds the newest MAX_TRANSCRIPT_EVENTS of them."""
+    turns: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float = 0.0
+
+
+class TaskDetail(BaseModel):
+    task: TaskRow
+    run_id: int | None
+    objective: str = ""
+    criteria: list[str] = Field(default_factory=list)
+    branch: str | None = None
+    worktree: str | None = None
+    verified_tree: str | None = None
+    merged_commit: str | None = None
+    attempts: list[AttemptView] = Field(default_factory=list)
+    gate: GateReport | None = None
+    gate_source: Literal["event", "marker"] | None = None
+    diff: DiffView = Field(default_factory=DiffView)
+    transcript: TranscriptView = Field(default_factory=TranscriptView)
+
+
+def _attempt(a: AttemptRecord) -> AttemptView:
+    duration = a.finished - a.started if a.finished is not None else None
+    return AttemptView(
+        n=a.n,
+        outcome=a.outcome,
+        started=a.started,
+        finished=a.finished,
+        duration_s=duration,
+        cost_usd=a.cost_usd,
+        tokens=a.tokens,
+        transcript=a.transcript,
+    )
+
+
+def _gate(
+    payload: dict[str, JsonValue] | None, project: Path, worktree: str | None, task_id: str
+) -> tuple[GateReport | None, Literal["event", "marker"] | None]:
+    """The newest report recorded in the store, else the verdict marker in the worktree or the project."""
+    if payload is not None:
+        try:
+            return GateReport.model_validate(payload), "event"
+        except ValidationError:
+            pass
+    roots = ([Path(worktree)] if worktree else []) + [project]
+    for root in roots:
+        report = read_verdict_marker(marker_path(root, task_id))
+        if report is not None:
+            return report, "marker"
+    return None, None
+
+
+def _transcript_paths(
+    project: Path, run_id: int | None, task_id: str, attempts: list[AttemptRecord]
+) -> list[Path]:
+    paths: list[Path] = []
+    for a in attempts:
+        if a.transcript:
+            path = Path(a.transcript)
+            path = path if path.is_absolute() else project / path
+            if path not in paths:
+                paths.append(path)
+    # A running attempt has not stored its path yet; the runner writes it at runs/run-<id>/<TASK>.jsonl.
+    if run_id is not None:
+        live = project / RUNS_DIR / f"run-{run_id}" / f"{task_id}.jsonl"
+        if live not in paths:
+            paths.append(live)
+    return [p for p in paths if p.is_file()]
+
+
+def _transcript(paths: list[Path]) -> TranscriptView:
+    events: list[Event] = []
+    for path in paths:
+        try:
+            events += read_transcript(path)
+        except OSError:
+            continue
+    view = TranscriptView(paths=[str(p) for p in paths], total=len(events))
+    for event in events:
+        if isinstance(event, ModelReplied):
+            view.turns = max(view.turns, event.turn)
+            view.usage = view.usage + event.usage
+            view.cost_usd += event.cost_usd or 0.0
+        elif isinstance(event, RunFinished):
+            view.turns = max(view.turns, event.turns)
+    view.events = events[-MAX_TRANSCRIPT_EVENTS:]
+    return view
+
+
+def _diff(project: Path, branch: str | None, base: str | None, task_id: str) -> DiffView:
+    view = DiffView(branch=branch, base=base)
+    try:
+        if branch is None:
+            candidate = branch_name(task_id)
+            if git(project, "rev-parse", "--verify", "-q", f"refs/heads/{candidate}", check=False).ok:
+                branch = view.branch = candidate
+            else:
+                view.note = "the task has no branch yet"
+                return view
+        if base is None:
+            head = git(project, "merge-base", "HEAD", branch, check=False, timeout_s=_GIT_TIMEOUT_S)
+            if not head.ok:
+                view.note = f"no common ancestor of HEAD and {branch}"
+                return view
+            base = view.base = head.stdout.strip()
+        args = ("diff", "--no-color", "--no-ext-diff", base, branch)
+        view.stat = git(project, *args[:3], "--stat", *args[3:], timeout_s=_GIT_TIMEOUT_S).stdout
+        text = git(project, *args, timeout_s=_GIT_TIMEOUT_S).stdout
+    except (GitError, OSError) as err:
+        view.note = str(err)
+        return view
+    if len(text) > MAX_DIFF_CHARS:
+        view.truncated = True
+        text = text[:MAX_DIFF_CHARS]
+    view.text = text
+    if not text:
+        view.note = f"{branch} has no changes against {base[:12]}"
+    return view
+
+
+def task_detail(
+    project: Path,
+    *,
+    run_id: int | None,
+    row: TaskRow,
+    record: TaskRecord | None,
+    queued: Task | None,
+    attempts: list[AttemptRecord],
+    gate_payload: dict[str, JsonValue] | None,
+) -> TaskDetail:
+    task_id = row.task_id
+    gate, source = _gate(gate_payload, project, record.worktree if record else None, task_id)
+    detail = TaskDetail(
+        task=row,
+        run_id=run_id,
+        objective=queued.objective if queued else "",
+        criteria=list(queued.criteria) if queued else [],
+        attempts=[_attempt(a) for a in attempts],
+        gate=gate,
+        gate_source=source,
+        transcript=_transcript(_transcript_paths(project, run_id, task_id, attempts)),
+    )
+    if record is not None:
+        detail.branch = record.branch
+        detail.worktree = record.worktree
+        detail.verified_tree = record.verified_tree
+        detail.merged_commit = record.merged_commit
+    if record is not None or queued is not None:
+        branch = record.branch if record else None
+        detail.diff = _diff(project, branch, gate.base_ref if gate else None, task_id)
+    return detail
