@@ -111,8 +111,9 @@ async def trial(tmp: Path, latency_s: float, label: str, *, frozen_specs: bool =
         finally:
             await prepared.aclose()
         durations[tid] = time.monotonic() - t0
-        verdict = "completed" if result.outcome == "completed" else "failed"
-        return TaskOutcome(tid, verdict, result.reason)
+        if result.outcome == "completed":
+            return TaskOutcome(tid, "completed")
+        return TaskOutcome(tid, "failed", result.reason)
 
     scheduler = Scheduler({t: d for t, (_, d) in DAG.items()}, run_task, concurrency=Concurrency(len(DAG)))
     t0 = time.monotonic()
