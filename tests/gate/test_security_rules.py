@@ -32,6 +32,9 @@ def f(cur, uid, name, table):
     cur.execute(f"SELECT * FROM {table} WHERE id = ?", (uid,))
     cur.execute("SELECT " + "1")
     print(f"selected {uid}")
+    view = "sys.views"
+    cur.execute(f"SELECT name FROM {view}")
+    cur.execute("SELECT name FROM {}".format(view))
 """
 
 
@@ -95,6 +98,17 @@ async def test_python_secrets(tmp_path: Path) -> None:
     assert ("app/settings.py", 9, "hardcoded-secret", "high") in found
     assert ("tests/test_settings.py", 1, "hardcoded-secret", "medium") in found  # softened in tests
     assert {line for f, line, _, _ in found if f == "app/settings.py"} == {8, 9}
+
+
+@pytest.mark.anyio
+async def test_example_credentials_in_docstrings_are_review_items(tmp_path: Path) -> None:
+    src = (
+        'def connect(url):\n    """Connect, e.g. connect("postgresql://scott:t1gerXy9@db/app")."""\n\n\n'
+        'URL = "postgresql://app:Zq81xLmP02@db.internal/app"\n'
+    )
+    found = await scan(tmp_path, {"conn.py": src})
+    assert ("conn.py", 2, "secret-basic-auth-credentials", "low") in found
+    assert ("conn.py", 5, "secret-basic-auth-credentials", "high") in found
 
 
 @pytest.mark.anyio

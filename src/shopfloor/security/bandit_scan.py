@@ -95,7 +95,7 @@ def parse_bandit_json(output: str) -> list[Finding]:
                 file=r.filename.removeprefix("./"),
                 line=r.line_number,
                 rule_id=r.test_id,
-                severity=_severity(r.issue_severity, r.issue_confidence),
+                severity=_severity(r.issue_severity, r.issue_confidence, r.test_id),
                 message=r.issue_text,
                 fix_hint=f"See {r.more_info}" if r.more_info else f"Avoid {RELEVANT[r.test_id]}.",
                 source="bandit",
@@ -104,8 +104,13 @@ def parse_bandit_json(output: str) -> list[Finding]:
     return out
 
 
-def _severity(severity: str, confidence: str) -> Severity:
+_REVIEW_ONLY = {"B324"}  # weak hashes are often required by a protocol (digest auth, etags)
+
+
+def _severity(severity: str, confidence: str, test_id: str) -> Severity:
     # A high-severity guess that bandit itself is unsure of is a review item, not a gate failure.
+    if severity == "HIGH" and test_id in _REVIEW_ONLY:
+        return "medium"
     if severity == "HIGH":
         return "high" if confidence == "HIGH" else "medium"
     return "medium" if severity == "MEDIUM" else "low"

@@ -17,7 +17,7 @@ from shopfloor.security.js_routes import (
 )
 from shopfloor.security.js_tokens import Token, split_args, tokenize
 from shopfloor.security.project import ProjectFacts
-from shopfloor.security.python_checks import SECRET_NAME, SQL_WORDS, sensitive_level
+from shopfloor.security.python_checks import FIELD_LABELS, SECRET_NAME, SQL_WORDS, sensitive_level
 from shopfloor.security.python_route_checks import AUTH_FLOW_PATH, LOGIN_PATH, PUBLIC_PATH
 
 _SQL_SINKS = {
@@ -109,7 +109,10 @@ def _built_sql_vars(toks: list[Token]) -> set[str]:
 
 def _plausible(value: str, name: str) -> bool:
     v = value.strip()
-    return len(v) >= 6 and not v.startswith(("$", "{", "<", "%")) and v.lower() != name.lower()
+    placeholder = (
+        len(set(v)) <= 2 or v.startswith(("$", "{", "<", "%")) or bool(re.fullmatch(r"[A-Z][A-Z0-9_]+", v))
+    )
+    return len(v) >= 6 and not placeholder and v.lower() not in {name.lower(), *FIELD_LABELS}
 
 
 def _secrets(rel: str, toks: list[Token]) -> list[Finding]:

@@ -29,6 +29,17 @@ SECRET_NAME = re.compile(
     r"access_?token|auth_?token|client_?secret)$",
     re.IGNORECASE,
 )
+FIELD_LABELS = {
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "secret_key",
+    "new_password",
+}
 _SENSITIVE_PART = {"password", "passwd", "pwd", "secret", "token", "apikey", "authorization", "credentials"}
 _HIGH_PART = {"password", "passwd", "pwd", "secret", "token", "apikey"}
 _BENIGN_LAST = {
@@ -70,9 +81,9 @@ def check_python_source(rel: str, tree: ast.Module) -> list[Finding]:
     scopes: list[ast.AST] = [tree] + [
         n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
     ]
-    for scope in scopes:
-        out += _sql_in_scope(rel, scope)
     literals = _module_string_constants(tree)
+    for scope in scopes:
+        out += _sql_in_scope(rel, scope, set(literals))
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             out += _jwt_key(rel, node, literals)
@@ -87,21 +98,24 @@ def check_python_source(rel: str, tree: ast.Module) -> list[Finding]:
 # --- SQL -------------------------------------------------------------------------------------------
 
 
-def _is_dynamic_sql(node: ast.AST, built: dict[str, int]) -> bool:
+def _is_dynamic_sql(node: ast.AST, built: dict[str, int], consts: set[str]) -> bool:
     """A string expression made at run time from non-constant parts that reads like SQL."""
     if isinstance(node, ast.Name):
         return node.id in built
-    if isinstance(node, ast.JoinedStr):
-        has_value = any(isinstance(v, ast.FormattedValue) for v in node.values)
-        return has_value and bool(SQL_WORDS.search(_literal_text(node)))
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
-        text = _literal_text(node)
-        if not SQL_WORDS.search(text):
+    if isinstance(node, ast.JoinedStr | ast.BinOp) or _is_format(node):
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add | ast.Mod):
             return False
-        return not (_is_constant(node.left) and _is_constant(node.right))
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-        return _is_constant(node.func.value) and bool(SQL_WORDS.search(_literal_text(node.func.value)))
+        return bool(SQL_WORDS.search(_literal_text(node))) and not _is_constant(node, consts)
     return False
+
+
+def _is_format(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant | ast.JoinedStr)
+    )
 
 
 def _literal_text(node: ast.AST) -> str:
@@ -110,13 +124,23 @@ def _literal_text(node: ast.AST) -> str:
     )
 
 
-def _is_constant(node: ast.AST) -> bool:
+def _is_constant(node: ast.AST, consts: set[str]) -> bool:
+    """Made only of literals and names bound to literals in the same scope (so nothing a caller sends)."""
     if isinstance(node, ast.Constant):
         return True
+    if isinstance(node, ast.Name):
+        return node.id in consts
+    if isinstance(node, ast.FormattedValue):
+        return _is_constant(node.value, consts)
     if isinstance(node, ast.JoinedStr):
-        return not any(isinstance(v, ast.FormattedValue) for v in node.values)
+        return all(_is_constant(v, consts) for v in node.values)
     if isinstance(node, ast.BinOp):
-        return _is_constant(node.left) and _is_constant(node.right)
+        return _is_constant(node.left, consts) and _is_constant(node.right, consts)
+    if isinstance(node, ast.Tuple | ast.List):
+        return all(_is_constant(e, consts) for e in node.elts)
+    if isinstance(node, ast.Call) and _is_format(node) and isinstance(node.func, ast.Attribute):
+        parts = [node.func.value, *node.args, *(k.value for k in node.keywords)]
+        return all(_is_constant(p, consts) for p in parts)
     return False
 
 
@@ -133,22 +157,27 @@ def _own_nodes(scope: ast.AST) -> list[ast.AST]:
     return sorted(out, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
 
 
-def _sql_in_scope(rel: str, scope: ast.AST) -> list[Finding]:
+def _sql_in_scope(rel: str, scope: ast.AST, module_consts: set[str]) -> list[Finding]:
     built: dict[str, int] = {}  # variable -> line where it was built from pieces
+    consts = set(module_consts)  # variables holding nothing but literals
     out = []
     for node in _own_nodes(scope):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            if _is_dynamic_sql(node.value, built):
+            built.pop(name, None)
+            consts.discard(name)
+            if _is_dynamic_sql(node.value, built, consts):
                 built[name] = node.lineno
-            else:
-                built.pop(name, None)
+            elif _is_constant(node.value, consts):
+                consts.add(name)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            if not _is_constant(node.value) and (node.target.id in built or _looks_sql_var(node)):
-                built[node.target.id] = node.lineno
+            name = node.target.id
+            if not _is_constant(node.value, consts) and (name in built or _looks_sql_var(node)):
+                built[name] = node.lineno
+                consts.discard(name)
         elif isinstance(node, ast.Call) and node.args:
             sink = dotted(node.func).split(".")[-1]
-            if sink in _SQL_SINKS and _is_dynamic_sql(node.args[0], built):
+            if sink in _SQL_SINKS and _is_dynamic_sql(node.args[0], built, consts):
                 out.append(_sql_finding(rel, node, built))
     return out
 
@@ -194,10 +223,13 @@ def _is_str(node: ast.AST | None) -> bool:
 
 def _plausible_secret(value: str, name: str) -> bool:
     v = value.strip()
-    if len(v) < 6 or v.startswith(("$", "{", "<", "%")) or "{" in v:
+    # Masks and fillers ("********", "xxxxxx") are placeholders, not secrets.
+    if len(v) < 6 or len(set(v)) <= 2 or v.startswith(("$", "{", "<", "%")) or "{" in v:
         return False
-    # A value that only repeats the field's own name is a label, not a secret.
-    return v.lower().replace("-", "_") not in {name.lower(), *split_identifier(name)}
+    if re.fullmatch(r"[A-Z][A-Z0-9_]+", v):
+        return False  # the name of an environment variable or setting, not its value
+    # A value that only repeats the field's own name, or names a field, is a label, not a secret.
+    return v.lower().replace("-", "_") not in {name.lower(), *split_identifier(name), *FIELD_LABELS}
 
 
 def _jwt_key(rel: str, call: ast.Call, literals: dict[str, int]) -> list[Finding]:

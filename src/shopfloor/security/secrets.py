@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from shopfloor.security.findings import Finding, Severity
+from shopfloor.security.python_checks import FIELD_LABELS
 
 # Kinds that name a real credential format: a match is almost never an accident.
 _HIGH_TYPES = {
@@ -35,7 +37,21 @@ _MEDIUM_TYPES = {"Secret Keyword", "JSON Web Token"}
 # Public IPs and plain high-entropy strings (hashes, ids, test vectors) are too noisy to report.
 _SKIPPED_TYPES = {"Public IP (ipv4)", "Hex High Entropy String"}
 
-_LABELS = {"password", "passwd", "secret", "token", "api_key", "apikey", "secret_key", "new_password"}
+
+_EXAMPLE_PASSWORDS = {
+    "pass",
+    "password",
+    "passwd",
+    "pw",
+    "pwd",
+    "tiger",
+    "secret",
+    "xxx",
+    "xxxx",
+    "***",
+    "****",
+}
+_DOC_NOTE = "Credentials in a comment or docstring (an example, most likely); make sure they are not real."
 
 SECRET_FILE_SUFFIXES = {".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".yml", ".yaml", ".toml", ".ini"}
 SECRET_FILE_NAMES = {".env", ".env.local", ".env.production", ".env.development", "docker-compose.yml"}
@@ -55,19 +71,49 @@ def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
     found: list[Finding] = []
     with default_settings():
         for rel in rel_paths:
+            docs: set[int] | None = None
             for secret in scan_file(str(root / rel)):
-                if secret.type == "Secret Keyword" and _label(str(secret.secret_value or "")):
+                value = str(secret.secret_value or "")
+                if secret.type == "Secret Keyword" and _label(value):
                     continue
                 finding = _to_finding(rel, str(secret.type), int(secret.line_number))
-                if finding is not None:
-                    found.append(finding)
+                if finding is None or finding.severity != "high":
+                    found += [finding] if finding else []
+                    continue
+                docs = _doc_lines(root / rel) if docs is None else docs
+                if finding.line in docs:
+                    # Example URLs and keys in docstrings and comments document a format; they run nowhere.
+                    finding = finding.model_copy(update={"severity": "low", "message": _DOC_NOTE})
+                elif secret.type == "Basic Auth Credentials" and value.lower() in _EXAMPLE_PASSWORDS:
+                    finding = finding.model_copy(update={"severity": "medium"})
+                found.append(finding)
     return found
+
+
+def _doc_lines(path: Path) -> set[int]:
+    """Lines inside comments, docstrings and other bare string statements."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    lines = {
+        n for n, row in enumerate(text.splitlines(), 1) if row.lstrip().startswith(("#", "//", "*", "/*"))
+    }
+    if path.suffix == ".py":
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return lines
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
 
 
 def _label(value: str) -> bool:
     """A keyword match whose value is a field label (`PASSWORD = "password"`) or too short to be a secret."""
     v = value.strip().lower().replace("-", "_")
-    return len(v) < 6 or v in _LABELS
+    return len(v) < 6 or v in FIELD_LABELS
 
 
 def _to_finding(rel: str, kind: str, line: int) -> Finding | None:
