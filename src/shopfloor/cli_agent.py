@@ -8,7 +8,6 @@ from pathlib import Path
 import anyio
 
 from shopfloor.agent import AgentResult
-from shopfloor.budget import LimitSettings
 from shopfloor.cli_progress import AgentProgress
 from shopfloor.config import load_settings
 from shopfloor.config_loader import ConfigError

@@ -87,7 +87,7 @@ def render_report(report: object) -> None:
             console.print(c.output_tail[-2000:], markup=False, highlight=False)
     for f in report.findings:
         console.print(
-            f"{f.severity.upper():6} {f.file}:{f.line} [{f.rule}] {f.message} (fix: {f.hint})",
+            f"{f.severity.upper():6} {f.file}:{f.line} [{f.rule_id}] {f.message} (fix: {f.fix_hint})",
             markup=False,
             highlight=False,
         )

@@ -45,6 +45,8 @@ class AgentRun:
     on_event: Callable[[Event], None] | None = None
     model: Model | None = None
     backoffs: BackoffRegistry | None = None
+    priced_as: str | None = None
+    """For a scripted model with no price of its own: the model whose list price to report."""
     """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
     """A ready model (the orchestrator shares one per spec); built from the spec when None."""
 
@@ -87,6 +89,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
         )
     except ModelSpecError as err:
         raise AgentSetupError(str(err)) from err
+    _price_scripted(model, run.priced_as or spec.model, run.settings)
 
     toolset = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=bool(skills.names()))
     if spec.tools is not None and "Skill" not in spec.tools:
@@ -158,3 +161,12 @@ def redact(text: str) -> str:
         if key and len(key) >= 8:
             text = text.replace(key, f"[{name}]")
     return text
+
+
+def _price_scripted(model: Model, alias: str | None, settings: Settings) -> None:
+    """A scripted run reports what the routed real model would have cost, when its script names none."""
+    from shopfloor.models.catalog import price_for_spec
+
+    profile = model.profile
+    if profile.provider == "scripted" and profile.price is None:
+        profile.price = price_for_spec(alias if alias and alias != "inherit" else "sonnet", settings.models)

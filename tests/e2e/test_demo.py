@@ -1,0 +1,44 @@
+"""`shopfloor demo` runs the whole pipeline with the scripted model, and the result holds up on its own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_and_the_final_tree_passes_its_tests_and_the_gate(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    env_path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+    proc = subprocess.run(
+        [sys.executable, "-m", "shopfloor", "demo", "--dir", str(target)],
+        capture_output=True, text=True, timeout=600, env={"PATH": env_path, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    out = proc.stdout
+    assert proc.returncode == 0, out[-3000:] + proc.stderr[-3000:]
+    assert out.startswith("This demo uses a scripted model")
+    assert out.rstrip().splitlines()[-2].startswith("This demo uses a scripted model")
+    assert "no LLM is called" in out
+    assert "TASK-003: completed" in out
+    assert "gate failed TASK-003 once" in out and "1 failed" in out
+    assert "would have cost at list prices" in out
+    # Every task's work is merged into the checked-out branch.
+    for rel in ("app/auth.py", "app/tasks.py", "app/audit.py"):
+        assert (target / rel).is_file(), rel
+    tasks_py = (target / "app" / "tasks.py").read_text()
+    assert 'f"SELECT' not in tasks_py
+    # The example's own tests pass on the final tree, and so does shopfloor's gate.
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=target, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stdout[-2000:]
+    verify = subprocess.run(
+        [sys.executable, "-m", "shopfloor", "verify", "--dir", str(target)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout[-2000:]
+    assert "verdict: pass" in verify.stdout
