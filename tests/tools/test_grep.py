@@ -189,6 +189,8 @@ async def test_bad_regex_is_an_error_not_an_empty_result(tool_ctx: ToolContext, 
         ("a)", "unopened group"),
         ("(?=x)", "look-around"),
         (r"(a)\1", "backreferences are not supported"),
+        (r"say \"hi\"", "unrecognized escape sequence"),
+        (r"end\Z", "unrecognized escape sequence"),
     ]:
         res = await both(tool_ctx, pattern=bad)
         assert res.is_error and reason in res.content, bad

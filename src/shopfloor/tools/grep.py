@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -13,6 +12,7 @@ from pydantic import Field
 
 from shopfloor.tools.base import Tool, ToolError, ToolInput
 from shopfloor.tools.grep_fallback import search_python
+from shopfloor.tools.grep_render import empty, render
 from shopfloor.tools.grep_rg import search_rg
 from shopfloor.tools.grep_search import (
     FILE_TYPES,
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 Engine = Literal["auto", "rg", "python"]
 OutputMode = Literal["content", "files_with_matches", "count"]
-LINE_LIMIT = 500
-"""Characters kept of each printed line."""
 _MODES: dict[str, SearchMode] = {"files_with_matches": "files", "content": "content", "count": "count"}
 
 DESCRIPTION = """Search file contents with a regular expression (ripgrep's Rust regex syntax).
@@ -119,7 +117,7 @@ class GrepTool(Tool[GrepInput]):
             raise ToolError(f"Error: path does not exist: {root}")
         spec = self._spec(args, root)
         if root.is_file() and _is_binary(root):
-            return _empty(spec.mode) + f"\n({root} is a binary file; Grep does not search binary files.)"
+            return empty(spec.mode) + f"\n({root} is a binary file; Grep does not search binary files.)"
         hits = await self._search(spec)
         note = ""
         if not hits and "\\|" in args.pattern:
@@ -208,84 +206,3 @@ def _is_binary(path: Path) -> bool:
         return decode_text(path.read_bytes()) is None
     except OSError:
         return False
-
-
-def _empty(mode: SearchMode) -> str:
-    return "No matches found" if mode == "content" else "No files found"
-
-
-def _newest_first(hits: Sequence[FileHits]) -> list[FileHits]:
-    def key(h: FileHits) -> tuple[int, str]:
-        try:
-            return (-Path(h.path).stat().st_mtime_ns, h.path)
-        except OSError:
-            return (0, h.path)
-
-    return sorted(hits, key=key)
-
-
-def _shown(text: str) -> str:
-    """Make text safe to print: undecodable file-name bytes become U+FFFD."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _cut(text: str) -> str:
-    text = text.removesuffix("\r")
-    if len(text) <= LINE_LIMIT:
-        return text
-    return text[:LINE_LIMIT] + f" [... line cut at {LINE_LIMIT} characters]"
-
-
-def render(hits: Sequence[FileHits], spec: SearchSpec, numbers: bool, limit: int, offset: int) -> str:
-    """The answer the model sees, identical whichever engine found `hits`."""
-    if not hits:
-        return _empty(spec.mode)
-    ordered = _newest_first(hits)
-    if spec.mode == "files":
-        page, note = _page([_shown(h.path) for h in ordered], offset, limit, "files")
-        out = [f"Found {_plural(len(ordered), 'file')}", *page]
-        if note:
-            out += ["", note] if page else [note]
-        return "\n".join(out)
-    if spec.mode == "count":
-        page, note = _page([f"{_shown(h.path)}:{h.count}" for h in ordered], offset, limit, "files")
-        total = sum(h.count for h in ordered)
-        occurrences = "occurrence" if total == 1 else "occurrences"
-        tail = f"Found {total} total {occurrences} across {_plural(len(ordered), 'file')}."
-        return "\n".join([*page, "", tail, *([note] if note else [])])
-    page, note = _page(_content_lines(ordered, spec, numbers), offset, limit, "lines")
-    return "\n".join([*page, "", note] if note and page else [*page, *([note] if note else [])])
-
-
-def _content_lines(ordered: Sequence[FileHits], spec: SearchSpec, numbers: bool) -> list[str]:
-    grouped = spec.before > 0 or spec.after > 0
-    out: list[str] = []
-    for h in ordered:
-        path = _shown(h.path)
-        previous = None
-        for line in h.lines:
-            if grouped and out and (previous is None or line.number != previous + 1):
-                out.append("--")
-            sep = ":" if line.is_match else "-"
-            where = f"{path}{sep}{line.number}{sep}" if numbers else f"{path}{sep}"
-            out.append(where + _cut(line.text))
-            previous = line.number
-    return out
-
-
-def _page(entries: list[str], offset: int, limit: int, noun: str) -> tuple[list[str], str | None]:
-    """One page of `entries`, and a line telling how to see the rest when there is more."""
-    total = len(entries)
-    page = entries[offset : offset + limit] if limit else entries[offset:]
-    end = offset + len(page)
-    if not page:
-        return [], f"[offset={offset} is past the end: there are only {total} {noun}.]"
-    if end < total:
-        return page, f"[Showing {noun} {offset + 1}-{end} of {total}. Use offset={end} to see more.]"
-    if offset:
-        return page, f"[Showing {noun} {offset + 1}-{end} of {total}.]"
-    return page, None
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -8,6 +8,7 @@ precompiled regex over the whole text rather than line by line.
 from __future__ import annotations
 
 import codecs
+import itertools
 import os
 import re
 import time
@@ -122,7 +123,7 @@ class _Matcher:
         return self.literal in data.lower()
 
     def _scan_lines(self, path: str, text: str) -> FileHits | None:
-        """Matching lines, found by searching the whole text and jumping to the next line per hit."""
+        """Search the whole text, note the line, jump to the next line (measured faster than finditer)."""
         rx, n = self.rx, len(text)
         phantom_end = n == 0 or text.endswith("\n")  # no line starts after a final newline
         hits: list[int] = []
@@ -135,7 +136,7 @@ class _Matcher:
             if start == n and phantom_end:
                 break
             if text.find("\n", start, end) >= 0:
-                return self._scan_each_line(path, text)  # a match ran across lines: check line by line
+                return self._scan_each_line(path, text)
             line += text.count("\n", counted, start)
             counted = start
             hits.append(line)
@@ -185,8 +186,9 @@ class _Matcher:
         shown: set[int] = set()
         for h in hits:
             shown.update(range(max(h - before, 0), min(h + after, len(lines) - 1) + 1))
-        out = [Line(i + 1, lines[i], i in matched) for i in sorted(shown)]
-        return FileHits(path, count, out)
+        order = sorted(shown)
+        gaps = sum(1 for a, b in itertools.pairwise(order) if b != a + 1)
+        return FileHits(path, count, [Line(i + 1, lines[i], i in matched) for i in order], gaps)
 
 
 def _split_lines(text: str) -> list[str]:

@@ -28,6 +28,7 @@ _POSIX = {
     "word": "0-9A-Za-z_",
     "xdigit": "0-9A-Fa-f",
 }
+_RUST_META = frozenset("\\.+*?()|[]{}^$#&-~")
 _LOOKAROUND = ("(?<=", "(?<!", "(?=", "(?!")
 _NEWLINE_NOTE = (
     "the literal '\\n' is not allowed in a regex unless multiline is on.\n"
@@ -61,10 +62,7 @@ def translate(pattern: str, *, multiline: bool) -> str:
         c = pattern[i]
         if c == "\\" and i + 1 < n:
             nxt = pattern[i + 1]
-            if nxt in "123456789":
-                raise parse_error(pattern, i, 2, "backreferences are not supported")
-            if nxt == "Z":
-                raise parse_error(pattern, i, 2, "unrecognized escape sequence")
+            _check_escape(pattern, i)
             if nxt == "n" and not multiline:
                 raise newline_error()
             if nxt in "pP":
@@ -103,6 +101,15 @@ def translate(pattern: str, *, multiline: bool) -> str:
     return "".join(out)
 
 
+def _check_escape(pattern: str, at: int) -> None:
+    """Refuse the escapes Python accepts and ripgrep does not (`\\"`, `\\Z`, `\\N{..}`, `\\0`...)."""
+    nxt = pattern[at + 1]
+    if nxt.isdigit():
+        raise parse_error(pattern, at, 2, "backreferences are not supported")
+    if nxt in "NZ" or (not nxt.isalnum() and nxt not in _RUST_META):
+        raise parse_error(pattern, at, 2, "unrecognized escape sequence")
+
+
 def _hex_escape(pattern: str, at: int, digits: str) -> str:
     try:
         code = int(digits, 16)
@@ -127,6 +134,7 @@ def _char_class(pattern: str, start: int, multiline: bool) -> tuple[int, str]:
             return i + 1, "".join(out)
         first = False
         if c == "\\" and i + 1 < len(pattern):
+            _check_escape(pattern, i)
             if pattern[i + 1] == "n" and not multiline:
                 raise newline_error()
             out.append(pattern[i : i + 2])

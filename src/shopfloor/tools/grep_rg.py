@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from typing import overload
 
 from shopfloor.process import kill_group, scrub_env
 from shopfloor.tools.base import ToolError
@@ -54,26 +56,37 @@ def rg_argv(rg: str, spec: SearchSpec) -> list[str]:
 async def search_rg(spec: SearchSpec, rg: str) -> list[FileHits]:
     """Run ripgrep for `spec`; raises PatternError for a bad regex, SearchTimeout when too slow."""
     cwd = spec.root if spec.root.is_dir() else spec.root.parent
-    proc = await asyncio.create_subprocess_exec(
-        *rg_argv(rg, spec),
-        cwd=str(cwd),
-        env=scrub_env(),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        out, err = await asyncio.wait_for(_collect(proc), spec.timeout_s)
-    except TimeoutError:
-        raise SearchTimeout from None
-    finally:
-        if proc.returncode is None:
-            kill_group(proc.pid)
-            with contextlib.suppress(ProcessLookupError):
-                await proc.wait()
-    code = proc.returncode
-    if code == 2 and not out:
+    # rg writes each file's results separately; through a pipe every write would wake the event loop,
+    # which costs more than the search itself on big answers. A temporary file takes them all at once.
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        proc = await asyncio.create_subprocess_exec(
+            *rg_argv(rg, spec),
+            cwd=str(cwd),
+            env=scrub_env(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out_file,
+            stderr=err_file,
+            start_new_session=True,
+        )
+        try:
+            await asyncio.wait_for(proc.wait(), spec.timeout_s)
+        except TimeoutError:
+            raise SearchTimeout from None
+        finally:
+            if proc.returncode is None:
+                kill_group(proc.pid)
+                with contextlib.suppress(ProcessLookupError):
+                    await proc.wait()
+        if os.fstat(out_file.fileno()).st_size > _MAX_OUTPUT:
+            raise ToolError(
+                "Error: the search printed more than 256 MB; narrow it with a more specific pattern, "
+                "path, glob or type."
+            )
+        out_file.seek(0)
+        out = out_file.read()
+        err_file.seek(0)
+        err = err_file.read(64 * 1024)
+    if proc.returncode == 2 and not out:
         message = err.decode("utf-8", errors="replace").strip()
         if message.startswith("regex parse error") or "error parsing regex" in message:
             raise PatternError(_PCRE_HINT.sub("", message))
@@ -84,54 +97,79 @@ async def search_rg(spec: SearchSpec, rg: str) -> list[FileHits]:
     return parse_output(out, spec)
 
 
-async def _collect(proc: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
-    assert proc.stdout is not None and proc.stderr is not None
-    err_task = asyncio.ensure_future(proc.stderr.read())
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await proc.stdout.read(1 << 20):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > _MAX_OUTPUT:
-            err_task.cancel()
-            raise ToolError(
-                "Error: the search printed more than 256 MB; narrow it with a more specific pattern, "
-                "path, glob or type."
-            )
-    err = await err_task
-    await proc.wait()
-    return b"".join(chunks), err
-
-
 def parse_output(out: bytes, spec: SearchSpec) -> list[FileHits]:
     """FileHits from rg's --null output in the mode `spec` asked for."""
     if spec.mode == "files":
-        return [FileHits(os.fsdecode(p)) for p in out.split(b"\0") if p]
+        return [FileHits(_path(p)) for p in out.split(b"\0") if p]
     if spec.mode == "count":
         hits = []
-        for row in out.splitlines():
+        for row in out.split(b"\n"):
             path, sep, count = row.rpartition(b"\0")
             if sep and count.isdigit():
-                hits.append(FileHits(os.fsdecode(path), int(count)))
+                hits.append(FileHits(_path(path), int(count)))
         return hits
     return _parse_content(out.split(b"\n"))
 
 
+def _path(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")  # what os.fsdecode does on a UTF-8 system, but faster
+
+
 def _parse_content(rows: Sequence[bytes]) -> list[FileHits]:
-    by_path: dict[bytes, FileHits] = {}
+    """Group rg's rows by file, counting breaks; rows become Lines only if the page shows them."""
+    files: dict[bytes, tuple[_RowLines, list[int]]] = {}
+    current = b""
+    block: list[bytes] = []
+    gaps = [0]
+    broken = False
     for row in rows:
         path, sep, rest = row.partition(b"\0")
         if not sep:
-            continue  # "--" group separators; we lay out groups ourselves
-        m = _LINE.match(rest)
-        if m is None:
+            broken = broken or row == b"--"
             continue
-        hits = by_path.get(path)
-        if hits is None:
-            hits = by_path[path] = FileHits(os.fsdecode(path))
-        is_match = m.group(2) == b":"
-        text = rest[m.end() :].decode("utf-8", errors="replace")
-        hits.lines.append(Line(int(m.group(1)), text, is_match))
-        if is_match:
-            hits.count += 1
-    return list(by_path.values())
+        if path != current:
+            current, broken = path, False
+            if path not in files:
+                files[path] = (_RowLines([]), [0])
+            lines, gaps = files[path]
+            block = lines.rows
+        elif broken:
+            gaps[0] += 1
+            broken = False
+        block.append(rest)
+    return [FileHits(_path(p), 0, lines, g[0]) for p, (lines, g) in files.items()]
+
+
+class _RowLines(Sequence[Line]):
+    """One file's rows as rg printed them (`12:text` or `12-text`), parsed on first use."""
+
+    __slots__ = ("_parsed", "rows")
+
+    def __init__(self, rows: list[bytes]):
+        self.rows = rows
+        self._parsed: list[Line] | None = None
+
+    def _lines(self) -> list[Line]:
+        if self._parsed is None:
+            self._parsed = []
+            for rest in self.rows:
+                m = _LINE.match(rest)
+                if m is not None:
+                    text = rest[m.end() :].decode("utf-8", "replace")
+                    self._parsed.append(Line(int(m.group(1)), text, m.group(2) == b":"))
+        return self._parsed
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Line: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Line]: ...
+
+    def __getitem__(self, index: int | slice) -> Line | Sequence[Line]:
+        return self._lines()[index]
+
+    def __iter__(self) -> Iterator[Line]:
+        return iter(self._lines())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 SearchMode = Literal["files", "content", "count"]
 
@@ -103,8 +104,9 @@ class SearchSpec:
     timeout_s: float = 60.0
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
+    """One printed line of a file (a tuple: tens of thousands are made per search)."""
+
     number: int
     """1-based."""
     text: str
@@ -112,13 +114,16 @@ class Line:
     """False for a context line."""
 
 
-@dataclass
-class FileHits:
-    """What one file contributed: its matching-line count (or match count in multiline mode) and lines."""
+class FileHits(NamedTuple):
+    """What one file contributed to a search."""
 
     path: str
-    count: int = 0
-    lines: list[Line] = field(default_factory=list)
+    matched: int = 0
+    """Matching lines (matches, in multiline mode); filled in files and count modes only."""
+    lines: Sequence[Line] = ()
+    """Printed lines, in order (content mode only)."""
+    gaps: int = 0
+    """Breaks between printed lines that are not adjacent; each shows as `--` when context is on."""
 
 
 class PatternError(Exception):
