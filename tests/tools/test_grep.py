@@ -8,6 +8,7 @@ import pytest
 
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.grep import GrepTool
+from tests.toolcall import call
 from tests.tools.grep_tree import ENGINES, both, grep, make_tree
 
 pytestmark = pytest.mark.anyio
@@ -231,12 +232,15 @@ async def test_paths_outside_the_workspace_or_missing_are_refused(
 
 async def test_long_lines_are_cut_and_crlf_hidden(tool_ctx: ToolContext, ws: Path) -> None:
     (ws / "wide.txt").write_text("needle " + "x" * 900 + "\n")
+    (ws / "huge.txt").write_text("needle " + "y" * 9000 + "\n")  # past what rg itself prints in full
     (ws / "dos.txt").write_bytes(b"needle here\r\nother\r\n")
     out = await both(tool_ctx, pattern="needle", output_mode="content")
     lines = out.content.splitlines()
     wide = next(line for line in lines if "wide.txt" in line)
     assert wide.endswith("x [... line cut at 500 characters]")
     assert len(wide) == len(f"{ws}/wide.txt:1:") + 500 + len(" [... line cut at 500 characters]")
+    huge = next(line for line in lines if "huge.txt" in line)
+    assert huge == f"{ws}/huge.txt:1:needle " + "y" * 493 + " [... line cut at 500 characters]"
     assert f"{ws}/dos.txt:1:needle here" in lines
 
 
@@ -268,8 +272,6 @@ async def test_auto_engine_falls_back_without_ripgrep(
     monkeypatch.setenv("PATH", str(ws / "no-bin-here"))
     auto = GrepTool()
     assert auto.ripgrep() is None
-    from tests.toolcall import call
-
     out = await call(auto, tool_ctx, pattern="TODO")
     assert out.content == f"Found 1 file\n{ws}/src/util.js"
     forced = await call(GrepTool(engine="rg"), tool_ctx, pattern="TODO")
@@ -285,3 +287,10 @@ async def test_credential_folders_under_a_home_workspace_are_not_searched(
     assert out.content == f"Found 1 file\n{ws}/src/util.js"
     direct = await both(tool_ctx, pattern="TODO", path=".ssh")
     assert direct.is_error and "credentials" in direct.content
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_a_search_past_its_time_limit_is_stopped(tool_ctx: ToolContext, ws: Path, engine: str) -> None:
+    tool = GrepTool(engine="python" if engine == "python" else "rg", timeout_s=-1)
+    out = await call(tool, tool_ctx, pattern="load")
+    assert out.is_error and "took longer than -1s" in out.content and "Narrow it" in out.content

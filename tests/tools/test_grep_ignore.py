@@ -123,6 +123,7 @@ PATTERNS = [
     r"\{|\}",
     "line$",
     r"^\s*$",
+    r"\x{43}OUNT",
 ]
 
 

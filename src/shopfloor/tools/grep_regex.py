@@ -1,8 +1,10 @@
 """ripgrep's regex dialect on Python's `re`: translation, ripgrep-style errors, a literal prefilter.
 
-Supported differences: POSIX classes (`[[:alpha:]]`), `\\z`, `\\x{HEX}` are translated; look-around,
-backreferences and `\\Z` are refused as ripgrep refuses them. Not supported here (ripgrep accepts them):
-Unicode classes `\\p{..}`, the `(?U)` flag, stacked repetition such as `a**`, set operations `&&`/`--`.
+Translated: POSIX classes (`[[:alpha:]]`), `\\z`, `\\x{HEX}`. Refused, as ripgrep refuses them:
+look-around, backreferences, `\\Z`, `\\N{..}`, escaped characters that are not regex syntax (`\\"`).
+Not supported here although ripgrep accepts them: Unicode classes `\\p{..}` (refused with a clear
+error), the `(?U)` flag, inline flags after the start of the pattern, stacked repetition such as
+`a**`, class set operations `&&`/`--`, negated POSIX classes `[[:^alpha:]]`.
 """
 
 from __future__ import annotations
