@@ -36,6 +36,9 @@ class RunSettings(BaseModel):
         None, gt=0, description="Dollars reserved for each task; defaults to limits.budget_usd."
     )
     task_deadline_s: float = Field(3600, gt=0, description="Longest a task may run before it is failed.")
+    lease_s: float = Field(
+        900, gt=0, description="Seconds an agent may go without any event before its attempt is retried."
+    )
     merge_attempts: int = Field(2, ge=1, description="Tries to resolve a merge conflict per task.")
     tdd: bool = Field(False, description="Ask decomposition for test-first tasks.")
 

@@ -35,6 +35,16 @@ class RunSpend:
             return f"run budget left (${max(left, 0):.2f}) cannot cover another task (${need:.2f} each)"
         return None
 
+    def claim(self, task_id: str) -> str | None:
+        """Reserve the task's dollars when what is left covers them; else say why it cannot start.
+
+        The scheduler calls this as it decides, so tasks started in the same pass see each other's share.
+        """
+        reason = self.can_start(task_id)
+        if reason is None:
+            self.reserve(task_id)
+        return reason
+
     def reserve(self, task_id: str) -> None:
         self.reserved[task_id] = self.per_task_usd or 0.0
 

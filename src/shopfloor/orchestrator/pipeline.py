@@ -76,20 +76,33 @@ def open_context(project: Path, settings: Settings, options: RunOptions) -> RunC
         if last is not None and last.status != "completed":
             run = last
             store.set_run_status(run.id, "running")
+            _take_over(store, run.id)
     if run is None:
         run = store.open_run(budget_usd=settings.run.budget_usd, config=settings)
+    run_id = run.id
     concurrency = Concurrency(settings.run.parallel)
     spend = RunSpend(settings.run.budget_usd, settings.run.task_budget_usd or settings.limits.budget_usd)
-    spend.spent_usd = store.run_cost(run.id)
+    spend.spent_usd = store.run_cost(run_id)
 
-    def throttled(_event: ThrottleEvent) -> None:
+    def throttled(event: ThrottleEvent) -> None:
         concurrency.lower()
+        store.record_event(
+            run_id,
+            "throttle",
+            {
+                "provider": event.provider,
+                "status": event.status,
+                "pause_s": event.pause_s,
+                "throttled_count": event.throttled_count,
+                "concurrency": concurrency.current,
+            },
+        )
 
     return RunContext(
         project=project,
         settings=settings,
         store=store,
-        run_id=run.id,
+        run_id=run_id,
         integration=repo.branch,
         merge_queue=MergeQueue(project, repo.branch),
         backoffs=BackoffRegistry(on_throttle=throttled),
@@ -97,6 +110,37 @@ def open_context(project: Path, settings: Settings, options: RunOptions) -> RunC
         spend=spend,
         model_override=options.model,
     )
+
+
+def _take_over(store: Store, run_id: int) -> None:
+    """Close what a stopped or killed run left open: its unfinished attempts, its tasks' live statuses."""
+    for task in store.tasks(run_id):
+        for attempt in store.attempts(run_id, task.task_id):
+            if attempt.outcome is None:
+                store.finish_attempt(run_id, task.task_id, attempt.n, "interrupted")
+        if task.status in ("in_progress", "verifying", "merging"):
+            store.upsert_task(run_id, task.task_id, status="pending")
+
+
+def live_run_pid(project: Path) -> int | None:
+    """The pid of another shopfloor process running in `project`, if its pid file names a live one."""
+    try:
+        pid = int((project / PID_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    if pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    try:  # a pid file left by a killed run may name a process that has since reused the number
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return pid
+    return pid if b"shopfloor" in cmdline else None
 
 
 async def run_project(
@@ -110,6 +154,12 @@ async def run_project(
     queue_missing = not (project / ".orchestrator" / "task_queue.md").exists()
     if (queue_missing or options.decompose) and not (project / "PRD.md").is_file():
         raise RunSetupError(PRD_HELP.format(project=project))
+    running = live_run_pid(project)
+    if running is not None:
+        raise RunSetupError(
+            f"another shopfloor run (pid {running}) is working in {project}; wait for it to end or stop "
+            "it with `shopfloor abort`"
+        )
     rc = open_context(project, settings, options)
     rc.listeners.extend(listeners or [])
     pid_file = project / PID_FILE
@@ -180,9 +230,7 @@ async def run_tasks(rc: RunContext, only: list[str] | None = None) -> dict[str, 
         update_task_statuses(rc.queue_path, {tid: _QUEUE_STATUS[outcome.verdict]})
         return outcome
 
-    scheduler = Scheduler(
-        deps, one, concurrency=rc.concurrency, can_start=rc.spend.can_start, done=dict(done)
-    )
+    scheduler = Scheduler(deps, one, concurrency=rc.concurrency, can_start=rc.spend.claim, done=dict(done))
     outcomes = await scheduler.run()
     for tid, outcome in outcomes.items():
         if outcome.verdict in ("blocked", "skipped") and tid not in done:

@@ -46,7 +46,8 @@ class Scheduler:
     """Runs `run_task(id)` for every task once its dependencies completed.
 
     A failed task blocks everything downstream of it (with the reason); the rest goes on. `can_start(id)`
-    returns a reason when a task must not start (a budget that cannot cover it): it is then skipped.
+    returns a reason when a task must not start (a budget that cannot cover it): it waits while other
+    tasks run, and is skipped once none does.
     """
 
     def __init__(
@@ -109,6 +110,8 @@ class Scheduler:
                     return
                 reason = self.can_start(tid)
                 if reason is not None:
+                    if self._running:
+                        return  # running tasks may hand back part of what they reserved: decide then
                     self.outcomes[tid] = TaskOutcome(tid, "skipped", reason)
                     continue
                 self._running.add(tid)

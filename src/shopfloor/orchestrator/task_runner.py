@@ -7,14 +7,27 @@ goes through the RunContext, so an executor could run it elsewhere.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import anyio
 
-from shopfloor.agent import AgentLoop, AgentResult
-from shopfloor.gate import GateReport, GateTask, format_report_for_agent, run_gate, write_verdict_marker
+from shopfloor.agent import AgentResult
+from shopfloor.events import Event
+from shopfloor.gate import (
+    GateReport,
+    GateTask,
+    format_report_for_agent,
+    marker_path,
+    read_verdict_marker,
+    run_gate,
+    verdict_is_current,
+    write_verdict_marker,
+)
 from shopfloor.orchestrator.context import RunContext
-from shopfloor.orchestrator.git import git
+from shopfloor.orchestrator.git import conflicted_files, git, git_path, rev_parse
 from shopfloor.orchestrator.markers import clear_markers, mirror_marker
 from shopfloor.orchestrator.merge_queue import MergeConflict, Merged
 from shopfloor.orchestrator.routing import route
@@ -49,6 +62,37 @@ def gate_task(task: Task) -> GateTask:
     return GateTask(id=task.id, category=task.category, acceptance_criteria=list(task.criteria))
 
 
+@dataclass
+class Lease:
+    """An attempt's right to go on: every agent event renews it; silence past `seconds` ends the attempt."""
+
+    seconds: float
+    _scope: anyio.CancelScope | None = None
+
+    def renew(self) -> None:
+        if self._scope is not None:
+            self._scope.deadline = anyio.current_time() + self.seconds
+
+    async def hold(self, work: Callable[[], Awaitable[AgentResult]]) -> AgentResult | None:
+        """`work()`'s result, or None when the lease ran out first (the work is then cancelled)."""
+        with anyio.CancelScope(deadline=anyio.current_time() + self.seconds) as scope:
+            self._scope = scope
+            try:
+                return await work()
+            finally:
+                self._scope = None
+        return None
+
+
+@dataclass(frozen=True)
+class AttemptEnd:
+    """How one attempt ended: merged, or a reason and whether another attempt may help."""
+
+    merged: Merged | None = None
+    reason: str = ""
+    retry: bool = True
+
+
 class TaskRun:
     """Drives one task through its attempts. `run()` returns the scheduler's outcome."""
 
@@ -58,16 +102,26 @@ class TaskRun:
         self.deps = deps
         self.route = route(task, rc.settings.routing)
         self.attempts = rc.settings.run.attempts
+        self.lease = Lease(rc.settings.run.lease_s)
+        self.gate_rounds = 0
+        self.last_report: GateReport | None = None
 
     async def run(self) -> TaskOutcome:
         rc, tid = self.rc, self.task.id
+        deadline = rc.settings.run.task_deadline_s
         rc.spend.reserve(tid)
         try:
             rc.store.upsert_task(
                 rc.run_id, tid, agent=self.route.agent, model=self.route.model, started=time.time()
             )
             rc.status(tid, "in_progress")
-            outcome = await self._attempts()
+            outcome = TaskOutcome(tid, "failed", f"the task deadline ({deadline:.0f}s) passed")
+            with anyio.move_on_after(deadline):
+                outcome = await self._attempts()
+        except anyio.get_cancelled_exc_class():
+            # Stopped from outside (abort, Ctrl-C): the task waits again; resume goes on from its worktree.
+            rc.status(tid, "pending", detail="the run stopped; the worktree is kept")
+            raise
         finally:
             rc.spend.release(tid)
         rc.store.upsert_task(rc.run_id, tid, finished=time.time(), last_error=outcome.reason or None)
@@ -80,57 +134,97 @@ class TaskRun:
             lambda: create_worktree(rc.project, tid, rc.integration, [branch_name(d) for d in self.deps])
         )
         rc.store.upsert_task(rc.run_id, tid, branch=wt.branch, worktree=str(wt.path))
+        if wt.reused:
+            recovered = await self._recover(wt)
+            if recovered is not None:
+                return recovered
         base = (
             await anyio.to_thread.run_sync(lambda: git(wt.path, "merge-base", rc.integration, "HEAD"))
         ).output.strip()
-        reason = "no attempt ran"
-        gate_rounds = 0
+        reason = "an earlier run stopped" if wt.reused else "no attempt ran"
         for attempt in range(1, self.attempts + 1):
             note = ""
             if wt.reused or attempt > 1:
                 note = (
                     "NOTE: an earlier attempt at this task stopped before it was accepted "
-                    f"({reason}). Its work is committed in this worktree; review it and carry on."
+                    f"({reason}). Its work is kept in this worktree; review it and carry on."
                 )
             clear_markers(wt.path, tid)
-            record = rc.store.start_attempt(rc.run_id, tid)
             prepared = self._prepare(wt, note)
+            record = rc.store.start_attempt(rc.run_id, tid)
             try:
-                result = await prepared.loop.run()
-                while True:
-                    await self._commit(wt, f"{tid}: {self.route.agent} work (attempt {attempt})")
-                    if result.outcome != "completed":
-                        reason = f"agent ended {result.outcome}: {result.reason}"
-                        break
-                    report = await self._gate(wt, base)
-                    if report.verdict == "pass":
-                        merged = await self._merge(wt, prepared.loop, base)
-                        if isinstance(merged, Merged):
-                            rc.store.finish_attempt(
-                                rc.run_id, tid, record.n, "completed", transcript=prepared.transcript.path
-                            )
-                            rc.store.upsert_task(
-                                rc.run_id, tid, merged_commit=merged.commit, verified_tree=report.tree_hash
-                            )
-                            await anyio.to_thread.run_sync(mirror_marker, wt.path, rc.project, tid)
-                            return TaskOutcome(tid, "completed")
-                        reason = merged
-                        break
-                    gate_rounds += 1
-                    reason = "verification failed: " + "; ".join(report.reasons)
-                    if gate_rounds >= self.attempts:
-                        break
-                    rc.status(tid, "in_progress", detail="gate failed, report sent to the agent")
-                    clear_markers(wt.path, tid)
-                    result = await prepared.loop.send(format_report_for_agent(report))
+                end = await self._attempt(wt, prepared, base, attempt)
+            except anyio.get_cancelled_exc_class():
+                with anyio.CancelScope(shield=True):
+                    await self._save(wt, f"{tid}: work saved when the run stopped (attempt {attempt})")
+                    rc.store.finish_attempt(
+                        rc.run_id, tid, record.n, "interrupted", transcript=prepared.transcript.path
+                    )
+                raise
+            except Exception as err:  # the agent or its machinery died: retryable, its work is kept
+                while isinstance(err, ExceptionGroup) and len(err.exceptions) == 1:
+                    err = err.exceptions[0]
+                await self._save(wt, f"{tid}: work saved after the attempt crashed (attempt {attempt})")
+                end = AttemptEnd(reason=f"the attempt crashed: {type(err).__name__}: {err}")
             finally:
-                await prepared.aclose()
+                with anyio.CancelScope(shield=True):
+                    await prepared.aclose()
+            if end.merged is not None:
+                rc.store.finish_attempt(
+                    rc.run_id, tid, record.n, "completed", transcript=prepared.transcript.path
+                )
+                verified = self.last_report.tree_hash if self.last_report else None
+                rc.store.upsert_task(rc.run_id, tid, merged_commit=end.merged.commit, verified_tree=verified)
+                await anyio.to_thread.run_sync(mirror_marker, wt.path, rc.project, tid)
+                return TaskOutcome(tid, "completed")
+            reason = end.reason
             rc.store.finish_attempt(
                 rc.run_id, tid, record.n, "failed", transcript=prepared.transcript.path, error=reason
             )
-            if result.outcome == "budget_exceeded" or gate_rounds >= self.attempts:
+            if not end.retry:
                 break
         return TaskOutcome(tid, "failed", reason)
+
+    async def _attempt(self, wt: Worktree, prepared: PreparedAgent, base: str, attempt: int) -> AttemptEnd:
+        """One agent session: run it, commit, gate (report back on failure), merge."""
+        rc, tid = self.rc, self.task.id
+        loop = prepared.loop
+        result = await self.lease.hold(loop.run)
+        while True:
+            await self._save(wt, f"{tid}: {self.route.agent} work (attempt {attempt})")
+            if result is None:
+                return AttemptEnd(reason=self._expired(attempt))
+            if result.outcome != "completed":
+                return AttemptEnd(
+                    reason=f"agent ended {result.outcome}: {result.reason}",
+                    retry=result.outcome != "budget_exceeded",
+                )
+            report = await self._gate(wt, base)
+            if report.verdict == "pass":
+                merged = await self._merge(wt, prepared, base, attempt)
+                if isinstance(merged, Merged):
+                    return AttemptEnd(merged=merged)
+                return AttemptEnd(reason=merged)
+            self.gate_rounds += 1
+            reason = "verification failed: " + "; ".join(report.reasons)
+            if self.gate_rounds >= self.attempts:
+                return AttemptEnd(reason=reason, retry=False)
+            rc.status(tid, "in_progress", detail="gate failed, report sent to the agent")
+            clear_markers(wt.path, tid)
+            feedback = format_report_for_agent(report)
+            result = await self.lease.hold(partial(loop.send, feedback))
+
+    def _expired(self, attempt: int) -> str:
+        rc, tid = self.rc, self.task.id
+        seconds = self.lease.seconds
+        rc.store.record_event(
+            rc.run_id, "lease_expired", {"attempt": attempt, "lease_s": seconds}, task_id=tid
+        )
+        return f"the agent went silent for {seconds:g}s (lease expired); its worktree is kept for a retry"
+
+    def _on_event(self, event: Event) -> None:
+        self.lease.renew()
+        self.rc.record(event)
 
     def _prepare(self, wt: Worktree, note: str) -> PreparedAgent:
         rc = self.rc
@@ -147,13 +241,70 @@ class TaskRun:
             run_id=f"run-{rc.run_id}",
             transcript_root=rc.project,
             guards=[rc.spend.guard],
-            on_event=rc.record,
+            on_event=self._on_event,
             backoffs=rc.backoffs,
         )
         return prepare(run)
 
-    async def _commit(self, wt: Worktree, message: str) -> None:
-        await anyio.to_thread.run_sync(commit_all, wt.path, message)
+    async def _save(self, wt: Worktree, message: str) -> None:
+        """Commit the worktree's work, unless a merge has unresolved conflicts (never commit markers)."""
+
+        def save() -> None:
+            if not conflicted_files(wt.path):
+                commit_all(wt.path, message)
+
+        await anyio.to_thread.run_sync(save)
+
+    async def _recover(self, wt: Worktree) -> TaskOutcome | None:
+        """Take over a worktree an earlier run left: keep its work and catch up on dependencies.
+
+        Returns the outcome when the branch was already verified and merged (a run stopped just after
+        its merge), so nothing verified is redone.
+        """
+        rc, tid = self.rc, self.task.id
+        report = read_verdict_marker(marker_path(wt.path, tid))
+        verified = (
+            report is not None
+            and report.verdict == "pass"
+            and await verdict_is_current(wt.path, marker_path(wt.path, tid))
+        )
+        merged = await anyio.to_thread.run_sync(self._merge_commit, wt) if verified else None
+        if report is not None and merged is not None:
+            rc.store.upsert_task(rc.run_id, tid, merged_commit=merged, verified_tree=report.tree_hash)
+            await anyio.to_thread.run_sync(mirror_marker, wt.path, rc.project, tid)
+            return TaskOutcome(tid, "completed")
+        await self._save(wt, f"{tid}: work left by an interrupted run")
+        problem = await anyio.to_thread.run_sync(self._catch_up_dependencies, wt)
+        return None if problem is None else TaskOutcome(tid, "failed", problem)
+
+    def _merge_commit(self, wt: Worktree) -> str | None:
+        """The integration branch's merge commit that took in this worktree's HEAD, if it did."""
+        project, integration = self.rc.project, self.rc.integration
+        tip = rev_parse(wt.path, "HEAD")
+        if not git(project, "merge-base", "--is-ancestor", tip, integration, check=False).ok:
+            return None
+        found = git(
+            project, "rev-list", "--merges", "--ancestry-path", "--reverse", f"{tip}..{integration}"
+        ).stdout.split()
+        return found[0] if found else rev_parse(project, integration)
+
+    def _catch_up_dependencies(self, wt: Worktree) -> str | None:
+        """Merge in dependency branches a reused worktree lacks (a run killed while creating it)."""
+        if git_path(wt.path, "MERGE_HEAD").exists():
+            return None  # a merge the agent had started: it finishes it
+        for dep in self.deps:
+            branch = branch_name(dep)
+            if git(wt.path, "merge-base", "--is-ancestor", branch, "HEAD", check=False).ok:
+                continue
+            merged = git(
+                wt.path, "merge", "-q", "--no-ff", "--no-edit", "--no-verify", "-m",
+                f"Merge {branch} into {wt.branch} (dependency)", branch, check=False, identity=True,
+            )  # fmt: skip
+            if not merged.ok:
+                files = conflicted_files(wt.path)
+                git(wt.path, "merge", "--abort", check=False)
+                return f"dependency branch {branch} conflicts in: {', '.join(files) or merged.output}"
+        return None
 
     async def _gate(self, wt: Worktree, base: str) -> GateReport:
         rc, tid = self.rc, self.task.id
@@ -163,9 +314,10 @@ class TaskRun:
         )
         write_verdict_marker(wt.path, report)
         rc.store.record_event(rc.run_id, "gate_report", report, task_id=tid)
+        self.last_report = report
         return report
 
-    async def _merge(self, wt: Worktree, loop: AgentLoop, base: str) -> Merged | str:
+    async def _merge(self, wt: Worktree, prepared: PreparedAgent, base: str, attempt: int) -> Merged | str:
         """Merge through the queue; a conflict goes back to the agent, then the gate runs again."""
         rc, tid = self.rc, self.task.id
         files: list[str] = []
@@ -176,13 +328,19 @@ class TaskRun:
                 return result
             assert isinstance(result, MergeConflict)
             files = result.files
+            rc.store.record_event(
+                rc.run_id, "merge_conflict", {"files": files, "integration": result.integration}, task_id=tid
+            )
             clear_markers(wt.path, tid)
-            answer: AgentResult = await loop.send(
+            message = (
                 f"Your branch {wt.branch} conflicts with {result.integration} in: "
                 f"{', '.join(result.files)}.\n{result.details}\n"
                 "When it is resolved and committed, write the completion marker again."
             )
-            await self._commit(wt, f"{tid}: resolve merge conflict")
+            answer = await self.lease.hold(partial(prepared.loop.send, message))
+            await self._save(wt, f"{tid}: resolve merge conflict")
+            if answer is None:
+                return self._expired(attempt)
             if answer.outcome != "completed":
                 return f"merge conflict not resolved ({answer.outcome}: {answer.reason})"
             report = await self._gate(wt, base)
