@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,8 @@ async def test_newline_in_pattern_needs_multiline(tool_ctx: ToolContext, ws: Pat
 async def test_glob_and_type_filters(tool_ctx: ToolContext, ws: Path) -> None:
     by_glob = await both(tool_ctx, pattern="load", glob="*.js")
     assert by_glob.content == f"Found 1 file\n{ws}/src/util.js"
+    several = await both(tool_ctx, pattern="load", glob="*.js, *.md")
+    assert several.content == f"Found 2 files\n{ws}/src/util.js\n{ws}/docs/guide.md"
     by_path_glob = await both(tool_ctx, pattern="load", glob="src/**/*.ts", path=str(ws))
     assert by_path_glob.content == f"Found 1 file\n{ws}/src/types.ts"
     by_type = await both(tool_ctx, pattern="load", type="py")
@@ -228,6 +231,9 @@ async def test_paths_outside_the_workspace_or_missing_are_refused(
     assert sneaky.is_error and "outside the workspace" in sneaky.content
     missing = await both(tool_ctx, pattern="load", path="nope")
     assert missing.is_error and "does not exist" in missing.content
+    os.mkfifo(ws / "pipe")
+    fifo = await both(tool_ctx, pattern="load", path="pipe")
+    assert fifo.is_error and "not a regular file" in fifo.content
 
 
 async def test_long_lines_are_cut_and_crlf_hidden(tool_ctx: ToolContext, ws: Path) -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 Engine = Literal["auto", "rg", "python"]
 OutputMode = Literal["content", "files_with_matches", "count"]
+_BINARY_PROBE = 8 * 1024 * 1024
 _MODES: dict[str, SearchMode] = {"files_with_matches": "files", "content": "content", "count": "count"}
 
 DESCRIPTION = """Search file contents with a regular expression (ripgrep's Rust regex syntax).
@@ -40,7 +41,7 @@ DESCRIPTION = """Search file contents with a regular expression (ripgrep's Rust 
   escaping: `interface\\{\\}`. Patterns match within one line unless multiline is true.
 - Narrow the files with `glob` ("*.py", "src/**/*.{ts,tsx}") or `type` ("py", "js", "go", "rust", ...).
 - output_mode: "files_with_matches" (default; paths, newest first), "content" (matching lines, with
-  -A/-B/-C context and -n line numbers), "count" (matches per file).
+  -A/-B/-C context and -n line numbers), "count" (matching lines per file, and a total).
 - Respects .gitignore, searches hidden files, never looks inside .git, skips binary files.
 - head_limit (default 250, 0 for all) and offset page through long answers."""
 
@@ -52,7 +53,10 @@ class GrepInput(ToolInput):
     )
     glob: str | None = Field(
         default=None,
-        description='Only search files matching this glob, e.g. "*.js" or "src/**/*.{ts,tsx}".',
+        description=(
+            'Only search files matching this glob, e.g. "*.js" or "src/**/*.{ts,tsx}"; several globs '
+            'can be separated by spaces or commas, and "!glob" leaves files out.'
+        ),
     )
     file_type: str | None = Field(
         default=None,
@@ -115,6 +119,8 @@ class GrepTool(Tool[GrepInput]):
         root = ctx.workspace.resolve(args.path) if args.path else ctx.workspace.root
         if not root.exists():
             raise ToolError(f"Error: path does not exist: {root}")
+        if not (root.is_dir() or root.is_file()):
+            raise ToolError(f"Error: {root} is not a regular file or a directory.")
         spec = self._spec(args, root)
         if root.is_file() and _is_binary(root):
             return empty(spec.mode) + f"\n({root} is a binary file; Grep does not search binary files.)"
@@ -202,7 +208,9 @@ def _glob_escape(text: str) -> str:
 
 
 def _is_binary(path: Path) -> bool:
+    """Whether a file named as `path` is binary, judged on its first 8 MiB."""
     try:
-        return decode_text(path.read_bytes()) is None
+        with path.open("rb") as f:
+            return decode_text(f.read(_BINARY_PROBE)) is None
     except OSError:
         return False
