@@ -234,6 +234,8 @@ def test_sigkill_mid_run_then_resume_redoes_nothing_merged(tmp_path: Path) -> No
     assert "Merge TASK-001" in git(project, "log", "--format=%s", "main")
     worktree = project / ".orchestrator" / "worktrees" / "TASK-002"
     assert (worktree / "b.py").is_file() and "b.py" in git(worktree, "status", "--porcelain")
+    # What a kill in the middle of a git command in the worktree leaves behind.
+    Path(git(worktree, "rev-parse", "--absolute-git-dir").strip(), "index.lock").touch()
 
     proc = shopfloor("resume", "--model", f"scripted:{d}", cwd=project)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -15,6 +15,7 @@ from shopfloor.config import Settings
 from shopfloor.events import Event
 from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
 from shopfloor.orchestrator.context import RunContext, RunSpend
+from shopfloor.orchestrator.git import git_path
 from shopfloor.orchestrator.merge_queue import MergeQueue
 from shopfloor.orchestrator.planning import PlanningError, decompose, queue_problems
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
@@ -113,8 +114,14 @@ def open_context(project: Path, settings: Settings, options: RunOptions) -> RunC
 
 
 def _take_over(store: Store, run_id: int) -> None:
-    """Close what a stopped or killed run left open: its unfinished attempts, its tasks' live statuses."""
+    """Close what a stopped or killed run left open: unfinished attempts, live statuses, git locks.
+
+    Only shopfloor and its agents use a task's worktree, and no run is live (checked first), so an
+    index.lock there is left from a git command the kill cut short.
+    """
     for task in store.tasks(run_id):
+        if task.worktree and Path(task.worktree).is_dir():
+            git_path(Path(task.worktree), "index.lock").unlink(missing_ok=True)
         for attempt in store.attempts(run_id, task.task_id):
             if attempt.outcome is None:
                 store.finish_attempt(run_id, task.task_id, attempt.n, "interrupted")
