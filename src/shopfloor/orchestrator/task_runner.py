@@ -14,7 +14,7 @@ from pathlib import Path
 
 import anyio
 
-from shopfloor.agent import AgentResult
+from shopfloor.agent import AgentLoop, AgentResult
 from shopfloor.events import Event
 from shopfloor.gate import (
     GateReport,
@@ -60,6 +60,10 @@ def agent_task(task: Task, workdir: Path, note: str = "") -> AgentTask:
 
 def gate_task(task: Task) -> GateTask:
     return GateTask(id=task.id, category=task.category, acceptance_criteria=list(task.criteria))
+
+
+# How often one session may be picked up again after provider throttling outlasted a call's retries.
+THROTTLED_RESUMES = 5
 
 
 @dataclass
@@ -189,7 +193,7 @@ class TaskRun:
         """One agent session: run it, commit, gate (report back on failure), merge."""
         rc, tid = self.rc, self.task.id
         loop = prepared.loop
-        result = await self.lease.hold(loop.run)
+        result = await self._session(loop, loop.run)
         while True:
             await self._save(wt, f"{tid}: {self.route.agent} work (attempt {attempt})")
             if result is None:
@@ -212,7 +216,24 @@ class TaskRun:
             rc.status(tid, "in_progress", detail="gate failed, report sent to the agent")
             clear_markers(wt.path, tid)
             feedback = format_report_for_agent(report)
-            result = await self.lease.hold(partial(loop.send, feedback))
+            result = await self._session(loop, partial(loop.send, feedback))
+
+    async def _session(
+        self, loop: AgentLoop, work: Callable[[], Awaitable[AgentResult]]
+    ) -> AgentResult | None:
+        """Run `work` under the lease. A session the provider's throttling cut off (its retries ran out)
+        goes on where it stopped once the shared backoff allows, instead of costing an attempt."""
+        backoffs = self.rc.backoffs
+        seen = backoffs.throttled_count
+        result = await self.lease.hold(work)
+        for _ in range(THROTTLED_RESUMES):
+            cut_off = result is not None and result.outcome == "failed" and "model error" in result.reason
+            if not cut_off or backoffs.throttled_count == seen:
+                break
+            seen = backoffs.throttled_count
+            self.rc.status(self.task.id, "in_progress", detail="provider throttled; the session goes on")
+            result = await self.lease.hold(loop.run)
+        return result
 
     def _expired(self, attempt: int) -> str:
         rc, tid = self.rc, self.task.id
@@ -337,7 +358,7 @@ class TaskRun:
                 f"{', '.join(result.files)}.\n{result.details}\n"
                 "When it is resolved and committed, write the completion marker again."
             )
-            answer = await self.lease.hold(partial(prepared.loop.send, message))
+            answer = await self._session(prepared.loop, partial(prepared.loop.send, message))
             await self._save(wt, f"{tid}: resolve merge conflict")
             if answer is None:
                 return self._expired(attempt)
