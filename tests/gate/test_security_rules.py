@@ -247,3 +247,15 @@ async def test_projects_without_auth_get_no_auth_findings(tmp_path: Path) -> Non
         "def stats():\n    return {}\n"
     )
     assert await scan(tmp_path, {"main.py": src}) == set()
+
+
+@pytest.mark.anyio
+async def test_bandit_runs_on_projects_whose_modules_shadow_the_stdlib(tmp_path: Path) -> None:
+    files = {
+        "types.py": "X = 1\n",
+        "app.py": "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).write_text(text)
+    found = await run_checklist(tmp_path)
+    assert [(f.file, f.line, f.rule_id, f.source) for f in found] == [("app.py", 5, "B506", "bandit")]

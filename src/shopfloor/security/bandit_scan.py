@@ -51,32 +51,47 @@ class _BanditReport(BaseModel):
 
 
 async def scan_bandit(root: Path, rel_paths: list[str], *, timeout_s: float = 300) -> list[Finding]:
-    """Run bandit on the given Python files (relative to `root`) and keep the relevant results."""
+    """Run bandit on the given Python files (relative to `root`) and keep the relevant results.
+
+    A bandit that cannot run is reported as a low finding rather than passing silently.
+    """
     findings: list[Finding] = []
     py = [p for p in rel_paths if p.endswith(".py")]
     tests = ",".join(sorted(RELEVANT))
     with tempfile.TemporaryDirectory(prefix="shopfloor-bandit-") as tmp:
         out_file = Path(tmp) / "report.json"
         for start in range(0, len(py), _BATCH):
-            batch = py[start : start + _BATCH]
-            argv = [
-                sys.executable,
-                "-m",
-                "bandit",
-                "-f",
-                "json",
-                "-q",
-                "-t",
-                tests,
-                "-o",
-                str(out_file),
-                *batch,
-            ]
-            await run_process(argv, cwd=root, timeout_s=timeout_s)
-            if out_file.exists():
-                findings += parse_bandit_json(out_file.read_text(encoding="utf-8", errors="replace"))
-                out_file.unlink()
+            batch = [str(root / p) for p in py[start : start + _BATCH]]
+            argv = [sys.executable, "-m", "bandit", "-f", "json", "-q", "-t", tests, "-o", str(out_file)]
+            # Run from an empty folder: a project's own types.py or secrets.py must not shadow the stdlib.
+            result = await run_process([*argv, *batch], cwd=Path(tmp), timeout_s=timeout_s)
+            if not out_file.exists():
+                findings.append(_scanner_error(py[start], result.output))
+                continue
+            report = out_file.read_text(encoding="utf-8", errors="replace")
+            out_file.unlink()
+            findings += [_relative(f, root) for f in parse_bandit_json(report)]
     return findings
+
+
+def _relative(finding: Finding, root: Path) -> Finding:
+    try:
+        rel = Path(finding.file).relative_to(root).as_posix()
+    except ValueError:
+        return finding
+    return finding.model_copy(update={"file": rel})
+
+
+def _scanner_error(first: str, output: str) -> Finding:
+    return Finding(
+        file=first,
+        line=1,
+        rule_id="bandit-error",
+        severity="low",
+        message=f"bandit did not run: {output.strip()[-300:] or 'no output'}",
+        fix_hint="Check that bandit is installed in shopfloor's environment.",
+        source="bandit",
+    )
 
 
 def parse_bandit_json(output: str) -> list[Finding]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+import tempfile
 from pathlib import Path
 
 from shopfloor.security.findings import Finding, Severity
@@ -53,6 +55,12 @@ _EXAMPLE_PASSWORDS = {
 }
 _DOC_NOTE = "Credentials in a comment or docstring (an example, most likely); make sure they are not real."
 
+_CODE_SUFFIXES = {".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs"}
+# A long unbroken literal, a word that names a credential, a key block or a URL with a user part.
+_CANDIDATE = re.compile(
+    r"""["'`][^"'`\s]{16,}|pass|pwd|secret|key|token|auth|cred|PRIVATE|://|AKIA|ghp_|xox""", re.IGNORECASE
+)
+
 SECRET_FILE_SUFFIXES = {".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".yml", ".yaml", ".toml", ".ini"}
 SECRET_FILE_NAMES = {".env", ".env.local", ".env.production", ".env.development", "docker-compose.yml"}
 
@@ -69,14 +77,16 @@ def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
     from detect_secrets.settings import default_settings
 
     found: list[Finding] = []
-    with default_settings():
-        for rel in rel_paths:
+    with default_settings(), tempfile.TemporaryDirectory(prefix="shopfloor-secrets-") as tmp:
+        for n, rel in enumerate(rel_paths):
             docs: set[int] | None = None
-            for secret in scan_file(str(root / rel)):
+            target, line_map = _candidate_lines(root / rel, Path(tmp) / str(n))
+            for secret in scan_file(str(target)):
                 value = str(secret.secret_value or "")
                 if secret.type == "Secret Keyword" and _label(value):
                     continue
-                finding = _to_finding(rel, str(secret.type), int(secret.line_number))
+                line = line_map[secret.line_number - 1] if line_map else int(secret.line_number)
+                finding = _to_finding(rel, str(secret.type), line)
                 if finding is None or finding.severity != "high":
                     found += [finding] if finding else []
                     continue
@@ -88,6 +98,25 @@ def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
                     finding = finding.model_copy(update={"severity": "medium"})
                 found.append(finding)
     return found
+
+
+def _candidate_lines(path: Path, workdir: Path) -> tuple[Path, list[int]]:
+    """For source files, a copy holding only the lines that could carry a secret, and their numbers.
+
+    detect-secrets spends most of its time per line, secret or not; source files are mostly lines that
+    cannot hold one. Config files (.env, YAML) are scanned whole.
+    """
+    if path.suffix not in _CODE_SUFFIXES:
+        return path, []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return path, []
+    keep = [n for n, row in enumerate(lines, 1) if _CANDIDATE.search(row)]
+    workdir.mkdir()
+    copy = workdir / path.name  # same name: detect-secrets' filters look at it
+    copy.write_text("\n".join(lines[n - 1] for n in keep) + "\n", encoding="utf-8")
+    return copy, keep
 
 
 def _doc_lines(path: Path) -> set[int]:
