@@ -321,6 +321,8 @@ def test_abort_stops_the_run_keeps_the_worktree_and_puts_the_task_back(tmp_path:
     run = start("run", "--model", f"scripted:{d}", cwd=project)
     try:
         wait_until(lambda: bash_started(project, "TASK-001", "sleep 60"), run, "the slow step")
+        second = shopfloor("resume", "--model", f"scripted:{d}", cwd=project)
+        assert second.returncode == 2 and f"pid {run.pid}" in second.stderr  # one run at a time
         aborted = shopfloor("abort", cwd=project)
         assert aborted.returncode == 0, aborted.stderr
         code = run.wait(timeout=30)  # far sooner than the agent's sleep would end
