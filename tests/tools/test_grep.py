@@ -74,13 +74,15 @@ async def test_content_mode_without_line_numbers(tool_ctx: ToolContext, ws: Path
     assert out.content == f"{ws}/src/util.js:// TODO: cache"
 
 
-async def test_count_mode_totals_and_names_a_single_file(tool_ctx: ToolContext, ws: Path) -> None:
+async def test_count_mode_goes_by_path_totals_and_names_a_single_file(
+    tool_ctx: ToolContext, ws: Path
+) -> None:
     out = await both(tool_ctx, pattern="load|Load", output_mode="count", glob="*.{py,ts}")
     assert out.content == "\n".join(
         [
+            f"{ws}/.hidden/secret.py:1",
             f"{ws}/src/app.py:1",
             f"{ws}/src/types.ts:1",
-            f"{ws}/.hidden/secret.py:1",
             "",
             "Found 3 total occurrences across 3 files.",
         ]
@@ -96,7 +98,9 @@ async def test_ignore_case(tool_ctx: ToolContext, ws: Path) -> None:
     assert folded.content == f"{ws}/src/app.py:7:def Save(path, data):"
 
 
-async def test_context_lines_use_dashes_and_group_separators(tool_ctx: ToolContext, ws: Path) -> None:
+async def test_context_lines_use_dashes_and_group_separators_files_by_path(
+    tool_ctx: ToolContext, ws: Path
+) -> None:
     out = await both(tool_ctx, pattern="^def", output_mode="content", path="src/app.py", **{"-A": 1})
     assert out.content == "\n".join(
         [
@@ -112,10 +116,10 @@ async def test_context_lines_use_dashes_and_group_separators(tool_ctx: ToolConte
     around = await both(tool_ctx, pattern="TODO|Load", output_mode="content", **{"-C": 1})
     assert around.content == "\n".join(
         [
+            f"{ws}/src/types.ts:1:export type Loader = (load: boolean) => void",
+            "--",
             f"{ws}/src/util.js-3-}}",
             f"{ws}/src/util.js:4:// TODO: cache",
-            "--",
-            f"{ws}/src/types.ts:1:export type Loader = (load: boolean) => void",
         ]
     )
 
@@ -205,8 +209,8 @@ async def test_escaped_bar_is_retried_as_alternation(tool_ctx: ToolContext, ws: 
     assert out.content == "\n".join(
         [
             "Note: `\\|` is a literal bar in this regex syntax; searched for `TODO|Guide` instead.",
-            f"{ws}/src/util.js:4:// TODO: cache",
             f"{ws}/docs/guide.md:1:# Guide",
+            f"{ws}/src/util.js:4:// TODO: cache",
         ]
     )
     (ws / "bars.txt").write_text("a|b\n")

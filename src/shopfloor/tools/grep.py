@@ -41,7 +41,8 @@ DESCRIPTION = """Search file contents with a regular expression (ripgrep's Rust 
   escaping: `interface\\{\\}`. Patterns match within one line unless multiline is true.
 - Narrow the files with `glob` ("*.py", "src/**/*.{ts,tsx}") or `type` ("py", "js", "go", "rust", ...).
 - output_mode: "files_with_matches" (default; paths, newest first), "content" (matching lines, with
-  -A/-B/-C context and -n line numbers), "count" (matching lines per file, and a total).
+  -A/-B/-C context and -n line numbers), "count" (matching lines per file, and a total); content
+  and count go by path.
 - Respects .gitignore, searches hidden files, never looks inside .git, skips binary files.
 - head_limit (default 250, 0 for all) and offset page through long answers."""
 
