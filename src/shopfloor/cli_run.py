@@ -131,12 +131,16 @@ def status_command(project: Path, *, as_json: bool) -> int:
     if not db.exists():
         _err(f"no run has been started in {project}")
         return EXIT_FAILED
+    from shopfloor.orchestrator.pipeline import live_run_pid
+
     with Store(db) as store:
         run = store.latest_run()
         if run is None:
             _err("no run recorded")
             return EXIT_FAILED
         tasks = store.tasks(run.id)
+    if run.status == "running" and live_run_pid(project) is None:
+        run = run.model_copy(update={"status": "interrupted"})  # killed: `shopfloor resume` goes on
     if as_json:
         print(
             json.dumps(
@@ -168,12 +172,16 @@ def status_command(project: Path, *, as_json: bool) -> int:
 
 
 def abort_command(project: Path) -> int:
-    pid_file = project.expanduser().resolve() / ".orchestrator" / "run.pid"
-    try:
-        pid = int(pid_file.read_text(encoding="utf-8").strip())
-        os.kill(pid, signal.SIGTERM)
-    except (OSError, ValueError):
+    from shopfloor.orchestrator.pipeline import live_run_pid
+
+    pid = live_run_pid(project.expanduser().resolve())
+    if pid is None:
         _err("no run is in progress here")
+        return EXIT_FAILED
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError as err:
+        _err(f"could not signal run process {pid}: {err}")
         return EXIT_FAILED
     print(f"asked run process {pid} to stop; agents stop cleanly and every worktree is kept")
     return EXIT_OK

@@ -264,6 +264,7 @@ class TaskRun:
             guards=[rc.spend.guard],
             on_event=self._on_event,
             backoffs=rc.backoffs,
+            priced_as=self.route.model,
         )
         return prepare(run)
 
