@@ -34,7 +34,7 @@ from shopfloor.tools.shell import ShellSession
 from shopfloor.tools.toolset import Toolset
 from shopfloor.workspace import ReadState, Workspace
 
-RG_COMMON = ["--no-config", "--hidden", "--glob", "!.git"]
+RG_COMMON = ["--no-config", "--hidden", "--no-ignore-global", "--glob", "!.git"]
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,14 @@ async def test_paths_outside_the_workspace_or_missing_are_refused(
     assert out.is_error and "outside the workspace" in out.content
     sneaky = await both(tool_ctx, pattern="load", path="../outside.txt")
     assert sneaky.is_error and "outside the workspace" in sneaky.content
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "keys.txt").write_text("load the keys\n")
+    (ws / "link").symlink_to(tmp_path / "secrets")
+    (ws / "file-link.txt").symlink_to(tmp_path / "outside.txt")
+    walked = await both(tool_ctx, pattern="keys|load", glob="*.txt")
+    assert walked.content == "No files found"
+    through_link = await both(tool_ctx, pattern="load", path="link")
+    assert through_link.is_error and "outside the workspace" in through_link.content
     missing = await both(tool_ctx, pattern="load", path="nope")
     assert missing.is_error and "does not exist" in missing.content
     os.mkfifo(ws / "pipe")
