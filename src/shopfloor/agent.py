@@ -21,6 +21,7 @@ from shopfloor.events import (
     RunStarted,
     ToolAnswered,
     ToolCalled,
+    UserMessage,
 )
 from shopfloor.models.base import (
     Message,
@@ -103,14 +104,14 @@ class AgentLoop:
     async def run(self) -> AgentResult:
         if not self._started:
             self._started = True
-            self.messages.append(_user(task_prompt(self.task)))
             self.emit(self._started_event())
+            self._say(task_prompt(self.task))
         return await self._drive()
 
     async def send(self, text: str) -> AgentResult:
         """Give the agent another message (a gate report, a merge conflict) and run again."""
         self._reminders = 0
-        self.messages.append(_user(text))
+        self._say(text)
         return await self._drive()
 
     async def _drive(self) -> AgentResult:
@@ -184,7 +185,7 @@ class AgentLoop:
             self.messages.append(Message(role="user", parts=answers))
             return Continue()
         if response.stop_reason == "max_tokens":
-            self.messages.append(_user("Your reply was cut at the output limit. Continue where you stopped."))
+            self._say("Your reply was cut at the output limit. Continue where you stopped.")
             return Continue()
         return self._end_of_turn()
 
@@ -199,7 +200,7 @@ class AgentLoop:
                 f"ended without writing {self.task.marker_path} after {MAX_REMINDERS} reminders"
             )
         self._reminders += 1
-        self.messages.append(_user(marker_reminder(self.task, self._reminders)))
+        self._say(marker_reminder(self.task, self._reminders))
         return Continue()
 
     async def _run_tools(self, turn: int, calls: list[ToolUsePart]) -> list[ToolResultPart]:
@@ -249,6 +250,10 @@ class AgentLoop:
                 duration_s=time.monotonic() - t0,
             )
         )
+
+    def _say(self, text: str) -> None:
+        self.messages.append(_user(text))
+        self.emit(UserMessage(task_id=self.task.task_id, text=text))
 
     def _notice(self, message: str) -> None:
         self.emit(Notice(task_id=self.task.task_id, message=message))

@@ -188,7 +188,15 @@ def abort_command(project: Path) -> int:
 
 
 def logs_command(project: Path, task_id: str) -> int:
-    from shopfloor.events import ModelReplied, Notice, RunFinished, ToolAnswered, ToolCalled, read_transcript
+    from shopfloor.events import (
+        ModelReplied,
+        Notice,
+        RunFinished,
+        ToolAnswered,
+        ToolCalled,
+        UserMessage,
+        read_transcript,
+    )
 
     runs = project.expanduser().resolve() / ".orchestrator" / "runs"
     files = sorted(runs.glob(f"*/{task_id}.jsonl"), key=lambda p: p.stat().st_mtime)
@@ -208,6 +216,8 @@ def logs_command(project: Path, task_id: str) -> int:
                 case ToolAnswered():
                     flag = " (error)" if ev.is_error else ""
                     print(f"  <- {ev.name}{flag}: {ev.content.strip()[:300]}")
+                case UserMessage():
+                    print(f"user: {ev.text.strip()[:2000]}")
                 case Notice():
                     print(f"note: {ev.message}")
                 case RunFinished():

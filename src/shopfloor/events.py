@@ -31,6 +31,13 @@ class RunStarted(_Event):
     notices: list[str] = Field(default_factory=list)
 
 
+class UserMessage(_Event):
+    """Text the harness sent the model as the user: the task prompt, a reminder, a gate report."""
+
+    kind: Literal["user_message"] = "user_message"
+    text: str
+
+
 class ModelCalled(_Event):
     kind: Literal["model_called"] = "model_called"
     turn: int
@@ -83,7 +90,7 @@ class RunFinished(_Event):
 
 
 Event = Annotated[
-    RunStarted | ModelCalled | ModelReplied | ToolCalled | ToolAnswered | Notice | RunFinished,
+    RunStarted | UserMessage | ModelCalled | ModelReplied | ToolCalled | ToolAnswered | Notice | RunFinished,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FENCE = "---"
@@ -154,17 +154,35 @@ def _load_lenient(source: str) -> _Loaded:
         return loaded
 
 
-def _load_yaml(source: str) -> _Loaded:
-    loader = yaml.SafeLoader(source)
+def _compose(loader_cls: Any, source: str) -> tuple[Node | None, Any]:
+    loader = loader_cls(source)
     try:
         node = loader.get_single_node()
-        value = loader.construct_document(node) if node is not None else None
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+def _checked_compose(source: str) -> tuple[Node | None, Any]:
+    try:
+        return _compose(yaml.SafeLoader, source)
     except yaml.MarkedYAMLError as err:
         raise _yaml_problem(err, source) from None
     except yaml.YAMLError as err:
         raise FrontmatterError(_OFFSET, f"the frontmatter is not valid YAML: {err}") from None
-    finally:
-        loader.dispose()
+
+
+def _load_yaml(source: str) -> _Loaded:
+    # The C loader (when PyYAML has it) is several times faster; on an error the pure-Python loader
+    # runs again because its messages say more (which character, which construct).
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            node, value = _compose(fast, source)
+        except yaml.YAMLError:
+            node, value = _checked_compose(source)
+    else:
+        node, value = _checked_compose(source)
     if value is None:
         return _Loaded({}, {}, {}, [])
     if not isinstance(node, MappingNode) or not isinstance(value, dict):

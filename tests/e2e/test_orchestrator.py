@@ -178,3 +178,34 @@ def test_dry_run_shows_waves_agents_and_models_without_calling_a_model(project: 
     assert proc.returncode == 0, proc.stderr
     assert "backend-agent" in proc.stdout and "opus" in proc.stdout
     assert "2 wave(s)" in proc.stdout
+
+
+def test_decomposition_gets_queue_errors_back_and_fixes_them(project: Path, tmp_path: Path) -> None:
+    (project / ".orchestrator" / "task_queue.md").unlink()
+    (project / "PRD.md").write_text("# PRD\nBuild modules a and b.\n")
+    queue_path = "{workdir}/.orchestrator/task_queue.md"
+    marker = "{workdir}/.orchestrator/complete/{task_id}.done"
+    two_tasks = QUEUE.split("### TASK-003")[0]
+    broken = two_tasks.replace("| Complexity | easy |", "| Complexity | trivial |")
+    d = scripts(
+        tmp_path,
+        {
+            "decomposition": [
+                {"tool_calls": [{"tool": "Read", "input": {"file_path": "{workdir}/PRD.md"}}]},
+                {"tool_calls": [{"tool": "Write", "input": {"file_path": queue_path, "content": broken}}]},
+                {"tool_calls": [{"tool": "Write", "input": {"file_path": marker, "content": "done"}}]},
+                "Queue written.",
+                {"tool_calls": [{"tool": "Read", "input": {"file_path": queue_path}}]},
+                {"tool_calls": [{"tool": "Write", "input": {"file_path": queue_path, "content": two_tasks}}]},
+                {"tool_calls": [{"tool": "Write", "input": {"file_path": marker, "content": "done"}}]},
+                "Fixed.",
+            ],
+            "TASK-001": write_file_turns("a.py", "A = 1\n"),
+            "TASK-002": write_file_turns("b.py", "B = 2\n"),
+        },
+    )
+    proc = shopfloor("run", "--model", f"scripted:{d}", cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (project / "a.py").is_file() and (project / "b.py").is_file()
+    logs = shopfloor("logs", "decomposition", cwd=project).stdout
+    assert "unknown complexity 'trivial'" in logs

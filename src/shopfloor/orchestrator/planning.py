@@ -6,7 +6,7 @@ from shopfloor.agent import AgentResult
 from shopfloor.orchestrator.context import ISSUE_FILE, QUEUE_FILE, RunContext
 from shopfloor.orchestrator.markers import clear_markers
 from shopfloor.prompts import AgentTask
-from shopfloor.runner import AgentRun, prepare
+from shopfloor.runner import AgentRun, PreparedAgent, prepare
 from shopfloor.tasks import QueueProblem, load_task_queue, validate
 
 FIX_ROUNDS = 3
@@ -49,9 +49,9 @@ async def decompose(rc: RunContext) -> AgentResult:
     return await _run_until_valid(rc, "decomposition-agent", task)
 
 
-async def _run_until_valid(rc: RunContext, agent: str, task: AgentTask) -> AgentResult:
-    clear_markers(rc.project, task.task_id)
-    prepared = prepare(
+def _prepare(rc: RunContext, agent: str, task: AgentTask) -> PreparedAgent:
+    """A planning agent works in the project's own checkout, on the run's shared budget and backoff."""
+    return prepare(
         AgentRun(
             agent=agent,
             task=task,
@@ -64,6 +64,11 @@ async def _run_until_valid(rc: RunContext, agent: str, task: AgentTask) -> Agent
             backoffs=rc.backoffs,
         )
     )
+
+
+async def _run_until_valid(rc: RunContext, agent: str, task: AgentTask) -> AgentResult:
+    clear_markers(rc.project, task.task_id)
+    prepared = _prepare(rc, agent, task)
     try:
         result = await prepared.loop.run()
         for _ in range(FIX_ROUNDS):
@@ -98,19 +103,7 @@ async def research(rc: RunContext) -> AgentResult:
         workdir=rc.project,
     )
     clear_markers(rc.project, task.task_id)
-    prepared = prepare(
-        AgentRun(
-            agent="research-agent",
-            task=task,
-            settings=rc.settings,
-            model_spec=rc.model_spec_for("research", None),
-            run_id=f"run-{rc.run_id}",
-            transcript_root=rc.project,
-            guards=[rc.spend.guard],
-            on_event=rc.record,
-            backoffs=rc.backoffs,
-        )
-    )
+    prepared = _prepare(rc, "research-agent", task)
     try:
         return await prepared.loop.run()
     finally:

@@ -24,6 +24,7 @@ _SQL_SINKS = {
     "query", "execute", "raw", "exec", "prepare", "all", "get", "run", "each", "whereRaw", "havingRaw",
     "orderByRaw", "joinRaw", "$queryRawUnsafe", "$executeRawUnsafe", "unsafe", "sql",
 }  # fmt: skip
+_CONTINUES = {"+", "=", "(", ",", "||", "&&", "??", "?", ":", ".", "?.", "+="}
 _VALIDATORS = re.compile(
     r"""['"](zod|joi|@hapi/joi|express-validator|yup|ajv|celebrate|class-validator|superstruct|valibot|"""
     r"""@sinclair/typebox)['"/]"""
@@ -93,15 +94,37 @@ def _built_sql_vars(toks: list[Token]) -> set[str]:
     """Variables assigned a SQL string assembled from run-time values (`const q = \\`... ${id}\\``)."""
     built: set[str] = set()
     for k, t in enumerate(toks[:-2]):
-        if t.kind == "ident" and toks[k + 1].text in {"=", "+="}:
-            end = k + 2
-            while end < len(toks) and toks[end].text not in {";", "const", "let", "var"}:
-                if toks[end].line > toks[k + 2].line + 5:
-                    break
-                end += 1
-            if _dynamic_sql(toks[k + 2 : end], built):
-                built.add(t.text)
+        assigned = t.kind == "ident" and toks[k + 1].text in {"=", "+="}
+        if assigned and _dynamic_sql(toks[k + 2 : _statement_end(toks, k + 2)], built):
+            built.add(t.text)
     return built
+
+
+def _continues(t: Token) -> bool:
+    return t.kind == "punct" and t.text in _CONTINUES
+
+
+def _statement_end(toks: list[Token], start: int) -> int:
+    """Index just past the expression starting at `start`, for code with or without semicolons."""
+    depth = 0
+    k = start
+    while k < len(toks):
+        t = toks[k]
+        if t.kind == "punct" and t.text in "([{":
+            depth += 1
+        elif t.kind == "punct" and t.text in ")]}":
+            if depth == 0:
+                return k
+            depth -= 1
+        elif depth == 0 and (t.text in {";", ","} and t.kind == "punct"):
+            return k
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        # A new line ends the statement unless this line ends, or the next begins, with an operator.
+        new_line = depth == 0 and nxt is not None and nxt.line > t.end_line
+        if new_line and nxt is not None and not (_continues(t) or _continues(nxt)):
+            return k + 1
+        k += 1
+    return k
 
 
 # --- secrets ---------------------------------------------------------------------------------------

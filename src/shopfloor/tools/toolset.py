@@ -35,6 +35,7 @@ class Toolset:
 
     def __init__(self, tools: Iterable[Tool[Any]]):
         self._tools: dict[str, Tool[Any]] = {t.name: t for t in tools}
+        self._specs: list[ToolSpec] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -49,10 +50,13 @@ class Toolset:
         return Toolset(keep)
 
     def specs(self) -> list[ToolSpec]:
-        return [
-            ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema())
-            for t in self._tools.values()
-        ]
+        """The tools as offered to a model; built once, since the loop asks before every call."""
+        if self._specs is None:
+            self._specs = [
+                ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema())
+                for t in self._tools.values()
+            ]
+        return list(self._specs)
 
     def is_read_only(self, name: str) -> bool:
         tool = self._tools.get(name)
