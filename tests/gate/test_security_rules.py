@@ -35,6 +35,8 @@ def f(cur, uid, name, table):
     view = "sys.views"
     cur.execute(f"SELECT name FROM {view}")
     cur.execute("SELECT name FROM {}".format(view))
+    cur.execute(f"PRAGMA busy_timeout = {int(uid * 1000)}")
+    cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 """
 
 
@@ -113,10 +115,14 @@ async def test_example_credentials_in_docstrings_are_review_items(tmp_path: Path
 
 @pytest.mark.anyio
 async def test_private_key_and_aws_key_in_code(tmp_path: Path) -> None:
-    key = "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
-    found = await scan(tmp_path, {"keys.py": f'KEY_PEM = "{key}"\naws_id = "AKIAIOSFODNN7EXAMPLE"\n'})
+    body = "MIIEowIBAAKCAQEAwJt8xQ3Pz7Hh2LrK9sVvN0mYd4eF1gT6uJ8kL2nM5oP7qR9s"
+    key = f"-----BEGIN RSA PRIVATE KEY-----\\n{body}\\n-----END RSA PRIVATE KEY-----"
+    doc = "-----BEGIN PRIVATE KEY-----\\nXXXX\\n-----END PRIVATE KEY-----"
+    src = f'KEY_PEM = "{key}"\naws_id = "AKIAIOSFODNN7EXAMPLE"\nEXAMPLE = "{doc}"\n'
+    found = await scan(tmp_path, {"keys.py": src})
     assert ("keys.py", 1, "secret-private-key", "high") in found
     assert ("keys.py", 2, "secret-aws-access-key", "high") in found
+    assert ("keys.py", 3, "secret-private-key", "low") in found  # no key material: a format example
 
 
 LOGS = """\

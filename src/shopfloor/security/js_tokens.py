@@ -25,6 +25,11 @@ class Token:
     """Template literals: the literal pieces between `${...}`."""
     exprs: list[tuple[str, int]] = field(default_factory=list)
     """Template literals: each `${...}` expression's source and the line it starts on."""
+    end_line: int = 0
+    """The line the token ends on (templates and comments-free strings can span lines)."""
+
+    def __post_init__(self) -> None:
+        self.end_line = max(self.end_line, self.line)
 
 
 def tokenize(src: str, first_line: int = 1) -> list[Token]:
@@ -53,8 +58,9 @@ def tokenize(src: str, first_line: int = 1) -> list[Token]:
             i = j
         elif c == "`":
             tok, j = _template(src, i, line)
-            toks.append(tok)
             line += src.count("\n", i, j)
+            tok.end_line = line
+            toks.append(tok)
             i = j
         elif c in _IDENT_START or ord(c) > 127:
             j = i + 1

@@ -8,9 +8,11 @@ import re
 from shopfloor.security.findings import Finding, Severity
 from shopfloor.security.python_routes import dotted
 
+# The shape of a statement or clause, not lone words: "select", "where" and "update" are English too.
 SQL_WORDS = re.compile(
-    r"\b(select|insert\s+into|update|delete\s+from|create\s+table|drop\s+table|alter\s+table|"
-    r"replace\s+into|pragma|where|values)\b",
+    r"\bselect\b[\s\S]+?\bfrom\b|\binsert\s+(or\s+\w+\s+)?into\b|\bupdate\s+\S+\s+set\b|\bdelete\s+from\b|"
+    r"\b(create|drop|alter|truncate)\s+(table|index|view|database|schema)\b|\bpragma\s+\w+|"
+    r"\bwhere\s+[\w.\"`]+\s*(=|<|>|!=|\blike\b|\bin\b|\bis\b)|\border\s+by\s|\bvalues\s*\(",
     re.IGNORECASE,
 )
 _SQL_SINKS = {
@@ -40,6 +42,8 @@ FIELD_LABELS = {
     "secret_key",
     "new_password",
 }
+_CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9_]*")
+_NUMERIC = {"int", "float", "len", "round", "bool"}
 _SENSITIVE_PART = {"password", "passwd", "pwd", "secret", "token", "apikey", "authorization", "credentials"}
 _HIGH_PART = {"password", "passwd", "pwd", "secret", "token", "apikey"}
 _BENIGN_LAST = {
@@ -129,7 +133,10 @@ def _is_constant(node: ast.AST, consts: set[str]) -> bool:
     if isinstance(node, ast.Constant):
         return True
     if isinstance(node, ast.Name):
-        return node.id in consts
+        # ALL_CAPS names are constants by convention, wherever they were defined.
+        return node.id in consts or bool(_CONSTANT_NAME.fullmatch(node.id))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _NUMERIC:
+        return True  # int(x), float(x), len(x): a number cannot carry SQL
     if isinstance(node, ast.FormattedValue):
         return _is_constant(node.value, consts)
     if isinstance(node, ast.JoinedStr):

@@ -53,6 +53,8 @@ _EXAMPLE_PASSWORDS = {
     "***",
     "****",
 }
+_PLACEHOLDER_KEY = "A private key header with no key material after it (documentation, most likely)."
+_MAX_LINE = 4000
 _DOC_NOTE = "Credentials in a comment or docstring (an example, most likely); make sure they are not real."
 
 _CODE_SUFFIXES = {".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs"}
@@ -96,6 +98,8 @@ def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
                     finding = finding.model_copy(update={"severity": "low", "message": _DOC_NOTE})
                 elif secret.type == "Basic Auth Credentials" and value.lower() in _EXAMPLE_PASSWORDS:
                     finding = finding.model_copy(update={"severity": "medium"})
+                elif secret.type == "Private Key" and not _has_key_body(root / rel, finding.line):
+                    finding = finding.model_copy(update={"severity": "low", "message": _PLACEHOLDER_KEY})
                 found.append(finding)
     return found
 
@@ -112,11 +116,21 @@ def _candidate_lines(path: Path, workdir: Path) -> tuple[Path, list[int]]:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return path, []
-    keep = [n for n, row in enumerate(lines, 1) if _CANDIDATE.search(row)]
+    # Lines of thousands of characters are generated data (wasm, bundles), not hand-written secrets.
+    keep = [n for n, row in enumerate(lines, 1) if len(row) <= _MAX_LINE and _CANDIDATE.search(row)]
     workdir.mkdir()
     copy = workdir / path.name  # same name: detect-secrets' filters look at it
     copy.write_text("\n".join(lines[n - 1] for n in keep) + "\n", encoding="utf-8")
     return copy, keep
+
+
+def _has_key_body(path: Path, line: int) -> bool:
+    """A private key header followed by real key material, not `XXXX` or `...` as in documentation."""
+    try:
+        rows = path.read_text(encoding="utf-8", errors="replace").splitlines()[line - 1 : line + 3]
+    except OSError:
+        return True
+    return bool(re.search(r"[A-Za-z0-9+/]{40,}", "\n".join(rows)))
 
 
 def _doc_lines(path: Path) -> set[int]:
