@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from shopfloor.agent import AgentLoop, AgentResult
 from shopfloor.budget import Budget, LimitSettings
@@ -51,14 +52,23 @@ class AgentRun:
     """A ready model (the orchestrator shares one per spec); built from the spec when None."""
 
 
+class Session(Protocol):
+    """What drives an agent: shopfloor's own loop, or an external program (`command:` in its file)."""
+
+    async def run(self) -> AgentResult: ...
+
+    async def send(self, text: str) -> AgentResult: ...
+
+
 @dataclass
 class PreparedAgent:
-    loop: AgentLoop
+    loop: Session
     transcript: Transcript
     warnings: list[str]
 
     async def aclose(self) -> None:
-        await self.loop.ctx.shell.aclose()
+        if isinstance(self.loop, AgentLoop):
+            await self.loop.ctx.shell.aclose()
         self.transcript.close()
 
 
@@ -76,6 +86,9 @@ def prepare(run: AgentRun) -> PreparedAgent:
         known = ", ".join(sorted(a.name for a in agents.all())) or "none"
         detail = ("\nProblems found:\n  " + "\n  ".join(problems)) if problems else ""
         raise AgentSetupError(f"no agent named {run.agent!r} (known agents: {known}){detail}")
+    command = spec.extra.get("command")
+    if isinstance(command, str) and command.strip():
+        return _prepare_external(run, spec.name, command)
     skills = discover_skills(workdir)
     skill_text, warnings = skills.system_prompt_section(spec.skills)
     warnings = [*spec.warnings, *warnings]
@@ -132,17 +145,35 @@ def prepare(run: AgentRun) -> PreparedAgent:
     return PreparedAgent(loop=loop, transcript=transcript, warnings=warnings)
 
 
+def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
+    from shopfloor.external import ExternalSession
+
+    root = run.transcript_root or run.task.workdir
+    transcript = Transcript(root / RUNS_DIR / run.run_id / f"{run.task.task_id}.jsonl")
+    sink = run.on_event
+
+    def emit(event: Event) -> None:
+        transcript.write(event)
+        if sink is not None:
+            sink(event)
+
+    session = ExternalSession(
+        name=name, command=command, task=run.task, deadline_s=run.settings.run.task_deadline_s, emit=emit
+    )
+    return PreparedAgent(loop=session, transcript=transcript, warnings=[])
+
+
 async def run_agent(run: AgentRun) -> AgentResult:
     """Prepare and run; the transcript is closed and background jobs stopped however it ends."""
     prepared = prepare(run)
     try:
-        notice = await prepared.loop.ctx.shell.sandbox_notice()
-        if notice is not None and notice not in prepared.loop.ctx.notices:
-            prepared.loop.ctx.notices.append(notice)
-        check = getattr(prepared.loop.model, "check_fits", None)
-        if check is not None:
-            await check(prepared.loop.system, prepared.loop.toolset.specs())
-        result = await prepared.loop.run()
+        loop = prepared.loop
+        if isinstance(loop, AgentLoop):
+            notice = await loop.ctx.shell.sandbox_notice()
+            if notice is not None and notice not in loop.ctx.notices:
+                loop.ctx.notices.append(notice)
+            await loop.model.check_fits(loop.system, loop.toolset.specs())
+        result = await loop.run()
     finally:
         await prepared.aclose()
     return _with_transcript(result, prepared.transcript.path)

@@ -45,6 +45,8 @@ CLAUDE_CODE_ONLY_TOOLS = (
 """Claude Code tools an agent file may name; shopfloor accepts the names but does not offer the tools."""
 _TOOL_ALIASES = {"KillShell": "KillBash"}  # newer Claude Code name for the same tool
 _CLAUDE_CODE_FIELDS = ("permissionMode", "hooks", "mcpServers")
+# shopfloor's own extension: `command:` makes the agent an external program (see shopfloor.external).
+_SHOPFLOOR_FIELDS = ("command",)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TOKEN = re.compile(r"[^,\s()]+(?:\([^)]*\))?")
 
@@ -143,7 +145,10 @@ class _AgentParser:
             if key in _FIELDS:
                 continue
             extra[key] = value
-            if key in _CLAUDE_CODE_FIELDS:
+            if key in _SHOPFLOOR_FIELDS:
+                if not isinstance(value, str) or not value.strip():
+                    raise self.fail(key, f"`{key}` must be a shell command line")
+            elif key in _CLAUDE_CODE_FIELDS:
                 self.warn(self.fm.line_of(key), f"`{key}` is a Claude Code field shopfloor does not use")
             else:
                 self.warn(self.fm.line_of(key), f"unknown field `{key}` is kept but has no effect")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import anyio
 
-from shopfloor.agent import AgentLoop, AgentResult
+from shopfloor.agent import AgentResult
 from shopfloor.events import Event
 from shopfloor.gate import (
     GateReport,
@@ -34,7 +34,7 @@ from shopfloor.orchestrator.routing import route
 from shopfloor.orchestrator.scheduler import TaskOutcome
 from shopfloor.orchestrator.worktrees import Worktree, branch_name, commit_all, create_worktree
 from shopfloor.prompts import AgentTask
-from shopfloor.runner import AgentRun, PreparedAgent, prepare
+from shopfloor.runner import AgentRun, PreparedAgent, Session, prepare
 from shopfloor.tasks import Task
 
 
@@ -219,7 +219,7 @@ class TaskRun:
             result = await self._session(loop, partial(loop.send, feedback))
 
     async def _session(
-        self, loop: AgentLoop, work: Callable[[], Awaitable[AgentResult]]
+        self, loop: Session, work: Callable[[], Awaitable[AgentResult]]
     ) -> AgentResult | None:
         """Run `work` under the lease. A session the provider's throttling cut off (its retries ran out)
         goes on where it stopped once the shared backoff allows, instead of costing an attempt."""
