@@ -149,15 +149,21 @@ class DashboardData:
         run = self._run(run_id)
         if run is None:
             return Series(run_id=None, started=None, budget_usd=None, points=[], per_task=[])
-        points: list[SeriesPoint] = []
+        times: list[float] = []
+        costs: list[float] = []
+        totals: list[int] = []
         cost, tokens = 0.0, 0
         for use in self.reader.usage(run.id):
             cost += use.cost_usd
             tokens += use.tokens
-            points.append(SeriesPoint(t_s=max(0.0, use.ts - run.started), cost_usd=cost, tokens=tokens))
-        if len(points) > MAX_SERIES_POINTS:
-            step = len(points) / MAX_SERIES_POINTS
-            points = [points[int(i * step)] for i in range(MAX_SERIES_POINTS - 1)] + [points[-1]]
+            times.append(max(0.0, use.ts - run.started))
+            costs.append(cost)
+            totals.append(tokens)
+        keep: range | list[int] = range(len(times))
+        if len(times) > MAX_SERIES_POINTS:
+            step = len(times) / MAX_SERIES_POINTS
+            keep = [int(i * step) for i in range(MAX_SERIES_POINTS - 1)] + [len(times) - 1]
+        points = [SeriesPoint(t_s=times[i], cost_usd=costs[i], tokens=totals[i]) for i in keep]
         bars = [
             TaskBar(task_id=t.task_id, cost_usd=t.cost_usd, tokens=t.usage.total_tokens)
             for t in self.reader.tasks(run.id)

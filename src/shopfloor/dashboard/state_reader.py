@@ -11,8 +11,9 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
-from pydantic import BaseModel, JsonValue
+from pydantic import JsonValue
 
 from shopfloor.orchestrator.records import (
     AttemptRecord,
@@ -27,8 +28,8 @@ from shopfloor.orchestrator.records import (
 STATE_DB = Path(".orchestrator") / "state.db"
 
 
-class UsagePoint(BaseModel):
-    """One model call's bill, as the orchestrator recorded it."""
+class UsageRow(NamedTuple):
+    """One model call's bill, as the orchestrator recorded it (a tuple: a long run has thousands)."""
 
     ts: float
     task_id: str
@@ -126,10 +127,10 @@ class StateReader:
         data = json.loads(rows[0][0])
         return data if isinstance(data, dict) else None
 
-    def usage(self, run_id: int) -> list[UsagePoint]:
+    def usage(self, run_id: int) -> list[UsageRow]:
         rows = self._rows(
             "SELECT ts, task_id, input_tokens + output_tokens + cache_read_tokens + cache_write_tokens, "
             "cost_usd FROM usage WHERE run_id = ? ORDER BY ts, id",
             (run_id,),
         )
-        return [UsagePoint(ts=r[0], task_id=r[1], tokens=r[2], cost_usd=r[3]) for r in rows]
+        return [UsageRow(r[0], r[1], r[2], r[3]) for r in rows]
