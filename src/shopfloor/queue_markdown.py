@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-ID_PATTERN = r"[A-Za-z][A-Za-z0-9_]*-\d+"
+ID_PATTERN = r"[A-Za-z][A-Za-z0-9_]*-[A-Za-z]?\d+"
 _RECORD_HEADING = re.compile(rf"^###[ \t]+(?P<id>{ID_PATTERN})(?![A-Za-z0-9_])(?P<rest>.*)$")
 _ANY_HEADING = re.compile(r"^#{1,3}(?:[ \t]|$)")
 _SECTION = re.compile(r"^\*\*(?P<name>[A-Za-z][^*\n]*?)(?::\*\*|\*\*[ \t]*:)(?P<rest>.*)$")

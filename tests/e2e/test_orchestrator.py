@@ -209,3 +209,35 @@ def test_decomposition_gets_queue_errors_back_and_fixes_them(project: Path, tmp_
     assert (project / "a.py").is_file() and (project / "b.py").is_file()
     logs = shopfloor("logs", "decomposition", cwd=project).stdout
     assert "unknown complexity 'trivial'" in logs
+
+
+def test_issue_reported_during_a_run_becomes_a_task_in_the_next_loop(project: Path, tmp_path: Path) -> None:
+    import time
+
+    one_task = QUEUE.split("### TASK-002")[0]
+    (project / ".orchestrator" / "task_queue.md").write_text(one_task)
+    slow = write_file_turns("a.py", "A = 1\n")
+    slow.insert(1, {"tool_calls": [{"tool": "Bash", "input": {"command": "sleep 4"}}]})
+    d = scripts(tmp_path, {"TASK-001": slow, "TASK-002": write_file_turns("z.py", "Z = 26\n")})
+    run = subprocess.Popen(
+        [sys.executable, "-m", "shopfloor", "run", "--model", f"scripted:{d}", "--loops", "1"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for _ in range(200):  # until TASK-001's agent is at work
+            if (project / ".orchestrator" / "worktrees" / "TASK-001" / "a.py").exists():
+                break
+            time.sleep(0.05)
+        reported = shopfloor("issue", "Add module z\nz.py should define Z.", "--priority", "low", cwd=project)
+        assert reported.returncode == 0, reported.stderr
+        assert "ISSUE-001" in reported.stdout
+        out, err = run.communicate(timeout=240)
+    finally:
+        run.kill()
+    assert run.returncode == 0, out + err
+    assert (project / "z.py").read_text() == "Z = 26\n"
+    issues = (project / ".orchestrator" / "issue_queue.md").read_text()
+    assert "| Status | completed |" in issues
+    queue = (project / ".orchestrator" / "task_queue.md").read_text()
+    assert "### TASK-002" in queue and queue.count("| Status | completed |") == 2
+    assert "improvement loop 1" in git(project, "log", "--format=%s", "-1")
