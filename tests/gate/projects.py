@@ -7,7 +7,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 FIXTURES = Path(__file__).parent / "fixtures"
+needs_node = pytest.mark.skipif(
+    shutil.which("node") is None, reason="the Node fixture's checks need node and npm"
+)
 PY_VARIANTS = sorted(p.name for p in (FIXTURES / "py_vuln").iterdir())
 JS_VARIANTS = sorted(p.name for p in (FIXTURES / "js_vuln").iterdir())
 

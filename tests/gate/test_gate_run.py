@@ -20,7 +20,7 @@ from shopfloor.gate import (
     write_verdict_marker,
 )
 
-from .projects import commit_all, git, init_repo, make_project
+from .projects import commit_all, git, init_repo, make_project, needs_node
 
 FAST = GateSettings(run_security=False)
 
@@ -50,6 +50,7 @@ async def test_claimed_passing_tests_that_fail_fail_the_gate(tmp_path: Path) -> 
     assert "-m pytest -q" in text
 
 
+@needs_node
 @pytest.mark.anyio
 async def test_verdict_marker_is_json_and_void_after_the_tree_changes(tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj", "js")
@@ -91,6 +92,7 @@ async def test_tree_hash_covers_uncommitted_work_and_leaves_the_index_alone(tmp_
     assert await tree_hash(root) == clean  # harness files under .orchestrator/ do not count
 
 
+@needs_node
 @pytest.mark.anyio
 async def test_config_commands_replace_detection(tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj", "js")
@@ -102,6 +104,7 @@ async def test_config_commands_replace_detection(tmp_path: Path) -> None:
     assert report.verdict == "fail"
 
 
+@needs_node
 @pytest.mark.anyio
 async def test_task_commands_from_backticked_criteria_run(tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj", "js")
@@ -140,6 +143,7 @@ async def test_hanging_check_is_killed_at_its_timeout(tmp_path: Path) -> None:
     assert "timed out" in format_report_for_agent(report)
 
 
+@needs_node
 @pytest.mark.anyio
 async def test_failure_report_has_the_diff_summary(tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj", "js")
