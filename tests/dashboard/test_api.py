@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +190,10 @@ def test_url_carries_a_fresh_random_token(sample: SampleProject) -> None:
         assert len(one.token) >= 24
         assert one.url.endswith(f"?token={one.token}")
         assert httpx.get(one.base_url + "/api/run", params={"token": two.token}).status_code == 403
+
+
+def test_importing_the_package_loads_no_web_stack() -> None:
+    # The CLI may import shopfloor.dashboard eagerly; FastAPI and uvicorn load only when serving.
+    code = "import sys, shopfloor.dashboard; print([m for m in ('fastapi', 'uvicorn') if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

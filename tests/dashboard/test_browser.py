@@ -129,3 +129,16 @@ def test_page_without_the_token_says_access_is_refused(page: Page, server: Dashb
     assert response is not None
     assert response.status == 401
     expect(page.locator("body")).to_contain_text("access token")
+
+
+def test_list_layout_orders_tasks_after_their_dependencies(page: Page, server: DashboardServer) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    toggle = page.get_by_role("button", name="List with dependencies")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    rows = page.locator("#task-list tbody tr")
+    expect(rows).to_have_count(3)
+    assert [rows.nth(i).get_attribute("data-task") for i in range(3)] == ["TASK-001", "TASK-002", "TASK-003"]
+    expect(rows.nth(2)).to_contain_text("TASK-002")  # its "Depends on" cell

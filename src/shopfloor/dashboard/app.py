@@ -33,7 +33,7 @@ def _static(name: str) -> str:
     return files("shopfloor.dashboard").joinpath("static", name).read_text(encoding="utf-8")
 
 
-_SCRIPTS = ("util.js", "charts.js", "task.js", "agents.js", "app.js")
+_SCRIPTS = ("util.js", "charts.js", "task.js", "agents.js", "run.js", "app.js")
 
 
 @cache
