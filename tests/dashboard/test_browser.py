@@ -131,9 +131,17 @@ def test_page_without_the_token_says_access_is_refused(page: Page, server: Dashb
     expect(page.locator("body")).to_contain_text("access token")
 
 
-def test_list_layout_orders_tasks_after_their_dependencies(page: Page, server: DashboardServer) -> None:
+def test_list_layout_orders_tasks_after_their_dependencies(
+    page: Page, server: DashboardServer, sample: SampleProject
+) -> None:
     from playwright.sync_api import expect
 
+    from shopfloor.tasks import render_task
+    from tests.dashboard.sample import TASKS
+
+    # The queue lists the tasks backwards; the list still puts each after what it depends on.
+    queue = sample.root / ".orchestrator" / "task_queue.md"
+    queue.write_text("# Task queue\n\n" + "\n".join(render_task(t) for t in reversed(TASKS)))
     page.goto(server.url)
     toggle = page.get_by_role("button", name="List with dependencies")
     toggle.click()
