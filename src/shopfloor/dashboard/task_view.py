@@ -157,6 +157,9 @@ def _diff(project: Path, branch: str | None, base: str | None, task_id: str) -> 
                 view.note = f"no common ancestor of HEAD and {branch}"
                 return view
             base = view.base = head.stdout.strip()
+        if branch.startswith("-") or base.startswith("-"):
+            view.note = "the recorded branch or base is not a git revision"  # never let it pass as an option
+            return view
         args = ("diff", "--no-color", "--no-ext-diff", base, branch)
         view.stat = git(project, *args[:3], "--stat", *args[3:], timeout_s=_GIT_TIMEOUT_S).stdout
         text = git(project, *args, timeout_s=_GIT_TIMEOUT_S).stdout

@@ -134,7 +134,7 @@
     if (ev.kind === "task_status" && ev.task_id) {
       SF.announce(`${ev.task_id} is now ${SF.statusLabel(ev.payload.status)}`);
     }
-    if (RELOAD_KINDS.has(ev.kind) || (ev.task_id && !state.rows.has(ev.task_id))) scheduleReload();
+    if (RELOAD_KINDS.has(ev.kind)) scheduleReload();
     if (state.view === "run") scheduleRender();
     if (state.view === "task" && ev.task_id === state.taskId) {
       if (SF.TRANSCRIPT_KINDS.has(ev.kind) && state.transcript) {
