@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import anyio
@@ -99,18 +98,17 @@ def render_report(report: object) -> None:
 
 
 def dashboard_command(project: Path, *, host: str, port: int, allow_remote: bool) -> int:
-    from shopfloor.dashboard.server import serve_dashboard
+    from shopfloor.dashboard.server import DashboardError, serve_dashboard
 
     root = project.expanduser().resolve()
     try:
         server = serve_dashboard(root, host=host, port=port, allow_remote=allow_remote)
-    except ValueError as err:
+    except DashboardError as err:
         _err(str(err))
         return EXIT_USAGE
     print(f"dashboard: {server.url}", flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        server.wait()
     except KeyboardInterrupt:
         pass
     finally:

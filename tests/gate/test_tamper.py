@@ -10,7 +10,7 @@ from shopfloor.gate import GateSettings, GateTask, format_report_for_agent, run_
 
 from .projects import commit_all, init_repo, make_project
 
-GUARD_ONLY = GateSettings(commands=["true"], run_security=False)
+GUARD_ONLY = GateSettings(commands=["true"], run_security=False, test_integrity=False, prove_tests=False)
 
 
 def weaken_test(root: Path) -> None:

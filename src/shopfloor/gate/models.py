@@ -41,6 +41,12 @@ class GateSettings(BaseModel):
     """Fail when no build, lint or test check could be found at all."""
     output_tail_chars: int = 4000
     """How much of the end of each check's output the report keeps."""
+    test_integrity: bool = True
+    """Check added and changed tests for ways of not testing anything (no assertion, a skip, ...)."""
+    prove_tests: bool = True
+    """Run a task's new tests on its base commit too: they must fail there at least once."""
+    passes_before: Literal["fail", "review", "off"] = "fail"
+    """New tests that pass before the change too: a failure (backend tasks), a review item, or ignored."""
 
 
 class GateTask(BaseModel):
@@ -54,6 +60,10 @@ class GateTask(BaseModel):
     """Set on a task that is meant to change existing tests or their configuration."""
     protected_paths: list[str] = Field(default_factory=list)
     """Globs this task must not modify or delete even when it may change tests (another task's tests)."""
+    test_first: bool = False
+    """A test task of a test-first run: its new tests must fail on its tree (no implementation yet)."""
+    regression_ok: bool = False
+    """Its tests pin down behaviour that already exists, so passing at once is expected."""
 
     @property
     def may_change_tests(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,8 +68,9 @@ async def run_gate(
     reasons: list[str] = []
     before = await tree_hash(tree)
     checks = detect_checks(tree, task=task, settings=settings)
+    if task is not None and task.test_first:  # its tests are meant to fail until the build task lands
+        checks = [c for c in checks if not runs_tests(c)]
     results = [await run_check(c, tree, settings) for c in checks]
-    after = await tree_hash(tree)
 
     base: str | None = None
     if base_ref:
@@ -83,6 +85,9 @@ async def run_gate(
     findings: list[Finding] = []
     if settings.run_security and (base or not base_ref):
         findings = await run_checklist(tree, scope=await _scope(tree, base, before))
+    if base:
+        findings += await test_proof(tree, base, task, settings)
+    after = await tree_hash(tree)
 
     reasons += _verdict_reasons(results, findings, tamper, settings)
     if not checks:
@@ -108,6 +113,36 @@ async def run_gate(
         started_at=started,
         finished_at=datetime.now(UTC),
     )
+
+
+_TEST_RUNNER = re.compile(
+    r"\b(pytest|jest|vitest|mocha|ava|go test|cargo test|node --test|(npm|pnpm|yarn)( run)? test)\b"
+)
+
+
+def runs_tests(check: Check) -> bool:
+    """A test check, detected or configured (`[gate] commands` entries are recognised by their runner)."""
+    return check.kind == "test" or (check.kind == "custom" and bool(_TEST_RUNNER.search(check.command)))
+
+
+async def test_proof(tree: Path, base: str, task: GateTask | None, settings: GateSettings) -> list[Finding]:
+    """Findings that show whether the task's new tests can fail (issue: tests that test nothing)."""
+    from shopfloor.testproof import check_test_integrity, prove_tests, red_check
+
+    findings: list[Finding] = []
+    if settings.test_integrity:
+        findings += (await check_test_integrity(tree, base_ref=base)).findings
+    if task is not None and task.test_first:
+        red = await red_check(
+            tree, base, None, regression_ok=task.regression_ok, timeout_s=settings.timeout_s
+        )
+        return findings + red.findings()
+    if settings.prove_tests and settings.passes_before != "off":
+        proof = await prove_tests(tree, tree, base, None, timeout_s=settings.timeout_s)
+        backend = task is None or (task.category or "backend") == "backend"
+        strict = settings.passes_before == "fail" and backend
+        findings += proof.findings(passes_before="high" if strict else "medium")
+    return findings
 
 
 async def _scope(tree: Path, base: str | None, head_tree: str) -> ScanScope:
@@ -136,7 +171,8 @@ def _verdict_reasons(
             out.append(f"{r.kind} check `{r.command}` failed with exit code {r.exit_code}")
     for f in findings:
         if at_least(f.severity, settings.fail_on):
-            out.append(f"{f.severity} security finding {f.rule_id} at {f.location}")
+            kind = "test-integrity" if f.source == "testproof" else "security"
+            out.append(f"{f.severity} {kind} finding {f.rule_id} at {f.location}")
     for t in tamper:
         out.append(f"{t.path}: {t.reason} {t.change}")
     return out

@@ -21,6 +21,7 @@ from shopfloor.orchestrator.planning import PlanningError, decompose, queue_prob
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
 from shopfloor.orchestrator.store import Store
 from shopfloor.orchestrator.task_runner import TaskRun
+from shopfloor.orchestrator.tdd import is_test_first, protected_test_files
 from shopfloor.orchestrator.worktrees import ensure_repo
 from shopfloor.tasks import Status, load_task_queue, update_task_statuses
 
@@ -230,7 +231,10 @@ async def run_tasks(rc: RunContext, only: list[str] | None = None) -> dict[str, 
     async def one(tid: str) -> TaskOutcome:
         update_task_statuses(rc.queue_path, {tid: "in_progress"})
         try:
-            outcome = await TaskRun(rc, tasks[tid], deps[tid]).run()
+            task = tasks[tid]
+            protected = await anyio.to_thread.run_sync(protected_test_files, rc, task, tasks)
+            runner = TaskRun(rc, task, deps[tid], test_first=is_test_first(task, tasks), protected=protected)
+            outcome = await runner.run()
         except BaseException:
             update_task_statuses(rc.queue_path, {tid: "pending"})
             raise

@@ -32,6 +32,7 @@ from shopfloor.orchestrator.markers import clear_markers, mirror_marker
 from shopfloor.orchestrator.merge_queue import MergeConflict, Merged
 from shopfloor.orchestrator.routing import route
 from shopfloor.orchestrator.scheduler import TaskOutcome
+from shopfloor.orchestrator.tdd import says_regression
 from shopfloor.orchestrator.worktrees import Worktree, branch_name, commit_all, create_worktree
 from shopfloor.prompts import AgentTask
 from shopfloor.runner import AgentRun, PreparedAgent, Session, prepare
@@ -58,8 +59,15 @@ def agent_task(task: Task, workdir: Path, note: str = "") -> AgentTask:
     )
 
 
-def gate_task(task: Task) -> GateTask:
-    return GateTask(id=task.id, category=task.category, acceptance_criteria=list(task.criteria))
+def gate_task(task: Task, *, test_first: bool = False, protected: list[str] | None = None) -> GateTask:
+    return GateTask(
+        id=task.id,
+        category=task.category,
+        acceptance_criteria=list(task.criteria),
+        test_first=test_first,
+        regression_ok=test_first and says_regression(task),
+        protected_paths=protected or [],
+    )
 
 
 # How often one session may be picked up again after provider throttling outlasted a call's retries.
@@ -100,7 +108,17 @@ class AttemptEnd:
 class TaskRun:
     """Drives one task through its attempts. `run()` returns the scheduler's outcome."""
 
-    def __init__(self, rc: RunContext, task: Task, deps: list[str]):
+    def __init__(
+        self,
+        rc: RunContext,
+        task: Task,
+        deps: list[str],
+        *,
+        test_first: bool = False,
+        protected: list[str] | None = None,
+    ):
+        self.test_first = test_first
+        self.protected = protected or []
         self.rc = rc
         self.task = task
         self.deps = deps
@@ -218,9 +236,7 @@ class TaskRun:
             feedback = format_report_for_agent(report)
             result = await self._session(loop, partial(loop.send, feedback))
 
-    async def _session(
-        self, loop: Session, work: Callable[[], Awaitable[AgentResult]]
-    ) -> AgentResult | None:
+    async def _session(self, loop: Session, work: Callable[[], Awaitable[AgentResult]]) -> AgentResult | None:
         """Run `work` under the lease. A session the provider's throttling cut off (its retries ran out)
         goes on where it stopped once the shared backoff allows, instead of costing an attempt."""
         backoffs = self.rc.backoffs
@@ -332,7 +348,10 @@ class TaskRun:
         rc, tid = self.rc, self.task.id
         rc.status(tid, "verifying")
         report = await run_gate(
-            wt.path, task=gate_task(self.task), base_ref=base or None, settings=rc.settings.gate
+            wt.path,
+            task=gate_task(self.task, test_first=self.test_first, protected=self.protected),
+            base_ref=base or None,
+            settings=rc.settings.gate,
         )
         write_verdict_marker(wt.path, report)
         rc.store.record_event(rc.run_id, "gate_report", report, task_id=tid)

@@ -1,0 +1,44 @@
+"""Test-first runs: which tasks write tests first, and which files their build tasks must leave alone."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from shopfloor.orchestrator.context import RunContext
+from shopfloor.orchestrator.git import git
+from shopfloor.tasks import Task
+
+_TEST_TASK_ID = re.compile(r"-T\d+$")
+
+
+def is_test_first(task: Task, tasks: Mapping[str, Task]) -> bool:
+    """A testing task named TASK-Tnn, or one a build task depends on: its tests come before the code."""
+    if task.category != "testing":
+        return False
+    if _TEST_TASK_ID.search(task.id):
+        return True
+    return any(task.id in t.dependencies and t.category != "testing" for t in tasks.values())
+
+
+def says_regression(task: Task) -> bool:
+    """The task pins down behaviour that exists already, so its tests may pass at once."""
+    text = " ".join([task.objective, *task.criteria]).lower()
+    return "regression" in text
+
+
+def protected_test_files(rc: RunContext, task: Task, tasks: Mapping[str, Task]) -> list[str]:
+    """Files the task's test-first dependencies wrote (as merged): the build task must not change them."""
+    files: list[str] = []
+    for dep in task.dependencies:
+        dep_task = tasks.get(dep)
+        if dep_task is None or not is_test_first(dep_task, tasks):
+            continue
+        record = rc.store.task(rc.run_id, dep)
+        merged = record.merged_commit if record else None
+        if not merged:
+            continue
+        changed = git(rc.project, "diff", "--name-only", f"{merged}^1", merged, check=False)
+        if changed.ok:
+            files += [line for line in changed.output.splitlines() if line.strip()]
+    return sorted(set(files))
