@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 
 from shopfloor.budget import Budget
-from shopfloor.context_window import elide_old_results, prefix_tokens
+from shopfloor.elision import elide_old_results, prefix_tokens
 from shopfloor.events import (
     Event,
     ModelCalled,

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from shopfloor.models.base import Message, TextPart, ToolResultPart, ToolSpec, ToolUsePart
+from shopfloor.models.context_window import estimate_prompt_tokens, estimate_tokens
 
 # A rough estimate is enough here: we elide well before the limit, and the provider has the last word.
-CHARS_PER_TOKEN = 4
 # Tools whose results record what the agent changed; they are short and always kept.
 _CHANGE_TOOLS = {"Edit", "MultiEdit", "Write"}
-
-
-def estimate_tokens(text: str) -> int:
-    return len(text) // CHARS_PER_TOKEN + 1
 
 
 def message_tokens(message: Message) -> int:
@@ -29,7 +25,7 @@ def message_tokens(message: Message) -> int:
 
 
 def prefix_tokens(system: str, tools: list[ToolSpec]) -> int:
-    return estimate_tokens(system) + sum(estimate_tokens(t.model_dump_json()) for t in tools)
+    return estimate_prompt_tokens(system, tools)
 
 
 def elide_old_results(

@@ -1,0 +1,94 @@
+"""The CLI surface: version, tools as a model sees them, agents and skills listings, usage errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shopfloor", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_version() -> None:
+    proc = cli("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("shopfloor ")
+
+
+def test_tools_json_is_exactly_what_a_model_receives() -> None:
+    proc = cli("tools", "--json")
+    assert proc.returncode == 0
+    tools = {t["name"]: t for t in json.loads(proc.stdout)}
+    assert {
+        "Read",
+        "Write",
+        "Edit",
+        "MultiEdit",
+        "Glob",
+        "Grep",
+        "Bash",
+        "BashOutput",
+        "KillBash",
+        "Skill",
+    } <= set(tools)
+    read = tools["Read"]["input_schema"]
+    assert read["required"] == ["file_path"] and read["additionalProperties"] is False
+    assert {"-i", "-n", "-A", "-B", "-C", "head_limit"} <= set(tools["Grep"]["input_schema"]["properties"])
+    assert all(len(t["description"]) > 80 for t in tools.values())
+
+
+def test_agents_lists_builtins_and_points_at_broken_files(tmp_path: Path) -> None:
+    agents = tmp_path / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "bad.md").write_text("---\nname: bad\n---\nno description\n")
+    proc = cli("agents", "--json", "--dir", str(tmp_path))
+    data = json.loads(proc.stdout)
+    names = {a["name"] for a in data["agents"]}
+    assert {"backend-agent", "frontend-agent", "qa-agent", "decomposition-agent", "research-agent",
+            "general-purpose"} <= names  # fmt: skip
+    [problem] = [p for p in data["problems"] if p["severity"] == "error"]
+    assert problem["path"].endswith("bad.md") and problem["line"] >= 1
+    assert proc.returncode == 1
+
+
+def test_skills_lists_the_builtin_guides(tmp_path: Path) -> None:
+    proc = cli("skills", "--json", "--dir", str(tmp_path))
+    assert proc.returncode == 0
+    names = {s["name"] for s in json.loads(proc.stdout)["skills"]}
+    assert {"api_development", "database_designer", "backend_security"} <= names
+
+
+def test_agent_run_usage_errors_exit_2(tmp_path: Path) -> None:
+    missing = cli("agent", "run", "backend-agent", "--task-id", "T-1", "--objective", "x",
+                  "--workdir", str(tmp_path / "nope"))  # fmt: skip
+    assert missing.returncode == 2 and "not a directory" in missing.stderr
+    bad_model = cli("agent", "run", "backend-agent", "--task-id", "T-1", "--objective", "x",
+                    "--workdir", str(tmp_path), "--model", "nonsense:thing")  # fmt: skip
+    assert bad_model.returncode == 2 and "Traceback" not in bad_model.stderr
+    no_agent = cli(
+        "agent", "run", "nobody", "--task-id", "T-1", "--objective", "x", "--workdir", str(tmp_path)
+    )
+    assert no_agent.returncode == 2 and "no agent named 'nobody'" in no_agent.stderr
+
+
+def test_run_without_prd_or_queue_explains_what_to_do(tmp_path: Path) -> None:
+    proc = cli("run", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "PRD.md" in proc.stderr and "shopfloor init" in proc.stderr
+
+
+def test_init_scaffolds_and_a_bad_config_is_a_usage_error(tmp_path: Path) -> None:
+    assert cli("init", "--dir", str(tmp_path)).returncode == 0
+    assert (tmp_path / "PRD.md").is_file() and (tmp_path / "shopfloor.toml").is_file()
+    (tmp_path / "shopfloor.toml").write_text("[run]\nparallel = 0\n")
+    proc = cli("run", "--dry-run", cwd=tmp_path)
+    assert proc.returncode == 2 and "shopfloor.toml" in proc.stderr and "parallel" in proc.stderr
+
+
+def test_status_and_abort_with_no_run(tmp_path: Path) -> None:
+    assert cli("status", cwd=tmp_path).returncode == 1
+    assert cli("abort", cwd=tmp_path).returncode == 1
