@@ -73,7 +73,7 @@ def demo_command(target: Path | None) -> int:
         findings += len(listed) if isinstance(listed, list) else 0
     print("\nSummary")
     for t in tasks:
-        if t.agent is None:  # decomposition: a planning run, not a task
+        if t.task_id in ("decomposition", "research"):  # planning runs, not tasks
             print(f"  {t.task_id}: planning run, ${t.cost_usd:.2f}")
             continue
         print(f"  {t.task_id}: {t.status:<10} agent {t.agent}, model {t.model}, attempts {t.attempts}")

@@ -8,15 +8,16 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from rich.console import Console
 from rich.table import Table
 
-from shopfloor.config import Settings, load_settings
-from shopfloor.config_loader import ConfigError
 from shopfloor.events import Event
+
+if TYPE_CHECKING:
+    from shopfloor.config import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -26,6 +27,9 @@ def _err(message: str) -> None:
 
 
 def settings_for(project: Path, overrides: dict[str, Any]) -> Settings | None:
+    from shopfloor.config import load_settings
+    from shopfloor.config_loader import ConfigError
+
     try:
         return load_settings(project, overrides=overrides)
     except ConfigError as err:
@@ -131,7 +135,7 @@ def status_command(project: Path, *, as_json: bool) -> int:
     if not db.exists():
         _err(f"no run has been started in {project}")
         return EXIT_FAILED
-    from shopfloor.orchestrator.pipeline import live_run_pid
+    from shopfloor.orchestrator.pidfile import live_run_pid
 
     with Store(db) as store:
         run = store.latest_run()
@@ -172,7 +176,7 @@ def status_command(project: Path, *, as_json: bool) -> int:
 
 
 def abort_command(project: Path) -> int:
-    from shopfloor.orchestrator.pipeline import live_run_pid
+    from shopfloor.orchestrator.pidfile import live_run_pid
 
     pid = live_run_pid(project.expanduser().resolve())
     if pid is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from shopfloor.models.base import Message, TextPart, ToolResultPart, ToolSpec, ToolUsePart
 from shopfloor.models.context_window import estimate_prompt_tokens, estimate_tokens
 
-# A rough estimate is enough here: we elide well before the limit, and the provider has the last word.
 # Tools whose results record what the agent changed; they are short and always kept.
 _CHANGE_TOOLS = {"Edit", "MultiEdit", "Write"}
 

@@ -17,6 +17,7 @@ from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
 from shopfloor.orchestrator.context import RunContext, RunSpend
 from shopfloor.orchestrator.git import git_path
 from shopfloor.orchestrator.merge_queue import MergeQueue
+from shopfloor.orchestrator.pidfile import PID_FILE, live_run_pid
 from shopfloor.orchestrator.planning import PlanningError, decompose, queue_problems
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
 from shopfloor.orchestrator.store import Store
@@ -25,7 +26,6 @@ from shopfloor.orchestrator.tdd import is_test_first, protected_test_files
 from shopfloor.orchestrator.worktrees import ensure_repo
 from shopfloor.tasks import Status, load_task_queue, update_task_statuses
 
-PID_FILE = Path(".orchestrator") / "run.pid"
 PRD_HELP = (
     "PRD.md not found in {project}. Write one (what to build, for whom, requirements and acceptance "
     "criteria), or run `shopfloor init` to scaffold PRD.md and .shopfloor/ config."
@@ -128,27 +128,6 @@ def _take_over(store: Store, run_id: int) -> None:
                 store.finish_attempt(run_id, task.task_id, attempt.n, "interrupted")
         if task.status in ("in_progress", "verifying", "merging"):
             store.upsert_task(run_id, task.task_id, status="pending")
-
-
-def live_run_pid(project: Path) -> int | None:
-    """The pid of another shopfloor process running in `project`, if its pid file names a live one."""
-    try:
-        pid = int((project / PID_FILE).read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
-        return None
-    if pid == os.getpid():
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    try:  # a pid file left by a killed run may name a process that has since reused the number
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return pid
-    return pid if b"shopfloor" in cmdline else None
 
 
 async def run_project(

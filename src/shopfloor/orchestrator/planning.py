@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from shopfloor.agent import AgentResult
 from shopfloor.orchestrator.context import ISSUE_FILE, QUEUE_FILE, RunContext
 from shopfloor.orchestrator.markers import clear_markers
@@ -51,6 +53,7 @@ async def decompose(rc: RunContext) -> AgentResult:
 
 def _prepare(rc: RunContext, agent: str, task: AgentTask) -> PreparedAgent:
     """A planning agent works in the project's own checkout, on the run's shared budget and backoff."""
+    rc.store.upsert_task(rc.run_id, task.task_id, agent=agent, status="in_progress", started=time.time())
     return prepare(
         AgentRun(
             agent=agent,
@@ -69,26 +72,35 @@ def _prepare(rc: RunContext, agent: str, task: AgentTask) -> PreparedAgent:
 async def _run_until_valid(rc: RunContext, agent: str, task: AgentTask) -> AgentResult:
     clear_markers(rc.project, task.task_id)
     prepared = _prepare(rc, agent, task)
+    ok = False
     try:
-        result = await prepared.loop.run()
-        for _ in range(FIX_ROUNDS):
-            if result.outcome != "completed":
-                raise PlanningError(f"{agent} ended {result.outcome}: {result.reason}")
-            problems = queue_problems(rc)
-            if not problems:
-                return result
-            clear_markers(rc.project, task.task_id)
-            listing = "\n".join(f"- {p}" for p in problems)
-            result = await prepared.loop.send(
-                f"The task queue has problems; fix each one in {QUEUE_FILE} and write the marker again:\n"
-                + listing
-            )
-        problems = queue_problems(rc)
-        if problems:
-            raise PlanningError("the task queue is still invalid:\n" + "\n".join(f"  {p}" for p in problems))
+        result = await _checked(rc, agent, task, prepared)
+        ok = True
         return result
     finally:
+        rc.store.upsert_task(rc.run_id, task.task_id, status="completed" if ok else "failed")
         await prepared.aclose()
+
+
+async def _checked(rc: RunContext, agent: str, task: AgentTask, prepared: PreparedAgent) -> AgentResult:
+    """Run the agent, then hand the queue's problems back to it until the queue is valid."""
+    result = await prepared.loop.run()
+    for _ in range(FIX_ROUNDS):
+        if result.outcome != "completed":
+            raise PlanningError(f"{agent} ended {result.outcome}: {result.reason}")
+        problems = queue_problems(rc)
+        if not problems:
+            return result
+        clear_markers(rc.project, task.task_id)
+        listing = "\n".join(f"- {p}" for p in problems)
+        result = await prepared.loop.send(
+            f"The task queue has problems; fix each one in {QUEUE_FILE} and write the marker again:\n"
+            + listing
+        )
+    problems = queue_problems(rc)
+    if problems:
+        raise PlanningError("the task queue is still invalid:\n" + "\n".join(f"  {p}" for p in problems))
+    return result
 
 
 async def research(rc: RunContext) -> AgentResult:
@@ -104,7 +116,11 @@ async def research(rc: RunContext) -> AgentResult:
     )
     clear_markers(rc.project, task.task_id)
     prepared = _prepare(rc, "research-agent", task)
+    result = None
     try:
-        return await prepared.loop.run()
+        result = await prepared.loop.run()
+        return result
     finally:
+        done = result is not None and result.outcome == "completed"
+        rc.store.upsert_task(rc.run_id, task.task_id, status="completed" if done else "failed")
         await prepared.aclose()
