@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -172,3 +175,20 @@ async def test_sandbox_turned_off_by_the_session_gives_no_warning(workspace_dir:
     ctx = make_ctx(workspace_dir, sandbox=False)
     assert await run(ctx, "echo hi") == ToolResult("hi")
     assert ctx.notices == []
+
+
+async def test_tools_installed_under_tmp_stay_usable(
+    boxed: ToolContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A virtualenv or checkout under /tmp (as in many CI setups) must not vanish behind the private /tmp.
+    tools = Path(tempfile.mkdtemp(prefix="sf-tools-", dir="/tmp"))
+    try:
+        script = tools / "hello-from-tmp"
+        script.write_text("#!/bin/sh\necho tool under tmp works\n")
+        script.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+        result = await run(boxed, 'hello-from-tmp && touch "$(command -v hello-from-tmp).x" 2>&1 || true')
+        assert "tool under tmp works" in result.content
+        assert not (tools / "hello-from-tmp.x").exists()  # visible, but read-only
+    finally:
+        shutil.rmtree(tools)

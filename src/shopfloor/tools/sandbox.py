@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,25 @@ def _namespace_flags(allow_network: bool) -> list[str]:
 
 def _base_mounts() -> list[str]:
     return ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+
+
+def _toolchains_under_tmp() -> list[Path]:
+    """Interpreters and PATH folders that live under /tmp, which the private /tmp would hide.
+
+    A virtualenv or checkout under /tmp (common in CI) must stay usable inside the sandbox, read-only.
+    """
+    tmp = Path("/tmp")
+    found: set[Path] = set()
+    candidates = [Path(sys.prefix), Path(sys.base_prefix)]
+    candidates += [Path(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    for c in candidates:
+        try:
+            real = c.resolve()
+        except OSError:
+            continue
+        if real.is_relative_to(tmp) and real != tmp and real.is_dir():
+            found.add(real)
+    return sorted(found, key=lambda p: len(p.parts))
 
 
 async def _probe() -> SandboxSupport:
@@ -121,6 +141,8 @@ def bwrap_argv(
 ) -> list[str]:
     """Wrap `argv` so it sees the machine read-only, a private /tmp and only `writable` dirs writable."""
     out = [bwrap, *_base_mounts()]
+    for d in _toolchains_under_tmp():
+        out += ["--ro-bind", str(d), str(d)]
     # Parents before children, so a dir inside another stays writable once both are bound.
     for d in sorted({p.resolve() for p in writable}, key=lambda p: len(p.parts)):
         out += ["--bind", str(d), str(d)]
