@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shopfloor.queue_markdown import ID_PATTERN, Block, Document, parse_document
+from shopfloor.queue_markdown import ID_PATTERN, Block, parse_document
+from shopfloor.record_queue import QueueProblem, RecordQueue
 from shopfloor.safe_write import locked_update, read_text_exact
-from shopfloor.tasks import CATEGORIES, Category, QueueProblem, norm_choice
+from shopfloor.tasks import CATEGORIES, Category, norm_choice
 
 IssueStatus = Literal["pending", "in_progress", "completed"]
 Priority = Literal["critical", "high", "medium", "low"]
@@ -118,45 +118,24 @@ def render_issue(issue: Issue, newline: str = "\n") -> str:
     return newline.join(lines) + newline
 
 
-@dataclass
-class _Entry:
-    block: Block
-    issue: Issue | None
-    original: Issue | None
-
-
-class IssueQueue:
+class IssueQueue(RecordQueue[Issue]):
     """A parsed issue queue; edits to its issues are written back touching only what changed."""
 
-    def __init__(self, doc: Document, path: str) -> None:
-        self.path = path
-        self._doc = doc
-        self._entries: list[_Entry] = []
-        self.problems: list[QueueProblem] = []
-        for block in doc.blocks:
-            issue, problems = _read_issue(block, path)
-            self.problems += problems
-            self._entries.append(_Entry(block, issue, issue.model_copy(deep=True) if issue else None))
+    def _read(self, block: Block, path: str) -> tuple[Issue | None, list[QueueProblem]]:
+        return _read_issue(block, path)
+
+    def _apply(self, block: Block, before: Issue, after: Issue) -> None:
+        _apply(block, before, after)
+
+    def _render(self, record: Issue, newline: str) -> str:
+        return render_issue(record, newline)
 
     @property
     def issues(self) -> list[Issue]:
-        return [e.issue for e in self._entries if e.issue is not None]
-
-    @property
-    def ids(self) -> list[str]:
-        return [e.block.id for e in self._entries]
-
-    def __iter__(self) -> Iterator[Issue]:
-        return iter(self.issues)
+        return self.records
 
     def pending(self) -> list[Issue]:
         return [i for i in self.issues if i.status == "pending"]
-
-    def get(self, issue_id: str) -> Issue:
-        for issue in self.issues:
-            if issue.id == issue_id:
-                return issue
-        raise KeyError(issue_id)
 
     def set_status(self, issue_id: str, status: IssueStatus) -> None:
         self.get(issue_id).status = status
@@ -168,23 +147,8 @@ class IssueQueue:
     def add(self, new: NewIssue) -> Issue:
         """Append an issue with the next free ID and status pending."""
         issue = Issue(id=self.next_id(), **new.model_dump())
-        nl = self._doc.newline
-        current = self._doc.render()
-        if current and not current.endswith(nl * 2):
-            self._doc.parts.append(nl if current.endswith(nl) else nl * 2)
-        block = parse_document(render_issue(issue, nl)).blocks[0]
-        self._doc.parts.append(block)
-        self._entries.append(_Entry(block, issue, issue.model_copy(deep=True)))
+        self._append(issue)
         return issue
-
-    def render(self) -> str:
-        edited: dict[int, Block] = {}
-        for entry in self._entries:
-            if entry.issue is not None and entry.original is not None and entry.issue != entry.original:
-                block = entry.block.copy()
-                _apply(block, entry.original, entry.issue)
-                edited[id(entry.block)] = block
-        return "".join(p if isinstance(p, str) else edited.get(id(p), p).text() for p in self._doc.parts)
 
 
 def parse_issue_queue(text: str, path: str | Path = "issue_queue.md") -> IssueQueue:
@@ -206,7 +170,8 @@ def validate_issues(queue: IssueQueue) -> list[QueueProblem]:
             msg = f"duplicate issue ID (first defined on line {first[block.id]})"
             problems.append(QueueProblem(queue.path, block.line, block.id, msg))
         first.setdefault(block.id, block.line)
-        if entry.issue is not None and not (entry.issue.title.strip() or entry.issue.description.strip()):
+        issue = entry.record
+        if issue is not None and not (issue.title.strip() or issue.description.strip()):
             msg = "issue has neither a title nor a **Description:**"
             problems.append(QueueProblem(queue.path, block.line, block.id, msg))
     return sorted(problems, key=lambda p: p.line)

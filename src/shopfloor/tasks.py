@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shopfloor.queue_markdown import ID_PATTERN, Block, Document, parse_document
+from shopfloor.record_queue import QueueProblem, RecordQueue
 from shopfloor.safe_write import atomic_write_text, locked_update, read_text_exact
 
 Status = Literal["pending", "in_progress", "completed", "failed", "blocked"]
@@ -44,20 +44,6 @@ class Task(BaseModel):
     """Table rows shopfloor does not know, by name as written."""
     extra_sections: dict[str, str] = Field(default_factory=dict)
     """`**Section:**` blocks shopfloor does not know, by name as written."""
-
-
-@dataclass(frozen=True)
-class QueueProblem:
-    """Something wrong in a queue file, at a line a person can jump to."""
-
-    path: str
-    line: int
-    task_id: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}: "
-        return where + (f"{self.task_id}: " if self.task_id else "") + self.message
 
 
 # (task attribute, section key, name to write, other accepted spellings)
@@ -258,52 +244,29 @@ def render_task(task: Task, newline: str = "\n") -> str:
     return newline.join(lines) + newline
 
 
-@dataclass
-class _Entry:
-    block: Block
-    task: Task | None
-    original: Task | None
-
-
-class TaskQueue:
+class TaskQueue(RecordQueue[Task]):
     """A parsed task queue. Edit tasks in place or via `set_status`/`add`; `render()` rewrites only those."""
 
     def __init__(self, doc: Document, path: str) -> None:
-        self.path = path
-        self._doc = doc
-        self._entries: list[_Entry] = []
-        self.problems: list[QueueProblem] = []
-        """Problems found while reading (run `validate` for the full check)."""
-        for block in doc.blocks:
-            task, problems = _read_task(block, path)
-            self.problems += problems
-            self._entries.append(_Entry(block, task, task.model_copy(deep=True) if task else None))
+        super().__init__(doc, path)
         for line, text in doc.stray_headings:
             if text[3:].strip().lower().startswith("task"):
                 msg = f"heading '{text.strip()}' is not a task ID (expected e.g. '### TASK-007')"
                 self.problems.append(QueueProblem(path, line, None, msg))
 
+    def _read(self, block: Block, path: str) -> tuple[Task | None, list[QueueProblem]]:
+        return _read_task(block, path)
+
+    def _apply(self, block: Block, before: Task, after: Task) -> None:
+        _apply(block, before, after)
+
+    def _render(self, record: Task, newline: str) -> str:
+        return render_task(record, newline)
+
     @property
     def tasks(self) -> list[Task]:
         """Tasks that could be read, in file order."""
-        return [e.task for e in self._entries if e.task is not None]
-
-    @property
-    def ids(self) -> list[str]:
-        """Every `### ID` heading, including tasks that could not be read."""
-        return [e.block.id for e in self._entries]
-
-    def __iter__(self) -> Iterator[Task]:
-        return iter(self.tasks)
-
-    def __contains__(self, task_id: object) -> bool:
-        return any(e.task is not None and e.task.id == task_id for e in self._entries)
-
-    def get(self, task_id: str) -> Task:
-        for entry in self._entries:
-            if entry.task is not None and entry.task.id == task_id:
-                return entry.task
-        raise KeyError(task_id)
+        return self.records
 
     def set_status(self, task_id: str, status: Status) -> None:
         self.get(task_id).status = status
@@ -312,29 +275,7 @@ class TaskQueue:
         """Append a new task block at the end of the file."""
         if task.id in self.ids:
             raise ValueError(f"{task.id} is already in the queue")
-        nl = self._doc.newline
-        current = self._doc.render()
-        if current and not current.endswith(nl * 2):
-            self._doc.parts.append(nl if current.endswith(nl) else nl * 2)
-        block = parse_document(render_task(task, nl)).blocks[0]
-        self._doc.parts.append(block)
-        self._entries.append(_Entry(block, task, task.model_copy(deep=True)))
-
-    def line_of(self, task_id: str) -> int:
-        """Line of the task's heading."""
-        for entry in self._entries:
-            if entry.block.id == task_id:
-                return entry.block.line
-        raise KeyError(task_id)
-
-    def render(self) -> str:
-        edited: dict[int, Block] = {}
-        for entry in self._entries:
-            if entry.task is not None and entry.original is not None and entry.task != entry.original:
-                block = entry.block.copy()
-                _apply(block, entry.original, entry.task)
-                edited[id(entry.block)] = block
-        return "".join(p if isinstance(p, str) else edited.get(id(p), p).text() for p in self._doc.parts)
+        self._append(task)
 
 
 def parse_task_queue(text: str, path: str | Path = "task_queue.md") -> TaskQueue:
@@ -383,7 +324,7 @@ def validate(queue: TaskQueue) -> list[QueueProblem]:
     graph: dict[str, list[str]] = {}
     dep_lines: dict[str, int] = {}
     for entry in entries:
-        task, block = entry.task, entry.block
+        task, block = entry.record, entry.block
         if task is None:
             continue
         found = _find_section(block, "objective", ())

@@ -8,8 +8,9 @@ from shopfloor.agent import AgentResult
 from shopfloor.orchestrator.context import ISSUE_FILE, QUEUE_FILE, RunContext
 from shopfloor.orchestrator.markers import clear_markers
 from shopfloor.prompts import AgentTask
+from shopfloor.record_queue import QueueProblem
 from shopfloor.runner import AgentRun, PreparedAgent, prepare
-from shopfloor.tasks import QueueProblem, load_task_queue, validate
+from shopfloor.tasks import load_task_queue, validate
 
 FIX_ROUNDS = 3
 
