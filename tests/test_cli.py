@@ -92,3 +92,9 @@ def test_init_scaffolds_and_a_bad_config_is_a_usage_error(tmp_path: Path) -> Non
 def test_status_and_abort_with_no_run(tmp_path: Path) -> None:
     assert cli("status", cwd=tmp_path).returncode == 1
     assert cli("abort", cwd=tmp_path).returncode == 1
+
+
+def test_dashboard_refuses_a_public_address_unless_asked(tmp_path: Path) -> None:
+    proc = cli("dashboard", "--dir", str(tmp_path), "--host", "0.0.0.0")
+    assert proc.returncode == 2
+    assert "allow-remote" in proc.stderr
