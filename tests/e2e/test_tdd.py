@@ -114,6 +114,8 @@ def test_test_task_whose_tests_already_pass_is_rejected(project: Path, tmp_path:
     assert proc.returncode == 1
     queue = (project / ".orchestrator" / "task_queue.md").read_text()
     assert queue.count("| Status | failed |") == 1 and queue.count("| Status | blocked |") == 1
+    report = (project / ".orchestrator" / "reports" / "TASK-T01-failure.md").read_text()
+    assert "tests/test_more.py" in report
 
 
 def test_build_task_that_edits_its_protected_tests_is_rejected(project: Path, tmp_path: Path) -> None:

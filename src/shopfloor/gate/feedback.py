@@ -33,9 +33,12 @@ def format_report_for_agent(report: GateReport) -> str:
         lines += ["", "Passed: " + ", ".join(f"`{c.command}`" for c in passed)]
     blocking = [f for f in report.findings if at_least(f.severity, report.fail_on)]
     review = [f for f in report.findings if not at_least(f.severity, report.fail_on)]
-    if blocking:
-        lines += ["", "SECURITY FINDINGS (must fix):"]
-        lines += [_finding_line(f) for f in blocking]
+    for title, group in (
+        ("SECURITY FINDINGS (must fix):", [f for f in blocking if f.source != "testproof"]),
+        ("TESTS THAT CANNOT FAIL (must fix):", [f for f in blocking if f.source == "testproof"]),
+    ):
+        if group:
+            lines += ["", title] + [_finding_line(f) for f in group]
     if report.tamper:
         lines += ["", "TEST TAMPERING (this task may not change these; restore them from the base):"]
         for t in report.tamper:
@@ -77,5 +80,5 @@ def _indent(text: str, prefix: str) -> str:
 def _covered(reason: str, report: GateReport) -> bool:
     # Reasons about checks, findings and tampering are already shown in their own sections.
     return reason.endswith(("timed out", "changed", "modified", "deleted", "renamed")) or any(
-        marker in reason for marker in (" check `", " security finding ")
+        marker in reason for marker in (" check `", " security finding ", " test-integrity finding ")
     )

@@ -23,8 +23,6 @@ class GateSettings(BaseModel):
     """Shell commands to run instead of the detected checks (task commands still run too)."""
     timeout_s: float = 600.0
     """Wall-clock limit for one check; the whole process group is killed when it runs over."""
-    attempts: int = 3
-    """How many times a task gets its failed gate report back before it is failed for good."""
     fail_on: Severity = "high"
     """The lowest security severity that fails the gate; lower findings are review items."""
     tamper_guard: bool = True

@@ -19,6 +19,7 @@ from shopfloor.events import Event
 from shopfloor.gate import (
     GateReport,
     GateTask,
+    format_failure_report,
     format_report_for_agent,
     marker_path,
     read_verdict_marker,
@@ -230,7 +231,8 @@ class TaskRun:
             self.gate_rounds += 1
             reason = "verification failed: " + "; ".join(report.reasons)
             if self.gate_rounds >= self.attempts:
-                return AttemptEnd(reason=reason, retry=False)
+                path = self._failure_report(report)
+                return AttemptEnd(reason=f"{reason} (failure report: {path})", retry=False)
             rc.status(tid, "in_progress", detail="gate failed, report sent to the agent")
             clear_markers(wt.path, tid)
             feedback = format_report_for_agent(report)
@@ -250,6 +252,15 @@ class TaskRun:
             self.rc.status(self.task.id, "in_progress", detail="provider throttled; the session goes on")
             result = await self.lease.hold(loop.run)
         return result
+
+    def _failure_report(self, report: GateReport) -> Path:
+        """What failed, the last output and the diff summary, kept beside the state for a person to read."""
+        rc, tid = self.rc, self.task.id
+        path = rc.project / ".orchestrator" / "reports" / f"{tid}-failure.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(format_failure_report(report, self.attempts), encoding="utf-8")
+        rc.store.record_event(rc.run_id, "failure_report", {"path": str(path)}, task_id=tid)
+        return path
 
     def _expired(self, attempt: int) -> str:
         rc, tid = self.rc, self.task.id
