@@ -29,6 +29,7 @@ from shopfloor.gate import (
 )
 from shopfloor.orchestrator.context import RunContext
 from shopfloor.orchestrator.git import conflicted_files, git, git_path, rev_parse
+from shopfloor.orchestrator.lease import Lease
 from shopfloor.orchestrator.markers import clear_markers, mirror_marker
 from shopfloor.orchestrator.merge_queue import MergeConflict, Merged
 from shopfloor.orchestrator.routing import route
@@ -73,28 +74,6 @@ def gate_task(task: Task, *, test_first: bool = False, protected: list[str] | No
 
 # How often one session may be picked up again after provider throttling outlasted a call's retries.
 THROTTLED_RESUMES = 5
-
-
-@dataclass
-class Lease:
-    """An attempt's right to go on: every agent event renews it; silence past `seconds` ends the attempt."""
-
-    seconds: float
-    _scope: anyio.CancelScope | None = None
-
-    def renew(self) -> None:
-        if self._scope is not None:
-            self._scope.deadline = anyio.current_time() + self.seconds
-
-    async def hold(self, work: Callable[[], Awaitable[AgentResult]]) -> AgentResult | None:
-        """`work()`'s result, or None when the lease ran out first (the work is then cancelled)."""
-        with anyio.CancelScope(deadline=anyio.current_time() + self.seconds) as scope:
-            self._scope = scope
-            try:
-                return await work()
-            finally:
-                self._scope = None
-        return None
 
 
 @dataclass(frozen=True)
