@@ -67,10 +67,11 @@ def demo_command(target: Path | None) -> int:
         events = store.events_since(0, run_id=report.run_id, limit=100_000)
     gate_runs = [e for e in events if e.kind == "gate_report"]
     verdicts = Counter(str(e.payload.get("verdict")) for e in gate_runs)
-    findings = 0
+    severities: Counter[str] = Counter()
     for e in gate_runs:
         listed = e.payload.get("findings")
-        findings += len(listed) if isinstance(listed, list) else 0
+        for f in listed if isinstance(listed, list) else []:
+            severities[str(f.get("severity")) if isinstance(f, dict) else "?"] += 1
     print("\nSummary")
     for t in tasks:
         if t.task_id in ("decomposition", "research"):  # planning runs, not tasks
@@ -84,7 +85,8 @@ def demo_command(target: Path | None) -> int:
             print(f"  gate failed {e.task_id} once, report sent back to its agent: {said[:160]}")
     print(
         f"  gate runs: {len(gate_runs)} ({verdicts.get('pass', 0)} passed, "
-        f"{verdicts.get('fail', 0)} failed); security findings raised along the way: {findings}"
+        f"{verdicts.get('fail', 0)} failed); findings along the way: {severities.get('high', 0)} high "
+        f"(blocking), {sum(severities.values()) - severities.get('high', 0)} review item(s)"
     )
     print(f"  final checks: {len(final.checks)} ({final.verdict})")
     print(

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shopfloor.cli_progress import tool_label
-from shopfloor.events import Event, ModelReplied, RunFinished, RunStarted, ToolCalled
+from shopfloor.events import Event, ModelReplied, RunFinished, RunStarted, TaskStatus, ToolCalled
 
 
 @dataclass
@@ -40,7 +40,9 @@ class RunView:
 
     def __enter__(self) -> RunView:
         if self.console.is_terminal:
-            self._live = Live(self._render(), console=self.console, refresh_per_second=4, transient=False)
+            self._live = Live(
+                console=self.console, refresh_per_second=2, transient=False, get_renderable=self._render
+            )
             self._live.__enter__()
         return self
 
@@ -48,7 +50,7 @@ class RunView:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._live is not None:
-            self._live.update(self._render())
+            self._live.refresh()
             self._live.__exit__(exc_type, exc, tb)
 
     def _render(self) -> Group:
@@ -84,8 +86,15 @@ class RunView:
         tid = event.task_id
         match event:
             case RunStarted():
-                self.rows[tid] = _Row(event.agent, event.model.split("/")[-1][-40:], time.monotonic())
-                self._print(f"[{tid}] {event.agent} started on {event.model}")
+                model = "scripted" if event.provider == "scripted" else event.model
+                row = self.rows.get(tid)
+                if row is None or row.state != "running":
+                    self.rows[tid] = _Row(event.agent, model, time.monotonic())
+                    self._print(f"[{tid}] {event.agent} started on {model}")
+            case TaskStatus():
+                note = event.detail or event.reason
+                if event.status in ("merging", "completed", "failed", "blocked", "skipped") or note:
+                    self._print(f"[{tid}] {event.status}" + (f": {note}" if note else ""))
             case ModelReplied():
                 row = self.rows.get(tid)
                 self.total_cost += event.cost_usd or 0.0
@@ -93,6 +102,7 @@ class RunView:
                 if row:
                     row.turn = event.turn
                     row.cost += event.cost_usd or 0.0
+                    row.state = "running"  # a follow-up (gate report, conflict) goes on after RunFinished
             case ToolCalled():
                 row = self.rows.get(tid)
                 if row:
@@ -105,5 +115,3 @@ class RunView:
                 self._print(f"[{tid}] agent {event.outcome}" + (f": {event.reason}" if event.reason else ""))
             case _:
                 pass
-        if self._live is not None:
-            self._live.update(self._render())

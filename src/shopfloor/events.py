@@ -79,6 +79,15 @@ class Notice(_Event):
     message: str
 
 
+class TaskStatus(_Event):
+    """The orchestrator moved a task on: in_progress, verifying, merging, completed, failed, ..."""
+
+    kind: Literal["task_status"] = "task_status"
+    status: str
+    detail: str = ""
+    reason: str = ""
+
+
 class RunFinished(_Event):
     kind: Literal["run_finished"] = "run_finished"
     outcome: OutcomeKind
@@ -90,7 +99,15 @@ class RunFinished(_Event):
 
 
 Event = Annotated[
-    RunStarted | UserMessage | ModelCalled | ModelReplied | ToolCalled | ToolAnswered | Notice | RunFinished,
+    RunStarted
+    | UserMessage
+    | ModelCalled
+    | ModelReplied
+    | ToolCalled
+    | ToolAnswered
+    | Notice
+    | TaskStatus
+    | RunFinished,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

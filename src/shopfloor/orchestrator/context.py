@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shopfloor.config import Settings
-from shopfloor.events import Event, ModelReplied
+from shopfloor.events import Event, ModelReplied, TaskStatus
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.orchestrator.merge_queue import MergeQueue
 from shopfloor.orchestrator.scheduler import Concurrency
@@ -96,6 +96,10 @@ class RunContext:
         for listener in self.listeners:
             listener(event)
 
-    def status(self, task_id: str, status: str, **detail: str) -> None:
+    def status(self, task_id: str, status: str, *, detail: str = "", reason: str = "") -> None:
+        """Move a task on: in the store, in its event stream, and out to listeners (the live view)."""
         self.store.upsert_task(self.run_id, task_id, status=status)
-        self.store.record_event(self.run_id, "task_status", {"status": status, **detail}, task_id=task_id)
+        event = TaskStatus(task_id=task_id, status=status, detail=detail, reason=reason)
+        self.store.record_event(self.run_id, "task_status", event, task_id=task_id)
+        for listener in self.listeners:
+            listener(event)

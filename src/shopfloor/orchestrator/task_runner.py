@@ -345,6 +345,8 @@ class TaskRun:
         )
         write_verdict_marker(wt.path, report)
         rc.store.record_event(rc.run_id, "gate_report", report, task_id=tid)
+        said = f"gate {report.verdict}" + (": " + "; ".join(report.reasons) if report.reasons else "")
+        rc.status(tid, "verifying", detail=said)
         self.last_report = report
         return report
 
