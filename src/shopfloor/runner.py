@@ -55,6 +55,8 @@ class AgentRun:
 class Session(Protocol):
     """What drives an agent: shopfloor's own loop, or an external program (`command:` in its file)."""
 
+    task: AgentTask
+
     async def run(self) -> AgentResult: ...
 
     async def send(self, text: str) -> AgentResult: ...
@@ -62,9 +64,18 @@ class Session(Protocol):
 
 @dataclass
 class PreparedAgent:
+    """A ready agent. `prepare` only reads files and builds objects, so it may run in a worker thread;
+    `announce` then reports its warnings from the event loop's thread."""
+
     loop: Session
     transcript: Transcript
     warnings: list[str]
+    emit: Callable[[Event], None] = lambda _e: None
+
+    def announce(self) -> None:
+        task_id = self.loop.task.task_id
+        for warning in self.warnings:
+            self.emit(Notice(task_id=task_id, message=warning))
 
     async def aclose(self) -> None:
         if isinstance(self.loop, AgentLoop):
@@ -140,9 +151,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
         emit=emit,
         guards=run.guards,
     )
-    for warning in warnings:
-        emit(Notice(task_id=run.task.task_id, message=warning))
-    return PreparedAgent(loop=loop, transcript=transcript, warnings=warnings)
+    return PreparedAgent(loop=loop, transcript=transcript, warnings=warnings, emit=emit)
 
 
 def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
@@ -160,12 +169,13 @@ def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
     session = ExternalSession(
         name=name, command=command, task=run.task, deadline_s=run.settings.run.task_deadline_s, emit=emit
     )
-    return PreparedAgent(loop=session, transcript=transcript, warnings=[])
+    return PreparedAgent(loop=session, transcript=transcript, warnings=[], emit=emit)
 
 
 async def run_agent(run: AgentRun) -> AgentResult:
     """Prepare and run; the transcript is closed and background jobs stopped however it ends."""
     prepared = prepare(run)
+    prepared.announce()
     try:
         loop = prepared.loop
         if isinstance(loop, AgentLoop):

@@ -73,6 +73,7 @@ def _prepare(rc: RunContext, agent: str, task: AgentTask) -> PreparedAgent:
 async def _run_until_valid(rc: RunContext, agent: str, task: AgentTask) -> AgentResult:
     clear_markers(rc.project, task.task_id)
     prepared = _prepare(rc, agent, task)
+    prepared.announce()
     ok = False
     try:
         result = await _checked(rc, agent, task, prepared)
@@ -117,6 +118,7 @@ async def research(rc: RunContext) -> AgentResult:
     )
     clear_markers(rc.project, task.task_id)
     prepared = _prepare(rc, "research-agent", task)
+    prepared.announce()
     result = None
     try:
         result = await prepared.loop.run()

@@ -152,7 +152,9 @@ class TaskRun:
                     f"({reason}). Its work is kept in this worktree; review it and carry on."
                 )
             clear_markers(wt.path, tid)
-            prepared = self._prepare(wt, note)
+            # Reading agent and skill files and asking git for the environment block stay off the loop.
+            prepared = await anyio.to_thread.run_sync(self._prepare, wt, note)
+            prepared.announce()
             record = rc.store.start_attempt(rc.run_id, tid)
             try:
                 end = await self._attempt(wt, prepared, base, attempt)

@@ -87,7 +87,7 @@ class EditTool(Tool[EditInput]):
         op = EditOperation(
             old_string=args.old_string, new_string=args.new_string, replace_all=args.replace_all
         )
-        return _change(ctx, args.file_path, [op], multi=False)
+        return await _change(ctx, args.file_path, [op], multi=False)
 
 
 class MultiEditTool(Tool[MultiEditInput]):
@@ -114,10 +114,10 @@ class MultiEditTool(Tool[MultiEditInput]):
                     f"Error: edit {i} of {total}: No changes to make: old_string and new_string are exactly "
                     "the same. No edits were applied."
                 )
-        return _change(ctx, args.file_path, args.edits, multi=True)
+        return await _change(ctx, args.file_path, args.edits, multi=True)
 
 
-def _change(ctx: ToolContext, raw_path: str, ops: list[EditOperation], *, multi: bool) -> str:
+async def _change(ctx: ToolContext, raw_path: str, ops: list[EditOperation], *, multi: bool) -> str:
     path = ctx.workspace.resolve(raw_path)
     creating = not path.exists() and not path.is_dir()
     if creating and ops[0].old_string != "":
@@ -150,7 +150,7 @@ def _change(ctx: ToolContext, raw_path: str, ops: list[EditOperation], *, multi:
             raise ToolError(
                 f"Error: edit {i} of {len(ops)} failed: {err} No edits were applied; the file is unchanged."
             ) from err
-    save(path, encode_or_fail(doc, text), ctx)
+    await save(path, encode_or_fail(doc, text), ctx)
 
     if creating:
         return f"File created successfully at: {path}"

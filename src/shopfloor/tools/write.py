@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 from pydantic import Field
 
 from shopfloor.tools.base import Tool, ToolError, ToolInput
@@ -35,7 +36,7 @@ class WriteTool(Tool[WriteInput]):
             data = encode_or_fail(TextDoc("", False, b"", "utf-8", "strict"), args.content)
         else:
             data = encode_or_fail(_keep_style(decode(existing)), args.content)
-        save(path, data, ctx)
+        await save(path, data, ctx)
         if existing is None:
             return f"File created successfully at: {path}"
         return f"The file {path} has been updated."
@@ -72,10 +73,13 @@ def encode_or_fail(doc: TextDoc, text: str) -> bytes:
         ) from err
 
 
-def save(path: Path, data: bytes, ctx: ToolContext) -> None:
-    """Write atomically, then record the new bytes as read so the next change needs no re-read."""
+async def save(path: Path, data: bytes, ctx: ToolContext) -> None:
+    """Write atomically, then record the new bytes as read so the next change needs no re-read.
+
+    The write (with its fsyncs) runs in a worker thread, so other agents' turns go on meanwhile.
+    """
     try:
-        write_atomic(path, data)
+        await anyio.to_thread.run_sync(write_atomic, path, data)
     except OSError as err:
         raise ToolError(f"Error: cannot write {path}: {err.strerror or err}") from err
     ctx.read_state.record(path, data, full=True)
