@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 from agent_overhead import Clock, FrozenSpecs, bench_task, exploring_script, make_project
 
 from shopfloor.config import Settings
@@ -124,7 +125,9 @@ async def trial(tmp: Path, latency_s: float, label: str, *, frozen_specs: bool =
             model=model,
             on_event=clock,
         )
-        prepared = prepare(run)  # synchronous, on the event loop, as TaskRun does it
+        # In a worker thread, then warnings announced on the loop: as TaskRun does it.
+        prepared = await anyio.to_thread.run_sync(prepare, run)
+        prepared.announce()
         t1 = time.monotonic()
         if frozen_specs:
             prepared.loop.toolset = FrozenSpecs(prepared.loop.toolset)
