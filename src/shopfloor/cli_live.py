@@ -35,7 +35,8 @@ class RunView:
         self.rows: dict[str, _Row] = {}
         self.total_cost = 0.0
         self.tokens = 0
-        self.finished = 0
+        self.settled: dict[str, str] = {}
+        """Tasks that reached a final status, and which."""
         self._live: Live | None = None
 
     def __enter__(self) -> RunView:
@@ -70,9 +71,12 @@ class RunView:
                 f"${row.cost:.4f}",
                 f"{now - row.started:.0f}s",
             )
+        done = sum(v == "completed" for v in self.settled.values())
+        failed = len(self.settled) - done
         totals = Text(
-            f"active {sum(r.state == 'running' for r in self.rows.values())}  "
-            f"finished {self.finished}  tokens {self.tokens:,}  cost ${self.total_cost:.4f}"
+            f"agents at work {sum(r.state == 'running' for r in self.rows.values())}  "
+            f"tasks completed {done}  failed or blocked {failed}  "
+            f"tokens {self.tokens:,}  cost ${self.total_cost:.4f}"
         )
         return Group(table, totals)
 
@@ -92,6 +96,8 @@ class RunView:
                     self.rows[tid] = _Row(event.agent, model, time.monotonic())
                     self._print(f"[{tid}] {event.agent} started on {model}")
             case TaskStatus():
+                if event.status in ("completed", "failed", "blocked", "skipped"):
+                    self.settled[tid] = event.status
                 note = event.detail or event.reason
                 if event.status in ("merging", "completed", "failed", "blocked", "skipped") or note:
                     self._print(f"[{tid}] {event.status}" + (f": {note}" if note else ""))
@@ -111,7 +117,6 @@ class RunView:
                 row = self.rows.get(tid)
                 if row:
                     row.state = event.outcome
-                self.finished += 1
                 self._print(f"[{tid}] agent {event.outcome}" + (f": {event.reason}" if event.reason else ""))
             case _:
                 pass
