@@ -241,3 +241,16 @@ def test_issue_reported_during_a_run_becomes_a_task_in_the_next_loop(project: Pa
     queue = (project / ".orchestrator" / "task_queue.md").read_text()
     assert "### TASK-002" in queue and queue.count("| Status | completed |") == 2
     assert "improvement loop 1" in git(project, "log", "--format=%s", "-1")
+
+
+def test_run_without_a_provider_key_stops_before_any_task_starts(project: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "shopfloor", "run"], cwd=project, capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "ANTHROPIC_API_KEY is not set" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (project / ".orchestrator" / "worktrees").exists()

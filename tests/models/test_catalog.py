@@ -108,6 +108,7 @@ def test_cost_math_for_a_known_model() -> None:
 
 def test_unknown_model_has_no_price(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-key")
     settings = ModelSettings()
     for spec in ("openai:my-local-model", "claude-future-9"):
         model = resolve_model(spec, agent_model=None, settings=settings, env=NO_ENV)
@@ -123,6 +124,7 @@ def test_configured_prices_override_the_table() -> None:
 
 def test_resolve_builds_adapters_with_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-abcdef")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-abcdef")
     settings = ModelSettings(max_tokens=50_000, context_windows={"gpt-4o": 64_000})
     claude = resolve_model("sonnet", agent_model=None, settings=settings, env=NO_ENV)
     assert isinstance(claude, AnthropicModel)
@@ -168,3 +170,10 @@ def test_broken_script_is_a_spec_error(tmp_path: Path) -> None:
         resolve_model("scripted:bad.yaml", agent_model=None, settings=ModelSettings(), base_dir=tmp_path)
     with pytest.raises(ModelSpecError, match="cannot read script"):
         resolve_model("scripted:missing.yaml", agent_model=None, settings=ModelSettings(), base_dir=tmp_path)
+
+
+def test_anthropic_without_a_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    with pytest.raises(ModelConfigError, match="ANTHROPIC_API_KEY is not set"):
+        resolve_model("sonnet", agent_model=None, settings=ModelSettings(), env=NO_ENV)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopfloor.models.base import (
     Message,
+    ModelConfigError,
     ModelError,
     ModelProfile,
     ModelRequest,
@@ -78,6 +79,11 @@ class AnthropicModel:
 
         self.model_id = model_id
         self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+        if not (api_key or os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
+            raise ModelConfigError(
+                f"ANTHROPIC_API_KEY is not set, so anthropic:{model_id} cannot be used. Set it (and "
+                "ANTHROPIC_BASE_URL for a gateway), or pick another model with --model."
+            )
         self._api_key = api_key
         self._client: AsyncAnthropic = AsyncAnthropic(
             api_key=api_key, base_url=self.base_url, max_retries=0, timeout=timeout_s

@@ -13,12 +13,14 @@ import anyio
 
 from shopfloor.config import Settings
 from shopfloor.events import Event
+from shopfloor.models.base import ModelConfigError
 from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
 from shopfloor.orchestrator.context import RunContext, RunSpend
 from shopfloor.orchestrator.git import git_path
 from shopfloor.orchestrator.merge_queue import MergeQueue
 from shopfloor.orchestrator.pidfile import PID_FILE, live_run_pid
 from shopfloor.orchestrator.planning import PlanningError, decompose, queue_problems
+from shopfloor.orchestrator.routing import route
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
 from shopfloor.orchestrator.store import Store
 from shopfloor.orchestrator.task_runner import TaskRun
@@ -188,12 +190,32 @@ async def _run(rc: RunContext, options: RunOptions, queue_missing: bool) -> RunR
     problems = queue_problems(rc)
     if problems:
         raise RunSetupError("the task queue has problems:\n" + "\n".join(f"  {p}" for p in problems))
+    preflight_models(rc)
     outcomes = await run_tasks(rc, options.task_ids)
     if options.loops:
         from shopfloor.orchestrator.improve import improvement_loops
 
         outcomes.update(await improvement_loops(rc, options.loops))
     return _finish(rc, outcomes)
+
+
+def preflight_models(rc: RunContext) -> None:
+    """Build each model the pending tasks are routed to once, so a missing key or a bad spec stops the
+    run before any task starts instead of failing every task in turn."""
+    from shopfloor.models.catalog import resolve_model
+
+    seen: set[str] = set()
+    for task in load_task_queue(rc.queue_path).tasks:
+        if task.status == "completed":
+            continue
+        spec = rc.model_spec_for(task.id, route(task, rc.settings.routing).model) or "inherit"
+        if spec in seen or spec.startswith("scripted:"):
+            continue
+        seen.add(spec)
+        try:
+            resolve_model(spec, agent_model=None, settings=rc.settings.models, base_dir=rc.project)
+        except ModelConfigError as err:
+            raise RunSetupError(f"{task.id}: {err}") from err
 
 
 async def run_tasks(rc: RunContext, only: list[str] | None = None) -> dict[str, TaskOutcome]:
