@@ -64,9 +64,13 @@ def run_command(
         return dry_run_command(project, settings)
     server = None
     if dashboard:
-        from shopfloor.dashboard.server import serve_dashboard
+        from shopfloor.dashboard.server import DashboardError, serve_dashboard
 
-        server = serve_dashboard(project)
+        try:
+            server = serve_dashboard(project)
+        except DashboardError as err:
+            _err(f"the dashboard could not start: {err}")
+            return EXIT_USAGE
         print(f"dashboard: {server.url}", file=sys.stderr, flush=True)
     options = RunOptions(decompose=decompose, model=model, loops=loops, resume=resume)
     view = RunView()
