@@ -254,3 +254,11 @@ def test_run_without_a_provider_key_stops_before_any_task_starts(project: Path) 
     assert proc.returncode == 2
     assert "ANTHROPIC_API_KEY is not set" in proc.stderr and "Traceback" not in proc.stderr
     assert not (project / ".orchestrator" / "worktrees").exists()
+
+
+def test_run_with_dashboard_prints_its_tokened_loopback_url(project: Path, tmp_path: Path) -> None:
+    (project / ".orchestrator" / "task_queue.md").write_text(QUEUE.split("### TASK-002")[0])
+    d = scripts(tmp_path, {"TASK-001": write_file_turns("a.py", "A = 1\n")})
+    proc = shopfloor("run", "--model", f"scripted:{d}", "--dashboard", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "dashboard: http://127.0.0.1:" in proc.stderr and "token=" in proc.stderr
