@@ -131,15 +131,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
         sandbox=run.settings.sandbox.enabled,
         allow_network=run.settings.sandbox.allow_network,
     )
-    root = run.transcript_root or workdir
-    transcript = Transcript(root / RUNS_DIR / run.run_id / f"{run.task.task_id}.jsonl")
-    sink = run.on_event
-
-    def emit(event: Event) -> None:
-        transcript.write(event)
-        if sink is not None:
-            sink(event)
-
+    transcript, emit = _recorder(run)
     loop = AgentLoop(
         model=model,
         toolset=toolset,
@@ -154,9 +146,8 @@ def prepare(run: AgentRun) -> PreparedAgent:
     return PreparedAgent(loop=loop, transcript=transcript, warnings=warnings, emit=emit)
 
 
-def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
-    from shopfloor.external import ExternalSession
-
+def _recorder(run: AgentRun) -> tuple[Transcript, Callable[[Event], None]]:
+    """The run's transcript, and an `emit` that writes each event there before passing it on."""
     root = run.transcript_root or run.task.workdir
     transcript = Transcript(root / RUNS_DIR / run.run_id / f"{run.task.task_id}.jsonl")
     sink = run.on_event
@@ -166,6 +157,13 @@ def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
         if sink is not None:
             sink(event)
 
+    return transcript, emit
+
+
+def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
+    from shopfloor.external import ExternalSession
+
+    transcript, emit = _recorder(run)
     session = ExternalSession(
         name=name, command=command, task=run.task, deadline_s=run.settings.run.task_deadline_s, emit=emit
     )

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.gitcmd import git_code, git_out
+
 
 def sh(cwd: Path, *args: str) -> str:
-    """Run git as a user would (with an identity) and return stdout; fail the test on error."""
-    done = subprocess.run(
-        ["git", "-c", "user.name=Test User", "-c", "user.email=test@example.com", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, f"git {' '.join(args)}: {done.stdout}{done.stderr}"
-    return done.stdout.strip()
+    """Run git as a user would (with an identity) and return stdout, stripped; fail the test on error."""
+    return git_out(cwd, *args).strip()
 
 
 def sh_may_fail(cwd: Path, *args: str) -> int:
     """Run git as a user would and return its exit code."""
-    argv = ["git", "-c", "user.name=Test User", "-c", "user.email=test@example.com", *args]
-    return subprocess.run(argv, cwd=cwd, capture_output=True).returncode
+    return git_code(cwd, *args)
 
 
 def write(path: Path, text: str) -> Path:

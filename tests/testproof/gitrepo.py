@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
+
+from tests.gitcmd import git_out
 
 
 def git(cwd: Path, *args: str) -> str:
     """Run git with a throwaway identity; fail the test when git fails."""
-    done = subprocess.run(
-        ["git", "-c", "user.name=Test User", "-c", "user.email=test@example.com", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, f"git {' '.join(args)}: {done.stdout}{done.stderr}"
-    return done.stdout
+    return git_out(cwd, *args)
 
 
 def write(root: Path, files: dict[str, str]) -> None:
