@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shopfloor.agent import AgentResult
-from shopfloor.config import Settings
-from shopfloor.events import Event, ModelCalled, ModelReplied, RunFinished, ToolAnswered
+from shopfloor.agent.events import Event, ModelCalled, ModelReplied, RunFinished, ToolAnswered
+from shopfloor.agent.loop import AgentResult
+from shopfloor.agent.prompts import AgentTask
+from shopfloor.agent.setup import AgentRun, prepare
+from shopfloor.config.settings import Settings
 from shopfloor.models.base import Model, ToolSpec
 from shopfloor.models.scripted import ScriptedModel
-from shopfloor.prompts import AgentTask
-from shopfloor.runner import AgentRun, prepare
 from shopfloor.tools.toolset import Toolset
 
 TURNS = 30

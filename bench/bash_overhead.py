@@ -20,7 +20,7 @@ from shopfloor.tools.context import ToolContext
 from shopfloor.tools.sandbox import sandbox_support
 from shopfloor.tools.shell import ShellSession
 from shopfloor.tools.toolset import Toolset
-from shopfloor.workspace import ReadState, Workspace
+from shopfloor.tools.workspace import ReadState, Workspace
 
 WARMUP = 10
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from agent_overhead import TURNS, bench_task, exploring_script, make_project
 
-from shopfloor.config import Settings
+from shopfloor.agent.setup import AgentRun, prepare
+from shopfloor.config.settings import Settings
 from shopfloor.models.anthropic import AnthropicModel
 from shopfloor.models.base import ModelProfile, Price, Usage
-from shopfloor.models.catalog import ModelSettings, parse_spec, profile_for
-from shopfloor.runner import AgentRun, prepare
+from shopfloor.models.resolve import ModelSettings, parse_spec, profile_for
 from shopfloor.testing import FakeProvider
 
 

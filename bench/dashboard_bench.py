@@ -20,8 +20,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
-from shopfloor.dashboard import DashboardServer, serve_dashboard
-from shopfloor.events import (
+from shopfloor.agent.events import (
     Event,
     ModelCalled,
     ModelReplied,
@@ -31,9 +30,10 @@ from shopfloor.events import (
     ToolCalled,
     Transcript,
 )
+from shopfloor.dashboard import DashboardServer, serve_dashboard
 from shopfloor.models.base import Usage
 from shopfloor.orchestrator.store import Store
-from shopfloor.tasks import Task, render_task
+from shopfloor.queue.tasks import Task, render_task
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from shopfloor.gate import GateSettings, GateTask, run_gate
-from shopfloor.security import run_checklist, source_files
+from shopfloor.gate.security import run_checklist, source_files
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "gate" / "fixtures"
 CASES = [

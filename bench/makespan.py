@@ -28,13 +28,13 @@ from typing import Any
 import anyio
 from agent_overhead import Clock, FrozenSpecs, bench_task, exploring_script, make_project
 
-from shopfloor.config import Settings
-from shopfloor.events import ModelReplied, ToolAnswered
+from shopfloor.agent.events import ModelReplied, ToolAnswered
+from shopfloor.agent.setup import AgentRun, prepare
+from shopfloor.config.settings import Settings
 from shopfloor.models.base import ModelProfile, ModelRequest, ModelResponse, ToolSpec
 from shopfloor.models.scripted import ScriptedModel
-from shopfloor.orchestrator.dag import critical_path
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome
-from shopfloor.runner import AgentRun, prepare
+from shopfloor.queue.dag import critical_path
 
 # Task -> (turns, dependencies). Fan-out, fan-in and one long chain, turns from 2 to 6.
 DAG: dict[str, tuple[int, list[str]]] = {

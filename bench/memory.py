@@ -25,9 +25,9 @@ import anyio
 from agent_overhead import bench_task, exploring_script, make_project
 from makespan import SlowModel
 
-from shopfloor.config import Settings
+from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
+from shopfloor.config.settings import Settings
 from shopfloor.models.scripted import ScriptedModel
-from shopfloor.runner import AgentRun, PreparedAgent, prepare
 
 MIB = 1024 * 1024
 

@@ -29,11 +29,11 @@ import anyio
 from agent_overhead import bench_task, exploring_script, make_project, pct
 from makespan import SlowModel
 
-from shopfloor.config import Settings
+from shopfloor.agent.markers import wait_for_marker
+from shopfloor.agent.setup import AgentRun, prepare
+from shopfloor.config.settings import Settings
 from shopfloor.models.scripted import ScriptedModel
-from shopfloor.orchestrator.markers import wait_for_marker
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome
-from shopfloor.runner import AgentRun, prepare
 
 # The other process: for each task id read on stdin, write its marker, print the time it was written.
 WRITER = """

@@ -32,7 +32,7 @@ from shopfloor.tools.context import ToolContext
 from shopfloor.tools.grep import GrepTool
 from shopfloor.tools.shell import ShellSession
 from shopfloor.tools.toolset import Toolset
-from shopfloor.workspace import ReadState, Workspace
+from shopfloor.tools.workspace import ReadState, Workspace
 
 RG_COMMON = ["--no-config", "--hidden", "--no-ignore-global", "--glob", "!.git"]
 

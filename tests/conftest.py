@@ -10,7 +10,7 @@ import pytest
 from shopfloor.testing import FakeProvider
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.shell import ShellSession
-from shopfloor.workspace import ReadState, Workspace
+from shopfloor.tools.workspace import ReadState, Workspace
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
-from shopfloor.cli_live import RunView
-from shopfloor.events import ModelReplied, RunFinished, RunStarted, TaskStatus
+from shopfloor.agent.events import ModelReplied, RunFinished, RunStarted, TaskStatus
+from shopfloor.cli.live import RunView
 from shopfloor.models.base import Usage
 
 

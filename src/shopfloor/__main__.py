@@ -1,5 +1,5 @@
 """`python -m shopfloor`."""
 
-from shopfloor.cli import main
+from shopfloor.cli.app import main
 
 main()

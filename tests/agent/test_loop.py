@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from shopfloor.agent import AgentLoop
-from shopfloor.budget import Budget, LimitSettings
-from shopfloor.elision import elide_old_results
-from shopfloor.events import (
+from shopfloor.agent.budget import Budget, LimitSettings
+from shopfloor.agent.elision import elide_old_results
+from shopfloor.agent.events import (
     Event,
     ModelReplied,
     RunFinished,
@@ -19,9 +18,10 @@ from shopfloor.events import (
     UserMessage,
     read_transcript,
 )
+from shopfloor.agent.loop import AgentLoop
+from shopfloor.agent.prompts import AgentTask
 from shopfloor.models.base import Message, Price, TextPart, ToolResultPart, ToolUsePart
 from shopfloor.models.scripted import ScriptedModel
-from shopfloor.prompts import AgentTask
 from shopfloor.tools.registry import agent_toolset, make_context
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopfloor.events import (
+from shopfloor.agent.events import (
     Event,
     ModelCalled,
     ModelReplied,
@@ -18,14 +18,14 @@ from shopfloor.events import (
     ToolCalled,
     Transcript,
 )
-from shopfloor.gate.marker import write_verdict_marker
-from shopfloor.gate.models import CheckResult, GateReport
+from shopfloor.gate.findings import Finding
+from shopfloor.gate.report import CheckResult, GateReport
+from shopfloor.gate.verdict import write_verdict_marker
 from shopfloor.models.base import Usage
-from shopfloor.orchestrator.git import rev_parse
 from shopfloor.orchestrator.store import Store
 from shopfloor.orchestrator.worktrees import commit_all, create_worktree, ensure_repo, tree_hash
-from shopfloor.security.findings import Finding
-from shopfloor.tasks import Task, render_task
+from shopfloor.queue.tasks import Task, render_task
+from shopfloor.vcs import rev_parse
 
 TASKS = (
     Task(id="TASK-001", title="Users table", category="backend", objective="Create the users table."),

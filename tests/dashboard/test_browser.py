@@ -101,7 +101,7 @@ def test_transcript_grows_live_on_the_task_page(
 ) -> None:
     from playwright.sync_api import expect
 
-    from shopfloor.events import ToolCalled
+    from shopfloor.agent.events import ToolCalled
 
     page.goto(server.url + "#/task/TASK-002")
     expect(page.locator("#transcript")).to_contain_text("No transcript yet.")
@@ -136,7 +136,7 @@ def test_list_layout_orders_tasks_after_their_dependencies(
 ) -> None:
     from playwright.sync_api import expect
 
-    from shopfloor.tasks import render_task
+    from shopfloor.queue.tasks import render_task
     from tests.dashboard.sample import TASKS
 
     # The queue lists the tasks backwards; the list still puts each after what it depends on.

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from shopfloor.demo_script import DECOMPOSITION, GATE_RETRY_TASK, TASK_IDS, script_for
+from shopfloor.assets.demo_script import DECOMPOSITION, GATE_RETRY_TASK, TASK_IDS, script_for
+from shopfloor.gate.security.checklist import run_checklist
 from shopfloor.models.script import ScriptTurn, load_script
-from shopfloor.security.checklist import run_checklist
-from shopfloor.tasks import parse_task_queue, validate
+from shopfloor.queue.tasks import parse_task_queue, validate
 from shopfloor.tools.bash import BashTool
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.edit import EditTool
@@ -23,8 +23,8 @@ from shopfloor.tools.glob import GlobTool
 from shopfloor.tools.grep import GrepTool
 from shopfloor.tools.read import ReadTool
 from shopfloor.tools.shell import ShellSession
+from shopfloor.tools.workspace import ReadState, Workspace
 from shopfloor.tools.write import WriteTool
-from shopfloor.workspace import ReadState, Workspace
 from tests.toolcall import call
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "taskboard"

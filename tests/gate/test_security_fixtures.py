@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shopfloor.gate import GateSettings, GateTask, run_gate
-from shopfloor.security import ScanScope, run_checklist
+from shopfloor.gate.security import ScanScope, run_checklist
 
 from .projects import JS_VARIANTS, PY_VARIANTS, commit_all, init_repo, make_project, overlay, planted
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.security import run_checklist
+from shopfloor.gate.security import run_checklist
 
 
 async def scan(root: Path, files: dict[str, str]) -> set[tuple[str, int, str, str]]:

@@ -8,7 +8,8 @@ import pytest
 
 from shopfloor.models.anthropic import AnthropicModel
 from shopfloor.models.base import ModelConfigError, Price, Usage
-from shopfloor.models.catalog import (
+from shopfloor.models.openai import OpenAIModel
+from shopfloor.models.resolve import (
     ModelSettings,
     ModelSpecError,
     newest_in_family,
@@ -17,7 +18,6 @@ from shopfloor.models.catalog import (
     resolve_model,
     sdk_model_ids,
 )
-from shopfloor.models.openai import OpenAIModel
 from shopfloor.models.scripted import ScriptedModel
 
 NO_ENV: dict[str, str] = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shopfloor.models.base import Message, ModelRequest, TextPart, ToolResultPart
-from shopfloor.models.catalog import price_for_spec
+from shopfloor.models.resolve import price_for_spec
 from shopfloor.models.script import ScriptError, parse_turn, prompt_variables
 from shopfloor.models.scripted import ScriptedModel
 

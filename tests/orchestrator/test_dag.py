@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopfloor.orchestrator.dag import (
+from shopfloor.queue.dag import (
     CycleError,
     critical_path,
     dependents_to_block,
@@ -13,7 +13,7 @@ from shopfloor.orchestrator.dag import (
     ready_tasks,
     waves,
 )
-from shopfloor.tasks import parse_task_queue
+from shopfloor.queue.tasks import parse_task_queue
 
 # A -> needs nothing; B, C need A; D needs B and C; E needs nothing; F needs D.
 GRAPH = {"A": [], "B": ["A"], "C": ["A"], "D": ["B", "C"], "E": [], "F": ["D"]}

@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from shopfloor.issues import (
+from shopfloor.queue.issues import (
     NewIssue,
     append_issues,
     load_issue_queue,
@@ -86,7 +86,7 @@ def test_append_to_missing_file_then_existing(tmp_path: Path) -> None:
 APPENDER = """
 import sys
 from pathlib import Path
-from shopfloor.issues import NewIssue, append_issues
+from shopfloor.queue.issues import NewIssue, append_issues
 path, tag = Path(sys.argv[1]), sys.argv[2]
 for n in range(15):
     append_issues(path, [NewIssue(title=f"{tag} {n}", description="from a child process")])

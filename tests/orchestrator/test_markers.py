@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.orchestrator.markers import (
+from shopfloor.agent.markers import (
     clear_markers,
     marker_path,
     mirror_marker,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shopfloor.orchestrator.routing import Route, RoutingSettings, route
-from shopfloor.tasks import Task
+from shopfloor.queue.routing import Route, RoutingSettings, route
+from shopfloor.queue.tasks import Task
 
 
 def _task(**fields: object) -> Task:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.tasks import (
+from shopfloor.queue.tasks import (
     Task,
     load_task_queue,
     parse_task_queue,

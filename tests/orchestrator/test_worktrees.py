@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.orchestrator.git import identity_env
 from shopfloor.orchestrator.worktrees import (
     DependencyConflict,
     DirtyWorktreeError,
@@ -21,6 +20,7 @@ from shopfloor.orchestrator.worktrees import (
     remove_worktree,
     tree_hash,
 )
+from shopfloor.vcs import identity_env
 from tests.orchestrator.gitrepo import isolate_git_config, sh, write
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.specs import AgentFileError, discover_agents, parse_agent_file
+from shopfloor.specs.agents import AgentFileError, discover_agents, parse_agent_file
 from tests.specs.conftest import agent_md, write
 
 SEED = Path("/work/shared/seed/backend-agent.md")

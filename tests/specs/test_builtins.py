@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.issues import parse_issue_queue, validate_issues
-from shopfloor.skills import discover_skills
-from shopfloor.specs import SHOPFLOOR_TOOLS, AgentSpec, discover_agents
-from shopfloor.tasks import CATEGORIES, COMPLEXITIES, STATUSES, parse_task_queue, validate
+from shopfloor.queue.issues import parse_issue_queue, validate_issues
+from shopfloor.queue.tasks import CATEGORIES, COMPLEXITIES, STATUSES, parse_task_queue, validate
+from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentSpec, discover_agents
+from shopfloor.specs.skills import discover_skills
 
 AGENTS = [
     "backend-agent",

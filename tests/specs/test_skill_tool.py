@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.skills import discover_skills
+from shopfloor.specs.skills import discover_skills
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.skill import SkillTool
 from tests.specs.conftest import write

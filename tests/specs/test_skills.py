@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.skills import SkillCatalog, discover_skills
+from shopfloor.specs.skills import SkillCatalog, discover_skills
 from tests.specs.conftest import write
 
 BUILTIN_SKILLS = {"api_development", "database_designer", "backend_security"}

@@ -7,7 +7,7 @@ from textwrap import dedent
 
 import pytest
 
-from shopfloor.testproof import check_test_integrity
+from shopfloor.gate.testproof import check_test_integrity
 from tests.testproof.gitrepo import commit_all, init_repo, marked_line, write
 
 BASE = {

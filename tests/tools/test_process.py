@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from shopfloor.process import (
+from shopfloor.tools.process import (
     OutputBuffer,
     StreamOutput,
     cut_middle,

@@ -18,7 +18,7 @@ from shopfloor.tools.bash import BashTool
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.sandbox import SANDBOX_ENV, bwrap_argv, git_metadata_dirs, sandbox_support
 from shopfloor.tools.shell import ShellSession
-from shopfloor.workspace import ReadState, Workspace
+from shopfloor.tools.workspace import ReadState, Workspace
 from tests.toolcall import call
 from tests.tools.test_process import left_behind, unique_sleep
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shopfloor.tools.base import ToolError
-from shopfloor.workspace import ReadState, Workspace, secret_paths_within
+from shopfloor.tools.workspace import ReadState, Workspace, secret_paths_within
 
 
 @pytest.fixture

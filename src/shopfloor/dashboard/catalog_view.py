@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from shopfloor.catalog import SpecProblem
-from shopfloor.skills import discover_skills
-from shopfloor.specs import discover_agents
+from shopfloor.specs.agents import discover_agents
+from shopfloor.specs.skills import discover_skills
+from shopfloor.specs.sources import SpecProblem
 
 
 class AgentInfo(BaseModel):

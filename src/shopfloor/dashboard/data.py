@@ -12,8 +12,8 @@ from shopfloor.dashboard.state_reader import StateReader
 from shopfloor.dashboard.task_rows import TaskRow, elapsed, task_row
 from shopfloor.dashboard.task_view import TaskDetail, task_detail
 from shopfloor.models.base import Usage
-from shopfloor.orchestrator.records import RunRecord
-from shopfloor.tasks import Task, load_task_queue
+from shopfloor.orchestrator.state_records import RunRecord
+from shopfloor.queue.tasks import Task, load_task_queue
 
 QUEUE_FILE = Path(".orchestrator") / "task_queue.md"
 # The cost plot needs a readable line, not every model call of a long run.

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import anyio
 
 from shopfloor.dashboard.state_reader import StateReader
-from shopfloor.orchestrator.records import EventRecord
+from shopfloor.orchestrator.state_records import EventRecord
 
 BATCH = 500
 # Tool output and model text are already capped in transcripts; the stream keeps the same bound.

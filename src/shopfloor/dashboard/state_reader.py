@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from pydantic import JsonValue
 
-from shopfloor.orchestrator.records import (
+from shopfloor.orchestrator.state_records import (
     AttemptRecord,
     EventRecord,
     RunRecord,

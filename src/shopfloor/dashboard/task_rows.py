@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from shopfloor.orchestrator.records import TaskRecord
-from shopfloor.tasks import Task
+from shopfloor.orchestrator.state_records import TaskRecord
+from shopfloor.queue.tasks import Task
 
 
 class TaskRow(BaseModel):

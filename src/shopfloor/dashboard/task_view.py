@@ -7,15 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue, ValidationError
 
+from shopfloor.agent.events import Event, ModelReplied, RunFinished, read_transcript
 from shopfloor.dashboard.task_rows import TaskRow
-from shopfloor.events import Event, ModelReplied, RunFinished, read_transcript
-from shopfloor.gate.marker import marker_path, read_verdict_marker
-from shopfloor.gate.models import GateReport
+from shopfloor.gate.report import GateReport
+from shopfloor.gate.verdict import marker_path, read_verdict_marker
 from shopfloor.models.base import Usage
-from shopfloor.orchestrator.git import GitError, git
-from shopfloor.orchestrator.records import AttemptRecord, TaskRecord
+from shopfloor.orchestrator.state_records import AttemptRecord, TaskRecord
 from shopfloor.orchestrator.worktrees import branch_name
-from shopfloor.tasks import Task
+from shopfloor.queue.tasks import Task
+from shopfloor.vcs import GitError, git
 
 RUNS_DIR = Path(".orchestrator") / "runs"
 MAX_DIFF_CHARS = 200_000

@@ -2,10 +2,10 @@
 
 from shopfloor.gate.detect import RUNNERS, detect_checks
 from shopfloor.gate.feedback import format_failure_report, format_report_for_agent
-from shopfloor.gate.marker import marker_path, read_verdict_marker, verdict_is_current, write_verdict_marker
-from shopfloor.gate.models import Check, CheckResult, GateReport, GateSettings, GateTask, TamperFinding
-from shopfloor.gate.runner import run_check, run_gate
+from shopfloor.gate.report import Check, CheckResult, GateReport, GateSettings, GateTask, TamperFinding
 from shopfloor.gate.treehash import GitError, tree_hash
+from shopfloor.gate.verdict import marker_path, read_verdict_marker, verdict_is_current, write_verdict_marker
+from shopfloor.gate.verify import run_check, run_gate
 
 __all__ = [
     "RUNNERS",

@@ -18,7 +18,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from shopfloor.gate.models import Check, CheckKind, GateSettings, GateTask
+from shopfloor.gate.report import Check, CheckKind, GateSettings, GateTask
 
 RUNNERS = frozenset(
     {

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from shopfloor.gate.gitdiff import DiffEntry, diff_entries, file_diff, show_file
-from shopfloor.gate.models import GateSettings, GateTask, TamperFinding
+from shopfloor.gate.report import GateSettings, GateTask, TamperFinding
 
 TEST_GLOBS = (
     "tests/**", "test/**", "__tests__/**", "test_*.py", "*_test.py", "conftest.py", "*_test.go",

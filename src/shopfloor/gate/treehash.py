@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from shopfloor.process import ProcessResult, run_process, scrub_env
+from shopfloor.tools.process import ProcessResult, run_process, scrub_env
 
 # Harness state (markers, the task queue) lives here; writing a verdict must not change the hash.
 EXCLUDED = ".orchestrator"

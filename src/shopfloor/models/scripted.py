@@ -51,7 +51,7 @@ class ScriptedModel:
         self.turns = [parse_turn(t, i) for i, t in enumerate(turns)]
         self.priced_as = priced_as
         if price is None and priced_as is not None:
-            from shopfloor.models.catalog import price_for_spec
+            from shopfloor.models.resolve import price_for_spec
 
             price = price_for_spec(priced_as)
         self._profile = ModelProfile(

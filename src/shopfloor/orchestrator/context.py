@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shopfloor.config import Settings
-from shopfloor.events import Event, ModelReplied, TaskStatus
+from shopfloor.agent.events import Event, ModelReplied, TaskStatus
+from shopfloor.config.settings import Settings
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.orchestrator.merge_queue import MergeQueue
 from shopfloor.orchestrator.scheduler import Concurrency

@@ -6,13 +6,13 @@ import re
 
 import anyio
 
-from shopfloor.issues import Issue, load_issue_queue, update_issues
 from shopfloor.orchestrator.context import ISSUE_FILE, RunContext
-from shopfloor.orchestrator.git import git
 from shopfloor.orchestrator.planning import research
 from shopfloor.orchestrator.scheduler import TaskOutcome
-from shopfloor.safe_write import locked_update
-from shopfloor.tasks import Task, parse_task_queue
+from shopfloor.queue.files import locked_update
+from shopfloor.queue.issues import Issue, load_issue_queue, update_issues
+from shopfloor.queue.tasks import Task, parse_task_queue
+from shopfloor.vcs import git
 
 _PRIORITY_COMPLEXITY = {"critical": "complex", "high": "normal", "medium": "normal", "low": "easy"}
 

@@ -16,7 +16,8 @@ from typing import Literal
 import anyio
 import anyio.to_thread
 
-from shopfloor.orchestrator.git import (
+from shopfloor.orchestrator.worktrees import ORCHESTRATOR_DIR
+from shopfloor.vcs import (
     GitError,
     conflicted_files,
     current_branch,
@@ -25,7 +26,6 @@ from shopfloor.orchestrator.git import (
     git_version,
     rev_parse,
 )
-from shopfloor.orchestrator.worktrees import ORCHESTRATOR_DIR
 
 MergeMethod = Literal["auto", "merge-tree", "scratch"]
 _IN_PROGRESS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")

@@ -11,22 +11,22 @@ from pathlib import Path
 
 import anyio
 
-from shopfloor.config import Settings
-from shopfloor.events import Event
+from shopfloor.agent.events import Event
+from shopfloor.config.settings import Settings
 from shopfloor.models.base import ModelConfigError
 from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
+from shopfloor.orchestrator.attempt import TaskRun
 from shopfloor.orchestrator.context import RunContext, RunSpend
-from shopfloor.orchestrator.git import git_path
 from shopfloor.orchestrator.merge_queue import MergeQueue
 from shopfloor.orchestrator.pidfile import PID_FILE, live_run_pid
 from shopfloor.orchestrator.planning import PlanningError, decompose, queue_problems
-from shopfloor.orchestrator.routing import route
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
 from shopfloor.orchestrator.store import Store
-from shopfloor.orchestrator.task_runner import TaskRun
 from shopfloor.orchestrator.tdd import is_test_first, protected_test_files
 from shopfloor.orchestrator.worktrees import ensure_repo
-from shopfloor.tasks import Status, load_task_queue, update_task_statuses
+from shopfloor.queue.routing import route
+from shopfloor.queue.tasks import Status, load_task_queue, update_task_statuses
+from shopfloor.vcs import git_path
 
 PRD_HELP = (
     "PRD.md not found in {project}. Write one (what to build, for whom, requirements and acceptance "
@@ -202,7 +202,7 @@ async def _run(rc: RunContext, options: RunOptions, queue_missing: bool) -> RunR
 def preflight_models(rc: RunContext) -> None:
     """Build each model the pending tasks are routed to once, so a missing key or a bad spec stops the
     run before any task starts instead of failing every task in turn."""
-    from shopfloor.models.catalog import resolve_model
+    from shopfloor.models.resolve import resolve_model
 
     seen: set[str] = set()
     for task in load_task_queue(rc.queue_path).tasks:

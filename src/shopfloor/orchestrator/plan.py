@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shopfloor.config import Settings
+from shopfloor.config.settings import Settings
 from shopfloor.models.base import Usage
-from shopfloor.models.catalog import price_for_spec
-from shopfloor.orchestrator.dag import graph_of, waves
-from shopfloor.orchestrator.routing import route
-from shopfloor.tasks import TaskQueue
+from shopfloor.models.resolve import price_for_spec
+from shopfloor.queue.dag import graph_of, waves
+from shopfloor.queue.routing import route
+from shopfloor.queue.tasks import TaskQueue
 
 # A rough envelope of one task's spend by complexity: (turns low, turns high). Each turn re-sends a mostly
 # cached prompt (~25k tokens read from cache, ~3k new) and writes ~800 tokens.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from shopfloor.agent import AgentResult
+from shopfloor.agent.loop import AgentResult
+from shopfloor.agent.markers import clear_markers
+from shopfloor.agent.prompts import AgentTask
+from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
 from shopfloor.orchestrator.context import ISSUE_FILE, QUEUE_FILE, RunContext
-from shopfloor.orchestrator.markers import clear_markers
-from shopfloor.prompts import AgentTask
-from shopfloor.record_queue import QueueProblem
-from shopfloor.runner import AgentRun, PreparedAgent, prepare
-from shopfloor.tasks import load_task_queue, validate
+from shopfloor.queue.record_file import QueueProblem
+from shopfloor.queue.tasks import load_task_queue, validate
 
 FIX_ROUNDS = 3
 

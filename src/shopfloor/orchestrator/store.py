@@ -19,7 +19,7 @@ from typing import Any, Unpack
 from pydantic import BaseModel
 
 from shopfloor.models.base import Usage
-from shopfloor.orchestrator.records import (
+from shopfloor.orchestrator.state_records import (
     AttemptRecord,
     EventRecord,
     RunRecord,

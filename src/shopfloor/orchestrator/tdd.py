@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping
 
 from shopfloor.orchestrator.context import RunContext
-from shopfloor.orchestrator.git import git
-from shopfloor.tasks import Task
+from shopfloor.queue.tasks import Task
+from shopfloor.vcs import git
 
 _TEST_TASK_ID = re.compile(r"-T\d+$")
 

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopfloor.orchestrator.git import (
+from shopfloor.vcs import (
     GitError,
     conflicted_files,
     current_branch,

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from shopfloor.process import cut_middle
 from shopfloor.tools.base import Tool, ToolError, ToolInput, ToolResult
 from shopfloor.tools.context import ToolContext
+from shopfloor.tools.process import cut_middle
 from shopfloor.tools.shell import BackgroundJob, ShellRun
 
 OUTPUT_LIMIT = 30_000

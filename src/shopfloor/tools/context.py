@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from shopfloor.tools.shell import ShellSession
-    from shopfloor.workspace import ReadState, Workspace
+    from shopfloor.tools.workspace import ReadState, Workspace
 
 
 class SkillSource(Protocol):

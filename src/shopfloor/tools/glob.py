@@ -15,11 +15,11 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shopfloor.process import kill_group, scrub_env
 from shopfloor.tools.base import Tool, ToolError, ToolInput
 from shopfloor.tools.context import ToolContext
+from shopfloor.tools.process import kill_group, scrub_env
 from shopfloor.tools.textfiles import displayable
-from shopfloor.workspace import secret_paths_within
+from shopfloor.tools.workspace import secret_paths_within
 
 MAX_RESULTS = 100
 _STAT_BATCH = 4096

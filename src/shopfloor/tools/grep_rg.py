@@ -10,10 +10,10 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import overload
 
-from shopfloor.process import kill_group, scrub_env
 from shopfloor.tools.base import ToolError
 from shopfloor.tools.grep_regex import newline_error
 from shopfloor.tools.grep_search import FileHits, Line, PatternError, SearchSpec, SearchTimeout
+from shopfloor.tools.process import kill_group, scrub_env
 
 # rg only caps what it prints; the Grep answer cuts lines much shorter. A preview keeps the cut text.
 _PRINT_COLUMNS = 4000

@@ -57,7 +57,7 @@ def make_context(
     allow_network: bool = False,
 ) -> ToolContext:
     from shopfloor.tools.shell import ShellSession
-    from shopfloor.workspace import ReadState, Workspace
+    from shopfloor.tools.workspace import ReadState, Workspace
 
     ws = Workspace(root, extra_dirs)
     shell = ShellSession(ws, sandbox=sandbox, allow_network=allow_network)

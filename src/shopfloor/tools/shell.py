@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from shopfloor.process import (
+from shopfloor.tools.process import (
     RunningProcess,
     StreamOutput,
     run_process,
@@ -28,7 +28,7 @@ from shopfloor.tools.sandbox import (
 )
 
 if TYPE_CHECKING:
-    from shopfloor.workspace import Workspace
+    from shopfloor.tools.workspace import Workspace
 
 JobStatus = Literal["running", "completed", "failed", "killed"]
 

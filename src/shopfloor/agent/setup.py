@@ -1,0 +1,211 @@
+"""Running one agent on one task: find the agent and its skills, pick the model, build tools, run the loop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from shopfloor.agent.budget import Budget, LimitSettings
+from shopfloor.agent.events import Event, Notice, Transcript
+from shopfloor.agent.loop import AgentLoop, AgentResult
+from shopfloor.agent.prompts import AgentTask, environment_block
+from shopfloor.config.settings import Settings
+from shopfloor.models.base import Model
+from shopfloor.models.retry import BackoffRegistry
+from shopfloor.tools.registry import agent_toolset, make_context
+
+RUNS_DIR = Path(".orchestrator") / "runs"
+
+
+class AgentSetupError(Exception):
+    """The agent, its model or its configuration cannot be used; the message says why (exit code 2)."""
+
+
+@dataclass
+class AgentRun:
+    """Everything needed to run one agent on one task."""
+
+    agent: str
+    task: AgentTask
+    settings: Settings
+    model_spec: str | None = None
+    """`--model` from the command line or the router; None uses the agent file's `model:`."""
+    limits: LimitSettings | None = None
+    """Overrides the configured limits; None uses the settings."""
+    max_turns: int | None = None
+    """An explicit turn limit (a flag); beats the agent file's `maxTurns`, which beats the settings."""
+    run_id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3))
+    transcript_root: Path | None = None
+    """Where `runs/` transcripts go; defaults to the task's working directory."""
+    guards: Sequence[Callable[[], str | None]] = ()
+    on_event: Callable[[Event], None] | None = None
+    model: Model | None = None
+    backoffs: BackoffRegistry | None = None
+    priced_as: str | None = None
+    """For a scripted model with no price of its own: the model whose list price to report."""
+    """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
+    """A ready model (the orchestrator shares one per spec); built from the spec when None."""
+
+
+class Session(Protocol):
+    """What drives an agent: shopfloor's own loop, or an external program (`command:` in its file)."""
+
+    task: AgentTask
+
+    async def run(self) -> AgentResult: ...
+
+    async def send(self, text: str) -> AgentResult: ...
+
+
+@dataclass
+class PreparedAgent:
+    """A ready agent. `prepare` only reads files and builds objects, so it may run in a worker thread;
+    `announce` then reports its warnings from the event loop's thread."""
+
+    loop: Session
+    transcript: Transcript
+    warnings: list[str]
+    emit: Callable[[Event], None] = lambda _e: None
+
+    def announce(self) -> None:
+        task_id = self.loop.task.task_id
+        for warning in self.warnings:
+            self.emit(Notice(task_id=task_id, message=warning))
+
+    async def aclose(self) -> None:
+        if isinstance(self.loop, AgentLoop):
+            await self.loop.ctx.shell.aclose()
+        self.transcript.close()
+
+
+def prepare(run: AgentRun) -> PreparedAgent:
+    """Resolve the agent file, skills, model and tools; raises AgentSetupError for anything unusable."""
+    from shopfloor.models.resolve import ModelSpecError, resolve_model
+    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.skills import discover_skills
+
+    workdir = run.task.workdir
+    agents = discover_agents(workdir)
+    spec = agents.get(run.agent)
+    if spec is None:
+        problems = [f"{p.path}:{p.line}: {p.message}" for p in agents.problems if p.severity == "error"]
+        known = ", ".join(sorted(a.name for a in agents.all())) or "none"
+        detail = ("\nProblems found:\n  " + "\n  ".join(problems)) if problems else ""
+        raise AgentSetupError(f"no agent named {run.agent!r} (known agents: {known}){detail}")
+    command = spec.extra.get("command")
+    if isinstance(command, str) and command.strip():
+        return _prepare_external(run, spec.name, command)
+    skills = discover_skills(workdir)
+    skill_text, warnings = skills.system_prompt_section(spec.skills)
+    warnings = [*spec.warnings, *warnings]
+    try:
+        model = run.model or resolve_model(
+            run.model_spec,
+            agent_model=spec.model,
+            settings=run.settings.models,
+            backoffs=run.backoffs,
+            base_dir=workdir,
+        )
+    except ModelSpecError as err:
+        raise AgentSetupError(str(err)) from err
+    _price_scripted(model, run.priced_as or spec.model, run.settings)
+
+    toolset = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=bool(skills.names()))
+    if spec.tools is not None and "Skill" not in spec.tools:
+        skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False)
+    system = "\n\n".join(part for part in (spec.body.strip(), environment_block(workdir), skill_text) if part)
+
+    limits = run.limits or run.settings.limits
+    turns = run.max_turns or spec.max_turns
+    if turns is not None:
+        limits = limits.model_copy(update={"max_turns": turns})
+    ctx = make_context(
+        workdir,
+        skills=skills,
+        extra_dirs=tuple(d for d in skills.bundle_dirs() if not d.is_relative_to(workdir)),
+        sandbox=run.settings.sandbox.enabled,
+        allow_network=run.settings.sandbox.allow_network,
+    )
+    transcript, emit = _recorder(run)
+    loop = AgentLoop(
+        model=model,
+        toolset=toolset,
+        ctx=ctx,
+        task=run.task,
+        system=system,
+        budget=Budget(limits),
+        agent_name=spec.name,
+        emit=emit,
+        guards=run.guards,
+    )
+    return PreparedAgent(loop=loop, transcript=transcript, warnings=warnings, emit=emit)
+
+
+def _recorder(run: AgentRun) -> tuple[Transcript, Callable[[Event], None]]:
+    """The run's transcript, and an `emit` that writes each event there before passing it on."""
+    root = run.transcript_root or run.task.workdir
+    transcript = Transcript(root / RUNS_DIR / run.run_id / f"{run.task.task_id}.jsonl")
+    sink = run.on_event
+
+    def emit(event: Event) -> None:
+        transcript.write(event)
+        if sink is not None:
+            sink(event)
+
+    return transcript, emit
+
+
+def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
+    from shopfloor.agent.external import ExternalSession
+
+    transcript, emit = _recorder(run)
+    session = ExternalSession(
+        name=name, command=command, task=run.task, deadline_s=run.settings.run.task_deadline_s, emit=emit
+    )
+    return PreparedAgent(loop=session, transcript=transcript, warnings=[], emit=emit)
+
+
+async def run_agent(run: AgentRun) -> AgentResult:
+    """Prepare and run; the transcript is closed and background jobs stopped however it ends."""
+    prepared = prepare(run)
+    prepared.announce()
+    try:
+        loop = prepared.loop
+        if isinstance(loop, AgentLoop):
+            notice = await loop.ctx.shell.sandbox_notice()
+            if notice is not None and notice not in loop.ctx.notices:
+                loop.ctx.notices.append(notice)
+            await loop.model.check_fits(loop.system, loop.toolset.specs())
+        result = await loop.run()
+    finally:
+        await prepared.aclose()
+    return _with_transcript(result, prepared.transcript.path)
+
+
+def _with_transcript(result: AgentResult, path: Path) -> AgentResult:
+    from dataclasses import replace
+
+    return replace(result, transcript=path)
+
+
+def redact(text: str) -> str:
+    """Remove any provider key of ours from text headed for logs or transcripts."""
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        key = os.environ.get(name)
+        if key and len(key) >= 8:
+            text = text.replace(key, f"[{name}]")
+    return text
+
+
+def _price_scripted(model: Model, alias: str | None, settings: Settings) -> None:
+    """A scripted run reports what the routed real model would have cost, when its script names none."""
+    from shopfloor.models.resolve import price_for_spec
+
+    profile = model.profile
+    if profile.provider == "scripted" and profile.price is None:
+        profile.price = price_for_spec(alias if alias and alias != "inherit" else "sonnet", settings.models)

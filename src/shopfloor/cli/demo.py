@@ -1,0 +1,98 @@
+"""`shopfloor demo`: the whole pipeline on the example service, played by a scripted model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+
+from shopfloor.agent.events import Event
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SCRIPTED_NOTE = (
+    "This demo uses a scripted model that ships with shopfloor: no LLM is called, no API key or network "
+    "is needed. Everything else is real: git worktrees, tools, the gate, the merge queue, SQLite."
+)
+
+
+def example_source() -> Path:
+    """The example project: packaged with the wheel, or beside the sources in a checkout."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "examples" / "taskboard"
+    if packaged.is_dir():
+        return packaged
+    return package.parents[1] / "examples" / "taskboard"
+
+
+def demo_command(target: Path | None) -> int:
+    from shopfloor.assets.demo_script import DECOMPOSITION
+    from shopfloor.assets.demo_script import __file__ as script_init
+    from shopfloor.cli.live import RunView
+    from shopfloor.cli.verify import render_report
+    from shopfloor.config.settings import load_settings
+    from shopfloor.gate import run_gate
+    from shopfloor.orchestrator.pipeline import RunOptions, run_project
+    from shopfloor.orchestrator.store import Store
+
+    source = example_source()
+    if not source.is_dir():
+        print(f"shopfloor: the example project is missing ({source})", file=sys.stderr)
+        return EXIT_USAGE
+    root = (target or Path(tempfile.mkdtemp(prefix="shopfloor-demo-"))).expanduser().resolve()
+    if root.exists() and any(root.iterdir()):
+        print(f"shopfloor: {root} is not empty; pick a new folder for the demo", file=sys.stderr)
+        return EXIT_USAGE
+    shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    print(SCRIPTED_NOTE)
+    print(f"Project: {root}\n")
+    # The example's tests need the packages shopfloor itself runs with: put its Python first on PATH.
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    settings = load_settings(root, overrides={"run": {"parallel": 2, "attempts": 3}})
+    scripts = Path(script_init).parent
+    assert (scripts / f"{DECOMPOSITION}.yaml").is_file()
+    view = RunView()
+    listeners: list[Callable[[Event], None]] = [view]
+    with view:
+        report = anyio.run(run_project, root, settings, RunOptions(model=f"scripted:{scripts}"), listeners)
+    final = anyio.run(lambda: run_gate(root, task=None, base_ref=None, settings=settings.gate))
+    print("\nFinal verification of the merged project:")
+    render_report(final)
+    with Store.for_project(root) as store:
+        tasks = store.tasks(report.run_id)
+        events = store.events_since(0, run_id=report.run_id, limit=100_000)
+    gate_runs = [e for e in events if e.kind == "gate_report"]
+    verdicts = Counter(str(e.payload.get("verdict")) for e in gate_runs)
+    severities: Counter[str] = Counter()
+    for e in gate_runs:
+        listed = e.payload.get("findings")
+        for f in listed if isinstance(listed, list) else []:
+            severities[str(f.get("severity")) if isinstance(f, dict) else "?"] += 1
+    print("\nSummary")
+    for t in tasks:
+        if t.task_id in ("decomposition", "research"):  # planning runs, not tasks
+            print(f"  {t.task_id}: planning run, ${t.cost_usd:.2f}")
+            continue
+        print(f"  {t.task_id}: {t.status:<10} agent {t.agent}, model {t.model}, attempts {t.attempts}")
+    for e in gate_runs:
+        if e.payload.get("verdict") == "fail":
+            reasons = e.payload.get("reasons")
+            said = "; ".join(str(r) for r in reasons) if isinstance(reasons, list) else ""
+            print(f"  gate failed {e.task_id} once, report sent back to its agent: {said[:160]}")
+    print(
+        f"  gate runs: {len(gate_runs)} ({verdicts.get('pass', 0)} passed, "
+        f"{verdicts.get('fail', 0)} failed); findings along the way: {severities.get('high', 0)} high "
+        f"(blocking), {sum(severities.values()) - severities.get('high', 0)} review item(s)"
+    )
+    print(f"  final checks: {len(final.checks)} ({final.verdict})")
+    print(
+        f"  what this run would have cost at list prices on the routed models: ${report.total_cost_usd:.2f}"
+    )
+    print(f"\n{SCRIPTED_NOTE}")
+    print(f"The result is in {root} (task branches shopfloor/TASK-*, worktrees in .orchestrator/worktrees).")
+    return EXIT_OK if report.ok and final.verdict == "pass" else EXIT_FAILED

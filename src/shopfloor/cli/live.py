@@ -1,0 +1,122 @@
+"""The live view of an orchestrated run: one line per active task, totals underneath."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from types import TracebackType
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from shopfloor.agent.events import Event, ModelReplied, RunFinished, RunStarted, TaskStatus, ToolCalled
+from shopfloor.cli.progress import tool_label
+
+
+@dataclass
+class _Row:
+    agent: str
+    model: str
+    started: float
+    turn: int = 0
+    last_tool: str = "-"
+    cost: float = 0.0
+    state: str = "running"
+
+
+class RunView:
+    """Listens to every agent's events; a Rich table on a terminal, plain lines otherwise."""
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console(stderr=True)
+        self.rows: dict[str, _Row] = {}
+        self.total_cost = 0.0
+        self.tokens = 0
+        self.settled: dict[str, str] = {}
+        """Tasks that reached a final status, and which."""
+        self._live: Live | None = None
+
+    def __enter__(self) -> RunView:
+        if self.console.is_terminal:
+            self._live = Live(
+                console=self.console, refresh_per_second=2, transient=False, get_renderable=self._render
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            self._live.refresh()
+            self._live.__exit__(exc_type, exc, tb)
+
+    def _render(self) -> Group:
+        table = Table(expand=False, box=None, pad_edge=False)
+        for col in ("task", "agent", "model", "turn", "last tool", "cost", "time"):
+            table.add_column(col)
+        now = time.monotonic()
+        for tid, row in self.rows.items():
+            if row.state != "running":
+                continue
+            table.add_row(
+                tid,
+                row.agent,
+                row.model,
+                str(row.turn),
+                row.last_tool,
+                f"${row.cost:.4f}",
+                f"{now - row.started:.0f}s",
+            )
+        done = sum(v == "completed" for v in self.settled.values())
+        failed = len(self.settled) - done
+        totals = Text(
+            f"agents at work {sum(r.state == 'running' for r in self.rows.values())}  "
+            f"tasks completed {done}  failed or blocked {failed}  "
+            f"tokens {self.tokens:,}  cost ${self.total_cost:.4f}"
+        )
+        return Group(table, totals)
+
+    def _print(self, text: str) -> None:
+        if self._live is not None:
+            self._live.console.print(text, markup=False, highlight=False)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def __call__(self, event: Event) -> None:
+        tid = event.task_id
+        match event:
+            case RunStarted():
+                model = "scripted" if event.provider == "scripted" else event.model
+                row = self.rows.get(tid)
+                if row is None or row.state != "running":
+                    self.rows[tid] = _Row(event.agent, model, time.monotonic())
+                    self._print(f"[{tid}] {event.agent} started on {model}")
+            case TaskStatus():
+                if event.status in ("completed", "failed", "blocked", "skipped"):
+                    self.settled[tid] = event.status
+                note = event.detail or event.reason
+                if event.status in ("merging", "completed", "failed", "blocked", "skipped") or note:
+                    self._print(f"[{tid}] {event.status}" + (f": {note}" if note else ""))
+            case ModelReplied():
+                row = self.rows.get(tid)
+                self.total_cost += event.cost_usd or 0.0
+                self.tokens += event.usage.total_tokens
+                if row:
+                    row.turn = event.turn
+                    row.cost += event.cost_usd or 0.0
+                    row.state = "running"  # a follow-up (gate report, conflict) goes on after RunFinished
+            case ToolCalled():
+                row = self.rows.get(tid)
+                if row:
+                    row.last_tool = tool_label(event)
+            case RunFinished():
+                row = self.rows.get(tid)
+                if row:
+                    row.state = event.outcome
+                self._print(f"[{tid}] agent {event.outcome}" + (f": {event.reason}" if event.reason else ""))
+            case _:
+                pass

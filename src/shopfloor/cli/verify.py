@@ -1,0 +1,116 @@
+"""`shopfloor verify` (the gate on any tree or a task's worktree) and `shopfloor dashboard`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import anyio
+from rich.console import Console
+from rich.table import Table
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _err(message: str) -> None:
+    print(f"shopfloor: {message}", file=sys.stderr)
+
+
+def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
+    from shopfloor.config.loader import ConfigError
+    from shopfloor.config.settings import load_settings
+    from shopfloor.gate import GateTask, GitError, run_gate, write_verdict_marker
+    from shopfloor.orchestrator.worktrees import worktree_path
+    from shopfloor.queue.tasks import load_task_queue
+    from shopfloor.vcs import current_branch, git
+
+    root = tree.expanduser().resolve()
+    if not root.is_dir():
+        _err(f"{root} is not a directory")
+        return EXIT_USAGE
+    try:
+        settings = load_settings(root)
+    except ConfigError as err:
+        _err(str(err))
+        return EXIT_USAGE
+    gate_task = None
+    base: str | None = None
+    target = root
+    if task_id:
+        target = worktree_path(root, task_id)
+        if not target.is_dir():
+            _err(f"no worktree for {task_id} at {target}")
+            return EXIT_USAGE
+        queue_file = root / ".orchestrator" / "task_queue.md"
+        task = None
+        if queue_file.is_file():
+            queue = load_task_queue(queue_file)
+            task = queue.get(task_id) if task_id in queue else None
+        gate_task = GateTask(
+            id=task_id,
+            category=task.category if task else None,
+            acceptance_criteria=list(task.criteria) if task else [],
+        )
+        integration = current_branch(root)
+        fork = git(target, "merge-base", integration or "HEAD", "HEAD", check=False)
+        base = fork.output.strip() if fork.ok else None
+    try:
+        report = anyio.run(lambda: run_gate(target, task=gate_task, base_ref=base, settings=settings.gate))
+    except GitError as err:
+        _err(f"cannot verify {target}: {err}")
+        return EXIT_USAGE
+    if task_id:
+        write_verdict_marker(target, report)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        render_report(report)
+    return EXIT_OK if report.verdict == "pass" else EXIT_FAILED
+
+
+def render_report(report: object) -> None:
+    from shopfloor.gate import GateReport
+
+    assert isinstance(report, GateReport)
+    console = Console()
+    table = Table(title=f"Checks on tree {report.tree_hash[:12]}")
+    for col in ("check", "command", "exit", "time", "result"):
+        table.add_column(col)
+    for c in report.checks:
+        exit_code = "timeout" if c.timed_out else str(c.exit_code)
+        table.add_row(c.name, c.command, exit_code, f"{c.duration_s:.1f}s", "pass" if c.passed else "FAIL")
+    console.print(table)
+    for c in report.checks:
+        if not c.passed:
+            console.print(f"--- output of {c.command} (tail) ---", markup=False)
+            console.print(c.output_tail[-2000:], markup=False, highlight=False)
+    for f in report.findings:
+        console.print(
+            f"{f.severity.upper():6} {f.file}:{f.line} [{f.rule_id}] {f.message} (fix: {f.fix_hint})",
+            markup=False,
+            highlight=False,
+        )
+    for t in report.tamper:
+        console.print(f"TAMPER {t.path} ({t.change}): {t.reason}", markup=False, highlight=False)
+    console.print(
+        f"verdict: {report.verdict}" + (f" ({'; '.join(report.reasons)})" if report.reasons else "")
+    )
+
+
+def dashboard_command(project: Path, *, host: str, port: int, allow_remote: bool) -> int:
+    from shopfloor.dashboard.server import DashboardError, serve_dashboard
+
+    root = project.expanduser().resolve()
+    try:
+        server = serve_dashboard(root, host=host, port=port, allow_remote=allow_remote)
+    except DashboardError as err:
+        _err(str(err))
+        return EXIT_USAGE
+    print(f"dashboard: {server.url}", flush=True)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK

@@ -1,0 +1,155 @@
+"""The gate's data: settings, the task it judges, each check, and the report it hands back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shopfloor.gate.findings import Finding, Severity
+
+CheckKind = Literal["build", "lint", "typecheck", "test", "custom"]
+Verdict = Literal["pass", "fail"]
+
+
+class GateSettings(BaseModel):
+    """The `[gate]` section of the configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    commands: list[str] = Field(default_factory=list)
+    """Shell commands to run instead of the detected checks (task commands still run too)."""
+    timeout_s: float = 600.0
+    """Wall-clock limit for one check; the whole process group is killed when it runs over."""
+    fail_on: Severity = "high"
+    """The lowest security severity that fails the gate; lower findings are review items."""
+    tamper_guard: bool = True
+    """Fail tasks that edit or delete existing tests, CI or lint/type/test configuration."""
+    protected_paths: list[str] = Field(default_factory=list)
+    """More globs the tamper guard protects, on top of the built-in test and CI patterns."""
+    run_security: bool = True
+    """Run the security checklist on the task's diff (or the whole tree when there is no base)."""
+    task_commands: bool = True
+    """Also run commands written in backticks in the task's acceptance criteria."""
+    python: str | None = None
+    """Interpreter for Python tools; default: the project's .venv, else the one running shopfloor."""
+    require_checks: bool = False
+    """Fail when no build, lint or test check could be found at all."""
+    output_tail_chars: int = 4000
+    """How much of the end of each check's output the report keeps."""
+    test_integrity: bool = True
+    """Check added and changed tests for ways of not testing anything (no assertion, a skip, ...)."""
+    prove_tests: bool = True
+    """Run a task's new tests on its base commit too: they must fail there at least once."""
+    passes_before: Literal["fail", "review", "off"] = "fail"
+    """New tests that pass before the change too: a failure (backend tasks), a review item, or ignored."""
+
+
+class GateTask(BaseModel):
+    """What the gate needs to know about the task it judges."""
+
+    id: str
+    category: str | None = None
+    """The orchestrator's category; `testing` tasks may change tests."""
+    acceptance_criteria: list[str] = Field(default_factory=list)
+    allow_test_changes: bool = False
+    """Set on a task that is meant to change existing tests or their configuration."""
+    protected_paths: list[str] = Field(default_factory=list)
+    """Globs this task must not modify or delete even when it may change tests (another task's tests)."""
+    test_first: bool = False
+    """A test task of a test-first run: its new tests must fail on its tree (no implementation yet)."""
+    regression_ok: bool = False
+    """Its tests pin down behaviour that already exists, so passing at once is expected."""
+
+    @property
+    def may_change_tests(self) -> bool:
+        return self.allow_test_changes or (self.category or "").strip().lower() in {"testing", "test", "qa"}
+
+
+class Check(BaseModel):
+    """One command the gate runs: either an argv or a shell command line, in a directory."""
+
+    name: str
+    kind: CheckKind
+    argv: list[str] | None = None
+    shell: str | None = None
+    cwd: Path
+    timeout_s: float
+    source: Literal["detected", "config", "task"] = "detected"
+    ok_exit_codes: list[int] = Field(default_factory=lambda: [0])
+    """Exit codes that count as success (pytest's 5, no tests collected, where tests are optional)."""
+
+    @model_validator(mode="after")
+    def _one_command(self) -> Check:
+        if (self.argv is None) == (self.shell is None):
+            raise ValueError("a check needs exactly one of argv or shell")
+        return self
+
+    @property
+    def command(self) -> str:
+        """The command as a person would type it."""
+        if self.shell is not None:
+            return self.shell
+        import shlex
+
+        return shlex.join(self.argv or [])
+
+    def exec_argv(self) -> list[str]:
+        return list(self.argv) if self.argv is not None else ["/bin/sh", "-c", self.shell or ""]
+
+
+class CheckResult(BaseModel):
+    """What one check did."""
+
+    name: str
+    kind: CheckKind
+    command: str
+    cwd: str
+    """Relative to the tree ('.' for its root)."""
+    source: Literal["detected", "config", "task"] = "detected"
+    exit_code: int | None
+    """None when the check was killed for running over its timeout, or could not start."""
+    duration_s: float
+    output_tail: str
+    timed_out: bool = False
+    passed: bool
+
+
+class TamperFinding(BaseModel):
+    """An existing test, CI or lint configuration file the task changed."""
+
+    path: str
+    change: Literal["modified", "deleted", "renamed"]
+    reason: str
+    """Which protection it falls under (test file, CI config, lint config, protected path)."""
+    diff: str
+    """The diff against the base, cut to a readable size."""
+
+
+class GateReport(BaseModel):
+    """Everything the gate found on one tree, and its verdict."""
+
+    task_id: str | None
+    tree: str
+    tree_hash: str
+    """Git tree id of the working tree (uncommitted and untracked files included) the checks ran on."""
+    tree_hash_after: str | None = None
+    """Set when the checks themselves changed the tree (build output that is not ignored, say)."""
+    base_ref: str | None = None
+    diff_stat: str | None = None
+    """`git diff --stat` from the base to the tree, when there is a base."""
+    checks: list[CheckResult] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    tamper: list[TamperFinding] = Field(default_factory=list)
+    verdict: Verdict
+    reasons: list[str] = Field(default_factory=list)
+    """Why it failed (or notes on a pass), one line each."""
+    fail_on: Severity = "high"
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"

@@ -1,0 +1,34 @@
+"""Proof that tests can fail: integrity rules on added/changed tests, red-before-green runs."""
+
+from __future__ import annotations
+
+from shopfloor.gate.testproof.execution import FileRunner, TestCaseResult, TestRun, TestRunnerSpec
+from shopfloor.gate.testproof.integrity import IntegrityReport, check_test_integrity, check_test_source
+from shopfloor.gate.testproof.redgreen import (
+    FileProof,
+    RedCheckFile,
+    RedCheckReport,
+    RedGreenReport,
+    base_worktree,
+    prove_tests,
+    red_check,
+)
+from shopfloor.gate.testproof.rules import RULES
+
+__all__ = [
+    "RULES",
+    "FileProof",
+    "FileRunner",
+    "IntegrityReport",
+    "RedCheckFile",
+    "RedCheckReport",
+    "RedGreenReport",
+    "TestCaseResult",
+    "TestRun",
+    "TestRunnerSpec",
+    "base_worktree",
+    "check_test_integrity",
+    "check_test_source",
+    "prove_tests",
+    "red_check",
+]

@@ -1,0 +1,185 @@
+"""Run the gate: the checks, the tamper guard and the security checklist on one tree, and the verdict."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shopfloor.gate.detect import detect_checks, python_for
+from shopfloor.gate.gitdiff import changed_lines, diff_entries, resolve_commit
+from shopfloor.gate.report import Check, CheckResult, GateReport, GateSettings, GateTask, TamperFinding
+from shopfloor.gate.security import Finding, ScanScope, at_least, run_checklist
+from shopfloor.gate.tamper import find_tampering
+from shopfloor.gate.treehash import GitError, git, tree_hash
+from shopfloor.tools.process import run_process, scrub_env
+
+
+async def run_check(check: Check, tree: Path, settings: GateSettings) -> CheckResult:
+    """Run one check in its folder with its timeout; a command that cannot start is a failed check."""
+    try:
+        result = await run_process(
+            check.exec_argv(),
+            cwd=check.cwd,
+            timeout_s=check.timeout_s,
+            env=check_env(check.cwd, tree, settings),
+        )
+        exit_code, output, timed_out, duration = (
+            result.exit_code,
+            result.output,
+            result.timed_out,
+            result.duration_s,
+        )
+    except OSError as exc:
+        exit_code, output, timed_out, duration = None, f"could not start {check.command}: {exc}", False, 0.0
+    if timed_out:
+        output += f"\n[killed after {check.timeout_s:g}s: the check ran over its timeout]"
+    tail = output[-settings.output_tail_chars :]
+    return CheckResult(
+        name=check.name,
+        kind=check.kind,
+        command=check.command,
+        cwd=_rel(check.cwd, tree),
+        source=check.source,
+        exit_code=exit_code,
+        duration_s=round(duration, 3),
+        output_tail=tail,
+        timed_out=timed_out,
+        passed=not timed_out and exit_code in check.ok_exit_codes,
+    )
+
+
+def check_env(cwd: Path, tree: Path, settings: GateSettings) -> dict[str, str]:
+    """The scrubbed environment, with the project's Python first on PATH so `pytest` in a command works."""
+    env = scrub_env()
+    py_bin = str(Path(python_for(cwd, tree, settings)).parent)
+    env["PATH"] = os.pathsep.join([py_bin, env.get("PATH", "")])
+    return env
+
+
+async def run_gate(
+    tree: Path, *, task: GateTask | None, base_ref: str | None, settings: GateSettings
+) -> GateReport:
+    """Judge `tree`: run its checks, guard its tests against the base, scan its diff; never raises on a
+    failing project, only on a tree that cannot be hashed at all."""
+    tree = tree.resolve()
+    started = datetime.now(UTC)
+    reasons: list[str] = []
+    before = await tree_hash(tree)
+    checks = detect_checks(tree, task=task, settings=settings)
+    if task is not None and task.test_first:  # its tests are meant to fail until the build task lands
+        checks = [c for c in checks if not runs_tests(c)]
+    results = [await run_check(c, tree, settings) for c in checks]
+
+    base: str | None = None
+    if base_ref:
+        try:
+            base = await resolve_commit(tree, base_ref)
+        except GitError:
+            reasons.append(f"base ref {base_ref!r} is not a commit here, so the diff could not be checked")
+    tamper: list[TamperFinding] = []
+    stat = (await git(tree, "diff", "--stat", "-M", base, before)).output if base else None
+    if base and settings.tamper_guard:
+        tamper = await find_tampering(tree, base, before, task=task, settings=settings)
+    findings: list[Finding] = []
+    if settings.run_security and (base or not base_ref):
+        findings = await run_checklist(tree, scope=await _scope(tree, base, before))
+    if base:
+        findings += await test_proof(tree, base, task, settings)
+    after = await tree_hash(tree)
+
+    reasons += _verdict_reasons(results, findings, tamper, settings)
+    if not checks and not (task is not None and task.test_first):
+        reasons.append("no build, lint or test checks were found for this tree")
+    failed = any(not r.passed for r in results) or bool(tamper) or (base_ref is not None and base is None)
+    failed = failed or any(at_least(f.severity, settings.fail_on) for f in findings)
+    failed = failed or (settings.require_checks and not checks)
+    if after != before:
+        reasons.append("the checks changed the tree (output files that are not git-ignored?)")
+    return GateReport(
+        task_id=task.id if task else None,
+        tree=str(tree),
+        tree_hash=before,
+        tree_hash_after=after if after != before else None,
+        base_ref=base_ref,
+        diff_stat=stat,
+        checks=results,
+        findings=findings,
+        tamper=tamper,
+        verdict="fail" if failed else "pass",
+        reasons=reasons,
+        fail_on=settings.fail_on,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+    )
+
+
+_TEST_RUNNER = re.compile(
+    r"\b(pytest|jest|vitest|mocha|ava|go test|cargo test|node --test|(npm|pnpm|yarn)( run)? test)\b"
+)
+
+
+def runs_tests(check: Check) -> bool:
+    """A test check, detected or configured (`[gate] commands` entries are recognised by their runner)."""
+    return check.kind == "test" or (check.kind == "custom" and bool(_TEST_RUNNER.search(check.command)))
+
+
+async def test_proof(tree: Path, base: str, task: GateTask | None, settings: GateSettings) -> list[Finding]:
+    """Findings that show whether the task's new tests can fail (issue: tests that test nothing)."""
+    from shopfloor.gate.testproof import check_test_integrity, prove_tests, red_check
+
+    findings: list[Finding] = []
+    if settings.test_integrity:
+        findings += (await check_test_integrity(tree, base_ref=base)).findings
+    if task is not None and task.test_first:
+        red = await red_check(
+            tree, base, None, regression_ok=task.regression_ok, timeout_s=settings.timeout_s
+        )
+        return findings + red.findings()
+    if settings.prove_tests and settings.passes_before != "off":
+        proof = await prove_tests(tree, tree, base, None, timeout_s=settings.timeout_s)
+        backend = task is None or (task.category or "backend") == "backend"
+        strict = settings.passes_before == "fail" and backend
+        findings += proof.findings(passes_before="high" if strict else "medium")
+    return findings
+
+
+async def _scope(tree: Path, base: str | None, head_tree: str) -> ScanScope:
+    if base is None:
+        return ScanScope()
+    # git names paths from the repository's top; the checklist names them from `tree`.
+    prefix = (await git(tree, "rev-parse", "--show-prefix")).output.strip()
+    entries = await diff_entries(tree, base, head_tree)
+    files = [e.path.removeprefix(prefix) for e in entries if e.status != "D" and e.path.startswith(prefix)]
+    lines = {
+        p.removeprefix(prefix): n
+        for p, n in (await changed_lines(tree, base, head_tree)).items()
+        if p.startswith(prefix)
+    }
+    return ScanScope(changed_lines=lines, files=files)
+
+
+def _verdict_reasons(
+    results: list[CheckResult], findings: list[Finding], tamper: list[TamperFinding], settings: GateSettings
+) -> list[str]:
+    out = []
+    for r in results:
+        if r.timed_out:
+            out.append(f"{r.kind} check `{r.command}` timed out")
+        elif not r.passed:
+            out.append(f"{r.kind} check `{r.command}` failed with exit code {r.exit_code}")
+    for f in findings:
+        if at_least(f.severity, settings.fail_on):
+            kind = "test-integrity" if f.source == "testproof" else "security"
+            out.append(f"{f.severity} {kind} finding {f.rule_id} at {f.location}")
+    for t in tamper:
+        out.append(f"{t.path}: {t.reason} {t.change}")
+    return out
+
+
+def _rel(path: Path, tree: Path) -> str:
+    try:
+        return path.resolve().relative_to(tree).as_posix() or "."
+    except ValueError:
+        return str(path)

@@ -1,0 +1,224 @@
+"""Skills: packaged instructions an agent gets in its system prompt or loads with the Skill tool."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shopfloor.specs import frontmatter
+from shopfloor.specs.frontmatter import FrontmatterError
+from shopfloor.specs.sources import (
+    Layered,
+    Loaded,
+    Origin,
+    SpecFileError,
+    SpecProblem,
+    load_guarded,
+    search_roots,
+)
+
+SKILL_FILE = "SKILL.md"
+_MAX_DEPTH = 4
+_MAX_BUNDLED = 200
+# Fields Claude Code skills commonly carry; shopfloor keeps them without complaint.
+_QUIET_FIELDS = (
+    "allowed-tools", "license", "metadata", "version", "model", "argument-hint",
+    "disable-model-invocation", "user-invocable", "when_to_use",
+)  # fmt: skip
+_SKIPPED = ("__pycache__", "node_modules")
+
+
+class SkillFileError(SpecFileError):
+    """A skill file that cannot be used."""
+
+
+@dataclass
+class SkillSpec:
+    """One skill: its instructions and the files bundled beside them."""
+
+    name: str
+    description: str
+    body: str
+    source: Path
+    origin: Origin
+    files: list[Path] = field(default_factory=list)
+    """Absolute paths of bundled files (references, scripts) in the skill's own folder."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def directory(self) -> Path | None:
+        """The skill's own folder, for the folder layout; None for a flat `<category>/<name>.md`."""
+        return self.source.parent if self.source.name == SKILL_FILE else None
+
+
+def parse_skill_bytes(data: bytes, path: Path, origin: Origin) -> tuple[SkillSpec, list[SpecProblem]]:
+    """Parse a SKILL.md (frontmatter required) or a flat skill file (frontmatter optional)."""
+    folder_layout = path.name == SKILL_FILE
+    try:
+        fm = frontmatter.parse(data, required=folder_layout)
+    except FrontmatterError as err:
+        raise SkillFileError(path, err.line, err.message) from None
+    warnings: list[SpecProblem] = []
+
+    def warn(line: int, message: str) -> None:
+        warnings.append(SpecProblem(path=path, line=line, message=message, severity="warning"))
+
+    def text(key: str) -> str | None:
+        value = fm.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise SkillFileError(path, fm.line_of(key), f"`{key}` must be text, not {value!r}")
+        return value.strip() or None
+
+    for key, line in fm.quoted:
+        warn(line, frontmatter.quoted_warning(key))
+    default_name = path.parent.name if folder_layout else path.stem
+    name = text("name") or default_name
+    description = text("description")
+    if description is None:
+        if folder_layout:
+            raise SkillFileError(
+                path, fm.start_line, "the frontmatter has no `description` field, which every skill needs"
+            )
+        description = _first_paragraph(fm.body) or name
+        warn(1, "no `description` in frontmatter; using the first paragraph")
+    if not fm.body:
+        warn(fm.body_line, "the skill has no instructions after its frontmatter")
+    extra = {k: v for k, v in fm.data.items() if k not in ("name", "description")}
+    for key in extra:
+        if key not in _QUIET_FIELDS:
+            warn(fm.line_of(key), f"unknown field `{key}` is kept but has no effect")
+    files = _bundled(path.parent) if folder_layout else []
+    spec = SkillSpec(name, description, fm.body, path, origin, files, extra)
+    return spec, warnings
+
+
+def _first_paragraph(body: str) -> str:
+    for block in re.split(r"\n\s*\n", body):
+        lines = [ln.strip().lstrip("#").strip() for ln in block.strip().splitlines()]
+        text = " ".join(ln for ln in lines if ln)
+        if text:
+            return text[:300]
+    return ""
+
+
+def _bundled(folder: Path) -> list[Path]:
+    out: list[Path] = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if rel == Path(SKILL_FILE) or any(p.startswith(".") or p in _SKIPPED for p in rel.parts):
+            continue
+        if path.is_file():
+            out.append(path.resolve())
+            if len(out) >= _MAX_BUNDLED:
+                break
+    return out
+
+
+def _skill_files(root: Path, depth: int = 0) -> Iterator[Path]:
+    """SKILL.md of each skill folder, and each `.md` of a category folder (or the root)."""
+    if depth > _MAX_DEPTH or not root.is_dir():
+        return
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or entry.name in _SKIPPED:
+            continue
+        if entry.is_dir():
+            marker = entry / SKILL_FILE
+            if marker.is_file():
+                yield marker
+            else:
+                yield from _skill_files(entry, depth + 1)
+        elif entry.suffix == ".md" and entry.name.lower() != "readme.md" and entry.is_file():
+            yield entry
+
+
+def _claimed_name(data: bytes, path: Path) -> str:
+    match = re.search(rb"^name:[ \t]*['\"]?([A-Za-z0-9._-]+)", data, re.MULTILINE)
+    if match:
+        return match.group(1).decode()
+    return path.parent.name if path.name == SKILL_FILE else path.stem
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3].rstrip() + "..."
+
+
+class SkillCatalog(Layered[SkillSpec]):
+    """Every skill found, by name, after precedence; the Skill tool's source of instructions."""
+
+    def render(self, name: str, args: str | None = None) -> str | None:
+        """The skill's full instructions with the paths of its bundled files, or None if unknown."""
+        spec = self.get(name.strip().lstrip("/"))
+        if spec is None:
+            return None
+        body = spec.body
+        args = args.strip() if args else None
+        if args and "$ARGUMENTS" in body:
+            body = body.replace("$ARGUMENTS", args)
+            args = None
+        parts = [f'<skill name="{spec.name}" source="{spec.source}">']
+        if spec.directory is not None:
+            parts.append(f"Base directory for this skill: {spec.directory}")
+        parts.append(body)
+        if spec.files:
+            listing = "\n".join(f"- {f}" for f in spec.files)
+            parts.append(
+                f"Files bundled with this skill (open them with the Read tool when needed):\n{listing}"
+            )
+        if args:
+            parts.append(f"ARGUMENTS: {args}")
+        parts.append("</skill>")
+        return "\n\n".join(parts)
+
+    def bundle_dirs(self) -> list[Path]:
+        """Folders holding bundled files, for a workspace that must let Read open them."""
+        return sorted({s.source.parent.resolve() for s in self.all() if s.files})
+
+    def system_prompt_section(
+        self, injected: list[str], *, list_others: bool = True
+    ) -> tuple[str, list[str]]:
+        """Text for an agent's system prompt: its own skills in full, the rest by name.
+
+        Returns the text and warnings for skills the agent names that do not exist.
+        """
+        warnings: list[str] = []
+        wanted: list[str] = []
+        for name in injected:
+            if name in wanted:
+                continue
+            if self.get(name) is None:
+                warnings.append(f"skills: {self.missing_message(name, 'skill')} The agent runs without it.")
+            else:
+                wanted.append(name)
+        sections = [self.render(name) or "" for name in wanted]
+        text = ""
+        if sections:
+            text = "# Skills\n\nThese skills are part of your instructions:\n\n" + "\n\n".join(sections)
+        others = [s for s in self.all() if s.name not in wanted] if list_others else []
+        if others:
+            listing = "\n".join(f"- {s.name}: {_one_line(s.description)}" for s in others)
+            text += (
+                ("\n\n" if text else "")
+                + "# Skills available on request\n\n"
+                + "When a task matches one of these, load its full instructions with the Skill tool "
+                + '(for example `Skill(skill="name")`) before you start that part of the work:\n'
+                + listing
+            )
+        return text, warnings
+
+
+def discover_skills(workdir: Path, *, home: Path | None = None) -> SkillCatalog:
+    """All skills visible from `workdir`. Broken files become problems; they never raise."""
+    return SkillCatalog(
+        item for root, origin in search_roots(workdir, home, "skills") for item in _load(root, origin)
+    )
+
+
+def _load(root: Path, origin: Origin) -> Iterator[Loaded[SkillSpec]]:
+    for path in _skill_files(root):
+        yield load_guarded(path, lambda data, p: parse_skill_bytes(data, p, origin), _claimed_name)

@@ -1,0 +1,180 @@
+"""Running git for the orchestrator: never prompts, never pages, never signs, English messages to parse."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopfloor.tools.process import kill_group, scrub_env
+
+# Variables that would point git at another repository or index than the one we name with cwd.
+_REPO_LOCATION_VARS = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+)
+_CONFIG = (
+    "-c",
+    "core.quotePath=false",
+    "-c",
+    "commit.gpgSign=false",
+    "-c",
+    "tag.gpgSign=false",
+    "-c",
+    "core.pager=cat",
+    "-c",
+    "merge.conflictStyle=merge",
+)
+FALLBACK_NAME = "shopfloor"
+FALLBACK_EMAIL = "shopfloor@localhost"
+
+
+class GitError(RuntimeError):
+    """A git command failed; the message carries the command and git's own words."""
+
+    def __init__(self, args: tuple[str, ...], code: int | None, output: str) -> None:
+        shown = " ".join(args)
+        why = "timed out" if code is None else f"exit {code}"
+        super().__init__(f"git {shown} failed ({why}): {output.strip()}")
+        self.args_ = args
+        self.code = code
+        self.output = output
+
+
+@dataclass(frozen=True)
+class GitResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+    @property
+    def output(self) -> str:
+        return (self.stdout + self.stderr).strip()
+
+
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = scrub_env()
+    for name in _REPO_LOCATION_VARS:
+        env.pop(name, None)
+    env.update(
+        {
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_PAGER": "cat",
+            "PAGER": "cat",
+            "GIT_EDITOR": "true",
+            "GIT_MERGE_AUTOEDIT": "no",
+            "LC_ALL": "C",
+            "LANGUAGE": "C",
+        }
+    )
+    if extra:
+        env.update(extra)
+    return env
+
+
+def git(
+    cwd: Path,
+    *args: str,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    identity: bool = False,
+    timeout_s: float = 300.0,
+) -> GitResult:
+    """Run `git args...` in `cwd`. `identity` supplies a committer when the repository has none."""
+    who = identity_args(cwd) if identity else []
+    argv = ["git", "--no-pager", *_CONFIG, *who, *args]
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=git_env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        stdout, stderr = proc.communicate()
+        raise GitError(args, None, stdout + stderr) from None
+    result = GitResult(proc.returncode, stdout, stderr)
+    if check and not result.ok:
+        raise GitError(args, result.code, result.output)
+    return result
+
+
+def identity_args(cwd: Path) -> list[str]:
+    """`-c user.name=... -c user.email=...` for whichever of the two git cannot find, else nothing."""
+    env = os.environ
+    args: list[str] = []
+    for key, env_names, fallback in (
+        ("user.name", ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"), FALLBACK_NAME),
+        ("user.email", ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL", "EMAIL"), FALLBACK_EMAIL),
+    ):
+        if all(env.get(n) for n in env_names[:2]):
+            continue
+        if not git(cwd, "config", "--get", key, check=False).stdout.strip():
+            args += ["-c", f"{key}={fallback}"]
+    return args
+
+
+def identity_env(cwd: Path) -> dict[str, str]:
+    """Author/committer variables for an agent's shell, so its own `git commit`/`git merge` work in a
+    repository with no identity configured; empty when git already has one."""
+    values = dict(pair.split("=", 1) for pair in identity_args(cwd)[1::2])
+    env: dict[str, str] = {}
+    if "user.name" in values:
+        env.update(GIT_AUTHOR_NAME=values["user.name"], GIT_COMMITTER_NAME=values["user.name"])
+    if "user.email" in values:
+        env.update(GIT_AUTHOR_EMAIL=values["user.email"], GIT_COMMITTER_EMAIL=values["user.email"])
+    return env
+
+
+def rev_parse(cwd: Path, ref: str) -> str:
+    return git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").stdout.strip()
+
+
+def ref_exists(cwd: Path, ref: str) -> bool:
+    return git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).ok
+
+
+def current_branch(cwd: Path) -> str | None:
+    """The checked-out branch's short name, or None on a detached HEAD."""
+    result = git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    return result.stdout.strip() or None if result.ok else None
+
+
+def git_path(cwd: Path, name: str) -> Path:
+    """Where `name` (e.g. MERGE_HEAD, index, info/exclude) lives for the checkout at `cwd`."""
+    raw = Path(git(cwd, "rev-parse", "--git-path", name).stdout.strip())
+    return raw if raw.is_absolute() else cwd / raw
+
+
+def conflicted_files(cwd: Path) -> list[str]:
+    out = git(cwd, "diff", "--name-only", "--diff-filter=U", check=False).stdout
+    return [line for line in out.splitlines() if line]
+
+
+@functools.cache
+def git_version() -> tuple[int, int]:
+    out = subprocess.run(["git", "version"], capture_output=True, text=True, check=True).stdout
+    found = re.search(r"(\d+)\.(\d+)", out)
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
