@@ -18,10 +18,11 @@ from pathlib import Path
 from agent_overhead import TURNS, bench_task, exploring_script, make_project
 
 from shopfloor.agent.setup import AgentRun, prepare
+from shopfloor.config.sections import ModelSettings
 from shopfloor.config.settings import Settings
 from shopfloor.models.anthropic import AnthropicModel
 from shopfloor.models.base import ModelProfile, Price, Usage
-from shopfloor.models.resolve import ModelSettings, parse_spec, profile_for
+from shopfloor.models.resolve import parse_spec, profile_for
 from shopfloor.testing import FakeProvider
 
 

@@ -1,16 +1,21 @@
-"""Running git for the orchestrator: never prompts, never pages, never signs, English messages to parse."""
+"""The one way shopfloor runs git: never prompts, pages or signs, English messages to parse, and no
+program the repository configured (hooks, fsmonitor) runs under shopfloor's own name.
+
+`git()` blocks (for worker threads and the CLI); `agit()` is the same call for the event loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import os
 import re
+import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from shopfloor.tools.process import kill_group, scrub_env
 
 # Variables that would point git at another repository or index than the one we name with cwd.
 _REPO_LOCATION_VARS = (
@@ -23,20 +28,25 @@ _REPO_LOCATION_VARS = (
     "GIT_NAMESPACE",
     "GIT_PREFIX",
 )
-_CONFIG = (
-    "-c",
-    "core.quotePath=false",
-    "-c",
+_SECRET_NAME = re.compile(r"((^|_)API_KEY|(^|_)TOKEN|_PASSWORD|_CREDENTIALS?)$|SECRET", re.IGNORECASE)
+# Settings that make git start another program: a repository (or an agent that wrote to its config)
+# must not get one run by shopfloor's own git calls.
+_HARDENING = (
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.sshCommand=ssh",
+    "core.askPass=",
+    "credential.helper=",
     "commit.gpgSign=false",
-    "-c",
     "tag.gpgSign=false",
-    "-c",
     "core.pager=cat",
-    "-c",
+    "core.quotePath=false",
     "merge.conflictStyle=merge",
 )
+_CONFIG = tuple(arg for setting in _HARDENING for arg in ("-c", setting))
 FALLBACK_NAME = "shopfloor"
 FALLBACK_EMAIL = "shopfloor@localhost"
+DEFAULT_TIMEOUT_S = 300.0
 
 
 class GitError(RuntimeError):
@@ -45,7 +55,7 @@ class GitError(RuntimeError):
     def __init__(self, args: tuple[str, ...], code: int | None, output: str) -> None:
         shown = " ".join(args)
         why = "timed out" if code is None else f"exit {code}"
-        super().__init__(f"git {shown} failed ({why}): {output.strip()}")
+        super().__init__(f"git {shown} failed ({why}): {output.strip()[-2000:]}")
         self.args_ = args
         self.code = code
         self.output = output
@@ -67,9 +77,8 @@ class GitResult:
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = scrub_env()
-    for name in _REPO_LOCATION_VARS:
-        env.pop(name, None)
+    """The environment git runs in: the caller's, without secrets or repository redirections."""
+    env = {k: v for k, v in os.environ.items() if k not in _REPO_LOCATION_VARS and not _SECRET_NAME.search(k)}
     env.update(
         {
             "GIT_TERMINAL_PROMPT": "0",
@@ -86,19 +95,22 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def _argv(args: tuple[str, ...], who: list[str]) -> list[str]:
+    return ["git", "--no-pager", *_CONFIG, *who, *args]
+
+
 def git(
     cwd: Path,
     *args: str,
     check: bool = True,
     env: Mapping[str, str] | None = None,
     identity: bool = False,
-    timeout_s: float = 300.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> GitResult:
     """Run `git args...` in `cwd`. `identity` supplies a committer when the repository has none."""
     who = identity_args(cwd) if identity else []
-    argv = ["git", "--no-pager", *_CONFIG, *who, *args]
     proc = subprocess.Popen(
-        argv,
+        _argv(args, who),
         cwd=cwd,
         env=git_env(env),
         stdin=subprocess.DEVNULL,
@@ -112,13 +124,51 @@ def git(
     try:
         stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        kill_group(proc.pid)
+        _kill_group(proc.pid)
         stdout, stderr = proc.communicate()
         raise GitError(args, None, stdout + stderr) from None
     result = GitResult(proc.returncode, stdout, stderr)
     if check and not result.ok:
         raise GitError(args, result.code, result.output)
     return result
+
+
+async def agit(
+    cwd: Path,
+    *args: str,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> GitResult:
+    """`git()` for the event loop: the same invocation, awaited; the process group dies on cancel."""
+    proc = await asyncio.create_subprocess_exec(
+        *_argv(args, []),
+        cwd=cwd,
+        env=git_env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
+    except TimeoutError:
+        _kill_group(proc.pid)
+        await proc.wait()
+        raise GitError(args, None, "") from None
+    except BaseException:
+        _kill_group(proc.pid)
+        raise
+    code = proc.returncode if proc.returncode is not None else -1
+    result = GitResult(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+    if check and not result.ok:
+        raise GitError(args, result.code, result.output)
+    return result
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def identity_args(cwd: Path) -> list[str]:
@@ -150,6 +200,11 @@ def identity_env(cwd: Path) -> dict[str, str]:
 
 def rev_parse(cwd: Path, ref: str) -> str:
     return git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").stdout.strip()
+
+
+async def resolve_commit(cwd: Path, ref: str) -> str:
+    """The full commit id `ref` names, checked to exist (GitError otherwise)."""
+    return (await agit(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")).stdout.strip()
 
 
 def ref_exists(cwd: Path, ref: str) -> bool:

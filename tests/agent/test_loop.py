@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shopfloor.agent.budget import Budget, LimitSettings
+from shopfloor.agent.budget import Budget
 from shopfloor.agent.elision import elide_old_results
 from shopfloor.agent.events import (
     Event,
@@ -20,6 +20,7 @@ from shopfloor.agent.events import (
 )
 from shopfloor.agent.loop import AgentLoop
 from shopfloor.agent.prompts import AgentTask
+from shopfloor.config.sections import LimitSettings
 from shopfloor.models.base import Message, Price, TextPart, ToolResultPart, ToolUsePart
 from shopfloor.models.scripted import ScriptedModel
 from shopfloor.tools.registry import agent_toolset, make_context

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from shopfloor.config.sections import ModelSettings
 from shopfloor.models.base import Message, ModelRequest, TextPart, ToolResultPart
-from shopfloor.models.resolve import price_for_spec
+from shopfloor.models.resolve import price_for_spec, resolve_model
 from shopfloor.models.script import ScriptError, parse_turn, prompt_variables
 from shopfloor.models.scripted import ScriptedModel
 
@@ -33,7 +34,8 @@ async def test_yaml_script_plays_in_order(tmp_path: Path) -> None:
         "  - text: Marker written.\n"
         "    stop_reason: end_turn\n"
     )
-    model = ScriptedModel.from_file(script)
+    model = resolve_model(f"scripted:{script}", agent_model=None, settings=ModelSettings())
+    assert isinstance(model, ScriptedModel)
     req = first_request()
     first = await model.complete(req)
     (call,) = first.message.tool_uses
@@ -61,7 +63,7 @@ async def test_yaml_script_plays_in_order(tmp_path: Path) -> None:
 async def test_json_script_and_usage_imitate_caching(tmp_path: Path) -> None:
     script = tmp_path / "s.json"
     script.write_text(json.dumps(["one", "two"]))
-    model = ScriptedModel.from_file(script, priced_as="sonnet")
+    model = ScriptedModel.from_file(script, price=price_for_spec("sonnet"))
     req = first_request()
     first = await model.complete(req)
     grown = ModelRequest(

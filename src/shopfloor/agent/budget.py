@@ -5,18 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, Field
-
+from shopfloor.config.sections import LimitSettings
 from shopfloor.models.base import Usage
-
-
-class LimitSettings(BaseModel):
-    """Limits for one agent run (per task in an orchestrated run)."""
-
-    max_turns: int = Field(100, ge=1, description="Model calls allowed per run.")
-    max_tokens: int | None = Field(None, ge=1, description="Total tokens (input, output, cache) per run.")
-    budget_usd: float | None = Field(None, gt=0, description="Dollars per run at list prices.")
-    max_wall_s: float | None = Field(None, gt=0, description="Wall-clock seconds per run.")
 
 
 @dataclass

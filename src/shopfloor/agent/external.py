@@ -20,6 +20,7 @@ from shopfloor.agent.events import Event, Notice, OutcomeKind, RunFinished, RunS
 from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.markers import wait_for_marker
 from shopfloor.agent.prompts import AgentTask, task_prompt
+from shopfloor.layout import Layout
 from shopfloor.models.base import Usage
 from shopfloor.tools.process import StreamOutput, scrub_env, start_process
 
@@ -52,7 +53,7 @@ class ExternalSession:
         t0 = time.monotonic()
         self.sessions += 1
         tid = self.task.task_id
-        prompt_file = self.task.workdir / ".orchestrator" / "prompts" / f"{tid}.{self.sessions}.md"
+        prompt_file = Layout(self.task.workdir).external_prompt(tid, self.sessions)
         prompt_file.parent.mkdir(parents=True, exist_ok=True)
         prompt_file.write_text(prompt, encoding="utf-8")
         self.emit(RunStarted(task_id=tid, agent=self.name, model="external", provider="external",

@@ -15,20 +15,20 @@ from typing import Literal
 import anyio
 from pydantic import JsonValue
 
+from shopfloor.layout import Layout
 from shopfloor.queue.files import atomic_write_text
 
 MarkerKind = Literal["done", "failed"]
 WaitOutcome = Literal["done", "failed", "timeout"]
-MARKER_DIR = Path(".orchestrator") / "complete"
 _KINDS: tuple[MarkerKind, ...] = ("done", "failed")
 
 
 def marker_dir(root: Path) -> Path:
-    return root / MARKER_DIR
+    return Layout(root).marker_dir
 
 
 def marker_path(root: Path, task_id: str, kind: MarkerKind = "done") -> Path:
-    return marker_dir(root) / f"{task_id}.{kind}"
+    return Layout(root).marker(task_id, kind)
 
 
 @dataclass(frozen=True)

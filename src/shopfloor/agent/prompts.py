@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import platform
-import subprocess
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-MARKER_DIR = Path(".orchestrator") / "complete"
+from shopfloor.layout import Layout
+from shopfloor.vcs import GitError, git
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,11 @@ class AgentTask:
 
     @property
     def marker_path(self) -> Path:
-        return self.workdir / MARKER_DIR / f"{self.task_id}.done"
+        return Layout(self.workdir).marker(self.task_id)
 
     @property
     def failed_marker_path(self) -> Path:
-        return self.workdir / MARKER_DIR / f"{self.task_id}.failed"
+        return Layout(self.workdir).marker(self.task_id, "failed")
 
 
 def task_prompt(task: AgentTask) -> str:
@@ -58,12 +58,10 @@ def task_prompt(task: AgentTask) -> str:
 
 def _git(workdir: Path, *args: str) -> str:
     try:
-        out = subprocess.run(
-            ["git", *args], cwd=workdir, capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        out = git(workdir, *args, check=False, timeout_s=5)
+    except (OSError, GitError):
         return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
+    return out.stdout.strip() if out.ok else ""
 
 
 def environment_block(workdir: Path, *, today: date | None = None, status_lines: int = 20) -> str:

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from shopfloor.agent.budget import Budget, LimitSettings
+from shopfloor.agent.budget import Budget
 from shopfloor.agent.events import Event, Notice, Transcript
 from shopfloor.agent.loop import AgentLoop, AgentResult
 from shopfloor.agent.prompts import AgentTask, environment_block
+from shopfloor.config.sections import LimitSettings
 from shopfloor.config.settings import Settings
+from shopfloor.layout import Layout
 from shopfloor.models.base import Model
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.tools.registry import agent_toolset, make_context
-
-RUNS_DIR = Path(".orchestrator") / "runs"
 
 
 class AgentSetupError(Exception):
@@ -149,7 +149,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
 def _recorder(run: AgentRun) -> tuple[Transcript, Callable[[Event], None]]:
     """The run's transcript, and an `emit` that writes each event there before passing it on."""
     root = run.transcript_root or run.task.workdir
-    transcript = Transcript(root / RUNS_DIR / run.run_id / f"{run.task.task_id}.jsonl")
+    transcript = Transcript(Layout(root).transcript(run.run_id, run.task.task_id))
     sink = run.on_event
 
     def emit(event: Event) -> None:

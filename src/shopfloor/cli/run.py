@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shopfloor.agent.events import Event
+from shopfloor.layout import Layout
 
 if TYPE_CHECKING:
     from shopfloor.config.settings import Settings
@@ -107,7 +108,7 @@ def dry_run_command(project: Path, settings: Settings) -> int:
     from shopfloor.orchestrator.plan import make_plan
     from shopfloor.queue.tasks import load_task_queue, validate
 
-    path = project / ".orchestrator" / "task_queue.md"
+    path = Layout(project).task_queue
     if not path.is_file():
         print("No task queue yet: a run would first ask the decomposition agent to write one from PRD.md.")
         return EXIT_OK
@@ -135,7 +136,7 @@ def status_command(project: Path, *, as_json: bool) -> int:
     from shopfloor.orchestrator.store import Store
 
     project = project.expanduser().resolve()
-    db = project / ".orchestrator" / "state.db"
+    db = Layout(project).state_db
     if not db.exists():
         _err(f"no run has been started in {project}")
         return EXIT_FAILED
@@ -206,7 +207,7 @@ def logs_command(project: Path, task_id: str) -> int:
         read_transcript,
     )
 
-    runs = project.expanduser().resolve() / ".orchestrator" / "runs"
+    runs = Layout(project.expanduser().resolve()).runs_dir
     files = sorted(runs.glob(f"*/{task_id}.jsonl"), key=lambda p: p.stat().st_mtime)
     if not files:
         _err(f"no transcript for {task_id} under {runs}")
@@ -240,7 +241,7 @@ def issue_command(project: Path, text: str, category: str, priority: str) -> int
 
     from shopfloor.queue.issues import NewIssue, append_issues
 
-    path = project.expanduser().resolve() / ".orchestrator" / "issue_queue.md"
+    path = Layout(project.expanduser().resolve()).issue_queue
     title, _, rest = text.strip().partition("\n")
     try:
         new = NewIssue(

@@ -9,6 +9,8 @@ import anyio
 from rich.console import Console
 from rich.table import Table
 
+from shopfloor.layout import Layout
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -41,7 +43,7 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
         if not target.is_dir():
             _err(f"no worktree for {task_id} at {target}")
             return EXIT_USAGE
-        queue_file = root / ".orchestrator" / "task_queue.md"
+        queue_file = Layout(root).task_queue
         task = None
         if queue_file.is_file():
             queue = load_task_queue(queue_file)

@@ -11,11 +11,11 @@ from shopfloor.dashboard.catalog_view import AgentsView, agents_view
 from shopfloor.dashboard.state_reader import StateReader
 from shopfloor.dashboard.task_rows import TaskRow, elapsed, task_row
 from shopfloor.dashboard.task_view import TaskDetail, task_detail
+from shopfloor.layout import Layout
 from shopfloor.models.base import Usage
 from shopfloor.orchestrator.state_records import RunRecord
 from shopfloor.queue.tasks import Task, load_task_queue
 
-QUEUE_FILE = Path(".orchestrator") / "task_queue.md"
 # The cost plot needs a readable line, not every model call of a long run.
 MAX_SERIES_POINTS = 600
 
@@ -89,7 +89,7 @@ class DashboardData:
 
     def _queue(self) -> tuple[list[Task], list[str]]:
         """The task queue's tasks and problems, re-read only when the file changed."""
-        path = self.project / QUEUE_FILE
+        path = Layout(self.project).task_queue
         try:
             mtime = path.stat().st_mtime
         except OSError:

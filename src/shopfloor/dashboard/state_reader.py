@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from pydantic import JsonValue
 
+from shopfloor.layout import Layout
 from shopfloor.orchestrator.state_records import (
     AttemptRecord,
     EventRecord,
@@ -24,8 +25,6 @@ from shopfloor.orchestrator.state_records import (
     run_from_row,
     task_from_row,
 )
-
-STATE_DB = Path(".orchestrator") / "state.db"
 
 
 class UsageRow(NamedTuple):
@@ -41,7 +40,7 @@ class StateReader:
     """SELECTs over the state database; every method answers empty while the database does not exist."""
 
     def __init__(self, project: Path, *, busy_timeout_s: float = 5.0) -> None:
-        self.path = project / STATE_DB
+        self.path = Layout(project).state_db
         self._timeout = busy_timeout_s
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []

@@ -11,13 +11,13 @@ from shopfloor.agent.events import Event, ModelReplied, RunFinished, read_transc
 from shopfloor.dashboard.task_rows import TaskRow
 from shopfloor.gate.report import GateReport
 from shopfloor.gate.verdict import marker_path, read_verdict_marker
+from shopfloor.layout import Layout
 from shopfloor.models.base import Usage
 from shopfloor.orchestrator.state_records import AttemptRecord, TaskRecord
 from shopfloor.orchestrator.worktrees import branch_name
 from shopfloor.queue.tasks import Task
 from shopfloor.vcs import GitError, git
 
-RUNS_DIR = Path(".orchestrator") / "runs"
 MAX_DIFF_CHARS = 200_000
 # A page with tens of thousands of transcript rows is unusable; the newest ones matter most.
 MAX_TRANSCRIPT_EVENTS = 2_000
@@ -116,7 +116,7 @@ def _transcript_paths(
                 paths.append(path)
     # A running attempt has not stored its path yet; the runner writes it at runs/run-<id>/<TASK>.jsonl.
     if run_id is not None:
-        live = project / RUNS_DIR / f"run-{run_id}" / f"{task_id}.jsonl"
+        live = Layout(project).transcript(f"run-{run_id}", task_id)
         if live not in paths:
             paths.append(live)
     return [p for p in paths if p.is_file()]

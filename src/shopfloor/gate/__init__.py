@@ -1,11 +1,13 @@
 """The verification gate: shopfloor re-runs a task's checks itself and binds the verdict to the tree."""
 
+from shopfloor.config.sections import GateSettings
 from shopfloor.gate.detect import RUNNERS, detect_checks
 from shopfloor.gate.feedback import format_failure_report, format_report_for_agent
-from shopfloor.gate.report import Check, CheckResult, GateReport, GateSettings, GateTask, TamperFinding
-from shopfloor.gate.treehash import GitError, tree_hash
+from shopfloor.gate.report import Check, CheckResult, GateReport, GateTask, TamperFinding
+from shopfloor.gate.treehash import tree_hash
 from shopfloor.gate.verdict import marker_path, read_verdict_marker, verdict_is_current, write_verdict_marker
 from shopfloor.gate.verify import run_check, run_gate
+from shopfloor.vcs import GitError
 
 __all__ = [
     "RUNNERS",

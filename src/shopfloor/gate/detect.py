@@ -18,7 +18,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from shopfloor.gate.report import Check, CheckKind, GateSettings, GateTask
+from shopfloor.config.sections import GateSettings
+from shopfloor.gate.report import Check, CheckKind, GateTask
 
 RUNNERS = frozenset(
     {

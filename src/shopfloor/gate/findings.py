@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
 
 from pydantic import BaseModel
 
-Severity = Literal["high", "medium", "low"]
+from shopfloor.config.sections import Severity
+from shopfloor.gate.testfiles import is_test_path
 
 _RANK: dict[Severity, int] = {"low": 1, "medium": 2, "high": 3}
 _LOWER: dict[Severity, Severity] = {"high": "medium", "medium": "low", "low": "low"}
-
-_TEST_PATH = re.compile(
-    r"(^|/)(tests?|__tests__|spec)/|(^|/)test_[^/]*\.py$|_test\.(py|go)$|(^|/)conftest\.py$"
-    r"|\.(test|spec)\.[cm]?[jt]sx?$"
-)
 
 
 class Finding(BaseModel):
@@ -47,11 +41,6 @@ def rank(severity: Severity) -> int:
 
 def at_least(severity: Severity, floor: Severity) -> bool:
     return _RANK[severity] >= _RANK[floor]
-
-
-def is_test_path(rel_path: str) -> bool:
-    """True for test files and test folders (tests/, test_*.py, *.test.ts, __tests__/, conftest.py)."""
-    return bool(_TEST_PATH.search(rel_path.replace("\\", "/")))
 
 
 def soften_for_tests(finding: Finding) -> Finding:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopfloor.gate.treehash import GitError, git
+from shopfloor.vcs import GitError, agit
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
@@ -20,13 +20,9 @@ class DiffEntry:
     """The path before a rename or copy."""
 
 
-async def resolve_commit(tree: Path, ref: str) -> str:
-    return (await git(tree, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")).output.strip()
-
-
 async def diff_entries(tree: Path, base: str, head_tree: str) -> list[DiffEntry]:
     """Files that differ between `base` and the tree object `head_tree`, renames detected."""
-    out = (await git(tree, "diff", "--name-status", "-M", "-z", "--no-ext-diff", base, head_tree)).output
+    out = (await agit(tree, "diff", "--name-status", "-M", "-z", "--no-ext-diff", base, head_tree)).stdout
     fields = out.split("\0")
     entries: list[DiffEntry] = []
     i = 0
@@ -43,7 +39,7 @@ async def diff_entries(tree: Path, base: str, head_tree: str) -> list[DiffEntry]
 
 async def changed_lines(tree: Path, base: str, head_tree: str) -> dict[str, set[int]]:
     """Line numbers (in the new version) that were added or changed, per file."""
-    out = (await git(tree, "diff", "-U0", "--no-color", "--no-ext-diff", "-M", base, head_tree)).output
+    out = (await agit(tree, "diff", "-U0", "--no-color", "--no-ext-diff", "-M", base, head_tree)).stdout
     lines: dict[str, set[int]] = {}
     current: set[int] | None = None
     for row in out.splitlines():
@@ -60,8 +56,8 @@ async def file_diff(tree: Path, base: str, head_tree: str, path: str, old_path: 
     paths = [old_path, path] if old_path else [path]
     try:
         return (
-            await git(tree, "diff", "--no-color", "--no-ext-diff", "-M", base, head_tree, "--", *paths)
-        ).output
+            await agit(tree, "diff", "--no-color", "--no-ext-diff", "-M", base, head_tree, "--", *paths)
+        ).stdout
     except GitError as exc:
         return str(exc)
 
@@ -69,6 +65,6 @@ async def file_diff(tree: Path, base: str, head_tree: str, path: str, old_path: 
 async def show_file(tree: Path, ref: str, path: str) -> str | None:
     """A file's content at `ref` (a commit or tree id), or None when it is not there."""
     try:
-        return (await git(tree, "show", f"{ref}:{path}")).output
+        return (await agit(tree, "show", f"{ref}:{path}")).stdout
     except GitError:
         return None

@@ -6,45 +6,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from shopfloor.gate.findings import Finding, Severity
+from shopfloor.config.sections import Severity
+from shopfloor.gate.findings import Finding
 
 CheckKind = Literal["build", "lint", "typecheck", "test", "custom"]
 Verdict = Literal["pass", "fail"]
-
-
-class GateSettings(BaseModel):
-    """The `[gate]` section of the configuration."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    commands: list[str] = Field(default_factory=list)
-    """Shell commands to run instead of the detected checks (task commands still run too)."""
-    timeout_s: float = 600.0
-    """Wall-clock limit for one check; the whole process group is killed when it runs over."""
-    fail_on: Severity = "high"
-    """The lowest security severity that fails the gate; lower findings are review items."""
-    tamper_guard: bool = True
-    """Fail tasks that edit or delete existing tests, CI or lint/type/test configuration."""
-    protected_paths: list[str] = Field(default_factory=list)
-    """More globs the tamper guard protects, on top of the built-in test and CI patterns."""
-    run_security: bool = True
-    """Run the security checklist on the task's diff (or the whole tree when there is no base)."""
-    task_commands: bool = True
-    """Also run commands written in backticks in the task's acceptance criteria."""
-    python: str | None = None
-    """Interpreter for Python tools; default: the project's .venv, else the one running shopfloor."""
-    require_checks: bool = False
-    """Fail when no build, lint or test check could be found at all."""
-    output_tail_chars: int = 4000
-    """How much of the end of each check's output the report keeps."""
-    test_integrity: bool = True
-    """Check added and changed tests for ways of not testing anything (no assertion, a skip, ...)."""
-    prove_tests: bool = True
-    """Run a task's new tests on its base commit too: they must fail there at least once."""
-    passes_before: Literal["fail", "review", "off"] = "fail"
-    """New tests that pass before the change too: a failure (backend tasks), a review item, or ignored."""
 
 
 class GateTask(BaseModel):

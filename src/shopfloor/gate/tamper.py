@@ -6,18 +6,15 @@ import configparser
 import json
 import re
 import tomllib
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
+from shopfloor.config.sections import GateSettings
 from shopfloor.gate.gitdiff import DiffEntry, diff_entries, file_diff, show_file
-from shopfloor.gate.report import GateSettings, GateTask, TamperFinding
+from shopfloor.gate.report import GateTask, TamperFinding
+from shopfloor.gate.testfiles import is_test_path
+from shopfloor.tools.globs import path_glob_match
 
-TEST_GLOBS = (
-    "tests/**", "test/**", "__tests__/**", "test_*.py", "*_test.py", "conftest.py", "*_test.go",
-    "*.test.js", "*.test.ts", "*.test.jsx", "*.test.tsx", "*.test.mjs", "*.test.cjs",
-    "*.spec.js", "*.spec.ts", "*.spec.jsx", "*.spec.tsx",
-)  # fmt: skip
 CI_GLOBS = (
     ".github/workflows/**",
     ".ci/**",
@@ -38,48 +35,15 @@ _PACKAGE_SCRIPTS = ("test", "lint", "typecheck")
 _DIFF_LIMIT = 3000
 
 
-def glob_match(pattern: str, path: str) -> bool:
-    """gitignore-like: a pattern without '/' matches a file name at any depth, `dir/**` a folder anywhere."""
-    return bool(_glob_regex(pattern).match(path))
-
-
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    pat = pattern.lstrip("/")
-    while i < len(pat):
-        if pat.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pat.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pat[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pat[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pat[i]))
-            i += 1
-    core = pat.removesuffix("/**")
-    # `tests/**` protects every tests/ folder (backend/tests/ too); a pattern with an inner '/' or a
-    # leading one is anchored at the root.
-    prefix = "" if "/" in core or pattern.startswith("/") else "(?:.*/)?"
-    return re.compile(f"^{prefix}{''.join(out)}$")
-
-
 def protection(path: str, extra: list[str]) -> str | None:
     """Why `path` is protected (a reason for the report), or None."""
-    if any(glob_match(g, path) for g in TEST_GLOBS):
+    if is_test_path(path):
         return "existing test file"
-    if any(glob_match(g, path) for g in CI_GLOBS):
+    if any(path_glob_match(g, path) for g in CI_GLOBS):
         return "CI configuration"
-    if any(glob_match(g, path) for g in CONFIG_GLOBS):
+    if any(path_glob_match(g, path) for g in CONFIG_GLOBS):
         return "lint/type/test configuration"
-    if any(glob_match(g, path) for g in extra):
+    if any(path_glob_match(g, path) for g in extra):
         return "protected path"
     return None
 
@@ -96,7 +60,7 @@ async def find_tampering(
             continue
         path = entry.old_path or entry.path
         reason = None
-        if any(glob_match(g, path) for g in always):
+        if any(path_glob_match(g, path) for g in always):
             reason = "protected path of another task"
         elif not waived:
             reason = protection(path, settings.protected_paths) or await _mixed_config(

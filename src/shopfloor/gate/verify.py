@@ -7,13 +7,15 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shopfloor.config.sections import GateSettings
 from shopfloor.gate.detect import detect_checks, python_for
-from shopfloor.gate.gitdiff import changed_lines, diff_entries, resolve_commit
-from shopfloor.gate.report import Check, CheckResult, GateReport, GateSettings, GateTask, TamperFinding
+from shopfloor.gate.gitdiff import changed_lines, diff_entries
+from shopfloor.gate.report import Check, CheckResult, GateReport, GateTask, TamperFinding
 from shopfloor.gate.security import Finding, ScanScope, at_least, run_checklist
 from shopfloor.gate.tamper import find_tampering
-from shopfloor.gate.treehash import GitError, git, tree_hash
+from shopfloor.gate.treehash import tree_hash
 from shopfloor.tools.process import run_process, scrub_env
+from shopfloor.vcs import GitError, agit, resolve_commit
 
 
 async def run_check(check: Check, tree: Path, settings: GateSettings) -> CheckResult:
@@ -79,7 +81,7 @@ async def run_gate(
         except GitError:
             reasons.append(f"base ref {base_ref!r} is not a commit here, so the diff could not be checked")
     tamper: list[TamperFinding] = []
-    stat = (await git(tree, "diff", "--stat", "-M", base, before)).output if base else None
+    stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout if base else None
     if base and settings.tamper_guard:
         tamper = await find_tampering(tree, base, before, task=task, settings=settings)
     findings: list[Finding] = []
@@ -149,7 +151,7 @@ async def _scope(tree: Path, base: str | None, head_tree: str) -> ScanScope:
     if base is None:
         return ScanScope()
     # git names paths from the repository's top; the checklist names them from `tree`.
-    prefix = (await git(tree, "rev-parse", "--show-prefix")).output.strip()
+    prefix = (await agit(tree, "rev-parse", "--show-prefix")).stdout.strip()
     entries = await diff_entries(tree, base, head_tree)
     files = [e.path.removeprefix(prefix) for e in entries if e.status != "D" and e.path.startswith(prefix)]
     lines = {

@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from shopfloor.config.sections import Price
+
 
 class TextPart(BaseModel):
     type: Literal["text"] = "text"
@@ -96,25 +98,6 @@ class ModelResponse(BaseModel):
     stop_reason: StopReason
     usage: Usage
     model: str
-
-
-class Price(BaseModel):
-    """List price in US dollars per million tokens."""
-
-    input: float
-    output: float
-    cache_write: float | None = None
-    cache_read: float | None = None
-
-    def cost(self, usage: Usage) -> float:
-        write = self.cache_write if self.cache_write is not None else self.input
-        read = self.cache_read if self.cache_read is not None else self.input
-        return (
-            usage.input_tokens * self.input
-            + usage.output_tokens * self.output
-            + usage.cache_write_tokens * write
-            + usage.cache_read_tokens * read
-        ) / 1_000_000
 
 
 class ModelProfile(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from shopfloor.models.base import Price
+from shopfloor.config.sections import Price
 
 
 def _p(inp: float, out: float, write: float, read: float) -> Price:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from shopfloor.models.base import Model, ModelConfigError, ModelProfile, Price
+from shopfloor.config.sections import ModelSettings, Price
+from shopfloor.models.base import Model, ModelConfigError, ModelProfile
 from shopfloor.models.prices import builtin_limits, builtin_price
 from shopfloor.models.retry import BackoffRegistry, RetryPolicy
 
@@ -25,49 +24,6 @@ PROVIDERS = ("anthropic", "openai", "scripted")
 
 class ModelSpecError(ModelConfigError):
     """A model spec that cannot be understood (the CLI exits with 2)."""
-
-
-class ModelSettings(BaseModel):
-    """The `[models]` section of the configuration."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    default: str = "sonnet"
-    """Model used when neither the command line nor the agent file names one (or both say `inherit`)."""
-    aliases: dict[str, str] = Field(default_factory=dict)
-    """Alias -> spec, e.g. `sonnet = "claude-sonnet-4-5"` or `local = "openai:qwen2.5-coder"`."""
-    prices: dict[str, Price] = Field(default_factory=dict)
-    """Model id -> list price in US$ per million tokens; wins over the built-in table."""
-    context_windows: dict[str, int] = Field(default_factory=dict)
-    """Model id -> context window in tokens, for models the built-in table does not know."""
-    max_retries: int = 5
-    """Retries after the first attempt for 429, 529, 5xx and dropped connections or streams."""
-    retry_base_delay_s: float = 1.0
-    """First backoff delay in seconds; it doubles on each retry (with jitter)."""
-    retry_max_delay_s: float = 60.0
-    """Longest backoff delay in seconds, unless the server's retry-after asks for more."""
-    max_retry_after_s: float = 600.0
-    """A server asking to wait longer than this many seconds ends the call instead."""
-    request_timeout_s: float = 600.0
-    """Seconds a model call may go without receiving data before it is abandoned and retried."""
-    max_tokens: int = 16_384
-    """Most tokens a model may write in one turn (lowered to the model's own limit)."""
-    anthropic_base_url: str | None = None
-    """Messages API endpoint; default ANTHROPIC_BASE_URL, then Anthropic's own."""
-    openai_base_url: str | None = None
-    """Chat Completions endpoint; default OPENAI_BASE_URL, then OpenAI's own."""
-    openai_stream: bool = True
-    """Stream Chat Completions answers; turn off for servers that stream tool calls badly."""
-    probe_timeout_s: float = 2.0
-    """Seconds to wait for a local server to report its context window."""
-
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(
-            max_attempts=self.max_retries + 1,
-            base_delay_s=self.retry_base_delay_s,
-            max_delay_s=self.retry_max_delay_s,
-            max_retry_after_s=self.max_retry_after_s,
-        )
 
 
 @dataclass(frozen=True)
@@ -224,7 +180,12 @@ def resolve_model(
     Raises ModelSpecError for specs that cannot be understood or set up.
     """
     resolved = parse_spec(spec, agent_model=agent_model, settings=settings, env=env)
-    policy = settings.retry_policy()
+    policy = RetryPolicy(
+        max_attempts=settings.max_retries + 1,
+        base_delay_s=settings.retry_base_delay_s,
+        max_delay_s=settings.retry_max_delay_s,
+        max_retry_after_s=settings.max_retry_after_s,
+    )
     if resolved.provider == "scripted":
         from shopfloor.models.script import ScriptError
         from shopfloor.models.scripted import ScriptedModel

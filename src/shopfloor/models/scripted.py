@@ -6,13 +6,13 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from shopfloor.config.sections import Price
 from shopfloor.models.base import (
     Message,
     ModelProfile,
     ModelRequest,
     ModelResponse,
     Part,
-    Price,
     TextPart,
     ThinkingPart,
     ToolSpec,
@@ -36,7 +36,7 @@ class ScriptedModel:
 
     Usage pretends prompt caching works as it does with the Anthropic adapter (each call writes
     the new tail of the prompt and reads what the previous call cached), so that cost reports
-    priced as a real model (`priced_as`) come out plausible.
+    priced as a real model (`priced_as`, looked up by whoever builds the model) come out plausible.
     """
 
     def __init__(
@@ -50,10 +50,6 @@ class ScriptedModel:
     ):
         self.turns = [parse_turn(t, i) for i, t in enumerate(turns)]
         self.priced_as = priced_as
-        if price is None and priced_as is not None:
-            from shopfloor.models.resolve import price_for_spec
-
-            price = price_for_spec(priced_as)
         self._profile = ModelProfile(
             provider="scripted",
             model_id=name,

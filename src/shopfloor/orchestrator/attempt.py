@@ -31,6 +31,7 @@ from shopfloor.gate import (
     verdict_is_current,
     write_verdict_marker,
 )
+from shopfloor.layout import Layout
 from shopfloor.orchestrator.context import RunContext
 from shopfloor.orchestrator.merge_queue import MergeConflict, Merged
 from shopfloor.orchestrator.scheduler import TaskOutcome
@@ -237,7 +238,7 @@ class TaskRun:
     def _failure_report(self, report: GateReport) -> Path:
         """What failed, the last output and the diff summary, kept beside the state for a person to read."""
         rc, tid = self.rc, self.task.id
-        path = rc.project / ".orchestrator" / "reports" / f"{tid}-failure.md"
+        path = Layout(rc.project).failure_report(tid)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(format_failure_report(report, self.attempts), encoding="utf-8")
         rc.store.record_event(rc.run_id, "failure_report", {"path": str(path)}, task_id=tid)

@@ -8,13 +8,11 @@ from pathlib import Path
 
 from shopfloor.agent.events import Event, ModelReplied, TaskStatus
 from shopfloor.config.settings import Settings
+from shopfloor.layout import Layout
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.orchestrator.merge_queue import MergeQueue
 from shopfloor.orchestrator.scheduler import Concurrency
 from shopfloor.orchestrator.store import Store
-
-QUEUE_FILE = Path(".orchestrator") / "task_queue.md"
-ISSUE_FILE = Path(".orchestrator") / "issue_queue.md"
 
 
 @dataclass
@@ -75,7 +73,7 @@ class RunContext:
 
     @property
     def queue_path(self) -> Path:
-        return self.project / QUEUE_FILE
+        return Layout(self.project).task_queue
 
     def model_spec_for(self, task_id: str, routed: str | None) -> str | None:
         spec = self.model_override

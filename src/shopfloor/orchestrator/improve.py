@@ -6,7 +6,8 @@ import re
 
 import anyio
 
-from shopfloor.orchestrator.context import ISSUE_FILE, RunContext
+from shopfloor.layout import Layout
+from shopfloor.orchestrator.context import RunContext
 from shopfloor.orchestrator.planning import research
 from shopfloor.orchestrator.scheduler import TaskOutcome
 from shopfloor.queue.files import locked_update
@@ -50,7 +51,7 @@ def issues_to_tasks(rc: RunContext, issues: list[Issue]) -> dict[str, str]:
         return queue.render(), None
 
     locked_update(rc.queue_path, change)
-    update_issues(rc.project / ISSUE_FILE, dict.fromkeys(links, "in_progress"), tasks=links)
+    update_issues(Layout(rc.project).issue_queue, dict.fromkeys(links, "in_progress"), tasks=links)
     return links
 
 
@@ -60,19 +61,19 @@ async def improvement_loops(rc: RunContext, loops: int) -> dict[str, TaskOutcome
     outcomes: dict[str, TaskOutcome] = {}
     for n in range(1, loops + 1):
         rc.store.record_event(rc.run_id, "run_status", {"status": f"improvement loop {n}"})
-        pending = load_issue_queue(rc.project / ISSUE_FILE).pending()
+        pending = load_issue_queue(Layout(rc.project).issue_queue).pending()
         if not pending:
             result = await research(rc)
             if result.outcome != "completed":
                 outcomes[f"research-{n}"] = TaskOutcome("research", "failed", result.reason)
                 break
-            pending = load_issue_queue(rc.project / ISSUE_FILE).pending()
+            pending = load_issue_queue(Layout(rc.project).issue_queue).pending()
         if not pending:
             break
         links = issues_to_tasks(rc, pending)
         ran = await run_tasks(rc, list(links.values()))
         done = [i for i, t in links.items() if ran.get(t) and ran[t].verdict == "completed"]
-        update_issues(rc.project / ISSUE_FILE, dict.fromkeys(done, "completed"))
+        update_issues(Layout(rc.project).issue_queue, dict.fromkeys(done, "completed"))
         outcomes.update({t: ran[t] for t in links.values() if t in ran})
         summary = ", ".join(f"{i} -> {links[i]}" for i in links)
         message = f"shopfloor: improvement loop {n} ({summary})"

@@ -16,7 +16,7 @@ from typing import Literal
 import anyio
 import anyio.to_thread
 
-from shopfloor.orchestrator.worktrees import ORCHESTRATOR_DIR
+from shopfloor.layout import Layout
 from shopfloor.vcs import (
     GitError,
     conflicted_files,
@@ -119,7 +119,7 @@ def _merge_tree(project: Path, head: str, tip: str, message: str) -> str | tuple
 
 def _merge_in_scratch(project: Path, head: str, tip: str, message: str) -> str | tuple[list[str], str]:
     """The same in a private detached worktree, for git versions without `merge-tree --write-tree`."""
-    scratch = project / ORCHESTRATOR_DIR / "worktrees" / "_merge"
+    scratch = Layout(project).worktrees_dir / "_merge"
     listed = git(project, "worktree", "list", "--porcelain").stdout
     if f"worktree {scratch}\n" not in listed + "\n" or not scratch.is_dir():
         shutil.rmtree(scratch, ignore_errors=True)  # only ever holds our own throwaway merges

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PID_FILE = Path(".orchestrator") / "run.pid"
+from shopfloor.layout import Layout
 
 
 def live_run_pid(project: Path) -> int | None:
     """The pid of another shopfloor process running in `project`, if its pid file names a live one."""
     try:
-        pid = int((project / PID_FILE).read_text(encoding="utf-8").strip())
+        pid = int(Layout(project).run_lock.read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
         return None
     if pid == os.getpid():

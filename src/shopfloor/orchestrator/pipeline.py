@@ -13,12 +13,13 @@ import anyio
 
 from shopfloor.agent.events import Event
 from shopfloor.config.settings import Settings
+from shopfloor.layout import Layout
 from shopfloor.models.base import ModelConfigError
 from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
 from shopfloor.orchestrator.attempt import TaskRun
 from shopfloor.orchestrator.context import RunContext, RunSpend
 from shopfloor.orchestrator.merge_queue import MergeQueue
-from shopfloor.orchestrator.pidfile import PID_FILE, live_run_pid
+from shopfloor.orchestrator.pidfile import live_run_pid
 from shopfloor.orchestrator.planning import PlanningError, decompose, queue_problems
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
 from shopfloor.orchestrator.store import Store
@@ -140,7 +141,7 @@ async def run_project(
 ) -> RunReport:
     """Run the whole pipeline once; SIGTERM/SIGINT stop agents cleanly and keep every worktree."""
     project = project.resolve()
-    queue_missing = not (project / ".orchestrator" / "task_queue.md").exists()
+    queue_missing = not Layout(project).task_queue.exists()
     if (queue_missing or options.decompose) and not (project / "PRD.md").is_file():
         raise RunSetupError(PRD_HELP.format(project=project))
     running = live_run_pid(project)
@@ -151,7 +152,7 @@ async def run_project(
         )
     rc = open_context(project, settings, options)
     rc.listeners.extend(listeners or [])
-    pid_file = project / PID_FILE
+    pid_file = Layout(project).run_lock
     pid_file.write_text(str(os.getpid()), encoding="utf-8")
     report: RunReport | None = None
     try:

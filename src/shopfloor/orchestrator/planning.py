@@ -8,7 +8,9 @@ from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.markers import clear_markers
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
-from shopfloor.orchestrator.context import ISSUE_FILE, QUEUE_FILE, RunContext
+from shopfloor.layout import ISSUE_QUEUE as ISSUE_FILE
+from shopfloor.layout import TASK_QUEUE as QUEUE_FILE
+from shopfloor.orchestrator.context import RunContext
 from shopfloor.queue.record_file import QueueProblem
 from shopfloor.queue.tasks import load_task_queue, validate
 

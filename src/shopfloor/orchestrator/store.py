@@ -18,6 +18,7 @@ from typing import Any, Unpack
 
 from pydantic import BaseModel
 
+from shopfloor.layout import Layout
 from shopfloor.models.base import Usage
 from shopfloor.orchestrator.state_records import (
     AttemptRecord,
@@ -61,7 +62,7 @@ class Store:
 
     @classmethod
     def for_project(cls, project: Path) -> Store:
-        return cls(project / ".orchestrator" / "state.db")
+        return cls(Layout(project).state_db)
 
     def __enter__(self) -> Store:
         return self

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from shopfloor.layout import ORCHESTRATOR_DIR, Layout
 from shopfloor.vcs import (
     GitError,
     conflicted_files,
@@ -18,7 +19,6 @@ from shopfloor.vcs import (
     rev_parse,
 )
 
-ORCHESTRATOR_DIR = ".orchestrator"
 BRANCH_PREFIX = "shopfloor/"
 _EXCLUDE_LINE = f"/{ORCHESTRATOR_DIR}/"
 _locks: dict[Path, threading.Lock] = {}
@@ -66,7 +66,7 @@ def _repo_lock(project: Path) -> threading.Lock:
 
 
 def worktree_path(project: Path, task_id: str) -> Path:
-    return project.resolve() / ORCHESTRATOR_DIR / "worktrees" / task_id
+    return Layout(project.resolve()).worktree(task_id)
 
 
 def branch_name(task_id: str) -> str:
@@ -175,7 +175,7 @@ def create_worktree(
                 f"dependency branch {dep} conflicts with {branch} in: {', '.join(files) or merged.output}",
                 files,
             )
-    (path / ORCHESTRATOR_DIR / "complete").mkdir(parents=True, exist_ok=True)
+    Layout(path).marker_dir.mkdir(parents=True, exist_ok=True)
     return Worktree(task_id, path, branch)
 
 

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from shopfloor.queue.tasks import Task
+from typing import Protocol
 
 Graph = Mapping[str, Sequence[str]]
 
@@ -24,7 +21,16 @@ class CycleError(ValueError):
         self.cycle = cycle
 
 
-def graph_of(tasks: Iterable[Task]) -> dict[str, list[str]]:
+class Node(Protocol):
+    """Anything with an id and the ids it depends on (a Task)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def dependencies(self) -> Sequence[str]: ...
+
+
+def graph_of(tasks: Iterable[Node]) -> dict[str, list[str]]:
     return {task.id: list(task.dependencies) for task in tasks}
 
 

@@ -20,10 +20,11 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shopfloor.config.sections import Category
 from shopfloor.queue.files import locked_update, read_text_exact
 from shopfloor.queue.markdown import ID_PATTERN, Block, parse_document
 from shopfloor.queue.record_file import QueueProblem, RecordQueue
-from shopfloor.queue.tasks import CATEGORIES, Category, norm_choice
+from shopfloor.queue.tasks import CATEGORIES, norm_choice
 
 IssueStatus = Literal["pending", "in_progress", "completed"]
 Priority = Literal["critical", "high", "medium", "low"]

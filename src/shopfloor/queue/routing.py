@@ -2,43 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field, field_validator
-
-from shopfloor.queue.tasks import Category, Complexity, Task
-
-DEFAULT_AGENTS: dict[Category, str] = {
-    "backend": "backend-agent",
-    "frontend": "frontend-agent",
-    "testing": "qa-agent",
-    "fullstack": "general-purpose",
-    "devops": "general-purpose",
-    "docs": "general-purpose",
-}
-DEFAULT_MODELS: dict[Complexity, str] = {"easy": "haiku", "normal": "sonnet", "complex": "opus"}
-
-
-class RoutingSettings(BaseModel):
-    """The `[routing]` section. Partial maps are laid over the defaults, so a config names only changes."""
-
-    agents: dict[Category, str] = Field(default_factory=lambda: dict(DEFAULT_AGENTS))
-    """Category -> agent name (backend -> backend-agent, frontend -> frontend-agent, testing -> qa-agent,
-    fullstack/devops/docs -> general-purpose)."""
-    models: dict[Complexity, str] = Field(default_factory=lambda: dict(DEFAULT_MODELS))
-    """Complexity -> model spec (easy -> haiku, normal -> sonnet, complex -> opus); any spec
-    `--model` accepts works here."""
-
-    @field_validator("agents", mode="before")
-    @classmethod
-    def _agents_over_defaults(cls, value: object) -> object:
-        return {**DEFAULT_AGENTS, **value} if isinstance(value, Mapping) else value
-
-    @field_validator("models", mode="before")
-    @classmethod
-    def _models_over_defaults(cls, value: object) -> object:
-        return {**DEFAULT_MODELS, **value} if isinstance(value, Mapping) else value
+from shopfloor.config.sections import RoutingSettings
+from shopfloor.queue.tasks import Task
 
 
 @dataclass(frozen=True)

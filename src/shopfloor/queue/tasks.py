@@ -10,13 +10,12 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shopfloor.config.sections import Category, Complexity
 from shopfloor.queue.files import atomic_write_text, locked_update, read_text_exact
 from shopfloor.queue.markdown import ID_PATTERN, Block, Document, parse_document
 from shopfloor.queue.record_file import QueueProblem, RecordQueue
 
 Status = Literal["pending", "in_progress", "completed", "failed", "blocked"]
-Category = Literal["backend", "frontend", "fullstack", "testing", "devops", "docs"]
-Complexity = Literal["easy", "normal", "complex"]
 STATUSES: tuple[str, ...] = get_args(Status)
 CATEGORIES: tuple[str, ...] = get_args(Category)
 COMPLEXITIES: tuple[str, ...] = get_args(Complexity)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import socket
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
+from shopfloor.models.base import Usage
 from shopfloor.models.script import ScriptTurn
 from shopfloor.testing import wire_formats as wire
-from shopfloor.testing.exchange import Fault, RecordedRequest
-
-if TYPE_CHECKING:
-    from shopfloor.testing.fake_provider import FakeProvider
+from shopfloor.testing.exchange import Fault, RecordedRequest, ServerStyle
 
 _ANTHROPIC_ERROR_TYPES = {
     400: "invalid_request_error",
@@ -27,12 +25,27 @@ _ANTHROPIC_ERROR_TYPES = {
 _OPENAI_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 429: "rate_limit_exceeded"}
 
 
+class ServedState(Protocol):
+    """What the handler needs of the fake service it answers for (FakeProvider)."""
+
+    context_window: int | None
+    server_style: ServerStyle
+    models: tuple[str, ...]
+
+    def record(self, request: RecordedRequest) -> None: ...
+    def next_item(self, request: RecordedRequest) -> ScriptTurn | Fault: ...
+    def partial_for(self, fault: Fault, request: RecordedRequest) -> ScriptTurn: ...
+    def new_id(self, prefix: str) -> str: ...
+    def anthropic_usage(self, body: dict[str, Any], turn: ScriptTurn) -> Usage: ...
+    def openai_usage(self, body: dict[str, Any], turn: ScriptTurn) -> Usage: ...
+
+
 class FakeHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive and chunked streams, like the real services."""
 
     protocol_version = "HTTP/1.1"
     timeout = 60
-    fake: ClassVar[FakeProvider]
+    fake: ClassVar[ServedState]
 
     def log_message(self, format: str, *args: Any) -> None:
         return

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from shopfloor.tools.errors import ToolError
+
 if TYPE_CHECKING:
     from shopfloor.tools.context import ToolContext
 
-
-class ToolError(Exception):
-    """Raised inside a tool; becomes a tool result with is_error=True and this message."""
+__all__ = ["Tool", "ToolError", "ToolInput", "ToolResult"]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from shopfloor.tools.base import Tool, ToolError, ToolInput
 from shopfloor.tools.context import ToolContext
+from shopfloor.tools.globs import GlobSyntaxError, glob_to_regex
 from shopfloor.tools.process import kill_group, scrub_env
 from shopfloor.tools.textfiles import displayable
 from shopfloor.tools.workspace import secret_paths_within
@@ -29,10 +30,6 @@ RG_TIMEOUT_S = 120.0
 def find_rg() -> str | None:
     """Path of the ripgrep binary, or None when it is not installed."""
     return shutil.which("rg")
-
-
-class GlobSyntaxError(ValueError):
-    """A pattern that cannot be parsed (unclosed class or group, nested groups)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ def compile_glob(pattern: str) -> GlobMatcher:
         pattern = pattern.lstrip("/")
     elif "/" not in pattern:
         pattern = "**/" + pattern
-    regex = re.compile(_translate(pattern), re.DOTALL)
+    regex = re.compile(glob_to_regex(pattern, strict=True), re.DOTALL)
     start: list[str] = []
     parts = pattern.split("/")
     if not negate and not dir_only:
@@ -93,83 +90,6 @@ def _takewhile_literal(parts: Iterable[str]) -> Iterator[str]:
         if not part or part in (".", "..") or any(c in part for c in "*?[{\\"):
             return
         yield part
-
-
-def _translate(glob: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(glob)
-    depth = 0  # inside {...}; ripgrep refuses nested groups, and so do we
-    while i < n:
-        c = glob[i]
-        if c == "\\":
-            if i + 1 < n:
-                out.append(re.escape(glob[i + 1]))
-            i += 2
-        elif c == "*":
-            j = i
-            while j < n and glob[j] == "*":
-                j += 1
-            at_start = i == 0 or glob[i - 1] == "/"
-            at_end = j == n or glob[j] == "/"
-            if j - i >= 2 and at_start and at_end:
-                if i == 0 and j == n:
-                    out.append(".*")
-                elif i == 0:  # "**/x": any directories, or none
-                    out.append("(?:.*/)?")
-                    j += 1
-                elif j == n:  # "x/**": everything below; the slash is already in the output
-                    out.append(".*")
-                else:  # "x/**/y"
-                    out.append("(?:.*/)?")
-                    j += 1
-            else:
-                out.append("[^/]*")
-            i = j
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            i = _translate_class(glob, i, out)
-        elif c == "{":
-            if depth:
-                raise GlobSyntaxError("nested alternate groups are not allowed")
-            depth += 1
-            out.append("(?:")
-            i += 1
-        elif c == "}" and depth:
-            depth -= 1
-            out.append(")")
-            i += 1
-        elif c == "," and depth:
-            out.append("|")
-            i += 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    if depth:
-        raise GlobSyntaxError("unclosed alternate group; missing '}'")
-    return "".join(out)
-
-
-def _translate_class(glob: str, i: int, out: list[str]) -> int:
-    j = i + 1
-    negated = j < len(glob) and glob[j] in "!^"
-    if negated:
-        j += 1
-    items: list[str] = []
-    first = True
-    while j < len(glob) and (glob[j] != "]" or first):
-        c = glob[j]
-        if c == "-" and items and not first and j + 1 < len(glob) and glob[j + 1] != "]":
-            items.append("-")
-        else:
-            items.append(re.escape(c) if c not in "-" else "\\-")
-        first = False
-        j += 1
-    if j >= len(glob):
-        raise GlobSyntaxError("unclosed character class; missing ']'")
-    out.append("[" + ("^" if negated else "") + "".join(items) + "]")
-    return j + 1
 
 
 class GlobInput(ToolInput):

@@ -14,93 +14,14 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from shopfloor.tools.globs import glob_to_regex
+
 IGNORE_FILES = (".rgignore", ".ignore", ".gitignore")
 
 
 class Verdict(Enum):
     IGNORE = "ignore"
     WHITELIST = "whitelist"
-
-
-def glob_to_regex(glob: str, *, literal_separator: bool = True) -> str:
-    """Translate one glob (`*`, `?`, `[...]`, `{a,b}`, `**`, `\\` escapes) into a regex body."""
-    star = "[^/]*" if literal_separator else ".*"
-    one = "[^/]" if literal_separator else "."
-    out: list[str] = []
-    i, n = 0, len(glob)
-    depth = 0  # inside {...}; rg does not nest braces
-    while i < n:
-        c = glob[i]
-        if c == "\\" and i + 1 < n:
-            out.append(re.escape(glob[i + 1]))
-            i += 2
-        elif c == "*" and glob.startswith("**", i):
-            at_start = i == 0 or glob[i - 1] == "/"
-            at_end = i + 2 == n or glob[i + 2] == "/"
-            if not (at_start and at_end) or not literal_separator:
-                out.append(star if literal_separator else ".*")
-                i += 2
-            elif i + 2 == n:  # trailing `**` (or the whole glob): anything, across folders
-                out.append(".*")
-                i += 2
-            else:  # `**/`: zero or more whole folders
-                out.append("(?:.*/)?")
-                i += 3
-        elif c == "*":
-            out.append(star)
-            i += 1
-        elif c == "?":
-            out.append(one)
-            i += 1
-        elif c == "[":
-            end, body = _class(glob, i)
-            if end < 0:
-                out.append(re.escape(c))
-                i += 1
-            else:
-                out.append(body)
-                i = end
-        elif c == "{":
-            depth += 1
-            out.append("(?:")
-            i += 1
-        elif c == "}" and depth:
-            depth -= 1
-            out.append(")")
-            i += 1
-        elif c == "," and depth:
-            out.append("|")
-            i += 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    out.extend(")" * depth)
-    return "".join(out)
-
-
-def _class(glob: str, start: int) -> tuple[int, str]:
-    """Translate `[...]` at `start`; returns (index after it, regex) or (-1, "") when unclosed."""
-    i = start + 1
-    negate = i < len(glob) and glob[i] in "!^"
-    if negate:
-        i += 1
-    items: list[str] = []
-    first = True
-    while i < len(glob) and (glob[i] != "]" or first):
-        first = False
-        c = glob[i]
-        if c == "\\" and i + 1 < len(glob):
-            c = glob[i + 1]
-            i += 1
-        if i + 2 < len(glob) and glob[i + 1] == "-" and glob[i + 2] != "]":
-            items.append(f"{re.escape(c)}-{re.escape(glob[i + 2])}")
-            i += 3
-        else:
-            items.append(re.escape(c))
-            i += 1
-    if i >= len(glob):
-        return -1, ""
-    return i + 1, "[" + ("^" if negate else "") + "".join(items) + "]"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopfloor.tools.base import ToolError
+from shopfloor.tools.errors import ToolError
 
 # Credential stores under the home directory that stay unreachable even when a workspace is the
 # home directory itself (or contains it).

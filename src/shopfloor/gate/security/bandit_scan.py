@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from shopfloor.gate.findings import Finding, Severity
+from shopfloor.config.sections import Severity
+from shopfloor.gate.findings import Finding
 from shopfloor.tools.process import run_process
 
 # The bandit tests that bear on the backend checklist (injection, secrets, unsafe loading, TLS, debug).

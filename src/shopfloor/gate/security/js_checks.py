@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from shopfloor.gate.findings import Finding, Severity
+from shopfloor.config.sections import Severity
+from shopfloor.gate.findings import Finding
 from shopfloor.gate.security.js_routes import (
     AUTH_JS,
     LIMIT_JS,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 import re
 
-from shopfloor.gate.findings import Finding, Severity
+from shopfloor.config.sections import Severity
+from shopfloor.gate.findings import Finding
 from shopfloor.gate.security.python_routes import dotted
 
 # The shape of a statement or clause, not lone words: "select", "where" and "update" are English too.

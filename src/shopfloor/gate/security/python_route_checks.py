@@ -6,7 +6,8 @@ import ast
 import re
 from pathlib import PurePosixPath
 
-from shopfloor.gate.findings import Finding, Severity
+from shopfloor.config.sections import Severity
+from shopfloor.gate.findings import Finding
 from shopfloor.gate.security.project import ProjectFacts
 from shopfloor.gate.security.python_routes import LIMIT_NAME, Route, dotted, find_routes, is_auth_guard
 

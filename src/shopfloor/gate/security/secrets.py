@@ -7,7 +7,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from shopfloor.gate.findings import Finding, Severity
+from shopfloor.config.sections import Severity
+from shopfloor.gate.findings import Finding
 from shopfloor.gate.security.python_checks import FIELD_LABELS
 
 # Kinds that name a real credential format: a match is almost never an accident.

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Literal
+from pathlib import Path
 
-from shopfloor.tools.process import run_process
-
-Language = Literal["python", "js"]
+from shopfloor.vcs import agit
 
 _GIT_TIMEOUT_S = 60.0
-_JS_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".cts")
-_JS_TEST_NAME = re.compile(r"\.(test|spec)\.[cm]?[jt]sx?$")
-_TEST_DIRS = {"tests", "test", "__tests__", "spec", "testing"}
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-
-
-class GitError(RuntimeError):
-    """A git command that had to succeed did not."""
 
 
 @dataclass(frozen=True)
@@ -34,37 +24,9 @@ class ChangedFile:
     """1-based line numbers in the tree's version that were added or changed."""
 
 
-def test_language(rel_path: str) -> Language | None:
-    """The language of a test module by its name (test_*.py, *_test.py, *.test.ts, __tests__/*.js)."""
-    p = PurePosixPath(rel_path.replace("\\", "/"))
-    if p.suffix == ".py":
-        return "python" if p.name.startswith("test_") or p.stem.endswith("_test") else None
-    if p.suffix in _JS_SUFFIXES and (_JS_TEST_NAME.search(p.name) or "__tests__" in p.parts[:-1]):
-        return "js"
-    return None
-
-
-def is_test_side(rel_path: str) -> bool:
-    """Test modules and what supports them (conftest.py, files under tests/ or __tests__/)."""
-    p = PurePosixPath(rel_path.replace("\\", "/"))
-    return (
-        test_language(rel_path) is not None or p.name == "conftest.py" or bool(_TEST_DIRS & set(p.parts[:-1]))
-    )
-
-
-async def git(tree: Path, *args: str, timeout_s: float = _GIT_TIMEOUT_S) -> str:
-    """Run one git command in `tree` and return its output; GitError when it fails."""
-    argv = ["git", "-c", "core.quotepath=off", "-C", str(tree), *args]
-    res = await run_process(argv, cwd=tree, timeout_s=timeout_s)
-    if res.exit_code != 0:
-        why = "timed out" if res.timed_out else f"exit {res.exit_code}"
-        raise GitError(f"git {' '.join(args)} failed ({why}): {res.output.strip()[-2000:]}")
-    return res.output
-
-
-async def resolve_commit(tree: Path, ref: str) -> str:
-    """The full commit id `ref` names, checked to exist."""
-    return (await git(tree, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")).strip()
+async def git(tree: Path, *args: str) -> str:
+    """One git command in `tree`, run from the tree's own folder; its output (GitError when it fails)."""
+    return (await agit(tree, "-C", str(tree), *args, timeout_s=_GIT_TIMEOUT_S)).stdout
 
 
 async def changed_files(tree: Path, base_ref: str) -> list[ChangedFile]:
@@ -112,9 +74,8 @@ def hunk_lines(diff: str) -> set[int]:
 async def base_text(tree: Path, base_ref: str, rel_path: str) -> str | None:
     """The file's content at `base_ref`, or None when it did not exist there."""
     prefix = (await git(tree, "rev-parse", "--show-prefix")).strip()
-    argv = ["git", "-C", str(tree), "cat-file", "-p", f"{base_ref}:{prefix}{rel_path}"]
-    res = await run_process(argv, cwd=tree, timeout_s=_GIT_TIMEOUT_S)
-    return res.output if res.exit_code == 0 else None
+    res = await agit(tree, "cat-file", "-p", f"{base_ref}:{prefix}{rel_path}", check=False)
+    return res.stdout if res.ok else None
 
 
 def _whole_file(tree: Path, rel_path: str) -> ChangedFile:

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from shopfloor.gate.testproof.changes import test_language
+from shopfloor.gate.testfiles import test_language
 from shopfloor.tools.process import run_process, scrub_env
 
 TestStatus = Literal["passed", "failed", "error", "skipped"]

@@ -9,16 +9,11 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel
 
 from shopfloor.gate.findings import Finding
-from shopfloor.gate.testproof.changes import (
-    ChangedFile,
-    base_text,
-    changed_files,
-    is_test_side,
-    resolve_commit,
-    test_language,
-)
+from shopfloor.gate.testfiles import is_test_path, test_language
+from shopfloor.gate.testproof.changes import ChangedFile, base_text, changed_files
 from shopfloor.gate.testproof.js_tests import check_js_test
 from shopfloor.gate.testproof.python_tests import check_python_test
+from shopfloor.vcs import resolve_commit
 
 
 class IntegrityReport(BaseModel):
@@ -100,7 +95,7 @@ async def check_test_integrity(
 
 def read_test_module(tree: Path, rel_path: str) -> str | None:
     """A test-side module's text (tests/, conftest, test_*.py), never the code under test."""
-    if not is_test_side(rel_path) or ".." in PurePosixPath(rel_path).parts:
+    if not is_test_path(rel_path) or ".." in PurePosixPath(rel_path).parts:
         return None
     try:
         return (tree / rel_path).read_text(encoding="utf-8", errors="replace")

@@ -12,16 +12,10 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from shopfloor.gate.findings import Finding, Severity
-from shopfloor.gate.testproof.changes import (
-    ChangedFile,
-    GitError,
-    changed_files,
-    git,
-    is_test_side,
-    resolve_commit,
-    test_language,
-)
+from shopfloor.config.sections import Severity
+from shopfloor.gate.findings import Finding
+from shopfloor.gate.testfiles import is_test_path, test_language
+from shopfloor.gate.testproof.changes import ChangedFile, changed_files, git
 from shopfloor.gate.testproof.execution import (
     FileOutcome,
     FileRunner,
@@ -33,6 +27,7 @@ from shopfloor.gate.testproof.execution import (
 )
 from shopfloor.gate.testproof.js_tests import touched_test_titles
 from shopfloor.gate.testproof.python_tests import touched_test_names
+from shopfloor.vcs import GitError, resolve_commit
 
 FileVerdict = Literal["red-green", "passes-before", "fails-after", "no-tests"]
 Verdict = Literal["accepted", "rejected", "no-new-tests"]
@@ -189,7 +184,7 @@ async def prove_tests(
     unsupported = _left_out(groups, targets)
     if not groups:
         return RedGreenReport(base_commit=commit, files=[], runs=[], unsupported=unsupported)
-    copied = sorted({c.path for c in changed if is_test_side(c.path)} | set(targets))
+    copied = sorted({c.path for c in changed if is_test_path(c.path)} | set(targets))
     runs: list[TestRun] = []
     async with base_worktree(repo, commit) as base:
         for rel in copied:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shopfloor.gate.findings import Finding, Severity
+from shopfloor.config.sections import Severity
+from shopfloor.gate.findings import Finding
 
 SOURCE = "testproof"
 

@@ -8,7 +8,7 @@ from textwrap import dedent
 import pytest
 
 from shopfloor.gate.testproof import check_test_integrity
-from tests.testproof.gitrepo import init_repo, marked_line, write
+from tests.gate.testproof.gitrepo import init_repo, marked_line, write
 
 BASE = {
     "src/math.js": "exports.add = (a, b) => a + b;\nexports.mul = (a, b) => a * b;\n",

@@ -8,7 +8,7 @@ from textwrap import dedent
 import pytest
 
 from shopfloor.gate.testproof import check_test_integrity
-from tests.testproof.gitrepo import commit_all, init_repo, marked_line, write
+from tests.gate.testproof.gitrepo import commit_all, init_repo, marked_line, write
 
 BASE = {
     "app/__init__.py": "",

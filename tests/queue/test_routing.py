@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shopfloor.queue.routing import Route, RoutingSettings, route
+from shopfloor.config.sections import RoutingSettings
+from shopfloor.queue.routing import Route, route
 from shopfloor.queue.tasks import Task
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from shopfloor.config.sections import ModelSettings, Price
 from shopfloor.models.anthropic import AnthropicModel
-from shopfloor.models.base import ModelConfigError, Price, Usage
+from shopfloor.models.base import ModelConfigError, Usage
 from shopfloor.models.openai import OpenAIModel
 from shopfloor.models.resolve import (
-    ModelSettings,
     ModelSpecError,
     newest_in_family,
     parse_spec,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shopfloor.gate.testproof import FileProof, TestRunnerSpec, prove_tests, red_check
-from tests.testproof.gitrepo import commit_all, git, init_repo, worktrees, write
+from tests.gate.testproof.gitrepo import commit_all, git, init_repo, worktrees, write
 
 MUL_TEST = "from app.calc import mul\n\n\ndef test_mul():\n    assert mul(3, 4) == 12\n"
 FIXED_CALC = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"

@@ -1,0 +1,184 @@
+"""The typed sections of shopfloor's configuration, and the small vocabularies they are written in.
+
+Every component takes its own section from here; this room imports no other part of shopfloor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Severity = Literal["high", "medium", "low"]
+"""How bad a gate finding is; `[gate] fail_on` names the lowest severity that fails a task."""
+Category = Literal["backend", "frontend", "fullstack", "testing", "devops", "docs"]
+Complexity = Literal["easy", "normal", "complex"]
+
+DEFAULT_AGENTS: dict[Category, str] = {
+    "backend": "backend-agent",
+    "frontend": "frontend-agent",
+    "testing": "qa-agent",
+    "fullstack": "general-purpose",
+    "devops": "general-purpose",
+    "docs": "general-purpose",
+}
+DEFAULT_MODELS: dict[Complexity, str] = {"easy": "haiku", "normal": "sonnet", "complex": "opus"}
+
+
+class TokenCounts(Protocol):
+    """What a price is applied to (a model call's usage)."""
+
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cache_write_tokens(self) -> int: ...
+    @property
+    def cache_read_tokens(self) -> int: ...
+
+
+class Price(BaseModel):
+    """List price in US dollars per million tokens."""
+
+    input: float
+    output: float
+    cache_write: float | None = None
+    cache_read: float | None = None
+
+    def cost(self, usage: TokenCounts) -> float:
+        write = self.cache_write if self.cache_write is not None else self.input
+        read = self.cache_read if self.cache_read is not None else self.input
+        return (
+            usage.input_tokens * self.input
+            + usage.output_tokens * self.output
+            + usage.cache_write_tokens * write
+            + usage.cache_read_tokens * read
+        ) / 1_000_000
+
+
+class ModelSettings(BaseModel):
+    """The `[models]` section of the configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: str = "sonnet"
+    """Model used when neither the command line nor the agent file names one (or both say `inherit`)."""
+    aliases: dict[str, str] = Field(default_factory=dict)
+    """Alias -> spec, e.g. `sonnet = "claude-sonnet-4-5"` or `local = "openai:qwen2.5-coder"`."""
+    prices: dict[str, Price] = Field(default_factory=dict)
+    """Model id -> list price in US$ per million tokens; wins over the built-in table."""
+    context_windows: dict[str, int] = Field(default_factory=dict)
+    """Model id -> context window in tokens, for models the built-in table does not know."""
+    max_retries: int = 5
+    """Retries after the first attempt for 429, 529, 5xx and dropped connections or streams."""
+    retry_base_delay_s: float = 1.0
+    """First backoff delay in seconds; it doubles on each retry (with jitter)."""
+    retry_max_delay_s: float = 60.0
+    """Longest backoff delay in seconds, unless the server's retry-after asks for more."""
+    max_retry_after_s: float = 600.0
+    """A server asking to wait longer than this many seconds ends the call instead."""
+    request_timeout_s: float = 600.0
+    """Seconds a model call may go without receiving data before it is abandoned and retried."""
+    max_tokens: int = 16_384
+    """Most tokens a model may write in one turn (lowered to the model's own limit)."""
+    anthropic_base_url: str | None = None
+    """Messages API endpoint; default ANTHROPIC_BASE_URL, then Anthropic's own."""
+    openai_base_url: str | None = None
+    """Chat Completions endpoint; default OPENAI_BASE_URL, then OpenAI's own."""
+    openai_stream: bool = True
+    """Stream Chat Completions answers; turn off for servers that stream tool calls badly."""
+    probe_timeout_s: float = 2.0
+    """Seconds to wait for a local server to report its context window."""
+
+
+class RoutingSettings(BaseModel):
+    """The `[routing]` section. Partial maps are laid over the defaults, so a config names only changes."""
+
+    agents: dict[Category, str] = Field(default_factory=lambda: dict(DEFAULT_AGENTS))
+    """Category -> agent name (backend -> backend-agent, frontend -> frontend-agent, testing -> qa-agent,
+    fullstack/devops/docs -> general-purpose)."""
+    models: dict[Complexity, str] = Field(default_factory=lambda: dict(DEFAULT_MODELS))
+    """Complexity -> model spec (easy -> haiku, normal -> sonnet, complex -> opus); any spec
+    `--model` accepts works here."""
+
+    @field_validator("agents", mode="before")
+    @classmethod
+    def _agents_over_defaults(cls, value: object) -> object:
+        return {**DEFAULT_AGENTS, **value} if isinstance(value, Mapping) else value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _models_over_defaults(cls, value: object) -> object:
+        return {**DEFAULT_MODELS, **value} if isinstance(value, Mapping) else value
+
+
+class LimitSettings(BaseModel):
+    """Limits for one agent run (per task in an orchestrated run)."""
+
+    max_turns: int = Field(100, ge=1, description="Model calls allowed per run.")
+    max_tokens: int | None = Field(None, ge=1, description="Total tokens (input, output, cache) per run.")
+    budget_usd: float | None = Field(None, gt=0, description="Dollars per run at list prices.")
+    max_wall_s: float | None = Field(None, gt=0, description="Wall-clock seconds per run.")
+
+
+class GateSettings(BaseModel):
+    """The `[gate]` section of the configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    commands: list[str] = Field(default_factory=list)
+    """Shell commands to run instead of the detected checks (task commands still run too)."""
+    timeout_s: float = 600.0
+    """Wall-clock limit for one check; the whole process group is killed when it runs over."""
+    fail_on: Severity = "high"
+    """The lowest security severity that fails the gate; lower findings are review items."""
+    tamper_guard: bool = True
+    """Fail tasks that edit or delete existing tests, CI or lint/type/test configuration."""
+    protected_paths: list[str] = Field(default_factory=list)
+    """More globs the tamper guard protects, on top of the built-in test and CI patterns."""
+    run_security: bool = True
+    """Run the security checklist on the task's diff (or the whole tree when there is no base)."""
+    task_commands: bool = True
+    """Also run commands written in backticks in the task's acceptance criteria."""
+    python: str | None = None
+    """Interpreter for Python tools; default: the project's .venv, else the one running shopfloor."""
+    require_checks: bool = False
+    """Fail when no build, lint or test check could be found at all."""
+    output_tail_chars: int = 4000
+    """How much of the end of each check's output the report keeps."""
+    test_integrity: bool = True
+    """Check added and changed tests for ways of not testing anything (no assertion, a skip, ...)."""
+    prove_tests: bool = True
+    """Run a task's new tests on its base commit too: they must fail there at least once."""
+    passes_before: Literal["fail", "review", "off"] = "fail"
+    """New tests that pass before the change too: a failure (backend tasks), a review item, or ignored."""
+
+
+class SandboxSettings(BaseModel):
+    """How agents' shell commands are confined."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Run Bash commands inside bubblewrap where it works.")
+    allow_network: bool = Field(False, description="Let sandboxed commands reach the network.")
+
+
+class RunSettings(BaseModel):
+    """How an orchestrated run schedules and retries tasks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parallel: int = Field(4, ge=1, description="Agents running at once.")
+    attempts: int = Field(3, ge=1, description="Tries per task before it fails.")
+    budget_usd: float | None = Field(None, gt=0, description="Dollar budget for the whole run.")
+    task_budget_usd: float | None = Field(
+        None, gt=0, description="Dollars reserved for each task; defaults to limits.budget_usd."
+    )
+    task_deadline_s: float = Field(3600, gt=0, description="Longest a task may run before it is failed.")
+    lease_s: float = Field(
+        900, gt=0, description="Seconds an agent may go without any event before its attempt is retried."
+    )
+    merge_attempts: int = Field(2, ge=1, description="Tries to resolve a merge conflict per task.")
+    tdd: bool = Field(False, description="Ask decomposition for test-first tasks.")
