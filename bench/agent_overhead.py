@@ -25,7 +25,6 @@ from shopfloor.agent.events import Event, ModelCalled, ModelReplied, RunFinished
 from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, prepare
-from shopfloor.config.settings import Settings
 from shopfloor.models.base import Model, ToolSpec
 from shopfloor.models.scripted import ScriptedModel
 from shopfloor.tools.toolset import Toolset
@@ -152,9 +151,7 @@ class FrozenSpecs(Toolset):
 
 async def run_once(root: Path, model: Model, clock: Clock, *, frozen_specs: bool = False) -> AgentResult:
     """Prepare the built-in backend-agent (skills injected, transcript on disk) and run it."""
-    run = AgentRun(
-        agent="backend-agent", task=bench_task(root), settings=Settings(), model=model, on_event=clock
-    )
+    run = AgentRun(agent="backend-agent", task=bench_task(root), model=model, on_event=clock)
     prepared = prepare(run)
     if frozen_specs:
         prepared.loop.toolset = FrozenSpecs(prepared.loop.toolset)

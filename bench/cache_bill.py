@@ -19,7 +19,6 @@ from agent_overhead import TURNS, bench_task, exploring_script, make_project
 
 from shopfloor.agent.setup import AgentRun, prepare
 from shopfloor.config.sections import ModelSettings
-from shopfloor.config.settings import Settings
 from shopfloor.models.anthropic import AnthropicModel
 from shopfloor.models.base import ModelProfile, Price, Usage
 from shopfloor.models.resolve import parse_spec, profile_for
@@ -50,7 +49,7 @@ async def one_run(root: Path, profile: ModelProfile) -> Bill:
         model = AnthropicModel(
             profile.model_id, api_key="sk-bench-not-a-key", base_url=fake.anthropic_base_url, profile=profile
         )
-        run = AgentRun(agent="backend-agent", task=bench_task(root), settings=Settings(), model=model)
+        run = AgentRun(agent="backend-agent", task=bench_task(root), model=model)
         prepared = prepare(run)
         try:
             result = await prepared.loop.run()

@@ -30,7 +30,6 @@ from agent_overhead import Clock, FrozenSpecs, bench_task, exploring_script, mak
 
 from shopfloor.agent.events import ModelReplied, ToolAnswered
 from shopfloor.agent.setup import AgentRun, prepare
-from shopfloor.config.settings import Settings
 from shopfloor.models.base import ModelProfile, ModelRequest, ModelResponse, ToolSpec
 from shopfloor.models.scripted import ScriptedModel
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome
@@ -121,7 +120,6 @@ async def trial(tmp: Path, latency_s: float, label: str, *, frozen_specs: bool =
         run = AgentRun(
             agent="backend-agent",
             task=bench_task(roots[tid], tid),
-            settings=Settings(),
             model=model,
             on_event=clock,
         )

@@ -26,7 +26,6 @@ from agent_overhead import bench_task, exploring_script, make_project
 from makespan import SlowModel
 
 from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
-from shopfloor.config.settings import Settings
 from shopfloor.models.scripted import ScriptedModel
 
 MIB = 1024 * 1024
@@ -52,9 +51,7 @@ def reset_peak() -> bool:
 def prepare_agent(root: Path, task_id: str, turns: int, latency_s: float) -> PreparedAgent:
     script = [*exploring_script()[: turns - 2], *exploring_script()[-2:]]
     model = SlowModel(ScriptedModel(script), latency_s)
-    return prepare(
-        AgentRun(agent="backend-agent", task=bench_task(root, task_id), settings=Settings(), model=model)
-    )
+    return prepare(AgentRun(agent="backend-agent", task=bench_task(root, task_id), model=model))
 
 
 async def run_all(agents: list[PreparedAgent]) -> list[str]:

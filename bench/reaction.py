@@ -31,7 +31,6 @@ from makespan import SlowModel
 
 from shopfloor.agent.markers import wait_for_marker
 from shopfloor.agent.setup import AgentRun, prepare
-from shopfloor.config.settings import Settings
 from shopfloor.models.scripted import ScriptedModel
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome
 
@@ -56,7 +55,7 @@ async def agent(root: Path, task_id: str, turns: int = 2, latency_s: float = 0.0
     """
     script = [*exploring_script()[: turns - 2], *exploring_script()[-2:]]
     model = SlowModel(ScriptedModel(script), latency_s)
-    run = AgentRun(agent="backend-agent", task=bench_task(root, task_id), settings=Settings(), model=model)
+    run = AgentRun(agent="backend-agent", task=bench_task(root, task_id), model=model)
     prepared = prepare(run)
     try:
         result = await prepared.loop.run()

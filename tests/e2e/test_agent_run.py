@@ -13,15 +13,13 @@ import pytest
 
 from shopfloor.testing import FakeProvider
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "backend-agent.md"
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "backend-agent.md"
 KEY = "sk-ant-test-0123456789abcdef"
 SIX = {"Read", "Write", "Edit", "Glob", "Grep", "Bash"}
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    if not SEED.is_file():
-        pytest.skip(f"the seed agent file is not at {SEED}")
     root = tmp_path / "proj"
     (root / ".claude" / "agents").mkdir(parents=True)
     shutil.copyfile(SEED, root / ".claude" / "agents" / "backend-agent.md")

@@ -14,8 +14,8 @@ from shopfloor.agent.budget import Budget
 from shopfloor.agent.events import Event, Notice, Transcript
 from shopfloor.agent.loop import AgentLoop, AgentResult
 from shopfloor.agent.prompts import AgentTask, environment_block
-from shopfloor.config.sections import LimitSettings
-from shopfloor.config.settings import Settings
+from shopfloor.config.sections import ModelSettings
+from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
 from shopfloor.models.base import Model
 from shopfloor.models.retry import BackoffRegistry
@@ -32,11 +32,9 @@ class AgentRun:
 
     agent: str
     task: AgentTask
-    settings: Settings
+    settings: AgentConfig = field(default_factory=AgentConfig)
     model_spec: str | None = None
     """`--model` from the command line or the router; None uses the agent file's `model:`."""
-    limits: LimitSettings | None = None
-    """Overrides the configured limits; None uses the settings."""
     max_turns: int | None = None
     """An explicit turn limit (a flag); beats the agent file's `maxTurns`, which beats the settings."""
     run_id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3))
@@ -45,11 +43,11 @@ class AgentRun:
     guards: Sequence[Callable[[], str | None]] = ()
     on_event: Callable[[Event], None] | None = None
     model: Model | None = None
+    """A ready model; built from the spec when None."""
     backoffs: BackoffRegistry | None = None
+    """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
     priced_as: str | None = None
     """For a scripted model with no price of its own: the model whose list price to report."""
-    """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
-    """A ready model (the orchestrator shares one per spec); built from the spec when None."""
 
 
 class Session(Protocol):
@@ -113,14 +111,14 @@ def prepare(run: AgentRun) -> PreparedAgent:
         )
     except ModelSpecError as err:
         raise AgentSetupError(str(err)) from err
-    _price_scripted(model, run.priced_as or spec.model, run.settings)
+    _price_scripted(model, run.priced_as or spec.model, run.settings.models)
 
     toolset = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=bool(skills.names()))
     if spec.tools is not None and "Skill" not in spec.tools:
         skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False)
     system = "\n\n".join(part for part in (spec.body.strip(), environment_block(workdir), skill_text) if part)
 
-    limits = run.limits or run.settings.limits
+    limits = run.settings.limits
     turns = run.max_turns or spec.max_turns
     if turns is not None:
         limits = limits.model_copy(update={"max_turns": turns})
@@ -165,7 +163,7 @@ def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
 
     transcript, emit = _recorder(run)
     session = ExternalSession(
-        name=name, command=command, task=run.task, deadline_s=run.settings.run.task_deadline_s, emit=emit
+        name=name, command=command, task=run.task, deadline_s=run.settings.deadline_s, emit=emit
     )
     return PreparedAgent(loop=session, transcript=transcript, warnings=[], emit=emit)
 
@@ -202,10 +200,10 @@ def redact(text: str) -> str:
     return text
 
 
-def _price_scripted(model: Model, alias: str | None, settings: Settings) -> None:
+def _price_scripted(model: Model, alias: str | None, settings: ModelSettings) -> None:
     """A scripted run reports what the routed real model would have cost, when its script names none."""
     from shopfloor.models.resolve import price_for_spec
 
     profile = model.profile
     if profile.provider == "scripted" and profile.price is None:
-        profile.price = price_for_spec(alias if alias and alias != "inherit" else "sonnet", settings.models)
+        profile.price = price_for_spec(alias if alias and alias != "inherit" else "sonnet", settings)

@@ -12,7 +12,7 @@ from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, AgentSetupError, redact, run_agent
 from shopfloor.cli.progress import AgentProgress
 from shopfloor.config.loader import ConfigError
-from shopfloor.config.settings import load_settings
+from shopfloor.config.settings import AgentConfig, load_settings
 from shopfloor.models.base import ContextTooSmallError, ModelConfigError, ModelError
 
 EXIT_DONE, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
@@ -63,9 +63,8 @@ def run_agent_command(
     run = AgentRun(
         agent=agent,
         task=task,
-        settings=settings,
+        settings=AgentConfig.of(settings, limits=limits),
         model_spec=model,
-        limits=limits,
         max_turns=max_turns,
         on_event=progress,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,26 @@ class Settings(BaseModel):
     gate: GateSettings = Field(default_factory=GateSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """The slice of the configuration one agent run reads."""
+
+    models: ModelSettings = field(default_factory=ModelSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    deadline_s: float = RunSettings.model_fields["task_deadline_s"].default
+    """How long an external (`command:`) agent may take to write its marker."""
+
+    @classmethod
+    def of(cls, settings: Settings, *, limits: LimitSettings | None = None) -> AgentConfig:
+        return cls(
+            models=settings.models,
+            limits=limits or settings.limits,
+            sandbox=settings.sandbox,
+            deadline_s=settings.run.task_deadline_s,
+        )
 
 
 def load_settings(

@@ -18,11 +18,10 @@ from shopfloor.agent.events import Event
 from shopfloor.agent.lease import Lease
 from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.markers import clear_markers, mirror_marker
-from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, PreparedAgent, Session, prepare
+from shopfloor.config.settings import AgentConfig
 from shopfloor.gate import (
     GateReport,
-    GateTask,
     format_failure_report,
     format_report_for_agent,
     marker_path,
@@ -32,46 +31,14 @@ from shopfloor.gate import (
     write_verdict_marker,
 )
 from shopfloor.layout import Layout
+from shopfloor.orchestrator.briefs import agent_task, gate_task
 from shopfloor.orchestrator.context import RunContext
 from shopfloor.orchestrator.merge_queue import MergeConflict, Merged
 from shopfloor.orchestrator.scheduler import TaskOutcome
-from shopfloor.orchestrator.tdd import says_regression
 from shopfloor.orchestrator.worktrees import Worktree, branch_name, commit_all, create_worktree
 from shopfloor.queue.routing import route
 from shopfloor.queue.tasks import Task
 from shopfloor.vcs import conflicted_files, git, git_path, rev_parse
-
-
-def agent_task(task: Task, workdir: Path, note: str = "") -> AgentTask:
-    extra = []
-    for title, value in (
-        ("DATA MODELS", task.data_models),
-        ("SECURITY REQUIREMENTS", task.security_requirements),
-        ("FILES", task.files),
-    ):
-        if value:
-            extra.append(f"{title}:\n{value}")
-    if note:
-        extra.append(note)
-    return AgentTask(
-        task_id=task.id,
-        objective=task.objective,
-        criteria=list(task.criteria),
-        workdir=workdir,
-        context="\n\n".join(extra),
-    )
-
-
-def gate_task(task: Task, *, test_first: bool = False, protected: list[str] | None = None) -> GateTask:
-    return GateTask(
-        id=task.id,
-        category=task.category,
-        acceptance_criteria=list(task.criteria),
-        test_first=test_first,
-        regression_ok=test_first and says_regression(task),
-        protected_paths=protected or [],
-    )
-
 
 # How often one session may be picked up again after provider throttling outlasted a call's retries.
 THROTTLED_RESUMES = 5
@@ -265,9 +232,8 @@ class TaskRun:
         run = AgentRun(
             agent=self.route.agent,
             task=agent_task(self.task, wt.path, note),
-            settings=rc.settings,
+            settings=AgentConfig.of(rc.settings, limits=limits),
             model_spec=rc.model_spec_for(self.task.id, self.route.model),
-            limits=limits,
             run_id=f"run-{rc.run_id}",
             transcript_root=rc.project,
             guards=[rc.spend.guard],

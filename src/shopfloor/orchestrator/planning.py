@@ -8,6 +8,7 @@ from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.markers import clear_markers
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
+from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import ISSUE_QUEUE as ISSUE_FILE
 from shopfloor.layout import TASK_QUEUE as QUEUE_FILE
 from shopfloor.orchestrator.context import RunContext
@@ -61,7 +62,7 @@ def _prepare(rc: RunContext, agent: str, task: AgentTask) -> PreparedAgent:
         AgentRun(
             agent=agent,
             task=task,
-            settings=rc.settings,
+            settings=AgentConfig.of(rc.settings),
             model_spec=rc.model_spec_for(task.task_id, None),
             run_id=f"run-{rc.run_id}",
             transcript_root=rc.project,
