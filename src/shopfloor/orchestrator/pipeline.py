@@ -27,6 +27,7 @@ from shopfloor.orchestrator.tdd import is_test_first, protected_test_files
 from shopfloor.orchestrator.worktrees import ensure_repo
 from shopfloor.queue.routing import route
 from shopfloor.queue.tasks import Status, load_task_queue, update_task_statuses
+from shopfloor.queue.vocabulary import priority_rank
 from shopfloor.vcs import git_path
 
 PRD_HELP = (
@@ -243,7 +244,14 @@ async def run_tasks(rc: RunContext, only: list[str] | None = None) -> dict[str, 
         update_task_statuses(rc.queue_path, {tid: _QUEUE_STATUS[outcome.verdict]})
         return outcome
 
-    scheduler = Scheduler(deps, one, concurrency=rc.concurrency, can_start=rc.spend.claim, done=dict(done))
+    scheduler = Scheduler(
+        deps,
+        one,
+        concurrency=rc.concurrency,
+        can_start=rc.spend.claim,
+        done=dict(done),
+        priority=lambda tid: priority_rank(tasks[tid].priority),
+    )
     outcomes = await scheduler.run()
     for tid, outcome in outcomes.items():
         if outcome.verdict in ("blocked", "skipped") and tid not in done:

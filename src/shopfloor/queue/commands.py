@@ -19,7 +19,9 @@ from shopfloor.queue.tables import is_separator, split_cells
 CommandKind = Literal["build", "test"]
 _PLACEHOLDER = re.compile(r"^\{[A-Za-z_ ]+\}$")
 _NOT_CONFIGURED = re.compile(r"^echo\s+[\"']?no\b.*\bcommand\b.*configured", re.IGNORECASE)
-_TRAILING_NOTE = re.compile(r"\s+\((?:inferred|detected|guessed|assumed|from|see|e\.g\.)[^()]*\)$", re.IGNORECASE)
+_TRAILING_NOTE = re.compile(
+    r"\s+\((?:inferred|detected|guessed|assumed|from|see|e\.g\.)[^()]*\)$", re.IGNORECASE
+)
 _NONE_WORDS = {"", "-", "—", "none", "n/a", "na", "tbd"}
 _PROJECT_HEADING = "project commands"
 

@@ -14,7 +14,10 @@ from typing import Literal, Protocol
 
 from shopfloor.queue.markdown import ID_PATTERN
 
-HOW_TO_WRITE = "write task IDs like TASK-001, a range like 'TASK-001 through TASK-005', 'ALL build tasks', 'ALL tasks', or None"
+HOW_TO_WRITE = (
+    "write task IDs like TASK-001, a range like 'TASK-001 through TASK-005', 'ALL build tasks', "
+    "'ALL tasks', or None"
+)
 _NONE_WORDS = {"", "none", "n/a", "na", "-", "—", "nothing", "no dependencies", "[]"}
 _BULLET = re.compile(r"^(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(?P<text>.*)$")
 _DEP_ID = re.compile(rf"^({ID_PATTERN})(?![A-Za-z0-9_])")
@@ -104,9 +107,7 @@ def expand(deps: Dependencies, own_id: str, members: Sequence[Member]) -> list[s
     for member in members:
         if member.id == own_id or member.id in out:
             continue
-        if any(_in_group(g, member) for g in deps.groups) or any(
-            _in_range(r, member) for r in deps.ranges
-        ):
+        if any(_in_group(g, member) for g in deps.groups) or any(_in_range(r, member) for r in deps.ranges):
             out.append(member.id)
     return out
 
@@ -145,9 +146,11 @@ def _range(first: str, last: str) -> Range | None:
     end = _NUMBERED.match(last)
     if end is None:
         prefix = last.rsplit("-", 1)[0] + "-"
-        return Range(start.group("prefix"), int(start.group("number")), None) if prefix == start.group(
-            "prefix"
-        ) else None
+        return (
+            Range(start.group("prefix"), int(start.group("number")), None)
+            if prefix == start.group("prefix")
+            else None
+        )
     if end.group("prefix") != start.group("prefix"):
         return None
     return Range(start.group("prefix"), int(start.group("number")), int(end.group("number")))

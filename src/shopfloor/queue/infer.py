@@ -16,7 +16,10 @@ _WORDS: tuple[tuple[Category, re.Pattern[str]], ...] = (
     ("testing", re.compile(r"\b(tests?|testing|test suite|qa)\b", re.IGNORECASE)),
     ("devops", re.compile(r"\b(docker|compose|ci|cd|pipeline|deploy(ment)?|kubernetes|helm)\b", re.I)),
     ("docs", re.compile(r"\b(readme|documentation|docs|changelog|guide)\b", re.IGNORECASE)),
-    ("frontend", re.compile(r"\b(ui|page|component|css|frontend|react|vue|button|form|layout|dashboard)\b", re.I)),
+    (
+        "frontend",
+        re.compile(r"\b(ui|page|component|css|frontend|react|vue|button|form|layout|dashboard)\b", re.I),
+    ),
 )
 
 

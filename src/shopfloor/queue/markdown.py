@@ -170,7 +170,7 @@ class Block:
             if heading_level(split_ending(lines[0])[0]):
                 new = [lines[0], *_body_lines(text, self.newline)]
             else:
-                new = _section_lines(name, text, self.newline)
+                new = section_lines(name, text, self.newline)
             if not split_ending(old_last)[1]:
                 new[-1] = split_ending(new[-1])[0]
             self.pieces[index].lines = new
@@ -186,7 +186,7 @@ class Block:
         if self.section_style == "heading":
             lines = [f"{'#' * (self.level + 1)} {name}{self.newline}", *_body_lines(text, self.newline)]
         else:
-            lines = _section_lines(name, text, self.newline)
+            lines = section_lines(name, text, self.newline)
         added = [Piece([self.newline]), Piece(lines, "section", norm_key(name))]
         if end == len(self.pieces):
             added.append(Piece([self.newline]))
@@ -280,11 +280,26 @@ def _replace_bullet_value(line: str, bullet: re.Match[str], value: str) -> str:
 
 
 def _body_lines(text: str, newline: str) -> list[str]:
-    return [f"{line}{newline}" for line in text.strip("\n").split("\n")]
+    return [f"{line}{newline}" for line in body_lines(text)]
 
 
-def _section_lines(name: str, text: str, newline: str) -> list[str]:
-    body = text.strip("\n").split("\n")
+def body_lines(text: str) -> list[str]:
+    """A section's text as lines, with lines that would end the section (a bold label, a heading, a
+    rule) indented so the text reads back as one section. Code fences are kept as they are."""
+    out: list[str] = []
+    in_fence = False
+    for line in text.strip("\n").split("\n"):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and (_SECTION.match(line) or _RULE.match(line) or _HEADING.match(line)):
+            line = "  " + line
+        out.append(line)
+    return out
+
+
+def section_lines(name: str, text: str, newline: str = "\n") -> list[str]:
+    """`**Name:** text` on one line, or `**Name:**` and the text below it."""
+    body = body_lines(text)
     if len(body) == 1 and not re.match(r"^([-*+]|\d+[.)])\s", body[0]):
         return [f"**{name}:** {body[0]}".rstrip() + newline]
     return [f"**{name}:**{newline}"] + [f"{line}{newline}" for line in body]
@@ -337,9 +352,7 @@ def _section_end(lines: list[str], start: int, *, sub_heading: bool) -> int:
     return last + 1
 
 
-def _parse_block(
-    lines: list[str], line_no: int, heading: re.Match[str], newline: str, level: int
-) -> Block:
+def _parse_block(lines: list[str], line_no: int, heading: re.Match[str], newline: str, level: int) -> Block:
     rest = heading.group("rest").strip().lstrip(":-–—").strip()
     block = Block(
         heading.group("id"), rest or None, line_no, [Piece([lines[0]], "heading", line=line_no)], newline
@@ -380,7 +393,9 @@ def _parse_block(
             continue
         bullet = None if seen_section else _BULLET_FIELD.match(bare)
         if bullet:
-            block.pieces.append(_field_piece(block, bullet.group("name").strip(), bullet.group("value"), lines[i], here))
+            block.pieces.append(
+                _field_piece(block, bullet.group("name").strip(), bullet.group("value"), lines[i], here)
+            )
             i += 1
             continue
         block.pieces.append(Piece([lines[i]], line=here))
@@ -392,7 +407,9 @@ def _add_section(block: Block, section: Section, lines: list[str]) -> None:
     key = norm_key(section.name)
     if key in block.sections:
         first = block.sections[key].line
-        block.problems.append((section.line, f"section '{section.name}' appears twice (first on line {first})"))
+        block.problems.append(
+            (section.line, f"section '{section.name}' appears twice (first on line {first})")
+        )
         block.pieces.append(Piece(lines, line=section.line))
         return
     block.sections[key] = section

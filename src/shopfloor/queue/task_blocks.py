@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from shopfloor.queue.commands import clean_command
 from shopfloor.queue.dependencies import HOW_TO_WRITE, Dependencies, parse_dependencies
 from shopfloor.queue.infer import infer_category, infer_complexity
-from shopfloor.queue.markdown import Block, norm_key
-from shopfloor.queue.record_file import QueueProblem
+from shopfloor.queue.markdown import Block, norm_key, section_lines
+from shopfloor.queue.record_file import Found, QueueProblem, find_all
 from shopfloor.queue.task import CATEGORIES, COMPLEXITIES, STATUSES, Task
 from shopfloor.queue.vocabulary import (
     CATEGORY_ALIASES,
@@ -28,8 +29,6 @@ from shopfloor.queue.vocabulary import (
     norm_choice,
     read_choice,
 )
-
-Place = Literal["row", "section", "line"]
 
 
 @dataclass(frozen=True)
@@ -68,18 +67,10 @@ FIELDS: tuple[FieldSpec, ...] = (
 )
 SPEC = {spec.attr: spec for spec in FIELDS}
 _BULLET = re.compile(r"^(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(?P<text>.*)$")
-_PLAIN_DEPS = re.compile(r"^[ \t]*(?P<name>dependencies|depends on)[ \t]*:[ \t]*(?P<value>.*)$", re.IGNORECASE)
+_PLAIN_DEPS = re.compile(
+    r"^[ \t]*(?P<name>dependencies|depends on)[ \t]*:[ \t]*(?P<value>.*)$", re.IGNORECASE
+)
 _NONE_WORDS = {"", "none", "n/a", "na", "-", "—"}
-
-
-@dataclass(frozen=True)
-class Found:
-    """Where a field was written: its name as written, its text, its line and its kind of place."""
-
-    name: str
-    text: str
-    line: int
-    place: Place
 
 
 @dataclass
@@ -89,19 +80,6 @@ class TaskDeps:
     deps: Dependencies = field(default_factory=Dependencies)
     lines: dict[str, int] = field(default_factory=dict)
     group_line: int = 0
-
-
-def find_all(block: Block, keys: tuple[str, ...]) -> list[Found]:
-    """Every place a field is written under one of `keys`, rows before sections, in `keys` order."""
-    out: list[Found] = []
-    for key in keys:
-        if key in block.rows:
-            row = block.rows[key]
-            out.append(Found(row.key, row.value, row.line, "row"))
-        if key in block.sections:
-            section = block.sections[key]
-            out.append(Found(section.name, section.text, section.line, "section"))
-    return out
 
 
 def find(block: Block, attr: str) -> Found | None:
@@ -138,7 +116,9 @@ def parse_list(text: str) -> list[str]:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in (p.strip().strip("`") for p in re.split(r"[,\n]", text)) if w.lower() not in _NONE_WORDS]
+    return [
+        w for w in (p.strip().strip("`") for p in re.split(r"[,\n]", text)) if w.lower() not in _NONE_WORDS
+    ]
 
 
 def read_task(block: Block, path: str) -> tuple[Task | None, list[QueueProblem], TaskDeps]:
@@ -156,7 +136,7 @@ def read_task(block: Block, path: str) -> tuple[Task | None, list[QueueProblem],
             (used_rows if found.place == "row" else used_sections).add(norm_key(found.name))
         return found
 
-    def choice(attr: str, allowed: tuple[str, ...], aliases: dict[str, str] | None = None) -> str | None:
+    def choice(attr: str, allowed: tuple[str, ...], aliases: Mapping[str, str] | None = None) -> str | None:
         nonlocal fatal
         found = take(attr)
         if found is None:
@@ -168,7 +148,9 @@ def read_task(block: Block, path: str) -> tuple[Task | None, list[QueueProblem],
             hint = difflib.get_close_matches(word, allowed, n=1)
             msg = f"unknown {attr} '{found.text}' (expected one of {', '.join(allowed)})"
             problems.append(
-                QueueProblem(path, found.line, block.id, msg + (f"; did you mean '{hint[0]}'?" if hint else ""))
+                QueueProblem(
+                    path, found.line, block.id, msg + (f"; did you mean '{hint[0]}'?" if hint else "")
+                )
             )
         return value
 
@@ -305,9 +287,6 @@ def render_task(task: Task, newline: str = "\n") -> str:
     lines += [f"| {k} | {v} |" for k, v in task.extra_fields.items()]
     sections = [(s.name, _text(s.attr, getattr(task, s.attr))) for s in FIELDS if s.place == "section"]
     for name, text in [*sections, *task.extra_sections.items()]:
-        if text is None:
-            continue
-        body = text.split("\n")
-        inline = len(body) == 1 and not _BULLET.match(body[0])
-        lines += ["", f"**{name}:** {text}".rstrip()] if inline else ["", f"**{name}:**", *body]
+        if text is not None:
+            lines += ["", *(line.rstrip("\n") for line in section_lines(name, text))]
     return newline.join(lines) + newline

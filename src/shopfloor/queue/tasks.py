@@ -144,7 +144,7 @@ def validate(queue: TaskQueue) -> list[QueueProblem]:
             if dep == task.id:
                 problems.append(QueueProblem(path, line, task.id, "depends on itself"))
             elif dep not in known:
-                hint = difflib.get_close_matches(dep, sorted(known), n=1)
+                hint = difflib.get_close_matches(dep, sorted(known - {task.id}), n=1)
                 extra = f"; did you mean {hint[0]}?" if hint else ""
                 problems.append(QueueProblem(path, line, task.id, f"unknown dependency '{dep}'{extra}"))
         graph.setdefault(task.id, [d for d in task.dependencies if d in known and d != task.id])

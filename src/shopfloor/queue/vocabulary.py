@@ -7,6 +7,7 @@ with the test mode they imply.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, get_args
 
 from shopfloor.config.sections import Category
@@ -42,7 +43,7 @@ def norm_choice(value: str) -> str:
     return "_".join(value.strip().strip("`*_").lower().replace("-", " ").split())
 
 
-def read_choice(value: str, allowed: tuple[str, ...], aliases: dict[str, str] | None = None) -> str | None:
+def read_choice(value: str, allowed: tuple[str, ...], aliases: Mapping[str, str] | None = None) -> str | None:
     """The allowed word `value` means (through `aliases`), or None when it means none of them."""
     word = norm_choice(value)
     word = (aliases or {}).get(word, word)
