@@ -52,7 +52,7 @@ _FIELDS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("priority", "Priority", ("priority",), "row"),
     ("complexity", "Complexity", ("complexity",), "row"),
     ("task", "Task", ("task", "task ref"), "row"),
-    ("description", "Description", ("description", "details"), "section"),
+    ("description", "Description", ("description", "details", "failure details"), "section"),
     ("criteria", "Acceptance Criteria", ("acceptance criteria",), "section"),
 )
 _SUMMARY = ("summary", "title")
