@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_orchestrator import scripts, write_file_turns
+from tests.gitcmd import git_out
+
 LAYOUTS = Path(__file__).parent.parent / "queue" / "seed_layouts"
 
 
@@ -32,6 +35,74 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     (root / ".orchestrator").mkdir(parents=True)
     return root
+
+
+TWO_SECTION = """# Task Queue
+
+### TASK-001
+
+| Field | Value |
+|-------|-------|
+| Priority | low |
+| Status | pending |
+| Category | backend |
+| Depends On | None |
+
+---
+
+**Description:** Add module slow.
+
+### TASK-002
+
+| Field | Value |
+|-------|-------|
+| Priority | critical |
+| Status | pending |
+| Category | backend |
+| Depends On | None |
+
+---
+
+**Description:** Add module urgent.
+
+### TASK-003
+
+| Field | Value |
+|-------|-------|
+| Priority | high |
+| Status | pending |
+| Category | backend |
+| Depends On | TASK-001 |
+
+---
+
+**Description:** Add module after, which needs slow.
+"""
+
+
+def test_a_two_section_queue_runs_critical_first_and_its_depends_on_rows_hold(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "shopfloor.toml").write_text('[gate]\ncommands = ["python3 -c \\"import sys\\""]\n')
+    git_out(root, "init", "-q", "-b", "main")
+    git_out(root, "add", "-A")
+    git_out(root, "commit", "-q", "-m", "init")
+    (root / ".orchestrator").mkdir()
+    (root / ".orchestrator" / "task_queue.md").write_text(TWO_SECTION)
+    d = scripts(
+        tmp_path,
+        {
+            "TASK-001": write_file_turns("slow.py", "SLOW = 1\n"),
+            "TASK-002": write_file_turns("urgent.py", "URGENT = 1\n"),
+            "TASK-003": write_file_turns("after.py", "from slow import SLOW\n"),
+        },
+    )
+    proc = shopfloor("run", "--model", f"scripted:{d}", "--parallel", "1", cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    merges = git_out(root, "log", "--reverse", "--format=%s", "--merges", "main").splitlines()
+    assert [m.split(":")[0] for m in merges] == ["Merge TASK-002", "Merge TASK-001", "Merge TASK-003"]
+    queue = (root / ".orchestrator" / "task_queue.md").read_text()
+    assert queue == TWO_SECTION.replace("| Status | pending |", "| Status | completed |")
 
 
 def test_dry_run_plans_a_two_section_queue_with_its_dependencies_priorities_and_assumptions(
