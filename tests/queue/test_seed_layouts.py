@@ -378,3 +378,26 @@ def test_dated_issue_ids_are_whole_ids() -> None:
     q = parse_issue_queue(text)
     assert q.ids == ["ISSUE-20260110-001", "ISSUE-20260110-002"]
     assert validate_issues(q) == []
+
+
+def test_plain_dependency_lines_of_the_structure_sketch_are_read_and_edited_in_place() -> None:
+    text = (
+        "## Test Tasks\n\n### TASK-T01\n[Unit tests - reservations]\nDependencies: TASK-001, TASK-002\n\n"
+        "**Objective:** Run them\n\n### TASK-001\n**Objective:** a\n\n### TASK-002\n**Objective:** b\n"
+    )
+    q = parse_task_queue(text)
+    assert q.get("TASK-T01").dependencies == ["TASK-001", "TASK-002"]
+    assert validate(q) == []
+    q.get("TASK-T01").dependencies = ["TASK-002"]
+    assert changed_lines(text, q.render()) == [("Dependencies: TASK-001, TASK-002", "Dependencies: TASK-002")]
+
+
+def test_a_task_link_on_a_bullet_style_issue_is_a_bullet(tmp_path: Path) -> None:
+    path = tmp_path / "issue_queue.md"
+    shutil.copy(LAYOUTS / "issues_protocol.md", path)
+    update_issues(path, {}, tasks={"ISSUE-20260111-001": "TASK-005"})
+    assert (
+        "- **Summary**: The catalogue page takes four seconds with 2,000 tools\n- **Task Ref**: TASK-005\n"
+        in (path.read_text())
+    )
+    assert load_issue_queue(path).get("ISSUE-20260111-001").task == "TASK-005"
