@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from shopfloor.queue.markdown import Document, heading_level, norm_key
+from shopfloor.queue.markdown import Document, norm_key
+from shopfloor.queue.md_lines import heading_level
 from shopfloor.queue.tables import is_separator, split_cells
 
 CommandKind = Literal["build", "test"]

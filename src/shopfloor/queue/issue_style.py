@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from shopfloor.queue.markdown import Block, SectionStyle, body_lines, section_lines
+from shopfloor.queue.markdown import Block, SectionStyle
+from shopfloor.queue.md_lines import body_lines, section_lines
 from shopfloor.queue.record_file import find_all
 
 DATED_ID = re.compile(r"^ISSUE-(?P<day>\d{8})-(?P<n>\d+)$")

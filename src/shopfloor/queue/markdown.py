@@ -12,6 +12,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from shopfloor.queue.md_lines import (
+    BULLET_FIELD,
+    FENCE,
+    HEADING,
+    RULE,
+    SECTION,
+    body_lines,
+    fence_end,
+    heading_level,
+    replace_bullet_value,
+    section_lines,
+)
 from shopfloor.queue.tables import (
     escape_cell,
     is_separator,
@@ -23,13 +35,6 @@ from shopfloor.queue.tables import (
 ID_PATTERN = r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z]?\d+[A-Za-z]?)+"
 """`TASK-007`, `TASK-T01`, `TASK-001-1`, `TASK-005a`, `ISSUE-20260110-001`."""
 _RECORD_HEADING = re.compile(rf"^(?P<hashes>#{{2,3}})[ \t]+(?P<id>{ID_PATTERN})(?![A-Za-z0-9_])(?P<rest>.*)$")
-_HEADING = re.compile(r"^(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*?))?[ \t]*$")
-_SECTION = re.compile(r"^\*\*(?P<name>[A-Za-z][^*\n]*?)(?::\*\*|\*\*[ \t]*:)(?P<rest>.*)$")
-_BULLET_FIELD = re.compile(
-    r"^[ \t]*[-*+][ \t]+\*\*(?P<name>[A-Za-z][^*\n]*?)(?P<sep>:\*\*|\*\*[ \t]*:)[ \t]*(?P<value>.*)$"
-)
-_FENCE = re.compile(r"^[ \t]*(```|~~~)")
-_RULE = re.compile(r"^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 
 PieceKind = Literal["raw", "heading", "table", "row", "section"]
 SectionStyle = Literal["bold", "heading"]
@@ -38,12 +43,6 @@ SectionStyle = Literal["bold", "heading"]
 def norm_key(key: str) -> str:
     """Compare field and section names ignoring case, underscores and spacing."""
     return " ".join(key.replace("_", " ").lower().split())
-
-
-def heading_level(bare: str) -> int:
-    """How many `#` open the line (0 when it is not a heading)."""
-    found = _HEADING.match(bare)
-    return len(found.group("hashes")) if found else 0
 
 
 @dataclass
@@ -126,9 +125,9 @@ class Block:
                 del self.pieces[index]
             else:
                 line = self.pieces[index].lines[0]
-                bullet = _BULLET_FIELD.match(split_ending(line)[0])
+                bullet = BULLET_FIELD.match(split_ending(line)[0])
                 self.pieces[index].lines[0] = (
-                    _replace_bullet_value(line, bullet, value) if bullet else replace_value_cell(line, value)
+                    replace_bullet_value(line, bullet, value) if bullet else replace_value_cell(line, value)
                 )
             return
         if value is None:
@@ -139,7 +138,7 @@ class Block:
             new = [f"| {key} | {escape_cell(value)} |{self.newline}"]
             at = tables[-1]
         elif rows_at:
-            sample = _BULLET_FIELD.match(split_ending(self.pieces[rows_at[-1]].lines[0])[0])
+            sample = BULLET_FIELD.match(split_ending(self.pieces[rows_at[-1]].lines[0])[0])
             sep = sample.group("sep") if sample else "**:"
             new = [f"- **{key}{sep} {' '.join(value.split())}{self.newline}"]
             at = rows_at[-1]
@@ -168,7 +167,7 @@ class Block:
             lines = self.pieces[index].lines
             old_last = lines[-1]
             if heading_level(split_ending(lines[0])[0]):
-                new = [lines[0], *_body_lines(text, self.newline)]
+                new = [lines[0], *(f"{line}{self.newline}" for line in body_lines(text))]
             else:
                 new = section_lines(name, text, self.newline)
             if not split_ending(old_last)[1]:
@@ -184,7 +183,10 @@ class Block:
             end -= 1
         self._ensure_newline(end - 1)
         if self.section_style == "heading":
-            lines = [f"{'#' * (self.level + 1)} {name}{self.newline}", *_body_lines(text, self.newline)]
+            lines = [
+                f"{'#' * (self.level + 1)} {name}{self.newline}",
+                *(f"{line}{self.newline}" for line in body_lines(text)),
+            ]
         else:
             lines = section_lines(name, text, self.newline)
         added = [Piece([self.newline]), Piece(lines, "section", norm_key(name))]
@@ -230,7 +232,7 @@ class Document:
                 in_fence = False
                 for offset, line in enumerate(lines):
                     bare = split_ending(line)[0]
-                    if _FENCE.match(bare):
+                    if FENCE.match(bare):
                         in_fence = not in_fence
                     elif not in_fence:
                         out.append((number + offset, bare))
@@ -257,8 +259,8 @@ def parse_document(text: str) -> Document:
             doc.parts.append(_parse_block(lines[i:end], i + 1, heading, newline, level))
             i = end
             continue
-        if _FENCE.match(bare):
-            end = _fence_end(lines, i)
+        if FENCE.match(bare):
+            end = fence_end(lines, i)
             raw.extend(lines[i:end])
             i = end
             continue
@@ -271,57 +273,13 @@ def parse_document(text: str) -> Document:
     return doc
 
 
-def _replace_bullet_value(line: str, bullet: re.Match[str], value: str) -> str:
-    bare, ending = split_ending(line)
-    head = bare[: bullet.start("value")]
-    if not head.endswith((" ", "\t")):
-        head += " "
-    return head + " ".join(value.split()) + ending
-
-
-def _body_lines(text: str, newline: str) -> list[str]:
-    return [f"{line}{newline}" for line in body_lines(text)]
-
-
-def body_lines(text: str) -> list[str]:
-    """A section's text as lines, with lines that would end the section (a bold label, a heading, a
-    rule) indented so the text reads back as one section. Code fences are kept as they are."""
-    out: list[str] = []
-    in_fence = False
-    for line in text.strip("\n").split("\n"):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and (_SECTION.match(line) or _RULE.match(line) or _HEADING.match(line)):
-            line = "  " + line
-        out.append(line)
-    return out
-
-
-def section_lines(name: str, text: str, newline: str = "\n") -> list[str]:
-    """`**Name:** text` on one line, or `**Name:**` and the text below it."""
-    body = body_lines(text)
-    if len(body) == 1 and not re.match(r"^([-*+]|\d+[.)])\s", body[0]):
-        return [f"**{name}:** {body[0]}".rstrip() + newline]
-    return [f"**{name}:**{newline}"] + [f"{line}{newline}" for line in body]
-
-
-def _fence_end(lines: list[str], start: int) -> int:
-    """Index just past the fence that opens at `start` (or the end of input if it never closes)."""
-    marker = _FENCE.match(lines[start])
-    assert marker is not None
-    for j in range(start + 1, len(lines)):
-        if lines[j].lstrip().startswith(marker.group(1)):
-            return j + 1
-    return len(lines)
-
-
 def _block_end(lines: list[str], start: int, level: int) -> int:
     """A record ends at a heading of its own level or above, or at the next record's heading."""
     j = start + 1
     while j < len(lines):
         bare, _ = split_ending(lines[j])
-        if _FENCE.match(bare):
-            j = _fence_end(lines, j)
+        if FENCE.match(bare):
+            j = fence_end(lines, j)
             continue
         found = heading_level(bare)
         if found and (found <= level or _RECORD_HEADING.match(bare)):
@@ -340,11 +298,11 @@ def _section_end(lines: list[str], start: int, *, sub_heading: bool) -> int:
     j = start + 1
     while j < len(lines):
         bare, _ = split_ending(lines[j])
-        if _FENCE.match(bare):
-            j = _fence_end(lines, j)
+        if FENCE.match(bare):
+            j = fence_end(lines, j)
             last = j - 1
             continue
-        if (not sub_heading and _SECTION.match(bare)) or _RULE.match(bare) or heading_level(bare):
+        if (not sub_heading and SECTION.match(bare)) or RULE.match(bare) or heading_level(bare):
             break
         if bare.strip():
             last = j
@@ -364,13 +322,13 @@ def _parse_block(lines: list[str], line_no: int, heading: re.Match[str], newline
     while i < len(lines):
         bare, _ = split_ending(lines[i])
         here = line_no + i
-        if _FENCE.match(bare):
-            end = _fence_end(lines, i)
+        if FENCE.match(bare):
+            end = fence_end(lines, i)
             block.pieces.append(Piece(lines[i:end], line=here))
             i = end
             continue
-        sub = _HEADING.match(bare) if heading_level(bare) > level else None
-        section = None if sub_headings else _SECTION.match(bare)
+        sub = HEADING.match(bare) if heading_level(bare) > level else None
+        section = None if sub_headings else SECTION.match(bare)
         if sub or section:
             end = _section_end(lines, i, sub_heading=sub is not None)
             body = [split_ending(x)[0] for x in lines[i + 1 : end]]
@@ -391,7 +349,7 @@ def _parse_block(lines: list[str], line_no: int, heading: re.Match[str], newline
             block.pieces.append(_table_piece(block, bare, lines[i], here, next_bare))
             i += 1
             continue
-        bullet = None if seen_section else _BULLET_FIELD.match(bare)
+        bullet = None if seen_section else BULLET_FIELD.match(bare)
         if bullet:
             block.pieces.append(
                 _field_piece(block, bullet.group("name").strip(), bullet.group("value"), lines[i], here)

@@ -17,7 +17,8 @@ from typing import Literal
 from shopfloor.queue.commands import clean_command
 from shopfloor.queue.dependencies import HOW_TO_WRITE, Dependencies, parse_dependencies
 from shopfloor.queue.infer import infer_category, infer_complexity
-from shopfloor.queue.markdown import Block, norm_key, section_lines
+from shopfloor.queue.markdown import Block, norm_key
+from shopfloor.queue.md_lines import section_lines
 from shopfloor.queue.record_file import Found, QueueProblem, find_all
 from shopfloor.queue.task import CATEGORIES, COMPLEXITIES, STATUSES, Task
 from shopfloor.queue.vocabulary import (
