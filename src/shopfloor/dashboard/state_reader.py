@@ -36,6 +36,21 @@ class UsageRow(NamedTuple):
     cost_usd: float
 
 
+class RunTally(NamedTuple):
+    """One status's share of a run's task rows: how many, and what they spent."""
+
+    run_id: int
+    planning: bool
+    status: str
+    tasks: int
+    cost_usd: float
+    tokens: int
+
+
+PLANNING_IDS = ("decomposition", "research")
+"""Task ids the planner runs under: agent runs of the run, not tasks of the queue."""
+
+
 class StateReader:
     """SELECTs over the state database; every method answers empty while the database does not exist."""
 
@@ -85,6 +100,48 @@ class StateReader:
         rows = self._rows("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
         return run_from_row(rows[0]) if rows else None
 
+    def runs(self) -> list[RunRecord]:
+        return [run_from_row(r) for r in self._rows("SELECT * FROM runs ORDER BY id DESC")]
+
+    def tallies(self) -> list[RunTally]:
+        """Every run's task rows counted by status, planning runs apart (one query for the run list)."""
+        rows = self._rows(
+            "SELECT run_id, task_id IN (?, ?), status, COUNT(*), SUM(cost_usd), "
+            "SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) "
+            "FROM tasks GROUP BY 1, 2, 3",
+            PLANNING_IDS,
+        )
+        return [RunTally(r[0], bool(r[1]), r[2], r[3], r[4] or 0.0, r[5] or 0) for r in rows]
+
+    def providers(self, run_id: int | None = None) -> dict[tuple[int, str], str]:
+        """(run, task) -> the provider its newest agent session ran on (`scripted` for the scripted model)."""
+        where, params = ("AND run_id = ?", (run_id,)) if run_id is not None else ("", ())
+        rows = self._rows(
+            "SELECT run_id, task_id, json_extract(payload, '$.provider') FROM events "
+            f"WHERE kind = 'run_started' {where} ORDER BY id",
+            params,
+        )
+        return {(r[0], r[1] or ""): str(r[2]) for r in rows if r[0] is not None}
+
+    def gate_verdicts(self, run_id: int) -> list[tuple[str, str]]:
+        """(task, verdict) of every gate round of the run, in order."""
+        rows = self._rows(
+            "SELECT task_id, json_extract(payload, '$.report.verdict') FROM events "
+            "WHERE run_id = ? AND kind = 'gate_round' ORDER BY id",
+            (run_id,),
+        )
+        return [(r[0] or "", str(r[1])) for r in rows]
+
+    def events_of(self, run_id: int, kinds: tuple[str, ...], task_id: str | None = None) -> list[EventRecord]:
+        """The run's events of these kinds (of one task, if given), oldest first."""
+        marks = ", ".join("?" for _ in kinds)
+        sql = f"SELECT * FROM events WHERE run_id = ? AND kind IN ({marks})"
+        params: tuple[object, ...] = (run_id, *kinds)
+        if task_id is not None:
+            sql += " AND task_id = ?"
+            params += (task_id,)
+        return [event_from_row(r) for r in self._rows(sql + " ORDER BY id", params)]
+
     def run(self, run_id: int) -> RunRecord | None:
         rows = self._rows("SELECT * FROM runs WHERE id = ?", (run_id,))
         return run_from_row(rows[0]) if rows else None
@@ -126,10 +183,14 @@ class StateReader:
         data = json.loads(rows[0][0])
         return data if isinstance(data, dict) else None
 
-    def usage(self, run_id: int) -> list[UsageRow]:
-        rows = self._rows(
+    def usage(self, run_id: int, task_id: str | None = None) -> list[UsageRow]:
+        sql = (
             "SELECT ts, task_id, input_tokens + output_tokens + cache_read_tokens + cache_write_tokens, "
-            "cost_usd FROM usage WHERE run_id = ? ORDER BY ts, id",
-            (run_id,),
+            "cost_usd FROM usage WHERE run_id = ?"
         )
+        params: tuple[object, ...] = (run_id,)
+        if task_id is not None:
+            sql += " AND task_id = ?"
+            params += (task_id,)
+        rows = self._rows(sql + " ORDER BY ts, id", params)
         return [UsageRow(r[0], r[1], r[2], r[3]) for r in rows]

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
+from shopfloor.dashboard.state_reader import PLANNING_IDS
 from shopfloor.orchestrator.state_records import TaskRecord
 from shopfloor.queue.tasks import Task
+
+TITLE_CHARS = 64
+PLANNING_TITLES = {
+    "decomposition": "The PRD turned into a task queue",
+    "research": "Issues found for the next improvement loop",
+}
 
 
 class TaskRow(BaseModel):
@@ -13,11 +22,19 @@ class TaskRow(BaseModel):
 
     task_id: str
     title: str | None = None
+    """The queue's title, or the objective's first clause when the queue gives none."""
     category: str | None = None
     status: str
+    planning: bool = False
+    """A planner's run (decomposition, research), shown apart from the queue's tasks."""
     agent: str | None = None
     model: str | None = None
+    scripted: bool = False
+    """Its agent ran on the scripted model: the costs are what the routed model would have charged."""
     attempt: int = 0
+    gate_rounds: int = 0
+    gate_failures: int = 0
+    """Gate rounds that failed; a completed task with some passed after that many retries."""
     started: float | None = None
     finished: float | None = None
     elapsed_s: float | None = None
@@ -26,6 +43,7 @@ class TaskRow(BaseModel):
     tokens: int = 0
     dependencies: list[str] = Field(default_factory=list)
     last_error: str | None = None
+    """Why a failed, blocked or skipped task ended as it did."""
 
 
 def elapsed(started: float | None, finished: float | None, now: float) -> float | None:
@@ -34,15 +52,26 @@ def elapsed(started: float | None, finished: float | None, now: float) -> float 
     return max(0.0, (finished or now) - started)
 
 
+def short_title(objective: str) -> str | None:
+    """The objective's first clause, for a queue that gives its tasks no title."""
+    text = " ".join(objective.split())
+    if not text:
+        return None
+    clause = re.split(r"(?<=[.;:!?])\s", text, maxsplit=1)[0].rstrip(".;:")
+    if len(clause) <= TITLE_CHARS:
+        return clause
+    return clause[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;") + "…"
+
+
 def task_row(record: TaskRecord | None, queued: Task | None, now: float) -> TaskRow:
     """The store's record wins where both know a field; a queued task not yet run shows its queue status."""
     if record is None and queued is None:
         raise ValueError("a task row needs a store record or a queued task")
     task_id = record.task_id if record is not None else queued.id if queued is not None else ""
     status = record.status if record is not None else queued.status if queued is not None else "pending"
-    row = TaskRow(task_id=task_id, status=status)
+    row = TaskRow(task_id=task_id, status=status, planning=task_id in PLANNING_IDS)
     if queued is not None:
-        row.title = queued.title
+        row.title = queued.title or short_title(queued.objective)
         row.category = queued.category
         row.dependencies = list(queued.dependencies)
         row.agent = queued.agent
@@ -57,4 +86,6 @@ def task_row(record: TaskRecord | None, queued: Task | None, now: float) -> Task
         row.cost_usd = record.cost_usd
         row.tokens = record.usage.total_tokens
         row.last_error = record.last_error
+    if row.planning and row.title is None:
+        row.title = PLANNING_TITLES.get(task_id)
     return row

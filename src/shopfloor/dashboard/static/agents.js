@@ -5,13 +5,7 @@
   const SF = (window.SF = window.SF || {});
   const { h } = SF;
 
-  function table(caption, headers, rows) {
-    return h("div", { class: "table-wrap" },
-      h("table", {},
-        h("caption", {}, caption),
-        h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
-        h("tbody", {}, rows)));
-  }
+  const table = (caption, headers, rows) => SF.table(caption, headers, rows);
 
   SF.renderAgents = function (view) {
     const problems = view.problems.map((p) =>
