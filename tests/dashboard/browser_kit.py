@@ -55,11 +55,18 @@ class Pages:
             page.goto(url)
         return page
 
-    def screenshot(self, page: Page, name: str) -> Path:
-        """A full-page PNG of what the page shows now."""
+    def screenshot(self, page: Page, name: str, *, full_page: bool = True) -> Path:
+        """A PNG of what the page shows now: all of it, or what is in view."""
         self.shots.mkdir(parents=True, exist_ok=True)
         path = self.shots / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True, animations="disabled")
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+        return path
+
+    def screenshot_of(self, page: Page, selector: str, name: str) -> Path:
+        """A PNG of one part of the page."""
+        self.shots.mkdir(parents=True, exist_ok=True)
+        path = self.shots / f"{name}.png"
+        page.locator(selector).first.screenshot(path=str(path), animations="disabled")
         return path
 
     def close(self) -> list[str]:
@@ -75,9 +82,15 @@ def screenshot_dir(default: Path) -> Path:
 
 
 def overflow(page: Page) -> int:
-    """How far the page is wider than its viewport (0 when nothing sticks out sideways)."""
-    width: int = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    return width
+    """How far the page is wider than the screen (0 when nothing sticks out sideways).
+
+    Measured against the screen's width, not `innerWidth`: a phone widens its layout to fit what
+    sticks out (and zooms out), which hides the overflow from the page itself.
+    """
+    size = page.viewport_size
+    assert size is not None
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    return max(0, width - size["width"])
 
 
 def seconds(text: str) -> float:

@@ -86,6 +86,7 @@ def test_runs_lists_every_run_and_an_earlier_one_can_be_viewed(
     assert earlier["latest_run_id"] == story.run_id
     # An earlier run shows what it ran, not the queue's other tasks.
     assert [r["task_id"] for r in earlier["tasks"]] == ["TASK-001"]
+    assert earlier["tasks"][0]["title"] == "Add `GET /tasks` with paging"  # the queue still describes it
     assert get(story_server, "/api/tasks/TASK-001", run_id=story.earlier_run)["gate_rounds"] == []
 
 

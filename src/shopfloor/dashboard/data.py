@@ -120,7 +120,7 @@ class DashboardData:
         )
         is_latest = run is None or (latest is not None and run.id == latest.id)
         queued, problems = self._queue()
-        rows = self._rows(run, queued if is_latest else [], now)
+        rows = self._rows(run, queued, now, unrun=is_latest)
         totals = RunTotals(tasks=sum(not r.planning for r in rows))
         records = self.reader.tasks(run.id) if run is not None else []
         for record in records:
@@ -142,11 +142,15 @@ class DashboardData:
             queue_problems=problems,
         )
 
-    def _rows(self, run: RunRecord | None, queued: list[Task], now: float) -> list[TaskRow]:
-        """The run's tasks with the queue's (queue order first), their gate rounds and providers."""
+    def _rows(
+        self, run: RunRecord | None, queued: list[Task], now: float, *, unrun: bool = True
+    ) -> list[TaskRow]:
+        """The run's tasks in queue order, with what the queue says of them, their gate rounds and
+        providers; `unrun` adds the queue's tasks the run has not reached (the latest run's board)."""
         records = {t.task_id: t for t in self.reader.tasks(run.id)} if run is not None else {}
         by_id = {t.id: t for t in queued}
-        order = [t.id for t in queued] + [tid for tid in records if tid not in by_id]
+        order = [t.id for t in queued if unrun or t.id in records]
+        order += [tid for tid in records if tid not in by_id]
         rows = [task_row(records.get(tid), by_id.get(tid), now) for tid in order]
         if run is None:
             return rows
@@ -168,9 +172,7 @@ class DashboardData:
         now = time.time()
         if run is None:
             return build_timeline(None, [], [], [], now)
-        latest = self.reader.latest_run()
-        queued = self._queue()[0] if latest is not None and latest.id == run.id else []
-        rows = self._rows(run, queued, now)
+        rows = self._rows(run, self._queue()[0], now, unrun=False)
         events = self.reader.events_of(run.id, TIMELINE_KINDS)
         return build_timeline(run, rows, events, self.reader.usage(run.id), now)
 

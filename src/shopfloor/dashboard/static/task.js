@@ -203,7 +203,8 @@
     panel.append(h("h3", {}, "Checks"), checks.length
       ? SF.table(`Commands the gate ran in round ${round.round}`, ["Check", "Kind", "Command", "Exit code", "Took", "Result", "Output"], checks)
       : h("p", { class: "muted" }, "No checks ran."));
-    const findings = g.findings.map((f) =>
+    const worst = { high: 0, medium: 1, low: 2 };
+    const findings = [...g.findings].sort((a, b) => (worst[a.severity] ?? 3) - (worst[b.severity] ?? 3)).map((f) =>
       h("tr", {},
         h("td", {}, SF.badge(f.severity)),
         h("td", {}, h("code", { class: "location" }, `${f.file}:${f.line}`)),
