@@ -135,3 +135,23 @@ def test_a_page_opened_without_the_token_is_a_page_saying_so(story_server: Dashb
     assert wrong.status_code == 403 and "<script>" not in wrong.text
     # The API still answers in JSON.
     assert httpx.get(story_server.base_url + "/api/run").json()["detail"].startswith("this dashboard")
+
+
+def test_rows_and_timeline_follow_events_recorded_after_the_first_look(
+    story_server: DashboardServer, story: StoryProject
+) -> None:
+    from shopfloor.orchestrator.events import TaskPhase
+    from shopfloor.orchestrator.store import Store
+
+    before = {r["task_id"]: r for r in get(story_server, "/api/run")["tasks"]}
+    assert before["TASK-002"]["gate_rounds"] == 1
+    get(story_server, "/api/timeline")
+    with Store.for_project(story.root) as store:  # the dashboard read up to here; more arrives
+        payload = get(story_server, "/api/tasks/TASK-002")["gate_rounds"][0]
+        store.record_event(story.run_id, "gate_round", payload | {"round": 2}, task_id="TASK-002")
+        phase = TaskPhase(task_id="TASK-002", phase="merge", attempt=1)
+        store.record_event(story.run_id, "task_phase", phase, task_id="TASK-002")
+    after = {r["task_id"]: r for r in get(story_server, "/api/run")["tasks"]}
+    assert (after["TASK-002"]["gate_rounds"], after["TASK-002"]["gate_failures"]) == (2, 2)
+    rows = {r["task_id"]: r for r in get(story_server, "/api/timeline")["rows"]}
+    assert rows["TASK-002"]["spans"][-1]["phase"] == "merge"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from shopfloor.dashboard.state_reader import UsageRow
+from shopfloor.dashboard.state_reader import Mark, UsageRow
 from shopfloor.dashboard.task_rows import TaskRow
 from shopfloor.dashboard.timeline import build_timeline
-from shopfloor.orchestrator.state_records import EventRecord, RunRecord
+from shopfloor.orchestrator.state_records import RunRecord
 
 T0 = 1_000_000.0
 
@@ -24,24 +22,25 @@ def row(task_id: str, deps: list[str] | None = None, status: str = "completed") 
     )
 
 
-def events(*items: tuple[float, str, str, dict[str, Any]]) -> list[EventRecord]:
-    return [
-        EventRecord(id=n, run_id=1, task_id=tid, ts=T0 + t, kind=kind, payload={"ts": T0 + t, **payload})
-        for n, (t, tid, kind, payload) in enumerate(items, 1)
-    ]
+def events(*items: Mark) -> list[Mark]:
+    return list(items)
 
 
-def phase(t: float, tid: str, name: str, attempt: int = 1) -> tuple[float, str, str, dict[str, Any]]:
-    return (t, tid, "task_phase", {"phase": name, "attempt": attempt})
+def begun(t: float, tid: str) -> Mark:
+    return Mark(tid, "task_started", T0 + t, "")
 
 
-def status(t: float, tid: str, name: str, **more: Any) -> tuple[float, str, str, dict[str, Any]]:
-    return (t, tid, "task_status", {"status": name, **more})
+def phase(t: float, tid: str, name: str, attempt: int = 1) -> Mark:
+    return Mark(tid, "task_phase", T0 + t, name, attempt)
+
+
+def status(t: float, tid: str, name: str) -> Mark:
+    return Mark(tid, "task_status", T0 + t, name)
 
 
 def test_phases_run_until_the_next_and_costs_land_by_time() -> None:
     story = events(
-        (0, "TASK-001", "task_started", {}),
+        begun(0, "TASK-001"),
         phase(0, "TASK-001", "setup"),
         phase(2, "TASK-001", "agent"),
         phase(10, "TASK-001", "gate"),
@@ -72,7 +71,7 @@ def test_phases_run_until_the_next_and_costs_land_by_time() -> None:
 
 def test_a_repeated_phase_is_one_span_and_a_running_task_ends_now() -> None:
     story = events(
-        (0, "TASK-001", "task_started", {}),
+        begun(0, "TASK-001"),
         phase(0, "TASK-001", "setup"),
         phase(1, "TASK-001", "setup"),  # the coordinator's and the attempt's
         phase(4, "TASK-001", "agent"),
@@ -87,18 +86,18 @@ def test_a_repeated_phase_is_one_span_and_a_running_task_ends_now() -> None:
 
 def test_the_critical_path_follows_the_dependency_that_finished_last() -> None:
     story = events(
-        (0, "decomposition", "task_started", {}),
+        begun(0, "decomposition"),
         status(5, "decomposition", "completed"),
-        (5, "A", "task_started", {}),
+        begun(5, "A"),
         phase(5, "A", "agent"),
         status(20, "A", "completed"),
-        (5, "B", "task_started", {}),
+        begun(5, "B"),
         phase(5, "B", "agent"),
         status(40, "B", "completed"),
-        (40, "C", "task_started", {}),
+        begun(40, "C"),
         phase(40, "C", "agent"),
         status(60, "C", "completed"),
-        (20, "D", "task_started", {}),
+        begun(20, "D"),
         phase(20, "D", "agent"),
         status(30, "D", "completed"),
     )
@@ -112,7 +111,7 @@ def test_the_critical_path_follows_the_dependency_that_finished_last() -> None:
 
 
 def test_a_run_recorded_before_phase_timings_shows_whole_tasks() -> None:
-    story = events((3, "TASK-001", "task_started", {}), status(13, "TASK-001", "failed"))
+    story = events(begun(3, "TASK-001"), status(13, "TASK-001", "failed"))
     timeline = build_timeline(run(), [row("TASK-001", status="failed")], story, [], T0 + 100)
     assert [(s.phase, s.start_s, s.end_s) for s in timeline.rows[0].spans] == [("work", 3, 13)]
     assert timeline.timed is False
@@ -125,6 +124,6 @@ def test_no_run_no_timeline() -> None:
 
 @pytest.mark.parametrize("stop", ["blocked", "skipped", "failed"])
 def test_a_task_ends_at_its_final_status(stop: str) -> None:
-    story = events((0, "T", "task_started", {}), phase(0, "T", "agent"), status(7, "T", stop))
+    story = events(begun(0, "T"), phase(0, "T", "agent"), status(7, "T", stop))
     [bar] = build_timeline(run(), [row("T", status=stop)], story, [], T0 + 100).rows
     assert bar.end_s == 7

@@ -13,10 +13,10 @@ from shopfloor.dashboard.runs_view import RunSummary, RunsView, runs_view, summa
 from shopfloor.dashboard.state_reader import StateReader
 from shopfloor.dashboard.task_rows import TaskRow, task_row
 from shopfloor.dashboard.task_view import TaskDetail, task_detail
-from shopfloor.dashboard.timeline import TIMELINE_KINDS, Timeline, build_timeline
+from shopfloor.dashboard.timeline import Timeline, build_timeline
 from shopfloor.layout import Layout
 from shopfloor.models.base import Usage
-from shopfloor.orchestrator.state_records import RunRecord
+from shopfloor.orchestrator.state_records import RunRecord, TaskRecord
 from shopfloor.queue.tasks import Task, load_task_queue
 
 # The cost plot needs a readable line, not every model call of a long run.
@@ -120,9 +120,9 @@ class DashboardData:
         )
         is_latest = run is None or (latest is not None and run.id == latest.id)
         queued, problems = self._queue()
-        rows = self._rows(run, queued, now, unrun=is_latest)
-        totals = RunTotals(tasks=sum(not r.planning for r in rows))
         records = self.reader.tasks(run.id) if run is not None else []
+        rows = self._rows(run, queued, now, unrun=is_latest, records=records)
+        totals = RunTotals(tasks=sum(not r.planning for r in rows))
         for record in records:
             totals.cost_usd += record.cost_usd
             totals.usage = totals.usage + record.usage
@@ -130,7 +130,7 @@ class DashboardData:
         for row in rows:
             if not row.planning:
                 totals.by_status[row.status] = totals.by_status.get(row.status, 0) + 1
-        scripted = run is not None and set(self.reader.providers(run.id).values()) == {"scripted"}
+        scripted = {r.provider for r in rows if r.provider is not None} == {"scripted"}
         return RunView(
             project=str(self.project),
             run=summary(run, now, scripted=scripted) if run is not None else None,
@@ -143,25 +143,36 @@ class DashboardData:
         )
 
     def _rows(
-        self, run: RunRecord | None, queued: list[Task], now: float, *, unrun: bool = True
+        self,
+        run: RunRecord | None,
+        queued: list[Task],
+        now: float,
+        *,
+        unrun: bool = True,
+        records: list[TaskRecord] | None = None,
     ) -> list[TaskRow]:
         """The run's tasks in queue order, with what the queue says of them, their gate rounds and
         providers; `unrun` adds the queue's tasks the run has not reached (the latest run's board)."""
-        records = {t.task_id: t for t in self.reader.tasks(run.id)} if run is not None else {}
+        if records is None:
+            records = self.reader.tasks(run.id) if run is not None else []
+        by_record = {t.task_id: t for t in records}
         by_id = {t.id: t for t in queued}
-        order = [t.id for t in queued if unrun or t.id in records]
-        order += [tid for tid in records if tid not in by_id]
-        rows = [task_row(records.get(tid), by_id.get(tid), now) for tid in order]
+        order = [t.id for t in queued if unrun or t.id in by_record]
+        order += [tid for tid in by_record if tid not in by_id]
+        rows = [task_row(by_record.get(tid), by_id.get(tid), now) for tid in order]
         if run is None:
             return rows
         index = {r.task_id: r for r in rows}
-        for tid, verdict in self.reader.gate_verdicts(run.id):
-            if tid in index:
-                index[tid].gate_rounds += 1
-                index[tid].gate_failures += verdict != "pass"
-        for (_, tid), provider in self.reader.providers(run.id).items():
-            if tid in index:
-                index[tid].scripted = provider == "scripted"
+        for fact in self.reader.task_facts(run.id):
+            row = index.get(fact.task_id)
+            if row is None:
+                continue
+            if fact.kind == "gate_round":
+                row.gate_rounds += 1
+                row.gate_failures += fact.verdict != "pass"
+            else:
+                row.provider = fact.provider
+                row.scripted = fact.provider == "scripted"
         return rows
 
     def runs(self) -> RunsView:
@@ -173,8 +184,7 @@ class DashboardData:
         if run is None:
             return build_timeline(None, [], [], [], now)
         rows = self._rows(run, self._queue()[0], now, unrun=False)
-        events = self.reader.events_of(run.id, TIMELINE_KINDS)
-        return build_timeline(run, rows, events, self.reader.usage(run.id), now)
+        return build_timeline(run, rows, self.reader.marks(run.id), self.reader.usage(run.id), now)
 
     def series(self, run_id: int | None = None) -> Series:
         run = self._run(run_id)

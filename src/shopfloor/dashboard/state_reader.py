@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import JsonValue
 
@@ -47,6 +48,41 @@ class RunTally(NamedTuple):
     tokens: int
 
 
+class TaskFact(NamedTuple):
+    """An agent session's start or a gate round, read from the events without their payloads."""
+
+    task_id: str
+    kind: str
+    provider: str | None
+    verdict: str | None
+
+
+class Mark(NamedTuple):
+    """A task's start, phase or status change: `value` is the phase or the status."""
+
+    task_id: str
+    kind: str
+    ts: float
+    value: str
+    attempt: int = 0
+    detail: bool = False
+    """The status came with a detail (a stopped run's `pending` says why)."""
+
+
+T = TypeVar("T")
+_FACTS_SQL = (
+    "SELECT task_id, kind, json_extract(payload, '$.provider'), json_extract(payload, '$.report.verdict') "
+    "FROM events WHERE run_id = ? AND id > ? AND id <= ? AND kind IN ('run_started', 'gate_round') "
+    "ORDER BY id"
+)
+_MARKS_SQL = (
+    "SELECT task_id, kind, COALESCE(json_extract(payload, '$.ts'), ts), "
+    "COALESCE(json_extract(payload, '$.phase'), json_extract(payload, '$.status')), "
+    "json_extract(payload, '$.attempt'), json_extract(payload, '$.detail') FROM events "
+    "WHERE run_id = ? AND id > ? AND id <= ? AND kind IN ('task_started', 'task_phase', 'task_status') "
+    "ORDER BY id"
+)
+
 PLANNING_IDS = ("decomposition", "research")
 """Task ids the planner runs under: agent runs of the run, not tasks of the queue."""
 
@@ -60,6 +96,8 @@ class StateReader:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._tails: dict[tuple[str, int], tuple[int, list[Any]]] = {}
+        self._tail_lock = threading.Lock()
 
     def close(self) -> None:
         with self._lock:
@@ -123,14 +161,31 @@ class StateReader:
         )
         return {(r[0], r[1] or ""): str(r[2]) for r in rows if r[0] is not None}
 
-    def gate_verdicts(self, run_id: int) -> list[tuple[str, str]]:
-        """(task, verdict) of every gate round of the run, in order."""
-        rows = self._rows(
-            "SELECT task_id, json_extract(payload, '$.report.verdict') FROM events "
-            "WHERE run_id = ? AND kind = 'gate_round' ORDER BY id",
-            (run_id,),
+    def task_facts(self, run_id: int) -> list[TaskFact]:
+        """The run's agent starts (with their provider) and gate rounds (with their verdict), in order."""
+        return self._tail(run_id, _FACTS_SQL, lambda r: TaskFact(r[0] or "", r[1], r[2], r[3]))
+
+    def marks(self, run_id: int) -> list[Mark]:
+        """When each task started, entered a phase and changed status (the timeline's input)."""
+        return self._tail(
+            run_id,
+            _MARKS_SQL,
+            lambda r: Mark(r[0] or "", r[1], float(r[2]), r[3] or "", int(r[4] or 0), bool(r[5])),
         )
-        return [(r[0] or "", str(r[1])) for r in rows]
+
+    def _tail(self, run_id: int, sql: str, make: Callable[[sqlite3.Row], T]) -> list[T]:
+        """What `sql` picks from one run's events, read once: a call reads only the events added since
+        the last (events are only ever appended), so a page refreshed on every event stays cheap."""
+        key = (sql, run_id)
+        with self._tail_lock:
+            last, kept = self._tails.get(key, (0, []))
+            newest = self.max_event_id()
+            if newest < last:  # the database was replaced
+                last, kept = 0, []
+            if newest > last:
+                kept = kept + [make(r) for r in self._rows(sql, (run_id, last, newest))]
+                self._tails[key] = (newest, kept)
+            return list(kept)
 
     def events_of(self, run_id: int, kinds: tuple[str, ...], task_id: str | None = None) -> list[EventRecord]:
         """The run's events of these kinds (of one task, if given), oldest first."""

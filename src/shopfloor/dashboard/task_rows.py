@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,8 @@ class TaskRow(BaseModel):
     """A planner's run (decomposition, research), shown apart from the queue's tasks."""
     agent: str | None = None
     model: str | None = None
+    provider: str | None = None
+    """What its newest agent session ran on (anthropic, openai, scripted, ...)."""
     scripted: bool = False
     """Its agent ran on the scripted model: the costs are what the routed model would have charged."""
     attempt: int = 0
@@ -69,23 +72,28 @@ def task_row(record: TaskRecord | None, queued: Task | None, now: float) -> Task
         raise ValueError("a task row needs a store record or a queued task")
     task_id = record.task_id if record is not None else queued.id if queued is not None else ""
     status = record.status if record is not None else queued.status if queued is not None else "pending"
-    row = TaskRow(task_id=task_id, status=status, planning=task_id in PLANNING_IDS)
+    # Built as one dict and validated once: a board of hundreds of rows is rebuilt on every refresh.
+    fields: dict[str, Any] = {"task_id": task_id, "status": status, "planning": task_id in PLANNING_IDS}
     if queued is not None:
-        row.title = queued.title or short_title(queued.objective)
-        row.category = queued.category
-        row.dependencies = list(queued.dependencies)
-        row.agent = queued.agent
-        row.model = queued.model
+        fields.update(
+            title=queued.title or short_title(queued.objective),
+            category=queued.category,
+            dependencies=list(queued.dependencies),
+            agent=queued.agent,
+            model=queued.model,
+        )
     if record is not None:
-        row.agent = record.agent or row.agent
-        row.model = record.model or row.model
-        row.attempt = record.attempts
-        row.started = record.started
-        row.finished = record.finished
-        row.elapsed_s = elapsed(record.started, record.finished, now)
-        row.cost_usd = record.cost_usd
-        row.tokens = record.usage.total_tokens
-        row.last_error = record.last_error
-    if row.planning and row.title is None:
-        row.title = PLANNING_TITLES.get(task_id)
-    return row
+        fields.update(
+            agent=record.agent or fields.get("agent"),
+            model=record.model or fields.get("model"),
+            attempt=record.attempts,
+            started=record.started,
+            finished=record.finished,
+            elapsed_s=elapsed(record.started, record.finished, now),
+            cost_usd=record.cost_usd,
+            tokens=record.usage.total_tokens,
+            last_error=record.last_error,
+        )
+    if fields["planning"] and fields.get("title") is None:
+        fields["title"] = PLANNING_TITLES.get(task_id)
+    return TaskRow(**fields)

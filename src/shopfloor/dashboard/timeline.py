@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from shopfloor.dashboard.state_reader import UsageRow
+from shopfloor.dashboard.state_reader import Mark, UsageRow
 from shopfloor.dashboard.task_rows import TaskRow
-from shopfloor.orchestrator.state_records import EventRecord, RunRecord
+from shopfloor.orchestrator.state_records import RunRecord
 
-TIMELINE_KINDS = ("task_started", "task_phase", "task_status")
 _ENDS = frozenset({"completed", "failed", "blocked", "skipped"})
 PHASES = ("planning", "setup", "agent", "gate", "retry", "merge", "work")
 """Every phase a span can have; `work` is a whole task recorded before phases were (an older run)."""
@@ -74,30 +73,26 @@ class _Track:
     marks: list[tuple[float, str, int]] = field(default_factory=list)
 
 
-def _ts(event: EventRecord) -> float:
-    value = event.payload.get("ts")
-    return float(value) if isinstance(value, int | float) else event.ts
+def _ends(mark: Mark) -> bool:
+    """A final status, or a stopped run's task put back to wait (that status says why)."""
+    return mark.value in _ENDS or (mark.value == "pending" and mark.detail)
 
 
-def _tracks(events: list[EventRecord]) -> dict[str, _Track]:
+def _tracks(marks: list[Mark]) -> dict[str, _Track]:
     tracks: dict[str, _Track] = {}
-    for event in events:
-        if not event.task_id:
+    for mark in marks:
+        if not mark.task_id:
             continue
-        track = tracks.setdefault(event.task_id, _Track())
-        ts, p = _ts(event), event.payload
-        if event.kind == "task_started":
+        track = tracks.setdefault(mark.task_id, _Track())
+        if mark.kind == "task_started":
             # A task taken up again (on resume) starts over; its earlier phases stay on the bar.
-            track.started = ts if track.started is None else track.started
+            track.started = mark.ts if track.started is None else track.started
             track.ended = None
-        elif event.kind == "task_phase":
-            attempt = p.get("attempt")
-            track.marks.append((ts, str(p.get("phase")), attempt if isinstance(attempt, int) else 0))
+        elif mark.kind == "task_phase":
+            track.marks.append((mark.ts, mark.value, mark.attempt))
             track.ended = None
-        elif event.kind == "task_status":
-            status = p.get("status")
-            if status in _ENDS or (status == "pending" and p.get("detail")):
-                track.ended = ts
+        elif mark.kind == "task_status" and _ends(mark):
+            track.ended = mark.ts
     return tracks
 
 
@@ -118,13 +113,17 @@ def _spans(track: _Track, planning: bool, origin: float, end: float, live: bool)
     return spans
 
 
-def _charge(spans: list[Span], usage: list[UsageRow]) -> None:
+def _charge(spans: list[Span], usage: list[UsageRow], origin: float) -> None:
     """Each model call's cost goes to the span it was made in (by time; a late one to the last span)."""
     starts = [s.start_s for s in spans]
+    costs = [0.0] * len(spans)
+    tokens = [0] * len(spans)
     for use in usage:
-        i = max(0, bisect_right(starts, use.ts) - 1)
-        spans[i].cost_usd += use.cost_usd
-        spans[i].tokens += use.tokens
+        i = max(0, bisect_right(starts, use.ts - origin) - 1)
+        costs[i] += use.cost_usd
+        tokens[i] += use.tokens
+    for span, cost, count in zip(spans, costs, tokens, strict=True):
+        span.cost_usd, span.tokens = cost, count
 
 
 def _critical(rows: list[TimelineRow]) -> list[str]:
@@ -153,16 +152,16 @@ def _parallel(rows: list[TimelineRow]) -> int:
 
 
 def build_timeline(
-    run: RunRecord | None, rows: list[TaskRow], events: list[EventRecord], usage: list[UsageRow], now: float
+    run: RunRecord | None, rows: list[TaskRow], marks: list[Mark], usage: list[UsageRow], now: float
 ) -> Timeline:
     if run is None:
         return Timeline(run_id=None)
     origin = run.started
     run_end = run.finished if run.finished is not None else now
-    tracks = _tracks(events)
+    tracks = _tracks(marks)
     by_task: dict[str, list[UsageRow]] = {}
     for use in usage:
-        by_task.setdefault(use.task_id, []).append(use._replace(ts=use.ts - origin))
+        by_task.setdefault(use.task_id, []).append(use)
     timeline = Timeline(run_id=run.id, duration_s=max(0.0, run_end - origin))
     for row in rows:
         track = tracks.get(row.task_id)
@@ -172,7 +171,7 @@ def build_timeline(
         live = track.ended is None and run.finished is None
         finish = track.ended if track.ended is not None else (row.finished or run_end)
         spans = _spans(track, row.planning, origin, max(begin, finish) - origin, live)
-        _charge(spans, by_task.get(row.task_id, []))
+        _charge(spans, by_task.get(row.task_id, []), origin)
         timeline.rows.append(
             TimelineRow(
                 task_id=row.task_id,
@@ -191,13 +190,17 @@ def build_timeline(
     for r in timeline.rows:
         r.critical = r.task_id in timeline.critical_path
     timeline.max_parallel = _parallel(timeline.rows)
-    totals = {phase: PhaseTotal(phase=phase) for phase in PHASES}
+    totals: dict[str, list[float]] = {phase: [0.0, 0.0, 0.0] for phase in PHASES}
     for r in timeline.rows:
         for s in r.spans:
-            total = totals.setdefault(s.phase, PhaseTotal(phase=s.phase))
-            total.seconds += s.end_s - s.start_s
-            total.cost_usd += s.cost_usd
-            total.tokens += s.tokens
-    timeline.totals = [t for t in totals.values() if t.seconds > 0 or t.cost_usd > 0]
+            total = totals.setdefault(s.phase, [0.0, 0.0, 0.0])
+            total[0] += s.end_s - s.start_s
+            total[1] += s.cost_usd
+            total[2] += s.tokens
+    timeline.totals = [
+        PhaseTotal(phase=phase, seconds=t[0], cost_usd=t[1], tokens=int(t[2]))
+        for phase, t in totals.items()
+        if t[0] > 0 or t[1] > 0
+    ]
     timeline.timed = not any(s.phase == "work" for r in timeline.rows for s in r.spans)
     return timeline

@@ -71,11 +71,11 @@
 
   // ---- Loading --------------------------------------------------------------------------------
 
-  async function loadRun() {
+  // The run view first (the board paints from it), then the plots, the timeline and the run list.
+  async function loadRun(first) {
     const params = { run_id: state.runId };
-    const [view, series, timeline, runs] = await Promise.all([
-      SF.api("api/run", params), SF.api("api/series", params), SF.api("api/timeline", params), SF.api("api/runs"),
-    ]);
+    const rest = Promise.all([SF.api("api/series", params), SF.api("api/timeline", params), SF.api("api/runs")]);
+    const view = await SF.api("api/run", params);
     // The server's clock is read once: later views would move it by their latency, and clocks jump.
     if (!state.clockSet) {
       state.clockOffset = view.now - Date.now() / 1000;
@@ -85,12 +85,10 @@
     if (shown !== state.shownRun) {
       state.shownRun = shown;
       state.shownElapsed = 0;
+      state.series = state.timeline = null;
       SF.resetBoard();
     }
     state.run = view;
-    state.series = series;
-    state.timeline = timeline;
-    state.runs = runs;
     const before = state.rows;
     state.rows = new Map(view.tasks.map((row) => [row.task_id, row]));
     for (const row of state.rows.values()) {
@@ -99,6 +97,15 @@
     }
     // Events that arrived while this was being read are already in it only if their id is not newer.
     for (const ev of state.recent) if (ev.id > view.last_event_id) applyLocally(ev);
+    const extras = rest.then(([series, timeline, runs]) => {
+      if ((series.run_id ?? null) !== state.shownRun) return;
+      state.series = series;
+      state.timeline = timeline;
+      state.runs = runs;
+      scheduleRender();
+    });
+    if (!first) await extras;
+    else extras.catch((err) => setConnection("error", "Could not load the plots: " + err.message));
     return view;
   }
 
@@ -308,6 +315,10 @@
     const transcript = SF.renderTranscript(detail, t.scripted);
     state.transcript = transcript.transcript;
     SF.clear(body).append(head, transcript.node);
+    if (!document.body.dataset.taskReady) {
+      performance.mark("task-rendered");
+      document.body.dataset.taskReady = "true";
+    }
     tickTask();
     scrollToAnchor(anchor);
   }
@@ -423,7 +434,7 @@
     state.runId = parse(window.location.hash || "#/").runId;
     let view;
     try {
-      view = await loadRun();
+      view = await loadRun(true);
     } catch (err) {
       setConnection("error", err.status === 401 || err.status === 403
         ? "Access refused: open the URL with the token that shopfloor printed."

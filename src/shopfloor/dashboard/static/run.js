@@ -13,6 +13,7 @@
 
   const cards = new Map();
   const groups = new Map();
+  let drawnTimeline = null;
 
   function rank(status) {
     return STATUS_ORDER.includes(status) ? STATUS_ORDER.indexOf(status) : STATUS_ORDER.length;
@@ -38,9 +39,13 @@
     return ids.flatMap((id, i) => (i ? [", ", SF.taskLink(state.runId, id)] : [SF.taskLink(state.runId, id)]));
   }
 
+  // The model a task ran on; on the scripted model, the one it was routed to (whose prices it shows).
   function modelWords(row) {
-    return row.scripted ? `scripted (${row.model || "default"})` : row.model || "default model";
+    const routed = row.model && !row.model.startsWith("scripted:") ? row.model : null;
+    if (row.scripted) return routed ? `scripted (routed: ${routed})` : "scripted";
+    return row.model || "default model";
   }
+  SF.modelWords = modelWords;
 
   function updateCard(state, row) {
     let card = cards.get(row.task_id);
@@ -54,7 +59,7 @@
     SF.fill(card.li,
       h("a", { href: SF.href.task(state.runId, row.task_id), class: "card-link" },
         h("span", { class: "task-id" }, row.task_id), row.title ? h("span", { class: "card-title" }, SF.inline(row.title)) : null),
-      h("p", {}, SF.badge(row.status), " ", h("span", { class: "card-story" }, why ? SF.statusLabel(row.status) : SF.story(row))),
+      h("p", {}, SF.badge(row.status), " ", h("span", { class: "card-story" }, why ? "" : SF.story(row))),
       why ? h("p", { class: "error-text card-why" }, row.last_error) : null,
       h("p", { class: "card-meta" }, `${row.agent || "agent not chosen"} · ${modelWords(row)} · `, card.elapsed,
         ` · ${row.scripted ? "would have cost " : ""}${SF.cost(row.cost_usd)} · ${SF.tokens(row.tokens)} tokens`),
@@ -228,7 +233,11 @@
     renderPlanning(state);
     if (state.layout === "board") renderBoard(state);
     else renderList(state);
-    if (state.timeline) SF.renderTimeline($("timeline"), state.timeline, { runId: state.runId, scripted: state.run.run && state.run.run.scripted });
+    // The timeline changes only when it is fetched again; redrawing it on every event would cost each update.
+    if (state.timeline && state.timeline !== drawnTimeline) {
+      drawnTimeline = state.timeline;
+      SF.renderTimeline($("timeline"), state.timeline, { runId: state.runId, scripted: state.run.run && state.run.run.scripted });
+    }
     renderCharts(state);
   };
 
@@ -237,6 +246,8 @@
 
   // Another run is shown: its cards start afresh.
   SF.resetBoard = function () {
+    drawnTimeline = null;
+    SF.clear($("timeline"));
     cards.clear();
     groups.clear();
     SF.clear($("task-board"));

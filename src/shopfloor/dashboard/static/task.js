@@ -23,7 +23,7 @@
     switch (row.status) {
       case "completed":
         if (fails) return `passed after ${SF.plural(fails, "gate retry", "gate retries")}${again}`;
-        return rounds ? `passed the gate first time${again}` : "completed";
+        return rounds ? `passed the gate first time${again}` : "";
       case "verifying":
         return `gate round ${rounds + 1} running${again}`;
       case "in_progress":
@@ -40,7 +40,7 @@
 
   function facts(detail, ctx) {
     const t = detail.task;
-    const model = t.scripted ? `scripted model (routed: ${t.model || "default"})` : t.model || "–";
+    const model = SF.modelWords(t);
     return h(
       "dl",
       { class: "facts wide-facts" },
@@ -199,7 +199,7 @@
         h("td", { class: "num" }, c.exit_code === null ? (c.timed_out ? "timed out" : "none") : String(c.exit_code)),
         h("td", { class: "num" }, SF.duration(c.duration_s)),
         h("td", {}, SF.badge(c.passed ? "pass" : "fail")),
-        h("td", {}, c.output_tail ? h("details", {}, h("summary", {}, "Output"), h("pre", {}, c.output_tail)) : "–")));
+        h("td", {}, c.output_tail ? h("details", {}, h("summary", {}, "Output"), SF.pre(`Output of ${c.name}`, null, c.output_tail)) : "–")));
     panel.append(h("h3", {}, "Checks"), checks.length
       ? SF.table(`Commands the gate ran in round ${round.round}`, ["Check", "Kind", "Command", "Exit code", "Took", "Result", "Output"], checks)
       : h("p", { class: "muted" }, "No checks ran."));
@@ -214,7 +214,7 @@
       : h("p", { class: "muted" }, "No findings."));
     if (g.tamper.length) {
       panel.append(h("h3", {}, "Protected files changed"), h("ul", {}, g.tamper.map((t) =>
-        h("li", {}, h("code", {}, t.path), ` ${t.change}: ${t.reason}`, h("details", {}, h("summary", {}, "Diff"), h("pre", {}, t.diff))))));
+        h("li", {}, h("code", {}, t.path), ` ${t.change}: ${t.reason}`, h("details", {}, h("summary", {}, "Diff"), SF.pre(`Change to ${t.path}`, null, t.diff))))));
     }
     SF.add(panel, mutation(g.mutation || round.mutation));
     return panel;
@@ -321,7 +321,7 @@
       section.append(h("p", { class: "muted" }, h("code", {}, d.branch), " against ", h("code", {}, d.base.slice(0, 12))));
     }
     if (d.note) section.append(h("p", { class: "muted" }, d.note));
-    if (d.stat) section.append(SF.scroller("Files changed", h("pre", { class: "diff-stat" }, d.stat), "code-wrap"));
+    if (d.stat) section.append(SF.pre("Files changed", "diff-stat", d.stat));
     if (d.text) {
       const last = detail.gate_rounds.length ? detail.gate_rounds[detail.gate_rounds.length - 1].report : detail.gate;
       const findings = last ? last.findings : [];
@@ -329,7 +329,7 @@
         section.append(h("p", { class: "muted" }, `The newest gate round's ${SF.plural(findings.length, "finding")} ${findings.length === 1 ? "is" : "are"} marked ▲ under ${findings.length === 1 ? "its line" : "their lines"}.`));
       }
       section.append(h("details", { open: d.text.length < 20000 }, h("summary", {}, "Full diff"),
-        SF.scroller("Diff", diffLines(d.text, findings), "code-wrap")));
+        SF.scroller("The branch's changes", diffLines(d.text, findings), "code-wrap")));
       if (d.truncated) section.append(h("p", { class: "muted" }, "The diff is cut short here; see the branch for the rest."));
     }
     return section;

@@ -89,7 +89,7 @@
   }
 
   function codeBlock(text, label) {
-    return SF.scroller(label, h("pre", { class: "code" }, text), "code-wrap");
+    return SF.pre(label, "code", text);
   }
 
   function collapsible(open, summary, ...body) {
@@ -193,11 +193,11 @@
       this.prompted = true;
       if (!this.open) this.startSession(promptKind(text, first));
       if (first) {
-        this.sys("prompt", "Task prompt", collapsible(false, "Show the prompt", h("pre", { class: "prose-pre" }, text)));
+        this.sys("prompt", "Task prompt", collapsible(false, "Show the prompt", SF.pre("Task prompt", "prose-pre", text)));
         return;
       }
       const [cls, label] = messageLabel(text);
-      this.sys(cls, label, h("pre", { class: "prose-pre" }, text));
+      this.sys(cls, label, SF.pre(label, "prose-pre", text));
     }
 
     reply(ev) {
@@ -255,7 +255,7 @@
           box.classList.add("subagent");
           head.append(h("strong", {}, input.subagent_type || "sub-agent"), " ",
             h("span", {}, SF.inline(input.description || "")));
-          box.append(collapsible(false, "Its prompt", h("pre", { class: "prose-pre" }, String(input.prompt || ""))));
+          box.append(collapsible(false, "Its prompt", SF.pre("Sub-agent prompt", "prose-pre", String(input.prompt || ""))));
           break;
         }
         case "Read":
@@ -269,7 +269,7 @@
         default: {
           const key = ["command", "url", "skill", "query"].find((k) => typeof input[k] === "string");
           if (key) head.append(h("code", {}, String(input[key]).slice(0, 200)));
-          box.append(collapsible(false, "Input", h("pre", {}, JSON.stringify(input, null, 2))));
+          box.append(collapsible(false, "Input", SF.pre(`Input of ${ev.name}`, null, JSON.stringify(input, null, 2))));
         }
       }
       head.append(" ", status);
@@ -293,7 +293,7 @@
       } else if (ev.is_error || !["Write", "Edit", "MultiEdit", "TodoWrite"].includes(call.name)) {
         const lines = content.split("\n").length;
         call.box.append(collapsible(ev.is_error, ev.is_error ? "Error" : `Output (${SF.plural(lines, "line")})`,
-          h("pre", {}, content)));
+          SF.pre(`Output of ${call.name}`, null, content)));
       }
     }
 

@@ -141,7 +141,7 @@
     const parts = String(text || "").split(/^```[^\n]*\n?/m);
     parts.forEach((part, i) => {
       if (i % 2 === 1) {
-        blocks.push(SF.h("pre", { class: "code" }, part.replace(/\n$/, "")));
+        blocks.push(SF.pre("Code", "code", part.replace(/\n$/, "")));
         return;
       }
       for (const para of part.split(/\n{2,}/)) {
@@ -161,9 +161,16 @@
     return blocks;
   };
 
-  // A scrolling box the keyboard can reach (it takes focus), named for screen readers.
+  // A scrolling box the keyboard can reach (it takes focus), named for screen readers: a region for a
+  // table, a group for a block of code or output (there are many, and regions must be told apart).
   SF.scroller = function (label, child, cls) {
-    return SF.h("div", { class: cls || "table-wrap", tabindex: "0", role: "region", "aria-label": label }, child);
+    const code = cls === "code-wrap";
+    return SF.h("div", { class: cls || "table-wrap", tabindex: "0", role: code ? "group" : "region", "aria-label": label }, child);
+  };
+
+  // Preformatted text in its own scrolling box.
+  SF.pre = function (label, cls, ...content) {
+    return SF.scroller(label, SF.h("pre", { class: cls || null }, ...content), "code-wrap");
   };
 
   SF.table = function (caption, headers, rows) {
