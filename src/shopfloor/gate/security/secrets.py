@@ -9,7 +9,7 @@ from pathlib import Path
 
 from shopfloor.config.sections import Severity
 from shopfloor.gate.findings import Finding
-from shopfloor.gate.security.python_checks import FIELD_LABELS
+from shopfloor.gate.security.names import FIELD_LABELS
 
 # Kinds that name a real credential format: a match is almost never an accident.
 _HIGH_TYPES = {
