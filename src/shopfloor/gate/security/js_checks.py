@@ -93,9 +93,9 @@ def _walk_module(
     walker = _walker(top, {}, js, summaries)
     walker.block(mod.root.children)
     out.append((top, Summary([])))
-    pending: list[tuple[JNode, Env]] = list(walker.nested)
+    pending: list[tuple[JNode, Env, Summary | None]] = [(f, env, None) for f, env in walker.nested]
     while pending:
-        func, closure = pending.pop()
+        func, closure, enclosing = pending.pop()
         handler = by_func.get(id(func))
         names = param_names(func)
         ctx = JsContext(mod, func, _name_of(func))
@@ -113,11 +113,14 @@ def _walk_module(
             else:
                 w.visit(body)
                 w.on_return(body, w)
-        pending += w.nested
         summary = Summary(names)
         for hit in ctx.hits:
             for p in hit.taint.params():
-                summary.flows.setdefault(p, []).append(hit)
+                # A parameter of an enclosing function reached a sink inside this closure: that
+                # function's callers are the ones whose arguments matter.
+                target = summary if p in names or enclosing is None else enclosing
+                target.flows.setdefault(p, []).append(hit)
+        pending += [(f, e, summary) for f, e in w.nested]
         out.append((ctx, summary))
     return out
 
@@ -146,7 +149,9 @@ def _shape_rules(mod: JsModule) -> list[Finding]:
             out += _secret(mod, name.text if name is not None else "", value)
         elif k == "pair":
             key = node.get("key")
-            out += _secret(mod, (string_value(key) or key.text) if key is not None else "", node.get("value"))
+            label = (string_value(key) or key.text) if key is not None else ""
+            out += _secret(mod, label, node.get("value"))
+            out += _escaping_off(mod, label, node.get("value"))
         elif k == "assignment_expression":
             out += _secret(mod, dotted(node.get("left")).rpartition(".")[2], node.get("right"))
         elif k == "binary_expression" and node.op in {"||", "??"}:
@@ -169,6 +174,16 @@ def _secret(mod: JsModule, name: str, value: JNode | None) -> list[Finding]:
             f"`{name}` is set to a literal value in the source.",
         )
     ]
+
+
+def _escaping_off(mod: JsModule, name: str, value: JNode | None) -> list[Finding]:
+    """`autoescape: false` (swig, nunjucks), `noEscape: true` (Handlebars): every value rendered raw."""
+    off = (name == "autoescape" and value is not None and value.kind == "false") or (
+        name == "noEscape" and value is not None and value.kind == "true"
+    )
+    if not off or value is None:
+        return []
+    return [make("xss", mod.rel, value.line, "high", "HTML templates are rendered with escaping turned off.")]
 
 
 def _env_fallback(mod: JsModule, node: JNode) -> list[Finding]:

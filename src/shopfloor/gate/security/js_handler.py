@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import re
 
-from shopfloor.gate.security.js_ast import JNode, arguments, callee, dotted, method_name
+from shopfloor.gate.security.js_ast import (
+    FUNCTIONS,
+    JNode,
+    arguments,
+    callee,
+    dotted,
+    method_name,
+    param_names,
+)
 from shopfloor.gate.security.js_routes import JsHandler, body_checks
 from shopfloor.gate.security.routes import HandlerFacts, RecordAccess
 
@@ -38,6 +46,14 @@ def js_handler_facts(h: JsHandler, validators: bool) -> HandlerFacts:
     if func is None:
         return HandlerFacts()
     authed, role = body_checks(func)
+    # A handler that compares the caller's role is role-aware, even when it renders rather than refuses.
+    role = role or any(
+        n.kind == "binary_expression"
+        and n.op in _COMPARE
+        and CURRENT_USER.search(n.text)
+        and _ROLE.search(n.text)
+        for n in func.walk()
+    )
     facts = HandlerFacts(authenticates=authed, checks_role=role)
     facts.credentials_line = _credentials(func)
     if not validators and h.route.writes and not any("schema" in g for g in h.route.chain):
@@ -139,16 +155,11 @@ def _is_check(node: JNode) -> bool:
 
 
 def _changed_later(func: JNode, call: JNode) -> bool:
-    decl = call.parent
-    while decl is not None and decl.kind in {"await_expression", "parenthesized_expression"}:
-        decl = decl.parent
-    if decl is None or decl.kind != "variable_declarator":
+    """`const x = await load(id)` or `load(id).then(x => ...)`, then `x.save()`, `x.field = ...`."""
+    var, scope = _bound_record(func, call)
+    if not var:
         return False
-    name = decl.get("name")
-    if name is None or name.kind != "identifier":
-        return False
-    var = name.text
-    for node in func.walk():
+    for node in scope.walk():
         if node.start <= call.end:
             continue
         if (
@@ -160,6 +171,25 @@ def _changed_later(func: JNode, call: JNode) -> bool:
         if node.kind == "assignment_expression" and dotted(node.get("left")).startswith(var + "."):
             return True
     return False
+
+
+def _bound_record(func: JNode, call: JNode) -> tuple[str, JNode]:
+    """The name the loaded record is bound to, and where to look for its uses."""
+    up = call.parent
+    while up is not None and up.kind in {"await_expression", "parenthesized_expression"}:
+        up = up.parent
+    if up is not None and up.kind == "variable_declarator":
+        name = up.get("name")
+        return (name.text if name is not None and name.kind == "identifier" else ""), func
+    if up is not None and up.kind == "member_expression" and up.parent is not None:
+        prop = up.get("property")
+        then = up.parent
+        if prop is not None and prop.text == "then" and then.kind == "call_expression":
+            callback = next(iter(arguments(then)), None)
+            if callback is not None and callback.kind in FUNCTIONS:
+                names = param_names(callback)
+                return (names[0] if names else ""), callback
+    return "", func
 
 
 def _covers(check: JNode, access: JNode) -> bool:

@@ -54,6 +54,9 @@ _FIXED_URL = re.compile(r"^(https?:)?//[^/]+/|^/(?!/)")
 
 
 def check_call(call: JNode, w: JsWalker, project: JsProject, summaries: dict[str, Summary]) -> None:
+    if call.kind == "pair":
+        _hit(w, "nosql", call, call.get("value"), "a MongoDB $where clause")
+        return
     name = _name(call, w)
     for kind, value in _sinks(name, call, w):
         _hit(w, kind, call, value, f"{name or 'a call'}()")
@@ -122,8 +125,40 @@ def _sinks(name: str, call: JNode, w: JsWalker) -> list[tuple[str, JNode | None]
             out.append(("sql", first))
     if last in _MONGO and first is not None and _is_request_object(first, w):
         out.append(("nosql", first))
-    out += _where_clauses(args)
+    if last in {"test", "exec", "match", "matchAll", "replace", "search", "split"} and args:
+        pattern = _regex_of(call, w)
+        if pattern is not None and NESTED_QUANTIFIER.search(pattern):
+            out.append(("redos", args[0] if last in {"test", "exec"} else call.get("function")))
     return out
+
+
+NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
+"""A group that repeats and holds a repetition itself, `(a+)+`: backtracking is exponential."""
+
+
+def _regex_of(call: JNode, w: JsWalker) -> str | None:
+    """The pattern of a regex literal a method is called on (`/x/.test(v)`, `re.test(v)` for a
+    `const re = /x/` of the same module, `s.match(/x/)`)."""
+    func = call.get("function")
+    receiver = func.get("object") if func is not None and func.kind == "member_expression" else None
+    candidates = [receiver, *arguments(call)[:1]]
+    for node in candidates:
+        if node is None:
+            continue
+        if node.kind == "regex":
+            return node.text
+        if node.kind == "identifier":
+            for decl in w.ctx.module.root.walk():
+                if decl.kind == "variable_declarator":
+                    name, value = decl.get("name"), decl.get("value")
+                    if (
+                        name is not None
+                        and name.text == node.text
+                        and value is not None
+                        and value.kind == "regex"
+                    ):
+                        return value.text
+    return None
 
 
 def _sql_receiver(head: str, call: JNode) -> bool:
@@ -138,17 +173,6 @@ def _is_request_object(node: JNode, w: JsWalker) -> bool:
         return False
     obj, prop = node.get("object"), node.get("property")
     return obj is not None and prop is not None and prop.text in {"body", "query"} and w.is_request(obj)
-
-
-def _where_clauses(args: list[JNode]) -> list[tuple[str, JNode | None]]:
-    found: list[tuple[str, JNode | None]] = []
-    for a in args:
-        for node in a.walk():
-            if node.kind == "pair":
-                key = node.get("key")
-                if key is not None and key.text.strip("'\"") == "$where":
-                    found.append(("nosql", node.get("value")))
-    return found
 
 
 def _url_arg(name: str, args: list[JNode]) -> JNode | None:

@@ -47,6 +47,7 @@ _PURE = {
 
 Env = dict[str, Taint]
 OnCall = Callable[[JNode, "JsWalker"], None]
+"""Called for each call and `new` expression, and each `$where:` pair, after its parts were visited."""
 OnReturn = Callable[[JNode, "JsWalker"], None]
 
 
@@ -222,6 +223,10 @@ class JsWalker:
                 self._note_built(left, right, augmented=node.kind != "assignment_expression")
         elif node.kind in {"call_expression", "new_expression"}:
             self.on_call(node, self)
+        elif (
+            node.kind == "pair" and (key := node.get("key")) is not None and key.text.strip("'\"") == "$where"
+        ):
+            self.on_call(node, self)  # MongoDB runs a $where clause as JavaScript, wherever the object goes
 
     def taint(self, node: JNode | None) -> Taint:
         if node is None:

@@ -37,7 +37,7 @@ def python_routes(project: Project, facts: ProjectFacts) -> list[PyHandler]:
     handlers += DjangoRoutes(project, facts).collect()
     handlers += graphql_handlers(project)
     for h in handlers:
-        h.route.facts = handler_facts(h, facts.validators)
+        h.route.facts = handler_facts(h, facts.validators, project)
     return handlers
 
 
@@ -85,9 +85,11 @@ def _walk_module(
     walker.block([s for s in mod.tree.body if not isinstance(s, ast.ClassDef)])
     out.append((top, Summary([])))
     # Top-level functions are in the module's index already; the walk's own `nested` would repeat them.
-    pending: list[tuple[Func, str, Env]] = [(f, q, {}) for q, f in mod.functions.items()]
+    pending: list[tuple[Func, str, Env, Summary | None]] = [
+        (f, q, {}, None) for q, f in mod.functions.items()
+    ]
     while pending:
-        func, qual, closure = pending.pop()
+        func, qual, closure, enclosing = pending.pop()
         handler = by_func.get(id(func))
         ctx = FuncContext(mod, qual, set(handler.request_names) if handler else {"request", "req"})
         ctx.handler = handler is not None and handler.returns_html
@@ -100,11 +102,13 @@ def _walk_module(
                 env[p] = from_param(p)
         w = _walker(ctx, env, project, summaries)
         w.block(func.body)
-        pending += [(f, f"{qual}.{f.name}", e) for f, e in w.nested]
         summary = Summary(params, method=bool(params) and params[0] in {"self", "cls"})
         for hit in ctx.hits:
             for p in hit.taint.params():
-                summary.flows.setdefault(p, []).append(hit)
+                # A closure's sink fed by the enclosing function's parameter belongs to that function.
+                target = summary if p in params or enclosing is None else enclosing
+                target.flows.setdefault(p, []).append(hit)
+        pending += [(f, f"{qual}.{f.name}", e, summary) for f, e in w.nested]
         out.append((ctx, summary))
     return out
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import re
 
-from shopfloor.gate.security.py_modules import Func, Module, dotted
+from shopfloor.gate.security.py_modules import Func, Module, Project, dotted
 from shopfloor.gate.security.py_routes import PyHandler, body_checks_auth, guard_names
 from shopfloor.gate.security.routes import HandlerFacts, RecordAccess, is_auth
 
@@ -36,7 +36,7 @@ _RAW_BODY = {"json", "form", "data", "get_json", "POST", "body", "values"}
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def handler_facts(h: PyHandler, validators: bool) -> HandlerFacts:
+def handler_facts(h: PyHandler, validators: bool, project: Project) -> HandlerFacts:
     func = h.func
     if func is None:
         return HandlerFacts()
@@ -45,7 +45,7 @@ def handler_facts(h: PyHandler, validators: bool) -> HandlerFacts:
     facts.credentials_line = _credentials(func, h)
     if not validators:
         facts.raw_body_line = _raw_body(func, h)
-    facts.records = _records(func, h)
+    facts.records = _records(func, h, project)
     return facts
 
 
@@ -97,13 +97,13 @@ def _raw_body(func: Func, h: PyHandler) -> int | None:
 # --- records reached by an id from the request ----------------------------------------------------------
 
 
-def _records(func: Func, h: PyHandler) -> list[RecordAccess]:
+def _records(func: Func, h: PyHandler, project: Project) -> list[RecordAccess]:
     mod = h.module
     ids = _id_names(func, h)
     if not ids:
         return []
     users = _current_user_names(func)
-    checks = [n for n in ast.walk(func) if _is_check(n, users, mod.text)]
+    checks = [n for n in ast.walk(func) if _is_check(n, users, mod.text) or _checking_helper(n, mod, project)]
     out = []
     for node in ast.walk(func):
         if not isinstance(node, ast.Call):
@@ -196,6 +196,19 @@ def _is_check(node: ast.AST, users: set[str], source: str) -> bool:
         or any(u in _names_in(node) for u in users)
         or bool(re.search(r"is_superuser|is_admin|is_staff|role", text))
     )
+
+
+def _checking_helper(node: ast.AST, mod: Module, project: Project) -> bool:
+    """A call to one of the project's functions that itself compares the record with the caller
+    (`get_post(id)` that aborts with 403 when the author is someone else)."""
+    if not isinstance(node, ast.Call):
+        return False
+    found = project.lookup(mod, dotted(node.func)) if dotted(node.func) else None
+    if found is None or found[1] not in found[0].functions:
+        return False
+    helper = found[0].functions[found[1]]
+    text = found[0].text
+    return any(_is_check(n, _current_user_names(helper), text) for n in ast.walk(helper))
 
 
 def _changed_later(func: Func, call: ast.Call, mod: Module) -> bool:

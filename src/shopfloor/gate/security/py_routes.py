@@ -296,6 +296,7 @@ class PyRouteCollector:
             self._class_view(target_mod, framework, router, path, target_mod.classes[qual], line, guards, mod)
         elif qual in target_mod.functions:
             func = target_mod.functions[qual]
+            guards = guards + [deco_name(d) for d in func.decorator_list]
             self._add(target_mod, framework, router, path, methods, func, line, guards, declared_in=mod)
 
     def _class_view(
@@ -412,10 +413,12 @@ def _param_guards(project: Project, mod: Module, func: Func) -> list[str]:
 
 
 def _alias_guards(project: Project, mod: Module, name: str) -> list[str]:
-    found = project.lookup(mod, name) if name in mod.imports else None
-    owner = found[0] if found else mod
-    short = mod.canonical(name).rpartition(".")[2]
-    for stmt in owner.tree.body:
+    """The dependencies behind an alias (`CurrentUser = Annotated[User, Depends(get_current_user)]`),
+    defined here or in the module it was imported from."""
+    full = mod.canonical(name)
+    owner = project.module(full.rpartition(".")[0]) if full != name else mod
+    short = full.rpartition(".")[2]
+    for stmt in (owner or mod).tree.body:
         if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             if any(dotted(t) == short for t in targets):

@@ -44,6 +44,7 @@ def check_module(mod: Module) -> list[Finding]:
             out += _logged(mod.rel, node, name, web)
             out += _fast_password_hash(mod.rel, node, name)
             out += _xxe(mod.rel, node, name)
+            out += _autoescape_off(mod.rel, node)
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             out += _secret_assignment(mod, node)
         elif isinstance(node, ast.Dict):
@@ -247,6 +248,16 @@ def _xxe(rel: str, call: ast.Call, name: str) -> list[Finding]:
     if not on:
         return []
     return [make("xxe", rel, call.lineno, "high", "The XML parser is set to resolve external entities.")]
+
+
+def _autoescape_off(rel: str, call: ast.Call) -> list[Finding]:
+    """`autoescape=False` given to a template engine: every value rendered into HTML is raw."""
+    flag = keyword(call, "autoescape")
+    if flag is None or not _false(flag):
+        return []
+    return [
+        make("xss", rel, call.lineno, "high", "HTML templates are rendered with autoescaping turned off.")
+    ]
 
 
 def _true(node: ast.AST) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from shopfloor.gate.security.py_modules import Project, arg, dotted, keyword
+from shopfloor.gate.security.py_modules import Project, arg, dotted, keyword, str_value
 from shopfloor.gate.security.py_taint import Walker, literal_text
 from shopfloor.gate.security.taint import CLEAN, SinkHit, Summary, Taint, hit_severity
 
@@ -111,7 +111,33 @@ def _sinks(name: str, call: ast.Call, w: Walker) -> list[tuple[str, ast.expr | N
         if body is not None and _HTML.search(literal_text(body)):
             out.append(("xss", body))
     out += _where_clauses(call)
+    out += _backtracking(name, call)
     return out
+
+
+_RE_CALLS = {"match", "search", "fullmatch", "findall", "finditer", "sub", "subn", "split"}
+NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
+"""A group that repeats and holds a repetition itself, `(a+)+`: backtracking is exponential."""
+
+
+def _backtracking(name: str, call: ast.Call) -> list[tuple[str, ast.expr | None]]:
+    """`re.match('(a+)+$', value)` or `re.compile('(a+)+$').match(value)` on the value."""
+    head, _, last = name.rpartition(".")
+    if last not in _RE_CALLS:
+        return []
+    if head == "re" and len(call.args) >= 2:
+        pattern, subject = str_value(call.args[0]), call.args[1]
+    elif isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) and call.args:
+        compiled = call.func.value
+        pattern = (
+            str_value(compiled.args[0])
+            if dotted(compiled.func).endswith("compile") and compiled.args
+            else None
+        )
+        subject = call.args[0]
+    else:
+        return []
+    return [("redos", subject)] if pattern and NESTED_QUANTIFIER.search(pattern) else []
 
 
 def _where_clauses(call: ast.Call) -> list[tuple[str, ast.expr | None]]:

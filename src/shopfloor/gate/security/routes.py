@@ -80,7 +80,7 @@ class ProjectFacts:
     routes: list[Route] = field(default_factory=list)
 
 
-_OPTIONAL = re.compile(r"optional|allowany|anonymous|noauth|skipauth|public")
+_OPTIONAL = re.compile(r"optional|allowany|anonymous|noauth|skipauth|public|notauth|unauth|guest|notlogged")
 _AUTH = re.compile(
     r"auth|loggedin|loginrequired|requireslogin|requirelogin|jwt|currentuser|verifytoken|checktoken|"
     r"tokenrequired|requireuser|ensureuser|protect|guard|signedin|principal|bearer|ismember|"

@@ -72,6 +72,11 @@ RULES: dict[str, Rule] = {
         "Request data written into HTML unescaped",
         "Render through the template engine with autoescaping, or escape the value (html.escape).",
     ),
+    "redos": Rule(
+        "CWE-1333",
+        "Request data matched against a pattern that backtracks exponentially",
+        "Remove the nested repetition (`(a+)+` -> `a+`), or bound the input's length before matching.",
+    ),
     "xxe": Rule(
         "CWE-611",
         "XML parser resolves external entities",

@@ -42,6 +42,12 @@ _SKIPPED_TYPES = {"Public IP (ipv4)", "Hex High Entropy String"}
 
 
 _EXAMPLE_PASSWORDS = {
+    "postgres",
+    "changethis",
+    "changeme",
+    "root",
+    "admin",
+    "example",
     "pass",
     "password",
     "passwd",
@@ -97,8 +103,12 @@ def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
                 if finding.line in docs:
                     # Example URLs and keys in docstrings and comments document a format; they run nowhere.
                     finding = finding.model_copy(update={"severity": "low", "message": _DOC_NOTE})
-                elif secret.type == "Basic Auth Credentials" and value.lower() in _EXAMPLE_PASSWORDS:
-                    finding = finding.model_copy(update={"severity": "medium"})
+                elif secret.type == "Basic Auth Credentials" and _throwaway(
+                    rel, root / rel, finding.line, value
+                ):
+                    finding = finding.model_copy(
+                        update={"severity": "low" if _scaffolding(rel) else "medium"}
+                    )
                 elif secret.type == "Private Key" and not _has_key_body(root / rel, finding.line):
                     finding = finding.model_copy(update={"severity": "low", "message": _PLACEHOLDER_KEY})
                 found.append(finding)
@@ -123,6 +133,34 @@ def _candidate_lines(path: Path, workdir: Path) -> tuple[Path, list[int]]:
     copy = workdir / path.name  # same name: detect-secrets' filters look at it
     copy.write_text("\n".join(lines[n - 1] for n in keep) + "\n", encoding="utf-8")
     return copy, keep
+
+
+def _scaffolding(rel: str) -> bool:
+    """CI, compose, example and test files: their credentials set up a throwaway database."""
+    p = Path(rel)
+    name = p.name.lower()
+    return (
+        bool({".github", ".gitlab", ".circleci", ".buildkite", "tests", "test"} & set(p.parts[:-1]))
+        or name.startswith(("docker-compose", "compose.", ".gitlab-ci", ".travis", "jenkinsfile"))
+        or any(w in name for w in ("example", "sample", "template", ".dist"))
+    )
+
+
+_LOCAL_HOST = re.compile(
+    r"://[^:/@\s]*:[^@\s]*@(localhost|127\.0\.0\.1|0\.0\.0\.0|host\.docker\.internal|[a-z][\w-]*)[:/\s'\"]",
+    re.I,
+)
+
+
+def _throwaway(rel: str, path: Path, line: int, value: str) -> bool:
+    """A well-known example password, a URL to a local or compose-service host, or a scaffolding file."""
+    if value.lower() in _EXAMPLE_PASSWORDS or _scaffolding(rel):
+        return True
+    try:
+        row = path.read_text(encoding="utf-8", errors="replace").splitlines()[line - 1]
+    except (OSError, IndexError):
+        return False
+    return bool(_LOCAL_HOST.search(row + " "))
 
 
 def _has_key_body(path: Path, line: int) -> bool:
@@ -173,4 +211,5 @@ def _to_finding(rel: str, kind: str, line: int) -> Finding | None:
         message=f"Possible hard-coded secret ({kind}).",
         fix_hint="Read it from the environment or a secret store; rotate it if it was ever committed.",
         source="detect-secrets",
+        cwe="CWE-798",
     )

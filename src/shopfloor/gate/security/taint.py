@@ -12,7 +12,7 @@ from shopfloor.gate.findings import Finding
 from shopfloor.gate.security.rules import make
 
 KINDS = frozenset(
-    {"sql", "nosql", "shell", "code", "template", "deser", "path", "redirect", "ssrf", "xss", "xxe"}
+    {"sql", "nosql", "shell", "code", "template", "deser", "path", "redirect", "ssrf", "xss", "xxe", "redos"}
 )
 REQUEST = "request"
 """The origin of data a client sent (query, body, headers, cookies, path parameters)."""
@@ -41,6 +41,7 @@ RULE_OF_KIND: dict[str, str] = {
     "ssrf": "ssrf",
     "xss": "xss",
     "xxe": "xxe",
+    "redos": "redos",
 }
 
 
@@ -138,6 +139,11 @@ def hit_finding(hit: SinkHit) -> Finding | None:
     severity = hit_severity(hit)
     if severity is None:
         return None
-    what = "Request data" if severity == "high" and hit.taint.from_request() else "A value built at run time"
+    if hit.taint.from_request():
+        what = "Request data"
+    elif hit.kind == "sql" and hit.taint.params():
+        what = f"SQL assembled from the caller's `{hit.taint.params()[0]}`"
+    else:
+        what = "A value built at run time"
     where = f" through {hit.via}" if hit.via else ""
     return make(RULE_OF_KIND[hit.kind], hit.file, hit.line, severity, f"{what} reaches {hit.callee}{where}.")
