@@ -87,7 +87,15 @@ def _own_rules(sources: dict[str, str], targets: set[str]) -> list[Finding]:
     findings = python_findings(project, py_handlers, targets)
     findings += js_findings(js, js_handlers, targets)
     findings += route_findings(facts, targets)
+    if facts.hashes_passwords:
+        # A model hook may hash it on save (mongoose `pre('save')`, Django's set_password): worth a look.
+        findings = [_hashed_elsewhere(f) if f.rule_id == "plaintext-password" else f for f in findings]
     return findings
+
+
+def _hashed_elsewhere(f: Finding) -> Finding:
+    note = " The project hashes passwords elsewhere; check that this path goes through it."
+    return f.model_copy(update={"severity": "medium", "message": f.message + note})
 
 
 def _config_facts(rel: str, text: str, facts: ProjectFacts) -> None:

@@ -22,7 +22,7 @@ from shopfloor.gate.security.js_routes import JsHandler, JsRouteCollector
 from shopfloor.gate.security.js_sinks import check_call, check_return
 from shopfloor.gate.security.js_taint import Env, JsContext, JsWalker
 from shopfloor.gate.security.names import plausible_secret, secret_name, sensitive_level
-from shopfloor.gate.security.routes import ProjectFacts
+from shopfloor.gate.security.routes import PASSWORD_HASHERS, ProjectFacts
 from shopfloor.gate.security.rules import make
 from shopfloor.gate.security.taint import CLEAN, SinkHit, Summary, from_param, hit_finding
 
@@ -47,6 +47,10 @@ def js_routes(js: JsProject, facts: ProjectFacts) -> list[JsHandler]:
         packages = {m for m, _ in mod.imports.values()}
         facts.limiter = facts.limiter or any(_LIMITERS.match(p) for p in packages)
         facts.validators = facts.validators or any(_VALIDATORS.match(p) for p in packages)
+        facts.hashes_passwords = facts.hashes_passwords or any(
+            n.kind == "call_expression" and PASSWORD_HASHERS.search(mod.canonical(callee(n)))
+            for n in mod.root.walk()
+        )
     handlers = JsRouteCollector(js).collect()
     for h in handlers:
         h.route.facts = js_handler_facts(h, facts.validators)

@@ -196,6 +196,12 @@ def _declarator(mod: JsModule, node: JNode, paths: set[str]) -> None:
         return
     if name.kind == "identifier" and value.kind in FUNCTIONS:
         mod.defs.setdefault(name.text, value)
+    elif name.kind == "identifier" and value.kind == "call_expression":
+        # const show = catchAsync(async (req, res) => ...): the handler is the wrapped function
+        args = value.get("arguments")
+        inner = args.children[0] if args is not None and args.children else None
+        if inner is not None and inner.kind in FUNCTIONS:
+            mod.defs.setdefault(name.text, inner)
     elif name.kind == "identifier" and value.kind == "object":
         _object_defs(mod, value)
 

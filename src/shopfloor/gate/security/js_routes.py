@@ -161,10 +161,11 @@ class JsRouteCollector:
                 continue
             verb = prop.text
             args = arguments(node)
-            if verb in _VERBS and target.kind == "call_expression" and callee(target).endswith(".route"):
-                inner = arguments(target)
+            chained = _route_call(target) if verb in _VERBS else None
+            if chained is not None:  # router.route('/x').get(...).post(...)
+                inner = arguments(chained)
                 path = string_value(inner[0]) if inner else None
-                route_func = target.get("function")
+                route_func = chained.get("function")
                 owner = dotted(route_func.get("object")) if route_func is not None else ""
                 if path is not None and owner and args:
                     self._route(mod, owner, node, verb, path, args[:-1], args[-1])
@@ -269,6 +270,24 @@ class JsRouteCollector:
                 if use.obj == obj and use.path is None and not use.mounts:
                     out += use.guards
         return out
+
+
+def _route_call(node: JNode) -> JNode | None:
+    """The `x.route(path)` call at the root of a chain of verb calls, if this is one."""
+    while node.kind == "call_expression":
+        func = node.get("function")
+        if func is None or func.kind != "member_expression":
+            return None
+        prop = func.get("property")
+        if prop is not None and prop.text == "route":
+            return node
+        if prop is None or prop.text not in _VERBS:
+            return None
+        inner = func.get("object")
+        if inner is None:
+            return None
+        node = inner
+    return None
 
 
 def _is_mount(project: JsProject, mod: JsModule, node: JNode) -> bool:

@@ -54,8 +54,11 @@ _FIXED_URL = re.compile(r"^(https?:)?//[^/]+/|^/(?!/)")
 
 
 def check_call(call: JNode, w: JsWalker, project: JsProject, summaries: dict[str, Summary]) -> None:
-    if call.kind == "pair":
-        _hit(w, "nosql", call, call.get("value"), "a MongoDB $where clause")
+    if call.kind in {"pair", "shorthand_property_identifier"}:
+        _property(call, w)
+        return
+    if call.kind == "binary_expression":
+        _client_decides(call, w)
         return
     name = _name(call, w)
     for kind, value in _sinks(name, call, w):
@@ -159,6 +162,53 @@ def _regex_of(call: JNode, w: JsWalker) -> str | None:
                     ):
                         return value.text
     return None
+
+
+_PRIVILEGE = re.compile(r"admin|role|root|superuser|privileg|staff|permission", re.IGNORECASE)
+_PASSWORD_KEY = re.compile(r"^(password|passwd|pwd|pass)$", re.IGNORECASE)
+_HASHED = re.compile(r"hash|digest|crypt|encoded", re.IGNORECASE)
+_PERSIST = re.compile(r"^(insert\w*|create|save|update\w*|upsert|findOneAndUpdate|replaceOne)$")
+
+
+def _property(node: JNode, w: JsWalker) -> None:
+    """`{ $where: ... }` anywhere, and a password stored as it came (`{ password }` then `insert`)."""
+    if node.kind == "shorthand_property_identifier":
+        key, value = node.text, node
+    else:
+        key_node, value_node = node.get("key"), node.get("value")
+        if key_node is None or value_node is None:
+            return
+        key, value = key_node.text.strip("'\"`"), value_node
+    if key == "$where":
+        _hit(w, "nosql", node, value, "a MongoDB $where clause")
+        return
+    if (
+        not _PASSWORD_KEY.match(key)
+        or _HASHED.search(value.text)
+        or value.kind not in {"identifier", "member_expression", "shorthand_property_identifier"}
+    ):
+        return
+    taint = w.taint(value) if value.kind != "shorthand_property_identifier" else w.env.get(value.text, CLEAN)
+    func = w.ctx.func
+    persists = func is not None and any(
+        n.kind == "call_expression" and _PERSIST.match(callee(n).rpartition(".")[2] or "")
+        for n in func.walk()
+    )
+    if persists and (taint.from_request() or taint.params()):
+        w.ctx.hits.append(SinkHit("plaintext", w.ctx.module.rel, node.line, "a stored record", taint))
+
+
+def _client_decides(cmp: JNode, w: JsWalker) -> None:
+    """`if (req.cookies.admin === '1')`: a privilege granted on a value the client chose."""
+    sides = [cmp.get("left"), cmp.get("right")]
+    literal = next((s.text for s in sides if s is not None and s.kind == "string"), None)
+    sent = next((s for s in sides if s is not None and w.taint(s).from_request()), None)
+    if literal is None or sent is None or "@" in literal:
+        return  # a fixed address compared with the one submitted routes a message; it grants nothing
+    if _PRIVILEGE.search(literal) or _PRIVILEGE.search(sent.text):
+        w.ctx.hits.append(
+            SinkHit("client-auth", w.ctx.module.rel, cmp.line, "a privilege check", w.taint(sent))
+        )
 
 
 def _sql_receiver(head: str, call: JNode) -> bool:

@@ -38,6 +38,10 @@ _SANITISERS: dict[str, frozenset[str]] = {
     "quote": frozenset({"shell"}),
     "shellescape": frozenset({"shell"}),
     "encodeURIComponent": frozenset({"redirect", "ssrf", "path", "shell", "sql"}),
+    # Claims of a token whose signature was checked are the server's word, not the client's.
+    "jsonwebtoken.verify": frozenset({"client-auth"}),
+    "jwt.verify": frozenset({"client-auth"}),
+    "verifyToken": frozenset({"client-auth"}),
 }
 _PURE = {
     "String", "JSON.stringify", "JSON.parse", "path.join", "path.resolve", "join", "resolve", "Buffer.from",
@@ -47,7 +51,7 @@ _PURE = {
 
 Env = dict[str, Taint]
 OnCall = Callable[[JNode, "JsWalker"], None]
-"""Called for each call and `new` expression, and each `$where:` pair, after its parts were visited."""
+"""Called for each call and `new` expression, object property and equality test, after its parts."""
 OnReturn = Callable[[JNode, "JsWalker"], None]
 
 
@@ -223,10 +227,10 @@ class JsWalker:
                 self._note_built(left, right, augmented=node.kind != "assignment_expression")
         elif node.kind in {"call_expression", "new_expression"}:
             self.on_call(node, self)
-        elif (
-            node.kind == "pair" and (key := node.get("key")) is not None and key.text.strip("'\"") == "$where"
+        elif node.kind in {"pair", "shorthand_property_identifier"} or (
+            node.kind == "binary_expression" and node.op in {"===", "==", "!==", "!="}
         ):
-            self.on_call(node, self)  # MongoDB runs a $where clause as JavaScript, wherever the object goes
+            self.on_call(node, self)  # $where clauses, stored passwords, privilege checks
 
     def taint(self, node: JNode | None) -> Taint:
         if node is None:

@@ -10,12 +10,12 @@ from shopfloor.gate.findings import Finding
 from shopfloor.gate.security.py_django import DjangoRoutes
 from shopfloor.gate.security.py_graphql import graphql_handlers
 from shopfloor.gate.security.py_handler import handler_facts
-from shopfloor.gate.security.py_modules import Func, Module, Project
+from shopfloor.gate.security.py_modules import Func, Module, Project, dotted
 from shopfloor.gate.security.py_routes import PyHandler, PyRouteCollector
 from shopfloor.gate.security.py_secrets import check_module
 from shopfloor.gate.security.py_sinks import check_call, check_return
 from shopfloor.gate.security.py_taint import Env, FuncContext, Walker
-from shopfloor.gate.security.routes import ProjectFacts
+from shopfloor.gate.security.routes import PASSWORD_HASHERS, ProjectFacts
 from shopfloor.gate.security.taint import CLEAN, FROM_REQUEST, SinkHit, Summary, from_param, hit_finding
 
 _ROUNDS = 3
@@ -30,6 +30,10 @@ _LIMITERS = re.compile(
 def python_routes(project: Project, facts: ProjectFacts) -> list[PyHandler]:
     """Every Python route with its chain and handler facts; project facts updated as they are found."""
     for mod in project.modules.values():
+        facts.hashes_passwords = facts.hashes_passwords or any(
+            isinstance(n, ast.Call) and PASSWORD_HASHERS.search(mod.canonical(dotted(n.func)))
+            for n in ast.walk(mod.tree)
+        )
         roots = set(mod.imports.values())
         facts.validators = facts.validators or any(_VALIDATORS.match(r) for r in roots)
         facts.limiter = facts.limiter or any(_LIMITERS.match(r) for r in roots)

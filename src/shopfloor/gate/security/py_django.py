@@ -166,7 +166,9 @@ class DjangoRoutes:
                 continue
             action = any(deco_name(d).startswith("action") for d in stmt.decorator_list)
             if stmt.name in _VIEWSET_ACTIONS or stmt.name in _HTTP or action:
-                verb = _VIEWSET_ACTIONS.get(stmt.name) or ("POST" if action else stmt.name.upper())
+                verb = _VIEWSET_ACTIONS.get(stmt.name) or (
+                    _action_method(stmt) if action else stmt.name.upper()
+                )
                 own = chain + [deco_name(d) for d in stmt.decorator_list]
                 self._add(decl, line, "/" + path, vmod, stmt, f"{cls.name}.{stmt.name}", {verb}, own)
                 defined = True
@@ -266,3 +268,12 @@ def _declared_methods(func: Func) -> set[str]:
             if methods:
                 return methods
     return {"*"}
+
+
+def _action_method(func: Func) -> str:
+    """The first method a DRF `@action(methods=[...])` accepts; GET when it names none."""
+    for deco in func.decorator_list:
+        if isinstance(deco, ast.Call) and dotted(deco.func).rpartition(".")[2] == "action":
+            methods = _strings(keyword(deco, "methods"))
+            return methods[0].upper() if methods else "GET"
+    return "GET"

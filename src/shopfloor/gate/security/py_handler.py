@@ -54,6 +54,9 @@ def _credentials(func: Func, h: PyHandler) -> int | None:
         ann = ast.unparse(p.annotation) if p.annotation is not None else ""
         if re.search(r"PasswordRequestForm|Login|Credentials|SignIn|Auth\w*(Request|Form|In)\b", ann):
             return p.lineno
+    for p in func.args.args + func.args.kwonlyargs:
+        if p.arg in h.request_params and PASSWORD.match(p.arg):
+            return p.lineno  # a resolver's or handler's own `password` argument
     for node in ast.walk(func):
         key = None
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):

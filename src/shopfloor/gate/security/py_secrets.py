@@ -62,7 +62,7 @@ def _secret(mod: Module, node: ast.AST, name: str, value: ast.AST | None) -> lis
     if text is None or not secret_name(name) or not plausible_secret(text, name):
         return []
     line = int(getattr(value, "lineno", getattr(node, "lineno", 1)))
-    if _overridden(mod, node):
+    if _overridden(mod, node, name):
         return [
             make(
                 "secret-fallback",
@@ -77,9 +77,10 @@ def _secret(mod: Module, node: ast.AST, name: str, value: ast.AST | None) -> lis
     ]
 
 
-def _overridden(mod: Module, node: ast.AST) -> bool:
-    """A default the app replaces: pydantic settings fields, or a config later loaded from a file or
-    the environment in the same function (Flask's `from_mapping(SECRET_KEY='dev')` then `from_pyfile`)."""
+def _overridden(mod: Module, node: ast.AST, name: str) -> bool:
+    """A default the app replaces: pydantic settings fields; a config later loaded from a file or the
+    environment in the same function (Flask's `from_mapping(SECRET_KEY='dev')` then `from_pyfile`); or
+    the same setting assigned again from the environment (`SECRET_KEY = os.getenv(...)` for production)."""
     parent = mod.parent(node)
     while parent is not None and not isinstance(
         parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
@@ -88,12 +89,19 @@ def _overridden(mod: Module, node: ast.AST) -> bool:
     if isinstance(parent, ast.ClassDef):
         return any(re.search(r"Settings|Config", dotted(b)) for b in parent.bases)
     scope = parent if parent is not None else mod.tree
-    later = [
-        n
-        for n in ast.walk(scope)
-        if isinstance(n, ast.Call) and getattr(n, "lineno", 0) >= getattr(node, "lineno", 0)
-    ]
-    return any(_OVERRIDES.search(dotted(n.func)) for n in later)
+    line = getattr(node, "lineno", 0)
+    for later in ast.walk(scope):
+        if getattr(later, "lineno", 0) <= line:
+            continue
+        if isinstance(later, ast.Call) and _OVERRIDES.search(dotted(later.func)):
+            return True
+        if isinstance(later, ast.Assign) and str_value(later.value) is None:
+            targets = [
+                (str_value(t.slice) if isinstance(t, ast.Subscript) else dotted(t)) for t in later.targets
+            ]
+            if any(t and t.rpartition(".")[2] == name for t in targets):
+                return True
+    return False
 
 
 def _secret_assignment(mod: Module, node: ast.Assign | ast.AnnAssign) -> list[Finding]:

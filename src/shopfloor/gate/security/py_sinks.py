@@ -20,7 +20,10 @@ _SUBPROCESS = {
     "subprocess.run", "subprocess.call", "subprocess.Popen", "subprocess.check_output",
     "subprocess.check_call", "asyncio.create_subprocess_exec",
 }  # fmt: skip
-_CODE = {"eval", "exec", "compile", "execfile", "builtins.eval", "builtins.exec"}
+_CODE = {
+    "eval", "exec", "compile", "execfile", "builtins.eval", "builtins.exec", "PIL.ImageMath.eval",
+    "PIL.ImageMath.unsafe_eval", "ImageMath.eval", "numexpr.evaluate", "asteval.Interpreter.eval",
+}  # fmt: skip
 _TEMPLATE = {
     "flask.render_template_string", "jinja2.Template", "django.template.Template", "mako.template.Template",
     "jinja2.Environment.from_string", "Environment.from_string",
@@ -52,9 +55,16 @@ _HTML = re.compile(r"<\s*[a-zA-Z!/][^>]*>?")
 _FIXED_URL = re.compile(r"^(https?:)?//[^/]+/|^/(?!/)")
 
 
-def check_call(call: ast.Call, w: Walker, project: Project, summaries: dict[str, Summary]) -> None:
-    """Record every sink this call is, and every sink it reaches through a function of the project."""
+def check_call(
+    call: ast.Call | ast.Compare, w: Walker, project: Project, summaries: dict[str, Summary]
+) -> None:
+    """Record every sink this call is, and every sink it reaches through a function of the project;
+    a comparison is checked for an authorization decision made on what the client sent."""
+    if isinstance(call, ast.Compare):
+        _client_decides(call, w)
+        return
     name = w.ctx.module.canonical(dotted(call.func))
+    _plaintext_password(name, call, w)
     for kind, value in _sinks(name, call, w):
         _hit(w, kind, call, value, _display(name))
     _through(call, w, project, summaries)
@@ -138,6 +148,38 @@ def _backtracking(name: str, call: ast.Call) -> list[tuple[str, ast.expr | None]
     else:
         return []
     return [("redos", subject)] if pattern and NESTED_QUANTIFIER.search(pattern) else []
+
+
+_PRIVILEGE = re.compile(r"admin|role|root|superuser|privileg|staff|is_?admin|permission", re.IGNORECASE)
+_PASSWORD_KEY = re.compile(r"^(password|passwd|pwd|pass)$", re.IGNORECASE)
+_HASHED = re.compile(r"hash|digest|crypt|encoded", re.IGNORECASE)
+_PERSIST = re.compile(r"^(create|insert|insert_one|save|update|update_one|add|bulk_create|get_or_create)$")
+
+
+def _client_decides(cmp: ast.Compare, w: Walker) -> None:
+    """`if request.COOKIES.get("admin") == "1"`: a privilege granted on a value the client chose."""
+    parts = [cmp.left, *cmp.comparators]
+    literal = next((str_value(p) for p in parts if str_value(p) is not None), None)
+    sent = next((p for p in parts if w.taint(p).from_request()), None)
+    if literal is None or sent is None or "@" in literal:
+        return  # a fixed address compared with the one submitted routes a message; it grants nothing
+    if _PRIVILEGE.search(literal) or _PRIVILEGE.search(ast.unparse(sent)):
+        w.ctx.hits.append(
+            SinkHit("client-auth", w.ctx.module.rel, cmp.lineno, "a privilege check", w.taint(sent))
+        )
+
+
+def _plaintext_password(name: str, call: ast.Call, w: Walker) -> None:
+    """A password from the request or a caller stored as it came (`Model.objects.create(password=p)`)."""
+    last = name.rpartition(".")[2]
+    if not _PERSIST.match(last) or last in {"create_user", "create_superuser"}:
+        return
+    for kw in call.keywords:
+        if kw.arg and _PASSWORD_KEY.match(kw.arg) and not _HASHED.search(ast.unparse(kw.value)):
+            taint = w.taint(kw.value)
+            if taint.from_request() or taint.params():
+                hit = SinkHit("plaintext", w.ctx.module.rel, call.lineno, f"{name}()", taint)
+                w.ctx.hits.append(hit)
 
 
 def _where_clauses(call: ast.Call) -> list[tuple[str, ast.expr | None]]:

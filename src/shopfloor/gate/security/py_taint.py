@@ -39,7 +39,8 @@ _CONVERSIONS = {
     "isinstance", "hasattr", "callable", "id", "type", "url_for", "reverse", "reverse_lazy",
     "resolve_url", "check_password", "check_password_hash", "verify_password", "is_safe_url",
     "url_has_allowed_host_and_scheme", "strptime", "fromisoformat", "fromtimestamp", "time", "sleep",
-    "getenv", "os.environ.get",
+    "getenv", "os.environ.get", "make_password", "generate_password_hash", "hashpw", "hash_password",
+    "get_password_hash", "pbkdf2_hmac", "hexdigest", "digest",
 }  # fmt: skip
 # Lookups: their result comes from the database or the framework, not from the request.
 _LOOKUPS = {
@@ -77,10 +78,17 @@ _SANITISERS: dict[str, frozenset[str]] = {
     "quote": frozenset({"shell", "redirect", "ssrf", "path", "sql"}),
     "quote_plus": frozenset({"redirect", "ssrf", "path", "sql"}),
     "urlencode": frozenset({"redirect", "ssrf", "path"}),
+    # Claims of a token whose signature was checked are the server's word, not the client's.
+    "jwt.decode": frozenset({"client-auth"}),
+    "decode_token": frozenset({"client-auth"}),
+    "verify_token": frozenset({"client-auth"}),
+    "unsign": frozenset({"client-auth"}),
+    "signing.loads": frozenset({"client-auth"}),
 }
 
 Env = dict[str, Taint]
-OnCall = Callable[[ast.Call, "Walker"], None]
+OnCall = Callable[[ast.Call | ast.Compare, "Walker"], None]
+"""Called for each call and each comparison, after the parts inside it were visited."""
 OnReturn = Callable[[ast.expr, "Walker"], None]
 
 
@@ -263,7 +271,7 @@ class Walker:
                 self.visit(child.value)
         if isinstance(node, ast.NamedExpr):
             self.bind(node.target, self.taint(node.value))
-        elif isinstance(node, ast.Call):
+        elif isinstance(node, ast.Call | ast.Compare):
             self.on_call(node, self)
 
     def taint(self, node: ast.AST | None) -> Taint:

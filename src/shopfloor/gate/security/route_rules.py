@@ -24,6 +24,7 @@ from shopfloor.gate.security.rules import make
 _DELIBERATELY_PUBLIC = re.compile(
     r"allow_?any|permit_?all|anonymous|no_?auth|skip_?auth|public|optional", re.I
 )
+_SIGNUP = re.compile(r"register|signup|sign-up|sign_up|create_?user|createuser|new_?user|password", re.I)
 _LOGIN = re.compile(r"login|log-in|signin|sign-in|sign_in|session|token|authenticate", re.IGNORECASE)
 
 
@@ -59,6 +60,8 @@ def route_findings(facts: ProjectFacts, targets: set[str]) -> list[Finding]:
 
 def _auth(r: Route, facts: ProjectFacts, project_auth: bool) -> list[Finding]:
     file, line, end = _where(r)
+    if r.facts.credentials_line is not None and not r.facts.records:
+        return []  # it takes a password itself: a login form (an admin one included), not a page behind one
     if authenticated(r, facts):
         if is_admin_route(r) and not role_checked(r, facts):
             message = f"{r.label} is an admin route that checks only that the caller is logged in."
@@ -98,7 +101,16 @@ def _rate_limit(routes: list[Route], facts: ProjectFacts) -> list[Finding]:
     taking = [r for r in routes if r.facts.credentials_line is not None]
     if not taking:
         return []
-    r = min(taking, key=lambda x: (not _LOGIN.search(x.path + " " + x.handler), x.file, x.line))
+    # Anchor it where a password is checked (a login) rather than where one is set (a sign-up).
+    r = min(
+        taking,
+        key=lambda x: (
+            not _LOGIN.search(x.path + " " + x.handler),
+            bool(_SIGNUP.search(x.path + " " + x.handler)),
+            x.file,
+            x.line,
+        ),
+    )
     line = r.facts.credentials_line or r.line
     message = (
         f"{r.label} takes credentials and nothing in this project limits request rates (no limiter "

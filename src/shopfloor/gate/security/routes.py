@@ -77,6 +77,9 @@ class ProjectFacts:
     """A rate limiter is in use anywhere: a library, a decorator, middleware or the reverse proxy."""
     validators: bool = False
     """A schema library is in use (marshmallow, pydantic, zod, joi...)."""
+    hashes_passwords: bool = False
+    """Some code hashes passwords with a password hash (bcrypt, argon2, make_password...), so a
+    password stored as it came may still be hashed by a model hook this pass cannot see."""
     routes: list[Route] = field(default_factory=list)
 
 
@@ -104,8 +107,20 @@ def is_auth(guard: str) -> bool:
     return bool(_AUTH.search(g)) and not _OPTIONAL.search(g)
 
 
+_CALLED = re.compile(r"^([\w.$]+)\((.+)\)(\[.*\])?$")
+_STRATEGIES = {"jwt", "local", "bearer", "basic", "session", "google", "github", "facebook", "oauth2", "saml"}
+
+
 def is_admin(guard: str) -> bool:
-    return bool(_ADMIN.search(_norm(guard)))
+    """A role or permission check: by name (`requireAdmin`), or an auth guard given the rights a route
+    needs (`auth('manageUsers')`, `authorize('editor')`), not just a strategy (`authenticate('jwt')`)."""
+    if _ADMIN.search(_norm(guard)):
+        return True
+    called = _CALLED.match(guard)
+    if called is None or not is_auth(called.group(1)):
+        return False
+    words = {w.strip().lower() for w in called.group(2).split(",")}
+    return bool(words - _STRATEGIES - {""})
 
 
 def is_limit(guard: str) -> bool:
@@ -142,3 +157,12 @@ _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}|<(?:\w+:)?(\w+)>|:(\w+)|\(\?P<(\
 def path_parameters(path: str) -> set[str]:
     """Names a route's path fills in: `{item_id}`, `<int:pk>`, `:userId`, `(?P<pk>...)`."""
     return {next(g for g in groups if g) for groups in _PATH_PARAM.findall(path)}
+
+
+PASSWORD_HASHERS = re.compile(
+    r"bcrypt\w*\.(hash|hashSync|hashpw|gensalt|genSalt)|argon2\w*\.hash|hashpw|make_password|"
+    r"generate_password_hash|set_password|pbkdf2|scrypt|CryptContext|PasswordHasher|hash_password|"
+    r"(pwd|password)_?(context|ctx|hasher)\.hash$",
+    re.IGNORECASE,
+)
+"""Calls that hash a password properly."""

@@ -82,6 +82,17 @@ RULES: dict[str, Rule] = {
         "XML parser resolves external entities",
         "Turn entity resolution off (resolve_entities=False, noent: false) or use defusedxml.",
     ),
+    "plaintext-password": Rule(
+        "CWE-256",
+        "Password stored in plain text",
+        "Store a slow salted hash (bcrypt, argon2, Django's make_password) and compare with its verify.",
+    ),
+    "client-trusted-auth": Rule(
+        "CWE-807",
+        "Privilege decided by a value the client sends",
+        "Decide privileges from the server-side session or a verified token, never a cookie, header or "
+        "field the client can set.",
+    ),
     "jwt-verification-off": Rule(
         "CWE-347",
         "JWT accepted without checking its signature",

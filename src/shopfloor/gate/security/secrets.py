@@ -9,7 +9,7 @@ from pathlib import Path
 
 from shopfloor.config.sections import Severity
 from shopfloor.gate.findings import Finding
-from shopfloor.gate.security.names import FIELD_LABELS
+from shopfloor.gate.security.names import FIELD_LABELS, plausible_secret
 
 # Kinds that name a real credential format: a match is almost never an accident.
 _HIGH_TYPES = {
@@ -92,7 +92,7 @@ def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
             target, line_map = _candidate_lines(root / rel, Path(tmp) / str(n))
             for secret in scan_file(str(target)):
                 value = str(secret.secret_value or "")
-                if secret.type == "Secret Keyword" and _label(value):
+                if secret.type == "Secret Keyword" and _label(value, target, secret.line_number):
                     continue
                 line = line_map[secret.line_number - 1] if line_map else int(secret.line_number)
                 finding = _to_finding(rel, str(secret.type), line)
@@ -192,10 +192,22 @@ def _doc_lines(path: Path) -> set[int]:
     return lines
 
 
-def _label(value: str) -> bool:
-    """A keyword match whose value is a field label (`PASSWORD = "password"`) or too short to be a secret."""
+_KEY_ON_LINE = re.compile(r"""([A-Za-z_][\w.-]*)['"]?\s*[:=]\s*['"]?""")
+
+
+def _label(value: str, path: Path, line: int) -> bool:
+    """A keyword match whose value is a label (`RESET_PASSWORD: 'resetPassword'`, `PASSWORD =
+    "password"`) or too short to be a secret, judged with the key on its line as our own rules are."""
     v = value.strip().lower().replace("-", "_")
-    return len(v) < 6 or v in FIELD_LABELS
+    if len(v) < 6 or v in FIELD_LABELS:
+        return True
+    try:
+        row = path.read_text(encoding="utf-8", errors="replace").splitlines()[line - 1]
+    except (OSError, IndexError):
+        return False
+    before = row.split(value, 1)[0]
+    keys = _KEY_ON_LINE.findall(before)
+    return bool(keys) and not plausible_secret(value, keys[-1])
 
 
 def _to_finding(rel: str, kind: str, line: int) -> Finding | None:

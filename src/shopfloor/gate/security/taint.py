@@ -11,9 +11,8 @@ from shopfloor.config.sections import Severity
 from shopfloor.gate.findings import Finding
 from shopfloor.gate.security.rules import make
 
-KINDS = frozenset(
-    {"sql", "nosql", "shell", "code", "template", "deser", "path", "redirect", "ssrf", "xss", "xxe", "redos"}
-)
+_KIND_NAMES = "sql nosql shell code template deser path redirect ssrf xss xxe redos client-auth plaintext"
+KINDS = frozenset(_KIND_NAMES.split())
 REQUEST = "request"
 """The origin of data a client sent (query, body, headers, cookies, path parameters)."""
 OPAQUE_ORIGIN = "opaque"
@@ -42,6 +41,8 @@ RULE_OF_KIND: dict[str, str] = {
     "xss": "xss",
     "xxe": "xxe",
     "redos": "redos",
+    "client-auth": "client-trusted-auth",
+    "plaintext": "plaintext-password",
 }
 
 
@@ -128,6 +129,8 @@ def hit_severity(hit: SinkHit) -> Severity | None:
         return None
     if t.from_request():
         return "high"
+    if hit.kind == "plaintext" and t.params() and not hit.via:
+        return "high"  # a function that stores the password its caller hands it, as it came
     if hit.kind == "sql" and hit.built:
         return "high" if t.params() and not hit.bound else "medium"
     if hit.kind in REVIEW_KINDS and not hit.via:
@@ -139,6 +142,17 @@ def hit_finding(hit: SinkHit) -> Finding | None:
     severity = hit_severity(hit)
     if severity is None:
         return None
+    if hit.kind == "plaintext":
+        return make(
+            "plaintext-password",
+            hit.file,
+            hit.line,
+            severity,
+            f"A password is stored as it came by {hit.callee}.",
+        )
+    if hit.kind == "client-auth":
+        message = "A privilege is granted on a value the client sends (a cookie, header or field)."
+        return make("client-trusted-auth", hit.file, hit.line, severity, message)
     if hit.taint.from_request():
         what = "Request data"
     elif hit.kind == "sql" and hit.taint.params():
