@@ -205,6 +205,9 @@ def _covers(check: JNode, access: JNode) -> bool:
         return True
     if common.kind == "if_statement":
         return child_c is common.get("condition")
+    if child_c.start > child_a.start:
+        # A check after the access's statement runs only if that statement does not return first.
+        return not any(n.kind in {"return_statement", "throw_statement"} for n in child_a.walk())
     return True
 
 

@@ -24,7 +24,8 @@ _LOADER = re.compile(
 _WRITE = re.compile(r"delete|update|remove|destroy|set_|save|modify|change|edit|insert|replace|patch|put")
 _SQL_WRITE = re.compile(r"^\s*(update|delete|insert|replace)\b", re.I)
 CURRENT_USER = re.compile(
-    r"request\.user|current_user|\bg\.user\b|\bsession\s*\[|\bsession\.get\(|get_jwt_identity|"
+    r"request\.user|current_user|\bg\.user\b|\bsession\s*\[\s*['\"]\w*user|"
+    r"\bsession\.get\(\s*['\"]\w*user|get_jwt_identity|"
     r"info\.context\.user|authorized_userid|get_current_user|request\.auth\b|identity\b",
     re.IGNORECASE,
 )
@@ -103,8 +104,6 @@ def _raw_body(func: Func, h: PyHandler) -> int | None:
 def _records(func: Func, h: PyHandler, project: Project) -> list[RecordAccess]:
     mod = h.module
     ids = _id_names(func, h)
-    if not ids:
-        return []
     users = _current_user_names(func)
     checks = [n for n in ast.walk(func) if _is_check(n, users, mod.text) or _checking_helper(n, mod, project)]
     out = []
@@ -112,8 +111,15 @@ def _records(func: Func, h: PyHandler, project: Project) -> list[RecordAccess]:
         if not isinstance(node, ast.Call):
             continue
         name = dotted(node.func).rpartition(".")[2]
+        if not _LOADER.match(name):
+            continue
         used = [i for i in _names_in(node) if i in ids]
-        if not used or not _LOADER.match(name):
+        inline = _request_key(node, h)  # load(request.form["id"]) with no local name in between
+        if used:
+            id_name, from_body = ids[used[0]]
+        elif inline and ID_NAME.search(inline):
+            id_name, from_body = inline, True
+        else:
             continue
         text = ast.get_source_segment(mod.text, node) or ""
         in_query = bool(CURRENT_USER.search(text)) or any(u in _names_in(node) for u in users)
@@ -121,7 +127,6 @@ def _records(func: Func, h: PyHandler, project: Project) -> list[RecordAccess]:
             n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
         ]
         write = bool(_WRITE.search(name.lower())) or any(_SQL_WRITE.match(v) for v in strings)
-        id_name, from_body = ids[used[0]]
         out.append(
             RecordAccess(
                 line=node.lineno,
@@ -249,8 +254,13 @@ def _covers(mod: Module, check: ast.AST, access: ast.AST) -> bool:
     if child_c is None or child_a is None:
         return True  # one holds the other: the check is part of the access itself
     list_c, list_a = _field_of(common, child_c), _field_of(common, child_a)
-    if list_c == list_a or list_c == "test":
+    if list_c == "test":
         return True
+    if list_c == list_a:
+        # Siblings: a check before the access runs first; one after it runs only if the access's own
+        # statement does not return (or raise) before getting there.
+        before = getattr(child_c, "lineno", 0) <= getattr(child_a, "lineno", 0)
+        return before or not any(isinstance(n, ast.Return | ast.Raise) for n in ast.walk(child_a))
     return list_c not in _STATEMENT_LISTS or list_a not in _STATEMENT_LISTS
 
 

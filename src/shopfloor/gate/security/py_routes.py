@@ -70,7 +70,8 @@ def deco_name(deco: ast.expr) -> str:
     """A decorator as a guard: its name with its literal arguments (`roles_required('admin')`)."""
     name = dotted(deco)
     if isinstance(deco, ast.Call):
-        words = [a for a in (str_value(x) for x in deco.args) if a] + [dotted(x) for x in deco.args]
+        flat = [e for a in deco.args for e in (a.elts if isinstance(a, ast.List | ast.Tuple) else [a])]
+        words = [str_value(x) or dotted(x) for x in flat]
         return f"{name}({', '.join(w for w in words if w)})"
     return name
 
@@ -91,10 +92,11 @@ def body_checks_auth(func: Func | None, source: str) -> tuple[bool, bool]:
                 role = True
         elif isinstance(node, ast.Call) and re.search(
             r"check_authorized|login_required|verify_jwt|jwt_required|authenticate_user|require_user|"
-            r"get_current_user|verify_token|decode_token|authorized_userid",
+            r"get_current_user|verify_token|decode_token|authorized_userid|check_permission|has_permission",
             dotted(node.func),
         ):
             authed = True
+            role = role or "permission" in dotted(node.func)
     return authed, role
 
 

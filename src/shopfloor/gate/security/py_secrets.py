@@ -17,9 +17,7 @@ _LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "criti
 _MASKING = re.compile(r"mask|redact|hash|censor|obfuscat|^len$|^bool$|^type$|digest", re.IGNORECASE)
 _LOGGER_NAME = re.compile(r"(^|\.)(log|logger|logging|_log|_logger|LOGGER|LOG)$")
 _WEB = {"flask", "django", "fastapi", "starlette", "aiohttp", "quart", "sanic", "rest_framework", "tornado"}
-_OVERRIDES = re.compile(
-    r"from_pyfile|from_envvar|from_prefixed_env|from_object|from_file|load_dotenv|environ"
-)
+_OVERRIDES = re.compile(r"from_pyfile|from_envvar|from_prefixed_env|from_object|from_file|load_dotenv")
 _FAST_HASH = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "new"}
 _PASSWORDISH = re.compile(r"pass(word|wd)?|pwd", re.IGNORECASE)
 

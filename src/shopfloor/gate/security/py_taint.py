@@ -33,6 +33,7 @@ REQUEST_METHODS = {
     "get_json", "get_data", "post", "json", "text", "read", "form", "body", "multipart", "getlist",
 }  # fmt: skip
 _ALL = frozenset(KINDS)
+_BINDERS = {"bindparams", "params"}
 # Conversions whose result carries nothing a client could steer into any sink.
 _CONVERSIONS = {
     "int", "float", "bool", "len", "abs", "round", "ord", "hash", "UUID", "Decimal", "ObjectId",
@@ -285,6 +286,8 @@ class Walker:
             name = dotted(node)
             if name in self.env:
                 return self.env[name]
+            if node.attr in {"name", "stem", "suffix"}:
+                return self.taint(node.value).without(frozenset({"path"}))  # Path(x).name has no folders
             return self.taint(node.value)
         if isinstance(node, ast.Subscript):
             return self.taint(node.value)
@@ -319,6 +322,8 @@ class Walker:
             return CLEAN  # request.args.get("n", type=int)
         args = union([self.taint(a) for a in call.args] + [self.taint(k.value) for k in call.keywords])
         receiver = func.value if isinstance(func, ast.Attribute) else None
+        if receiver is not None and isinstance(func, ast.Attribute) and func.attr in _BINDERS:
+            return self.taint(receiver)  # text("... :q").bindparams(q=value): values are bound, not spliced
         if receiver is not None and (data := self.taint(receiver)):
             return data | args  # a method of the data itself: .get(), .strip(), .decode()
         if last in _CONVERSIONS or name in _CONVERSIONS:
