@@ -190,7 +190,7 @@ async def test_scripted_tasks_merge_cleanly_and_the_result_passes(
         task3 = agents[GATE_RETRY_TASK]
         await task3.play(0)
         # What the gate sees after the first attempt: SQL formatted with an f-string, a high finding.
-        # (Review items stay: any member may edit any task here by design, which the checklist flags at medium.)
+        # (Review items stay: members may edit any task by design, which the checklist flags at medium.)
         first = await run_checklist(task3.tree, use_bandit=False, use_detect_secrets=False)
         high = [(f.file, f.rule_id) for f in first if f.severity == "high"]
         assert high == [("app/tasks.py", "sql-injection")]

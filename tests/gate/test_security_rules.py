@@ -248,7 +248,7 @@ async def test_fastapi_routes(tmp_path: Path) -> None:
     assert await scan(tmp_path, FASTAPI_ROUTERS) == {
         ("app/main.py", 15, "missing-auth", "medium"),
         ("app/main.py", 16, "input-validation", "medium"),
-        ("app/main.py", 22, "idor", "medium"),  # reported where the note is loaded: not a user, id in the path
+        ("app/main.py", 22, "idor", "medium"),  # where the note is loaded; not a user's record
     }
 
 

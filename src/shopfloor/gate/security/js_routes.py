@@ -220,7 +220,7 @@ class JsRouteCollector:
             end_line=node.end_line,
             path=(prefix + path).replace("//", "/") or "/",
             methods=frozenset({"*" if verb == "all" else verb.upper()}),
-            framework="express",
+            framework="fastify" if _uses_fastify(mod) else "express",
             handler=f"{found[0].rel}:{dotted(handler) or 'handler'}"
             if found
             else f"{mod.rel}:{dotted(handler)}",
@@ -270,6 +270,12 @@ class JsRouteCollector:
                 if use.obj == obj and use.path is None and not use.mounts:
                     out += use.guards
         return out
+
+
+def _uses_fastify(mod: JsModule) -> bool:
+    return (
+        any(m.startswith(("fastify", "@fastify/")) for m, _ in mod.imports.values()) or "fastify" in mod.text
+    )
 
 
 def _route_call(node: JNode) -> JNode | None:

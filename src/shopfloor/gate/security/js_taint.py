@@ -284,15 +284,15 @@ class JsWalker:
         name = self.ctx.module.canonical(callee(call))
         last = name.rpartition(".")[2]
         receiver = func.get("object") if func is not None and func.kind == "member_expression" else None
-        if receiver is not None and (data := self.taint(receiver)):
-            return data | args
-        if name in _CONVERSIONS or last in _CONVERSIONS:
-            return CLEAN
-        if last in _LOOKUPS:
-            return OPAQUE
+        if name == "require" or name in _CONVERSIONS or last in _CONVERSIONS:
+            return CLEAN  # a module, or a number, a boolean, an id
         cleans = _SANITISERS.get(name) or _SANITISERS.get(last)
         if cleans:
-            return args.without(cleans)
+            return (args | (self.taint(receiver) if receiver is not None else CLEAN)).without(cleans)
+        if receiver is not None and (data := self.taint(receiver)):
+            return data | args
+        if last in _LOOKUPS:
+            return OPAQUE
         if args:
             return args
         constant = receiver is not None and receiver.kind in {"string", "template_string", "array"}

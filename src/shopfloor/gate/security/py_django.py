@@ -153,6 +153,7 @@ class DjangoRoutes:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in _HTTP:
                 own = chain + [deco_name(d) for d in stmt.decorator_list]
                 self._add(decl, line, path, vmod, stmt, f"{cls.name}.{stmt.name}", {stmt.name.upper()}, own)
+                self.handlers[-1].route.handler_line = cls.lineno  # mixins and permissions go on the class
 
     def _viewset(self, decl: Module, path: str, view: ast.expr, line: int) -> None:
         found = self.project.lookup(decl, dotted(view))
