@@ -324,15 +324,15 @@ class Walker:
         receiver = func.value if isinstance(func, ast.Attribute) else None
         if receiver is not None and isinstance(func, ast.Attribute) and func.attr in _BINDERS:
             return self.taint(receiver)  # text("... :q").bindparams(q=value): values are bound, not spliced
-        if receiver is not None and (data := self.taint(receiver)):
-            return data | args  # a method of the data itself: .get(), .strip(), .decode()
         if last in _CONVERSIONS or name in _CONVERSIONS:
             return CLEAN
+        cleans = _SANITISERS.get(name) or _SANITISERS.get(last)
+        if cleans:  # conn.escape(x), shlex.quote(x): whatever the receiver, the result is made safe
+            return (args | (self.taint(receiver) if receiver is not None else CLEAN)).without(cleans)
+        if receiver is not None and (data := self.taint(receiver)):
+            return data | args  # a method of the data itself: .get(), .strip(), .decode()
         if last in _LOOKUPS:
             return OPAQUE
-        cleans = _SANITISERS.get(name) or _SANITISERS.get(last)
-        if cleans:
-            return args.without(cleans)
         if args:
             return args
         constant_receiver = isinstance(receiver, ast.Constant | ast.JoinedStr)
