@@ -87,7 +87,9 @@ async def test_vendored_and_minified_assets_are_not_read(tmp_path: Path) -> None
     banner = (
         "/*! jquery v3.7.1 | (c) OpenJS Foundation | jquery.org/license */\nvar apiKey = 'b7e2a9c4d1f0';\n"
     )
-    found = await scan(tmp_path, {"static/js/app.min.js": bundle, "static/vendor/jq.js": banner})
+    found = await scan(
+        tmp_path, {"static/js/app.min.js": bundle, "static/js/jquery.js": banner, "vendor/lib.js": banner}
+    )
     assert found == set()
 
 
