@@ -105,7 +105,7 @@ def _records(func: Func, h: PyHandler, project: Project) -> list[RecordAccess]:
     mod = h.module
     ids = _id_names(func, h)
     users = _current_user_names(func)
-    checks = [n for n in ast.walk(func) if _is_check(n, users, mod.text) or _checking_helper(n, mod, project)]
+    checks: list[ast.AST] | None = None  # found when the first access by a request id needs them
     out = []
     for node in ast.walk(func):
         if not isinstance(node, ast.Call):
@@ -127,6 +127,12 @@ def _records(func: Func, h: PyHandler, project: Project) -> list[RecordAccess]:
             n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
         ]
         write = bool(_WRITE.search(name.lower())) or any(_SQL_WRITE.match(v) for v in strings)
+        if checks is None:
+            checks = [
+                n
+                for n in ast.walk(func)
+                if _is_check(n, users, mod.text) or _checking_helper(n, mod, project)
+            ]
         out.append(
             RecordAccess(
                 line=node.lineno,
@@ -216,7 +222,8 @@ def _checking_helper(node: ast.AST, mod: Module, project: Project) -> bool:
         return False
     helper = found[0].functions[found[1]]
     text = found[0].text
-    return any(_is_check(n, _current_user_names(helper), text) for n in ast.walk(helper))
+    users = _current_user_names(helper)
+    return any(_is_check(n, users, text) for n in ast.walk(helper))
 
 
 def _changed_later(func: Func, call: ast.Call, mod: Module) -> bool:
