@@ -32,7 +32,7 @@ def python_routes(project: Project, facts: ProjectFacts) -> list[PyHandler]:
     for mod in project.modules.values():
         facts.hashes_passwords = facts.hashes_passwords or any(
             isinstance(n, ast.Call) and PASSWORD_HASHERS.search(mod.canonical(dotted(n.func)))
-            for n in ast.walk(mod.tree)
+            for n in mod.nodes
         )
         roots = set(mod.imports.values())
         facts.validators = facts.validators or any(_VALIDATORS.match(r) for r in roots)

@@ -62,7 +62,7 @@ class DjangoRoutes:
 
     def _includes(self, mod: Module) -> list[str]:
         out = []
-        for node in ast.walk(mod.tree):
+        for node in mod.nodes:
             if isinstance(node, ast.Call) and dotted(node.func).rpartition(".")[2] == "include" and node.args:
                 target = node.args[0]
                 if isinstance(target, ast.Tuple) and target.elts:
@@ -78,7 +78,7 @@ class DjangoRoutes:
             return
         self._seen.add(mod.rel)
         routers = self._drf_routers(mod)
-        for node in ast.walk(mod.tree):
+        for node in mod.nodes:
             if isinstance(node, ast.Call) and dotted(node.func).rpartition(".")[2] in _PATTERN_FUNCS:
                 self._pattern(mod, prefix, node, routers)
         for name, registered in routers.items():
@@ -88,7 +88,7 @@ class DjangoRoutes:
 
     def _drf_routers(self, mod: Module) -> dict[str, list[tuple[str, ast.expr, int]]]:
         out: dict[str, list[tuple[str, ast.expr, int]]] = {}
-        for node in ast.walk(mod.tree):
+        for node in mod.nodes:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)

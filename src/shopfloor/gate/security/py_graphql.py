@@ -18,7 +18,7 @@ def graphql_handlers(project: Project) -> list[PyHandler]:
         roots = {v.split(".")[0] for v in mod.imports.values()}
         if not roots & {"graphene", "strawberry", "ariadne", "graphene_django", "flask_graphql"}:
             continue
-        for node in ast.walk(mod.tree):
+        for node in mod.nodes:
             if isinstance(node, ast.ClassDef):
                 out += _class_resolvers(mod, node, endpoint)
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -30,7 +30,7 @@ def _endpoint_guards(project: Project) -> list[str]:
     """Wrappers and middleware around the GraphQL view (`login_required(GraphQLView.as_view(...))`)."""
     guards: list[str] = []
     for mod in project.modules.values():
-        for node in ast.walk(mod.tree):
+        for node in mod.nodes:
             if not isinstance(node, ast.Call) or "GraphQL" not in dotted(node.func):
                 continue
             for k in node.keywords:

@@ -60,6 +60,8 @@ class Module:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     parents: dict[int, ast.AST] = field(default_factory=dict)
     """id(node) -> its parent node, for every node of the tree."""
+    nodes: list[ast.AST] = field(default_factory=list)
+    """Every node of the tree in `ast.walk` order, walked once for the many passes over it."""
 
     def canonical(self, name: str) -> str:
         """A dotted name with its first part replaced by what the module imported under that name."""
@@ -77,6 +79,7 @@ def load_module(rel: str, tree: ast.Module, text: str) -> Module:
     mod = Module(rel=rel, tree=tree, text=text, name=module_name(rel))
     package = mod.name if rel.endswith("__init__.py") else mod.name.rpartition(".")[0]
     for node in ast.walk(tree):
+        mod.nodes.append(node)
         for child in ast.iter_child_nodes(node):
             mod.parents[id(child)] = node
         if isinstance(node, ast.Import):
@@ -122,10 +125,12 @@ class Project:
     modules: dict[str, Module] = field(default_factory=dict)
     by_name: dict[str, Module] = field(default_factory=dict)
     _defs_by_short: dict[str, list[tuple[Module, str]]] = field(default_factory=dict)
+    _lookups: dict[str, Module | None] = field(default_factory=dict)
 
     def add(self, mod: Module) -> None:
         self.modules[mod.rel] = mod
         self.by_name[mod.name] = mod
+        self._lookups.clear()
         for qual in list(mod.functions) + list(mod.classes):
             self._defs_by_short.setdefault(qual.rpartition(".")[2], []).append((mod, qual))
 
@@ -134,9 +139,11 @@ class Project:
         `backend/app/views.py`)."""
         if dotted_name in self.by_name:
             return self.by_name[dotted_name]
-        suffix = "." + dotted_name
-        hits = [m for n, m in self.by_name.items() if n.endswith(suffix)]
-        return hits[0] if len(hits) == 1 else None
+        if dotted_name not in self._lookups:
+            suffix = "." + dotted_name
+            hits = [m for n, m in self.by_name.items() if n.endswith(suffix)]
+            self._lookups[dotted_name] = hits[0] if len(hits) == 1 else None
+        return self._lookups[dotted_name]
 
     def resolve(self, full: str) -> tuple[Module, str] | None:
         """A fully dotted name (`app.views.index`, `app.views.Note.get`) -> (module, qualified name)."""

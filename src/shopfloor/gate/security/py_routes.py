@@ -129,7 +129,7 @@ class PyRouteCollector:
         return f"{target.rel}:{var}" if target is not None else local
 
     def _routers_in(self, mod: Module) -> None:
-        for node in ast.walk(mod.tree):
+        for node in mod.nodes:
             if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
                 continue
             kind = _ROUTER_TYPES.get(dotted(node.value.func).rpartition(".")[2])
@@ -144,7 +144,7 @@ class PyRouteCollector:
                     self.routers[f"{mod.rel}:{dotted(target)}"] = _Router(kind, prefix, guards)
 
     def _mounts_in(self, mod: Module) -> None:
-        for node in ast.walk(mod.tree):
+        for node in mod.nodes:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self._hook_decorators(mod, node)
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
@@ -206,7 +206,7 @@ class PyRouteCollector:
         framework = _framework(mod)
         if framework is None:
             return
-        for node in ast.walk(mod.tree):
+        for node in mod.nodes:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 for deco in node.decorator_list:
                     self._decorated(mod, framework, node, deco)

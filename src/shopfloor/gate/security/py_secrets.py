@@ -33,7 +33,7 @@ def check_module(mod: Module) -> list[Finding]:
         for t in n.targets
         if isinstance(t, ast.Name)
     }
-    for node in ast.walk(mod.tree):
+    for node in mod.nodes:
         if isinstance(node, ast.Call):
             name = mod.canonical(dotted(node.func))
             out += _jwt(mod.rel, node, name, literals)
