@@ -74,7 +74,11 @@ module.exports = { tokenTypes, PASSWORD_FIELD, cookieSecret };
 
 @pytest.mark.anyio
 async def test_labels_are_not_secrets_and_literals_are(tmp_path: Path) -> None:
-    found = await scan(tmp_path, {"src/tokens.js": CONSTANTS, "settings.py": 'SESSION_KEY = "MYAPP"\n'})
+    placeholders = 'url = url.set(password="test")\nadmin = dict(user="admin", password="changeme")\n'
+    found = await scan(
+        tmp_path,
+        {"src/tokens.js": CONSTANTS, "settings.py": 'SESSION_KEY = "MYAPP"\n', "provision.py": placeholders},
+    )
     assert {(f, line, rule) for f, line, rule, sev in found if sev == "high"} == {
         ("src/tokens.js", 3, "hardcoded-secret"),
         ("settings.py", 1, "hardcoded-secret"),  # an all-caps value is still a literal
@@ -117,6 +121,49 @@ def migrate(cur, sql, name):
 @pytest.mark.anyio
 async def test_sql_built_from_constants_or_escaped_values_is_not_injection(tmp_path: Path) -> None:
     assert await scan(tmp_path, {"db.py": SQL_FROM_CONSTANTS}) == set()
+
+
+SQL_FROM_A_CALLER = """\
+def drop(cur, table):
+    cur.execute(f"DROP TABLE {table}")
+def find(cur, name):
+    cur.execute(f"SELECT * FROM users WHERE name = '{name}'")
+def lookup(conn, table, key):
+    query = "SELECT * FROM %s WHERE id = ?" % table
+    return conn.execute(query, (key,))
+def by_table(conn, table):
+    return lookup(conn, table, 1)
+def dump(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT name FROM sqlite_master")
+    for (name,) in cur.fetchall():
+        cur.execute(f"SELECT * FROM {name} WHERE 1 = 1")
+"""
+
+SQL_FROM_A_CALLER_JS = """\
+const express = require('express');
+const app = express();
+function drop(db, table) { return db.query(`DROP TABLE ${table}`); }
+function find(db, name) { return db.query(`SELECT * FROM users WHERE name = '${name}'`); }
+app.post('/tables', (req, res) => res.json(db.query(`DROP TABLE ${req.body.table}`)));
+module.exports = { app, drop, find };
+"""
+
+
+@pytest.mark.anyio
+async def test_sql_from_a_caller_is_high_unless_it_names_a_table_or_binds_its_values(
+    tmp_path: Path,
+) -> None:
+    found = await scan(tmp_path, {"db.py": SQL_FROM_A_CALLER, "db.js": SQL_FROM_A_CALLER_JS})
+    assert {(f, line, sev) for f, line, rule, sev in found if rule == "sql-injection"} == {
+        ("db.py", 2, "medium"),  # a schema statement: only a name can go there
+        ("db.py", 4, "high"),
+        ("db.py", 7, "medium"),  # the values are bound beside it
+        ("db.py", 9, "medium"),  # ... and stay so when the table comes from further up
+        ("db.js", 3, "medium"),
+        ("db.js", 4, "high"),
+        ("db.js", 5, "high"),  # from the request, a schema statement is no excuse
+    }
 
 
 @pytest.mark.anyio

@@ -9,7 +9,7 @@ import re
 from shopfloor.gate.security.js_ast import JNode, arguments, callee, dotted, literal_text, object_pairs
 from shopfloor.gate.security.js_project import JsProject
 from shopfloor.gate.security.js_taint import JsWalker
-from shopfloor.gate.security.taint import CLEAN, SinkHit, Summary, Taint, hit_severity
+from shopfloor.gate.security.taint import CLEAN, SCHEMA_SQL, SinkHit, Summary, Taint, hit_severity
 
 _SHELL = {"child_process.exec", "child_process.execSync", "shelljs.exec"}
 _SPAWN = {
@@ -254,15 +254,16 @@ def _hit(w: JsWalker, kind: str, call: JNode, value: JNode | None, display: str)
     taint = w.taint(value)
     if not taint.reaches(kind):
         return
-    built = bound = False
+    built = bound = schema = False
     if kind == "sql":
         built = w.builds_sql(value)
+        schema = built and bool(SCHEMA_SQL.match(w.sql_text(value)))
         args = arguments(call)
         second = args[1] if len(args) > 1 else None
         bound = second is not None and (
             second.kind == "array" or bool({"replacements", "bind", "values"} & set(object_pairs(second)))
         )
-    w.ctx.hits.append(SinkHit(kind, w.ctx.module.rel, call.line, display, taint, built=built, bound=bound))
+    w.ctx.hits.append(SinkHit(kind, w.ctx.module.rel, call.line, display, taint, built, bound, schema))
 
 
 def _through(call: JNode, w: JsWalker, project: JsProject, summaries: dict[str, Summary]) -> None:
@@ -290,5 +291,15 @@ def _through(call: JNode, w: JsWalker, project: JsProject, summaries: dict[str, 
             carried = Taint(taint.kinds & flow.taint.kinds, taint.origins)
             via = flow.via or f"{dotted(func).rpartition('.')[2]}() at {flow.file}:{flow.line}"
             w.ctx.hits.append(
-                SinkHit(flow.kind, w.ctx.module.rel, call.line, flow.callee, carried, flow.built, via=via)
+                SinkHit(
+                    flow.kind,
+                    w.ctx.module.rel,
+                    call.line,
+                    flow.callee,
+                    carried,
+                    flow.built,
+                    bound=flow.bound,
+                    schema=flow.schema,
+                    via=via,
+                )
             )

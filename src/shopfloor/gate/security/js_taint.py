@@ -76,7 +76,8 @@ class JsWalker:
         self.on_call = on_call
         self.on_return = on_return
         self.nested: list[tuple[JNode, Env]] = []
-        self.built: dict[str, int] = {}
+        self.built: dict[str, str] = {}
+        """Names holding SQL assembled here -> the literal text it was built from."""
 
     # --- statements ----------------------------------------------------------------------------------
 
@@ -194,11 +195,17 @@ class JsWalker:
         name = target.text
         if augmented:
             if self.taint(value) and (name in self.built or SQL_WORDS.search(literal_text(value))):
-                self.built[name] = value.line
+                self.built[name] = self.built.get(name) or literal_text(value)
         elif self.builds_sql(value):
-            self.built[name] = value.line
+            self.built[name] = self.sql_text(value)
         else:
             self.built.pop(name, None)
+
+    def sql_text(self, node: JNode) -> str:
+        """The literal text of SQL assembled here, followed through the names that hold it."""
+        if node.kind == "parenthesized_expression" and node.children:
+            return self.sql_text(node.children[0])
+        return self.built.get(node.text, "") if node.kind == "identifier" else literal_text(node)
 
     def builds_sql(self, node: JNode) -> bool:
         if node.kind == "identifier":

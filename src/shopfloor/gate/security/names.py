@@ -12,6 +12,8 @@ FIELD_LABELS = {
     "password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "secret_key", "new_password",
     "confirm_password", "current_password", "old_password", "password_confirmation",
 }  # fmt: skip
+# Stand-ins nobody would deploy as a credential: a test database's password, an example's key.
+_PLACEHOLDERS = {"test", "testing", "dummy", "fake", "example", "sample", "placeholder", "changeme", "xxx"}
 _SECRET_LAST = {"secret", "password", "passwd", "pwd", "passphrase", "apikey", "pass"}
 _KEY_QUALIFIERS = {
     "secret", "signing", "private", "session", "encryption", "jwt", "hmac", "master", "app", "access",
@@ -73,7 +75,7 @@ def secret_name(name: str) -> bool:
 def plausible_secret(value: str, name: str) -> bool:
     """A literal that is a real value, not a placeholder, a label or a sentence."""
     v = value.strip()
-    if len(v) < 3 or len(set(v)) <= 2 or v.count(" ") >= 2:
+    if len(v) < 3 or len(set(v)) <= 2 or v.count(" ") >= 2 or v.lower() in _PLACEHOLDERS:
         return False
     if v.startswith(("$", "{", "<", "%")) or "{{" in v or "${" in v or "%(" in v:
         return False

@@ -8,7 +8,7 @@ import re
 
 from shopfloor.gate.security.py_modules import Project, arg, dotted, keyword, str_value
 from shopfloor.gate.security.py_taint import Walker, literal_text
-from shopfloor.gate.security.taint import CLEAN, SinkHit, Summary, Taint, hit_severity
+from shopfloor.gate.security.taint import CLEAN, SCHEMA_SQL, SinkHit, Summary, Taint, hit_severity
 
 _SHELL = {
     "os.system", "os.popen", "os.popen2", "os.popen3", "os.popen4", "popen2.popen2", "commands.getoutput",
@@ -216,13 +216,13 @@ def _hit(w: Walker, kind: str, at: ast.AST, value: ast.expr | None, callee: str)
     taint = w.taint(value)
     if not taint.reaches(kind):
         return
-    built = bound = False
+    built = bound = schema = False
     if kind == "sql" and isinstance(at, ast.Call):
         built = w.builds_sql(value)
         bound = len(at.args) > 1 or any(k.arg in {"params", "parameters", "args"} for k in at.keywords)
-    w.ctx.hits.append(
-        SinkHit(kind, w.ctx.module.rel, getattr(at, "lineno", 1), callee, taint, built=built, bound=bound)
-    )
+        schema = built and bool(SCHEMA_SQL.match(w.sql_text(value)))
+    line = getattr(at, "lineno", 1)
+    w.ctx.hits.append(SinkHit(kind, w.ctx.module.rel, line, callee, taint, built, bound, schema))
 
 
 def _through(call: ast.Call, w: Walker, project: Project, summaries: dict[str, Summary]) -> None:
@@ -246,7 +246,17 @@ def _through(call: ast.Call, w: Walker, project: Project, summaries: dict[str, S
             carried = Taint(taint.kinds & flow.taint.kinds, taint.origins)
             via = flow.via or f"{qual.rpartition('.')[2]}() at {flow.file}:{flow.line}"
             w.ctx.hits.append(
-                SinkHit(flow.kind, w.ctx.module.rel, call.lineno, flow.callee, carried, flow.built, via=via)
+                SinkHit(
+                    flow.kind,
+                    w.ctx.module.rel,
+                    call.lineno,
+                    flow.callee,
+                    carried,
+                    flow.built,
+                    bound=flow.bound,
+                    schema=flow.schema,
+                    via=via,
+                )
             )
 
 

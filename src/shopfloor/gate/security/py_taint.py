@@ -34,6 +34,8 @@ REQUEST_METHODS = {
 }  # fmt: skip
 _ALL = frozenset(KINDS)
 _BINDERS = {"bindparams", "params"}
+# A cursor and the rows it fetches are the database's, not the data of whoever handed over the connection.
+_DB_RESULTS = {"cursor", "fetchone", "fetchall", "fetchmany"}
 # Conversions whose result carries nothing a client could steer into any sink.
 _CONVERSIONS = {
     "int", "float", "bool", "len", "abs", "round", "ord", "hash", "UUID", "Decimal", "ObjectId",
@@ -73,6 +75,7 @@ _SANITISERS: dict[str, frozenset[str]] = {
     "escape_string": frozenset({"sql"}),
     "escape_like": frozenset({"sql"}),
     "quote_ident": frozenset({"sql"}),
+    "quote_identifier": frozenset({"sql"}),
     "literal": frozenset({"sql"}),
     "Identifier": frozenset({"sql"}),
     "Literal": frozenset({"sql"}),
@@ -121,7 +124,8 @@ class Walker:
         self.on_return = on_return
         self.nested: list[tuple[Func, Env]] = []
         """Functions defined inside this one, with the names they close over."""
-        self.built: dict[str, int] = {}
+        self.built: dict[str, str] = {}
+        """Names holding SQL assembled here -> the literal text it was built from."""
         """Names holding SQL assembled here by string formatting -> the line it was assembled on."""
 
     # --- statements ------------------------------------------------------------------------------
@@ -210,12 +214,16 @@ class Walker:
             return
         name = target.id
         if augmented and self.taint(value) and (name in self.built or SQL_WORDS.search(literal_text(value))):
-            self.built[name] = value.lineno
+            self.built[name] = self.built.get(name) or literal_text(value)
         elif not augmented:
             if self.builds_sql(value):
-                self.built[name] = value.lineno
+                self.built[name] = self.sql_text(value)
             else:
                 self.built.pop(name, None)
+
+    def sql_text(self, node: ast.expr) -> str:
+        """The literal text of SQL assembled here, followed through the names that hold it."""
+        return self.built.get(node.id, "") if isinstance(node, ast.Name) else literal_text(node)
 
     def builds_sql(self, node: ast.expr) -> bool:
         """A string assembled by formatting from a literal that reads like SQL, with a run-time part."""
@@ -324,7 +332,7 @@ class Walker:
         receiver = func.value if isinstance(func, ast.Attribute) else None
         if receiver is not None and isinstance(func, ast.Attribute) and func.attr in _BINDERS:
             return self.taint(receiver)  # text("... :q").bindparams(q=value): values are bound, not spliced
-        if last in _CONVERSIONS or name in _CONVERSIONS:
+        if last in _CONVERSIONS or name in _CONVERSIONS or (receiver is not None and last in _DB_RESULTS):
             return CLEAN
         cleans = _SANITISERS.get(name) or _SANITISERS.get(last)
         if cleans:  # conn.escape(x), shlex.quote(x): whatever the receiver, the result is made safe

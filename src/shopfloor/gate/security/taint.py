@@ -25,6 +25,11 @@ SQL_WORDS = re.compile(
     r"\bwhere\s+[\w.\"`]+\s*(=|<|>|!=|\blike\b|\bin\b|\bis\b)|\border\s+by\s|\bvalues\s*\(",
     re.IGNORECASE,
 )
+# Schema and session statements: what is formatted into them is a name, which cannot be a bind parameter.
+SCHEMA_SQL = re.compile(
+    r"^\s*(create|drop|alter|truncate|pragma|show|describe|grant|revoke|use|vacuum|analyze|attach|detach)\b",
+    re.IGNORECASE,
+)
 # Sinks that are dangerous whatever feeds them: a non-constant value there is worth a look.
 REVIEW_KINDS = frozenset({"shell", "code", "deser"})
 
@@ -106,6 +111,8 @@ class SinkHit:
     """SQL assembled by string formatting here, from a literal that reads like SQL."""
     bound: bool = False
     """Bind parameters were passed beside the SQL (what is formatted in is an identifier, most likely)."""
+    schema: bool = False
+    """The SQL is a schema or session statement (CREATE, DROP, PRAGMA...): the run-time part is a name."""
     via: str = ""
     """`run_cmd() at helpers.py:12` when the sink sits in a function the value was passed to."""
 
@@ -123,7 +130,8 @@ class Summary:
 
 def hit_severity(hit: SinkHit) -> Severity | None:
     """High for request data; for SQL assembled from a caller's values, high too (medium with bind
-    parameters beside it); medium for anything run-time at the sinks dangerous whatever feeds them."""
+    parameters beside it or in a schema statement, where only names are formatted in); medium for
+    anything run-time at the sinks dangerous whatever feeds them."""
     t = hit.taint
     if not t.reaches(hit.kind):
         return None
@@ -132,7 +140,7 @@ def hit_severity(hit: SinkHit) -> Severity | None:
     if hit.kind == "plaintext" and t.params() and not hit.via:
         return "high"  # a function that stores the password its caller hands it, as it came
     if hit.kind == "sql" and hit.built:
-        return "high" if t.params() and not hit.bound else "medium"
+        return "high" if t.params() and not hit.bound and not hit.schema else "medium"
     if hit.kind in REVIEW_KINDS and not hit.via:
         return "medium"
     return None
