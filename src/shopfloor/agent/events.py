@@ -54,6 +54,8 @@ class ModelReplied(_Event):
     usage: Usage
     cost_usd: float | None
     duration_s: float
+    cache_saved_usd: float | None = None
+    """What prompt caching saved on this call (cached tokens as plain input minus their cost)."""
 
 
 class ToolCalled(_Event):

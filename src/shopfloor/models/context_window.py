@@ -32,7 +32,7 @@ def estimate_prompt_tokens(system: str, tools: list[ToolSpec]) -> int:
 
 def estimate_request_tokens(request: ModelRequest) -> int:
     messages = json.dumps([m.model_dump() for m in request.messages], separators=(",", ":"))
-    return estimate_prompt_tokens(request.system, request.tools) + estimate_tokens(messages)
+    return estimate_prompt_tokens(request.system.text, request.tools) + estimate_tokens(messages)
 
 
 def ensure_fits(system: str, tools: list[ToolSpec], *, window: int, model_id: str, source: str) -> None:
