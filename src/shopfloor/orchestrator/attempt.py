@@ -240,6 +240,7 @@ class TaskRun:
             on_event=self._on_event,
             backoffs=rc.backoffs,
             priced_as=self.route.model,
+            cache_ttl=rc.cache_ttl_for(self.route.agent),
         )
         return prepare(run)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from shopfloor.agent.events import Event, ModelReplied, TaskStatus
 from shopfloor.config.settings import Settings
 from shopfloor.layout import Layout
+from shopfloor.models.base import CacheTTL
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.orchestrator.merge_queue import MergeQueue
 from shopfloor.orchestrator.scheduler import Concurrency
@@ -70,6 +71,14 @@ class RunContext:
     model_override: str | None = None
     """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
+    tasks_per_agent: dict[str, int] = field(default_factory=dict)
+    """How many of the run's tasks go to each agent; it sets how long the agent's prompt prefix is cached."""
+
+    def cache_ttl_for(self, agent: str) -> CacheTTL:
+        """An hour when more than one task goes to `agent`: a later task then still finds the shared prefix
+        after the gates and merges in between (a 1-hour write costs 2x input, a 5-minute one 1.25x, and a
+        read 0.1x, so one expiry avoided pays for it; see bench/cache_bill.py). Else five minutes."""
+        return "1h" if self.tasks_per_agent.get(agent, 0) > 1 else "5m"
 
     @property
     def queue_path(self) -> Path:
@@ -90,7 +99,13 @@ class RunContext:
         self.store.record_event(self.run_id, event.kind, event, task_id=event.task_id or None)
         if isinstance(event, ModelReplied):
             self.spend.spent_usd += event.cost_usd or 0.0
-            self.store.add_usage(self.run_id, event.task_id, event.usage, event.cost_usd or 0.0)
+            self.store.add_usage(
+                self.run_id,
+                event.task_id,
+                event.usage,
+                event.cost_usd or 0.0,
+                cache_saved_usd=event.cache_saved_usd or 0.0,
+            )
         for listener in self.listeners:
             listener(event)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ import anyio
 from shopfloor.agent.events import Event
 from shopfloor.config.settings import Settings
 from shopfloor.layout import Layout
-from shopfloor.models.base import ModelConfigError
+from shopfloor.models.base import ModelConfigError, Usage
 from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
 from shopfloor.orchestrator.attempt import TaskRun
 from shopfloor.orchestrator.context import RunContext, RunSpend
@@ -58,6 +59,9 @@ class RunReport:
     costs: dict[str, float]
     total_cost_usd: float
     aborted: bool = False
+    usage: Usage = field(default_factory=Usage)
+    """Every task's tokens together, cache reads and writes included."""
+    cache_saved_usd: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -229,6 +233,9 @@ async def run_tasks(rc: RunContext, only: list[str] | None = None) -> dict[str, 
     if only:
         done.update({tid: "completed" for tid in tasks if tid not in only and tid not in done})
     deps = {tid: [d for d in t.dependencies if d in tasks] for tid, t in tasks.items()}
+    rc.tasks_per_agent = dict(
+        Counter(route(t, rc.settings.routing).agent for t in tasks.values() if t.id not in done)
+    )
 
     async def one(tid: str) -> TaskOutcome:
         update_task_statuses(rc.queue_path, {tid: "in_progress"})
@@ -259,7 +266,8 @@ def _merged(rc: RunContext, task_id: str) -> bool:
 
 
 def _finish(rc: RunContext, outcomes: dict[str, TaskOutcome], *, aborted: bool = False) -> RunReport:
-    costs = {c.task_id: c.cost_usd for c in rc.store.task_costs(rc.run_id)}
+    bills = rc.store.task_costs(rc.run_id)
+    costs = {c.task_id: c.cost_usd for c in bills}
     ok = all(o.verdict == "completed" for o in outcomes.values())
     status = "aborted" if aborted else ("completed" if ok else "failed")
     rc.store.finish_run(rc.run_id, status)
@@ -271,4 +279,6 @@ def _finish(rc: RunContext, outcomes: dict[str, TaskOutcome], *, aborted: bool =
         costs=costs,
         total_cost_usd=sum(costs.values()),
         aborted=aborted,
+        usage=sum((c.usage for c in bills), Usage()),
+        cache_saved_usd=sum(c.cache_saved_usd for c in bills),
     )
