@@ -51,20 +51,32 @@ async def test_concurrency_ceiling_is_respected_and_lowering_takes_effect() -> N
     conc = Concurrency(3)
     peak = 0
     running = 0
+    lowered = False
+    in_flight_at_start_after_lowering: list[int] = []
 
     async def run(tid: str) -> TaskOutcome:
-        nonlocal running, peak
+        nonlocal running, peak, lowered
         running += 1
         peak = max(peak, running)
+        if lowered:
+            in_flight_at_start_after_lowering.append(running)
         if tid == "T0":
+            await anyio.sleep(0)  # T1 and T2, started in the same pass, begin first
             conc.lower()
-        await anyio.sleep(0.01)
+            conc.lower()
+            lowered = True
+            await anyio.sleep(0.2)  # T1 and T2 end meanwhile; nothing new may start beside T0
+        else:
+            await anyio.sleep(0.01)
         running -= 1
         return TaskOutcome(tid, "completed")
 
-    await Scheduler(deps, run, concurrency=conc).run()
-    assert peak <= 3
+    out = await Scheduler(deps, run, concurrency=conc).run()
+    assert peak == 3
     assert conc.current == 1
+    assert {o.verdict for o in out.values()} == {"completed"}
+    # Every task started after the ceiling dropped to one ran alone.
+    assert in_flight_at_start_after_lowering == [1] * 5
 
 
 async def test_can_start_refusal_skips_task_and_blocks_its_dependents() -> None:

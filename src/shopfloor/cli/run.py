@@ -14,9 +14,9 @@ import anyio
 from rich.console import Console
 from rich.table import Table
 
-from shopfloor.agent.events import Event
 from shopfloor.cli.bill import cache_line
 from shopfloor.layout import Layout
+from shopfloor.orchestrator.events import RunEvent
 
 if TYPE_CHECKING:
     from shopfloor.config.settings import Settings
@@ -76,7 +76,7 @@ def run_command(
         print(f"dashboard: {server.url}", file=sys.stderr, flush=True)
     options = RunOptions(decompose=decompose, model=model, loops=loops, resume=resume)
     view = RunView()
-    listeners: list[Callable[[Event], None]] = [view]
+    listeners: list[Callable[[RunEvent], None]] = [view]
     try:
         with view:
             report = anyio.run(run_project, project, settings, options, listeners)

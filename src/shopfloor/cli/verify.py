@@ -21,7 +21,7 @@ def _err(message: str) -> None:
 def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
     from shopfloor.config.loader import ConfigError
     from shopfloor.config.settings import load_settings
-    from shopfloor.gate import GateTask, GitError, run_gate, write_verdict_marker
+    from shopfloor.gate import GateTask, GitError, run_gate, write_verdict
     from shopfloor.orchestrator.worktrees import worktree_path
     from shopfloor.queue.tasks import load_task_queue
     from shopfloor.vcs import current_branch, git
@@ -62,7 +62,7 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
         _err(f"cannot verify {target}: {err}")
         return EXIT_USAGE
     if task_id:
-        write_verdict_marker(target, report)
+        write_verdict(target, report)
     if as_json:
         print(report.model_dump_json(indent=2))
     else:

@@ -190,7 +190,14 @@ class RunSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     parallel: int = Field(4, ge=1, description="Agents running at once.")
-    attempts: int = Field(3, ge=1, description="Tries per task before it fails.")
+    attempts: int = Field(
+        3,
+        ge=1,
+        description="Agent sessions per task (a crash, a silent agent or no marker starts a new one).",
+    )
+    gate_rounds: int = Field(
+        3, ge=1, description="Failed gate rounds per task; each sends the report back to the same agent."
+    )
     budget_usd: float | None = Field(None, gt=0, description="Dollar budget for the whole run.")
     task_budget_usd: float | None = Field(
         None, gt=0, description="Dollars reserved for each task; defaults to limits.budget_usd."

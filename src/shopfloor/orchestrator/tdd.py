@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
-from shopfloor.orchestrator.context import RunContext
 from shopfloor.queue.tasks import Task
 from shopfloor.vcs import git
 
@@ -27,18 +27,19 @@ def says_regression(task: Task) -> bool:
     return "regression" in text
 
 
-def protected_test_files(rc: RunContext, task: Task, tasks: Mapping[str, Task]) -> list[str]:
+def protected_test_files(
+    project: Path, task: Task, tasks: Mapping[str, Task], merged_commit: Callable[[str], str | None]
+) -> list[str]:
     """Files the task's test-first dependencies wrote (as merged): the build task must not change them."""
     files: list[str] = []
     for dep in task.dependencies:
         dep_task = tasks.get(dep)
         if dep_task is None or not is_test_first(dep_task, tasks):
             continue
-        record = rc.store.task(rc.run_id, dep)
-        merged = record.merged_commit if record else None
+        merged = merged_commit(dep)
         if not merged:
             continue
-        changed = git(rc.project, "diff", "--name-only", f"{merged}^1", merged, check=False)
+        changed = git(project, "diff", "--name-only", f"{merged}^1", merged, check=False)
         if changed.ok:
             files += [line for line in changed.output.splitlines() if line.strip()]
     return sorted(set(files))
