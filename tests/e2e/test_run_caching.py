@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from shopfloor.testing import FakeProvider, route_by_task
 
 MARKER = "{workdir}/.orchestrator/complete/{task_id}.done"
@@ -76,8 +78,10 @@ def test_an_agent_with_several_tasks_keeps_its_prefix_an_hour_and_writes_it_once
     agents = {tid: c.system.split("\n", 1)[0] for tid, c in firsts.items()}
     assert agents["TASK-001"] == agents["TASK-002"] != agents["TASK-003"]
 
-    status = shopfloor("status", "--json", cwd=root, env=env)
-    tasks = {t["task_id"]: t for t in json.loads(status.stdout)["tasks"]}
+    status = json.loads(shopfloor("status", "--json", cwd=root, env=env).stdout)
+    tasks = {t["task_id"]: t for t in status["tasks"]}
+    assert all(t["cache_saved_usd"] > 0 for t in tasks.values())  # each read more than it wrote
+    assert status["cache"]["saved_usd"] == pytest.approx(sum(t["cache_saved_usd"] for t in tasks.values()))
     backend = sorted(tasks[t]["usage"]["cache_write_tokens"] for t in ("TASK-001", "TASK-002"))
     assert backend[1] > 3 * backend[0]  # the two ran at once, yet only one wrote the shared prefix
     plain = shopfloor("status", cwd=root, env=env).stdout
