@@ -115,3 +115,19 @@ async def test_a_crashing_task_runner_fails_only_that_task() -> None:
     out = await Scheduler({"A": [], "B": []}, run, concurrency=Concurrency(2)).run()
     assert out["A"].verdict == "failed" and "disk full" in out["A"].reason
     assert out["B"].verdict == "completed"
+
+
+async def test_ready_tasks_start_in_priority_order_and_ties_keep_queue_order() -> None:
+    deps = {"low": [], "first": [], "crit": [], "second": [], "after": ["crit"]}
+    rank = {"crit": 0, "low": 3, "after": 0}
+    started: list[str] = []
+
+    async def run(tid: str) -> TaskOutcome:
+        started.append(tid)
+        return TaskOutcome(tid, "completed")
+
+    await Scheduler(deps, run, concurrency=Concurrency(1), priority=lambda t: rank.get(t, 2)).run()
+    assert started == ["crit", "after", "first", "second", "low"]
+    started.clear()
+    await Scheduler(deps, run, concurrency=Concurrency(1)).run()
+    assert started == ["low", "first", "crit", "second", "after"]

@@ -109,6 +109,7 @@ def print_report(
 def dry_run_command(project: Path, settings: Settings) -> int:
     from shopfloor.orchestrator.plan import make_plan
     from shopfloor.queue.tasks import load_task_queue, validate
+    from shopfloor.queue.vocabulary import priority_rank
 
     path = Layout(project).task_queue
     if not path.is_file():
@@ -121,16 +122,25 @@ def dry_run_command(project: Path, settings: Settings) -> int:
             _err(str(p))
         return EXIT_USAGE
     plan = make_plan(queue, settings)
+    tasks = {t.id: t for t in queue.tasks}
+    order = {tid: n for n, tid in enumerate(tasks)}
     table = Table(title="Plan (no model is called)")
-    for col in ("wave", "task", "agent", "model", "cost range"):
+    for col in ("wave", "task", "priority", "agent", "model", "cost range"):
         table.add_column(col)
-    for t in sorted(plan.tasks, key=lambda t: (t.wave, t.task_id)):
+    for t in sorted(
+        plan.tasks, key=lambda t: (t.wave, priority_rank(tasks[t.task_id].priority), order[t.task_id])
+    ):
         cost = "unknown" if t.cost_low is None else f"${t.cost_low:.2f}-${t.cost_high or 0:.2f}"
-        table.add_row(str(t.wave), t.task_id, t.agent, t.model, cost)
+        table.add_row(str(t.wave), t.task_id, tasks[t.task_id].priority or "-", t.agent, t.model, cost)
     Console().print(table)
     print(f"{len(plan.waves)} wave(s), up to {settings.run.parallel} agents at once")
     rng = plan.cost_range
     print("estimated cost: " + ("unknown" if rng is None else f"${rng[0]:.2f} to ${rng[1]:.2f}"))
+    assumed = [(t.id, note) for t in queue.tasks if t.status != "completed" for note in t.assumed]
+    if assumed:
+        print("assumed where the queue does not say (write the field to change it):")
+        for tid, note in assumed:
+            print(f"  {tid}: {note}")
     return EXIT_OK
 
 

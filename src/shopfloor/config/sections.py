@@ -160,7 +160,8 @@ class GateSettings(BaseModel):
     run_security: bool = True
     """Run the security checklist on the task's diff (or the whole tree when there is no base)."""
     task_commands: bool = True
-    """Also run commands written in backticks in the task's acceptance criteria."""
+    """Also run the task's own commands: its queue Build/Test Command (else the queue's Project Commands)
+    and commands written in backticks in its acceptance criteria."""
     python: str | None = None
     """Interpreter for Python tools; default: the project's .venv, else the one running shopfloor."""
     require_checks: bool = False

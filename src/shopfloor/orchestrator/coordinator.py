@@ -45,6 +45,7 @@ from shopfloor.orchestrator.spend import RunSpend
 from shopfloor.orchestrator.tdd import is_test_first, protected_test_files
 from shopfloor.queue.routing import Route, route
 from shopfloor.queue.tasks import Task, load_task_queue
+from shopfloor.queue.vocabulary import priority_rank
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,14 @@ class Coordinator:
         async def one(tid: str) -> TaskOutcome:
             return await self.drive(tasks[tid], deps[tid], tasks)
 
-        scheduler = Scheduler(deps, one, concurrency=self.concurrency, can_start=self.spend.claim, done=done)
+        scheduler = Scheduler(
+            deps,
+            one,
+            concurrency=self.concurrency,
+            can_start=self.spend.claim,
+            done=done,
+            priority=lambda tid: priority_rank(tasks[tid].priority),
+        )
         outcomes = await scheduler.run()
         for tid, outcome in outcomes.items():
             if outcome.verdict in ("blocked", "skipped") and tid not in done:

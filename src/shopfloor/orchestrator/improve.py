@@ -26,17 +26,21 @@ def next_task_id(existing: list[str]) -> str:
 
 
 def task_from_issue(issue: Issue, task_id: str) -> Task:
+    """A task doing what the issue asks; its other sections (steps, suggested fix, ...) reach the agent."""
     return Task(
         id=task_id,
         title=issue.title,
         category=issue.category,
-        complexity=_PRIORITY_COMPLEXITY.get(issue.priority, "normal"),
-        objective=f"{issue.title}. {issue.description}".strip(),
-        criteria=[
+        complexity=issue.complexity or _PRIORITY_COMPLEXITY.get(issue.priority, "normal"),
+        priority=issue.priority,
+        objective=f"{issue.title.rstrip('.')}. {issue.description}".strip(),
+        criteria=issue.criteria
+        or [
             f"The problem described in {issue.id} is fixed",
             "A test shows the fix and the project's checks pass",
         ],
         extra_fields={"Issue": issue.id},
+        extra_sections=dict(issue.extra_sections),
     )
 
 

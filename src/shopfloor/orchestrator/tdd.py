@@ -13,12 +13,17 @@ _TEST_TASK_ID = re.compile(r"-T\d+$")
 
 
 def is_test_first(task: Task, tasks: Mapping[str, Task]) -> bool:
-    """A testing task named TASK-Tnn, or one a build task depends on: its tests come before the code."""
-    if task.category != "testing":
+    """A testing task whose tests come before the code: its mode says so (`write`), a build task depends
+    on it, or it is named TASK-Tnn and depends on no build task (tests written after the code they test
+    are not test-first, as in the seed's layouts where test tasks follow the build tasks)."""
+    if task.category != "testing" or task.mode == "verify":
         return False
-    if _TEST_TASK_ID.search(task.id):
+    if task.mode == "write" or any(
+        task.id in t.dependencies and t.category != "testing" for t in tasks.values()
+    ):
         return True
-    return any(task.id in t.dependencies and t.category != "testing" for t in tasks.values())
+    after_build = any(d in tasks and tasks[d].category != "testing" for d in task.dependencies)
+    return bool(_TEST_TASK_ID.search(task.id)) and not after_build
 
 
 def says_regression(task: Task) -> bool:
