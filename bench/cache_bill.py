@@ -9,7 +9,8 @@ one yardstick for both harnesses; dollars are the list price of the model `sonne
 
 Trajectories, on a small notes service: short (3 model calls), the seed's task (7: explore, read, edit,
 add a test, check, write the marker, report) and long (30), then a run of 10 seed tasks of the one agent,
-each in its own copy of the project, back to back or 10 minutes apart on the fake's cache clock.
+each in its own copy of the project: back to back, 10 minutes apart on the fake's cache clock, or 4 at once
+with half a second before each answer begins (a cache entry is readable only then).
 shopfloor runs in-process as `agent run` and the orchestrator prepare an agent: "as shipped" with its
 built-in skills, "harness alone" with the three skills the seed names replaced by one-line project skills,
 and "no caching" (no breakpoints) for reference. Claude Code runs when `claude` is found (on PATH, or
