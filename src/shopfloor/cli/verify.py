@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 from rich.console import Console
 from rich.table import Table
 
 from shopfloor.layout import Layout
+
+if TYPE_CHECKING:
+    from shopfloor.gate import GateReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -21,7 +25,8 @@ def _err(message: str) -> None:
 def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Path | None = None) -> int:
     from shopfloor.config.loader import ConfigError
     from shopfloor.config.settings import load_settings
-    from shopfloor.gate import GateTask, GitError, run_gate, write_verdict_marker
+    from shopfloor.gate import GateTask, GitError, run_gate, write_verdict
+    from shopfloor.orchestrator import briefs
     from shopfloor.orchestrator.worktrees import worktree_path
     from shopfloor.queue.tasks import load_task_queue
     from shopfloor.vcs import current_branch, git
@@ -52,11 +57,7 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Pat
         if queue_file.is_file():
             queue = load_task_queue(queue_file)
             task = queue.get(task_id) if task_id in queue else None
-        gate_task = GateTask(
-            id=task_id,
-            category=task.category if task else None,
-            acceptance_criteria=list(task.criteria) if task else [],
-        )
+        gate_task = briefs.gate_task(task) if task else GateTask(id=task_id)
         integration = current_branch(root)
         fork = git(target, "merge-base", integration or "HEAD", "HEAD", check=False)
         base = fork.output.strip() if fork.ok else None
@@ -66,7 +67,7 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Pat
         _err(f"cannot verify {target}: {err}")
         return EXIT_USAGE
     if task_id:
-        write_verdict_marker(target, report)
+        write_verdict(target, report)
     if sarif_file is not None and not _write_sarif(sarif_file, report):
         return EXIT_USAGE
     if as_json:
@@ -76,12 +77,10 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Pat
     return EXIT_OK if report.verdict == "pass" else EXIT_FAILED
 
 
-def _write_sarif(path: Path, report: object) -> bool:
+def _write_sarif(path: Path, report: GateReport) -> bool:
     from shopfloor import __version__
-    from shopfloor.gate import GateReport
     from shopfloor.gate.security.sarif import sarif_log
 
-    assert isinstance(report, GateReport)
     log = sarif_log(report.findings, tool_version=__version__, root_uri=Path(report.tree).as_uri() + "/")
     try:
         path.write_text(log.to_json() + "\n", encoding="utf-8")
