@@ -202,6 +202,7 @@
       ["Tokens", SF.tokens(t.tokens)],
       ["Tasks", `${t.tasks}: ${byStatus}`],
     ];
+    if (t.cache_saved_usd > 0) pairs.splice(4, 0, ["Saved by prompt caching", SF.cost(t.cache_saved_usd)]);
     SF.fill($("run-totals"), pairs.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v))));
     const empty = $("run-empty");
     empty.hidden = Boolean(run) || view.tasks.length > 0;
