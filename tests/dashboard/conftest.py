@@ -48,8 +48,10 @@ def story_server(story: StoryProject) -> Iterator[DashboardServer]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module: Playwright's sync API holds an event loop while it lives, which async tests
+    elsewhere in the session must not find running."""
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's Chromium at /usr/bin/chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
