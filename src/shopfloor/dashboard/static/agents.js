@@ -7,6 +7,15 @@
 
   const table = (caption, headers, rows) => SF.table(caption, headers, rows);
 
+  SF.showAgents = async function (body) {
+    SF.fill(body, h("p", { class: "muted" }, "Looking for agents and skills…"));
+    try {
+      SF.fill(body, SF.renderAgents(await SF.api("api/agents")));
+    } catch (err) {
+      SF.fill(body, h("p", { class: "notice" }, err.message));
+    }
+  };
+
   SF.renderAgents = function (view) {
     const problems = view.problems.map((p) =>
       h("li", { class: "problem", dataset: { severity: p.severity } },

@@ -5,7 +5,6 @@
   const SF = window.SF;
   const { h } = SF;
 
-  const FINAL = new Set(["completed", "failed", "blocked", "skipped"]);
   // Events that change more than the page can work out by itself: fetch the run again (debounced).
   const RELOAD_KINDS = new Set([
     "task_status", "task_started", "task_phase", "gate_round", "attempt_started", "attempt_ended", "task_merged",
@@ -135,46 +134,7 @@
     return Boolean(state.run && state.run.run && state.run.run.finished);
   }
 
-  // What an event changes on the run view, worked out here so it shows at once (and stays right when
-  // the server has stopped and nothing more can be fetched).
-  function applyLocally(ev) {
-    const row = ev.task_id ? state.rows.get(ev.task_id) : null;
-    const p = ev.payload || {};
-    if (ev.kind === "task_status" && row && p.status) {
-      row.status = p.status;
-      if (SF.ACTIVE.has(p.status) && !row.started) row.started = p.ts || ev.ts;
-      if (FINAL.has(p.status)) {
-        row.finished = row.finished || p.ts || ev.ts;
-        if (row.started) row.elapsed_s = row.finished - row.started;
-        if (p.reason) row.last_error = p.reason;
-      } else {
-        row.finished = null;
-      }
-    } else if (ev.kind === "gate_round" && row) {
-      row.gate_rounds += 1;
-      if (p.report && p.report.verdict !== "pass") row.gate_failures += 1;
-    } else if (ev.kind === "model_replied") {
-      const cost = p.cost_usd || 0;
-      const tokens = SF.totalTokens(p.usage);
-      if (row) {
-        row.cost_usd += cost;
-        row.tokens += tokens;
-      }
-      if (state.run) {
-        state.run.totals.cost_usd += cost;
-        state.run.totals.tokens += tokens;
-      }
-      const s = state.series;
-      if (s && s.started) {
-        const last = s.points[s.points.length - 1] || { cost_usd: 0, tokens: 0 };
-        s.points.push({ t_s: Math.max(0, ev.ts - s.started), cost_usd: last.cost_usd + cost, tokens: last.tokens + tokens });
-      }
-    } else if (ev.kind === "run_status" && state.run && state.run.run && p.status) {
-      state.run.run.status = p.status;
-      state.run.run.finished = p.finished || null;
-      if (p.finished) SF.announce(`The run has finished: ${SF.statusLabel(p.status)}`);
-    }
-  }
+  const applyLocally = (ev) => SF.applyEvent(state, ev);
 
   function onEvent(ev) {
     state.recent.push(ev);
@@ -333,24 +293,10 @@
   }
 
   async function showRuns() {
-    const body = $("runs-body");
-    try {
-      state.runs = await SF.api("api/runs");
-      SF.fill(body, SF.renderRuns(state.runs));
-    } catch (err) {
-      SF.fill(body, h("p", { class: "notice" }, err.message));
-    }
+    state.runs = (await SF.showRuns($("runs-body"))) || state.runs;
   }
 
-  async function showAgents() {
-    const body = $("agents-body");
-    SF.clear(body).append(h("p", { class: "muted" }, "Looking for agents and skills…"));
-    try {
-      SF.clear(body).append(SF.renderAgents(await SF.api("api/agents")));
-    } catch (err) {
-      SF.clear(body).append(h("p", { class: "notice" }, err.message));
-    }
-  }
+  const showAgents = () => SF.showAgents($("agents-body"));
 
   // ---- Routing --------------------------------------------------------------------------------
 

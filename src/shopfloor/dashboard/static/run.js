@@ -10,6 +10,7 @@
   // What needs a person first: failures, then work in flight, then waiting, then done.
   const STATUS_ORDER = ["failed", "blocked", "skipped", "in_progress", "verifying", "merging", "pending", "completed"];
   SF.ACTIVE = new Set(["in_progress", "verifying", "merging"]);
+  const FINAL = new Set(["completed", "failed", "blocked", "skipped"]);
 
   const cards = new Map();
   const groups = new Map();
@@ -240,6 +241,47 @@
       SF.renderTimeline($("timeline"), state.timeline, { runId: state.runId, scripted: state.run.run && state.run.run.scripted });
     }
     renderCharts(state);
+  };
+
+  // What an event changes on the run view, worked out here so it shows at once (and stays right when
+  // the server has stopped and nothing more can be fetched).
+  SF.applyEvent = function (state, ev) {
+    const row = ev.task_id ? state.rows.get(ev.task_id) : null;
+    const p = ev.payload || {};
+    if (ev.kind === "task_status" && row && p.status) {
+      row.status = p.status;
+      if (SF.ACTIVE.has(p.status) && !row.started) row.started = p.ts || ev.ts;
+      if (FINAL.has(p.status)) {
+        row.finished = row.finished || p.ts || ev.ts;
+        if (row.started) row.elapsed_s = row.finished - row.started;
+        if (p.reason) row.last_error = p.reason;
+      } else {
+        row.finished = null;
+      }
+    } else if (ev.kind === "gate_round" && row) {
+      row.gate_rounds += 1;
+      if (p.report && p.report.verdict !== "pass") row.gate_failures += 1;
+    } else if (ev.kind === "model_replied") {
+      const cost = p.cost_usd || 0;
+      const tokens = SF.totalTokens(p.usage);
+      if (row) {
+        row.cost_usd += cost;
+        row.tokens += tokens;
+      }
+      if (state.run) {
+        state.run.totals.cost_usd += cost;
+        state.run.totals.tokens += tokens;
+      }
+      const s = state.series;
+      if (s && s.started) {
+        const last = s.points[s.points.length - 1] || { cost_usd: 0, tokens: 0 };
+        s.points.push({ t_s: Math.max(0, ev.ts - s.started), cost_usd: last.cost_usd + cost, tokens: last.tokens + tokens });
+      }
+    } else if (ev.kind === "run_status" && state.run && state.run.run && p.status) {
+      state.run.run.status = p.status;
+      state.run.run.finished = p.finished || null;
+      if (p.finished) SF.announce(`The run has finished: ${SF.statusLabel(p.status)}`);
+    }
   };
 
   SF.renderCharts = renderCharts;

@@ -26,6 +26,18 @@
       h("a", { href: SF.href.runs() }, `All ${SF.plural(view.runs.length, "run")}`));
   };
 
+  // Fills the runs page; returns the list it drew (or null when it could not be fetched).
+  SF.showRuns = async function (body) {
+    try {
+      const view = await SF.api("api/runs");
+      SF.fill(body, SF.renderRuns(view));
+      return view;
+    } catch (err) {
+      SF.fill(body, h("p", { class: "notice" }, err.message));
+      return null;
+    }
+  };
+
   SF.renderRuns = function (view) {
     if (!view.runs.length) return h("p", { class: "muted" }, "No run in this project yet. Start one with shopfloor run.");
     const rows = view.runs.map((run) =>
