@@ -227,7 +227,7 @@ async def red_check(
             lines = None if entry is None or entry.added else entry.lines
             text = (tree / f).read_text(encoding="utf-8", errors="replace")
             python = test_language(f) == "python"
-            touched = touched_test_names(text, lines) if python else touched_test_titles(text, lines)
+            touched = touched_test_names(text, lines) if python else touched_test_titles(f, text, lines)
             results.append(_red_file(f, _run_for(runs, f), touched))
     return RedCheckReport(
         files=results, runs=runs, regression_ok=regression_ok, unsupported=_left_out(groups, targets)
