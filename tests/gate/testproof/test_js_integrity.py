@@ -160,7 +160,8 @@ CHEATS = [
     ),
     (
         "toBeDefined right after new",
-        "it('multiplies', () => {\n  const m = new Map([[1, mul(2, 3)]]);\n  expect(m).toBeDefined();  // <-\n});\n",
+        "it('multiplies', () => {\n  const m = new Map([[1, mul(2, 3)]]);\n"
+        "  expect(m).toBeDefined();  // <-\n});\n",
         "TI008",
     ),
     (

@@ -10,7 +10,7 @@ from ast_grep_py import SgNode, SgRoot
 
 LITERAL_WORDS = {"true", "false", "null", "undefined", "NaN", "Infinity"}
 _LITERAL_KINDS = {"number", "string", "regex", "true", "false", "null", "undefined"}
-_FUNCTION_KINDS = {"arrow_function", "function_expression", "function", "generator_function"}
+_FUNCTION_KINDS = {"arrow_function", "function_expression", "generator_function"}
 _TRIVIA = {"comment", "html_comment"}
 
 
