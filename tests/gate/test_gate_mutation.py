@@ -47,7 +47,7 @@ async def test_tests_that_pass_whatever_the_function_returns_fail_the_gate(
     assert report.mutation is not None and report.mutation.score == 0.0
     assert json.loads(report.model_dump_json())["mutation"]["score"] == 0.0  # what `verify --json` prints
     text = format_report_for_agent(report)
-    assert "the task's tests pass whatever `multiply` returns" in text
+    assert "the task's tests run `multiply` but pass whatever `multiply` returns" in text
     assert "MUTATION CHECK: score 0.00 (0 of 2 mutants killed" in text
     assert "-    return a * b\n    +    return None" in text
     render_report(report)

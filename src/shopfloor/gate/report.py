@@ -118,11 +118,14 @@ class MutantOutcome(BaseModel):
 
 
 class FunctionScore(BaseModel):
+    """How one changed function's mutants fared."""
+
     file: str
     function: str
     line: int
     killed: int
     survived: int
+    not_run: int = 0
 
 
 class MutationReport(BaseModel):

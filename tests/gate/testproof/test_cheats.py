@@ -77,16 +77,17 @@ async def test_the_honest_test_passes_integrity_and_kills_every_mutant(tmp_path:
 
 
 @pytest.mark.parametrize(
-    ("language", "name", "mutated"),
+    ("language", "name", "rule", "mutated"),
     [
-        ("python", "self_compare.py", "+    return None"),
-        ("python", "patched_unit.py", "+    return None"),
-        ("js", "self_compare.test.js", "+  return undefined;"),
-        ("js", "spy_asserted.test.js", "+  return undefined;"),
+        ("python", "self_compare.py", "MU001", "+    return None"),
+        ("js", "self_compare.test.js", "MU001", "+  return undefined;"),
+        # The real `multiply` never runs: its mutants survive unseen (TI007 is the blocking finding).
+        ("python", "patched_unit.py", "MU003", "+    return None"),
+        ("js", "spy_asserted.test.js", "MU003", "+  return undefined;"),
     ],
 )
 async def test_the_mutation_check_also_catches_cheats(
-    tmp_path: Path, language: str, name: str, mutated: str
+    tmp_path: Path, language: str, name: str, rule: str, mutated: str
 ) -> None:
     repo, _rel = task_tree(tmp_path, language, CHEATS / language / name)
     source = "calc.py" if language == "python" else "src/calc.js"
@@ -96,8 +97,17 @@ async def test_the_mutation_check_also_catches_cheats(
 
     assert report.score == 0.0
     [finding] = mutation_findings(report)
-    assert (finding.rule_id, finding.severity, finding.file) == ("MU001", "high", source)
-    assert "pass whatever `multiply` returns" in finding.message
+    assert (finding.rule_id, finding.severity, finding.file) == (
+        rule,
+        "high" if rule == "MU001" else "medium",
+        source,
+    )
+    if rule == "MU001":
+        assert "run `multiply` but pass whatever `multiply` returns" in finding.message
+        assert all(m.reached for m in report.mutants)
+    else:
+        assert "no test the task added or changed runs `multiply`" in finding.message
+        assert not any(m.reached for m in report.mutants)
     assert any(mutated in m.diff for m in report.survivors)
     assert (repo / source).read_text() == before  # mutants go to a scratch copy, never the task's tree
 
@@ -112,9 +122,9 @@ async def test_a_changed_function_its_tests_never_call_is_untested(tmp_path: Pat
         },
     )
     report = await mutation_check(repo, "HEAD", budget_s=120)
-    [finding] = mutation_findings(report, untested="medium")
-    assert (finding.rule_id, finding.severity, finding.line) == ("MU001", "medium", 5)
-    assert "no test even runs that line" in finding.message
+    [finding] = mutation_findings(report)
+    assert (finding.rule_id, finding.severity, finding.line) == ("MU003", "medium", 5)
+    assert "no test the task added or changed runs `multiply`" in finding.message
     assert {m.reached for m in report.mutants} == {False}
     commit_all(repo, "task")  # nothing changed since the base any more: nothing to mutate
     again = await mutation_check(repo, "HEAD", budget_s=120)

@@ -131,7 +131,7 @@ async def test_a_happy_path_test_leaves_the_other_branch_to_a_surviving_mutant(
     assert fn.function == "classify" and fn.killed >= 2
     [survivor] = report.survivors
     assert (survivor.file, survivor.line, survivor.kind) == (source, marked_line(text, "<-"), "return")
-    assert survivor.reached is (language == "js")  # pytest runs are traced: the branch is never reached
+    assert survivor.reached is False  # the baseline run is traced: no test even enters that branch
     [finding] = mutation_findings(report)
     assert (finding.rule_id, finding.severity, finding.line) == ("MU002", "medium", survivor.line)
     assert "negative" in finding.message
@@ -156,3 +156,43 @@ async def test_budget_off_too_small_and_nothing_to_do_are_notes_not_failures(tmp
     (repo / "tests" / "test_calc.py").unlink()
     untested = await mutation_check(repo, "HEAD", budget_s=120)
     assert untested.notes == ["mutation check skipped: the task added or changed no test"]
+
+
+@pytest.mark.anyio
+async def test_each_mutant_is_judged_by_the_tests_that_run_its_lines(tmp_path: Path) -> None:
+    """Only the tests that ran a mutant's lines run against it: they must still be the ones that kill it."""
+    repo = init_repo(tmp_path / "repo", {"shapes.py": "", "pyproject.toml": PYPROJECT})
+    source = dedent(
+        """\
+        def area(w, h):
+            return w * h
+
+
+        def perimeter(w, h):
+            return 2 * (w + h)
+        """
+    )
+    tests = dedent(
+        """\
+        import pytest
+
+        from shapes import area, perimeter
+
+
+        class TestArea:
+            @pytest.mark.parametrize(("w", "h", "want"), [(2, 3, 6), (1, 1, 1)])
+            def test_area(self, w, h, want):
+                assert area(w, h) == want
+
+
+        def test_perimeter():
+            assert perimeter(2, 3) == 10
+        """
+    )
+    write(repo, {"shapes.py": source, "tests/test_shapes.py": tests})
+    report = await mutation_check(repo, "HEAD", budget_s=120)
+    assert [(f.function, f.killed, f.survived) for f in report.functions] == [
+        ("area", 2, 0),
+        ("perimeter", 3, 0),
+    ]
+    assert report.score == 1.0

@@ -143,10 +143,7 @@ class PytestRunner:
                 *self.extra_args,
                 *files,
             ]
-            # The checkout's own code must win over an editable install that points at another checkout.
-            paths = [str(cwd / "src"), str(cwd), os.environ.get("PYTHONPATH", "")]
-            env = scrub_env(extra={**self.env, "PYTHONPATH": os.pathsep.join(p for p in paths if p)})
-            res = await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=env)
+            res = await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=pytest_env(cwd, self.env))
             cases = parse_pytest_junit(xml, files) if xml.exists() else []
         return TestRun(
             where=where,
@@ -158,6 +155,13 @@ class PytestRunner:
             output_tail=res.output[-_TAIL_CHARS:],
             cases=cases,
         )
+
+
+def pytest_env(cwd: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The scrubbed environment for Python tests run in `cwd`, its own code first on the import path."""
+    # The checkout's own code must win over an editable install that points at another checkout.
+    paths = [str(cwd / "src"), str(cwd), os.environ.get("PYTHONPATH", "")]
+    return scrub_env(extra={**(extra or {}), "PYTHONPATH": os.pathsep.join(p for p in paths if p)})
 
 
 class NodeRunner:

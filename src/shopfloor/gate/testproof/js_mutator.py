@@ -69,9 +69,11 @@ def _mutants(rel_path: str, name: str, fn: SgNode, lines: frozenset[int]) -> Ite
     conditions = {_condition(n) for n in _own_nodes(fn) if n.kind() in _CONDITIONED} - {None}
     body = fn.field("body")
 
-    def make(node: SgNode, kind: MutantKind, description: str, edit: Edit | None) -> Iterator[Mutant]:
+    def make(
+        node: SgNode, kind: MutantKind, description: str, edit: Edit | None, rank: int = 0
+    ) -> Iterator[Mutant]:
         if edit is not None:
-            yield Mutant(rel_path, name, line(node), end_line(node), kind, description, edit)
+            yield Mutant(rel_path, name, line(node), end_line(node), kind, description, edit, rank)
 
     expression_body = body is not None and body.kind() != "statement_block"
     if fn.kind() == "arrow_function" and body is not None and expression_body and line(body) in lines:
@@ -83,7 +85,7 @@ def _mutants(rel_path: str, name: str, fn: SgNode, lines: frozenset[int]) -> Ite
         if kind == "return_statement" and named(node):
             yield from make(node, "return", *_return_value(named(node)[0], "return "))
         elif kind in _CONDITIONED and (cond := node.field("condition")) is not None:
-            yield from make(cond, "condition", *_negate(cond))
+            yield from make(cond, "condition", *_negate(cond), rank=int(kind == "ternary_expression"))
         elif (
             kind in {"binary_expression", "augmented_assignment_expression"} and _key(node) not in conditions
         ):

@@ -34,6 +34,8 @@ class Mutant:
     description: str
     """`return a * b` -> `return None`, in words a person reads in a finding."""
     edit: Edit
+    rank: int = 0
+    """Lower first among mutants of one kind: a ternary's condition (often a default) goes after an `if`'s."""
 
     def apply(self, source: str) -> str:
         return source[: self.edit.start] + self.edit.text + source[self.edit.end :]
@@ -70,6 +72,8 @@ def pick(candidates: Iterable[Mutant], limit: int) -> tuple[Mutant, ...]:
         if key not in seen:
             seen.add(key)
             by_kind[m.kind].append(m)
+    for group in by_kind.values():
+        group.sort(key=lambda m: m.rank)
     out: list[Mutant] = []
     while len(out) < limit and any(by_kind.values()):
         for kind in _KIND_ORDER:

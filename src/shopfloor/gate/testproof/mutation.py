@@ -4,28 +4,38 @@ Why our own small mutators rather than mutmut, cosmic-ray or Stryker: those muta
 start their own processes; the gate needs a few mutants of the changed lines only, in seconds, and every
 test run going through the one process helper (so the sandbox can wrap it in one place).
 
-Steps: mutants of the changed lines (py_mutator, js_mutator) -> a scratch copy of the tree -> one traced
-run of the task's tests (they must pass; the lines they reach are recorded) -> each mutant written into
-the copy and the tests run again, within the budget. A mutant on lines no test reaches survives without
-a run (after one such mutant is run to confirm the trace).
+Steps: mutants of the changed lines (py_mutator, js_mutator) -> a scratch copy of the tree -> one run of
+the task's tests (they must pass) -> each mutant written into the copy and the tests run again, within
+the budget. Python mutants go through `mutant_driver` (one warm process, a fork per mutant; its baseline
+run is traced, and a mutant on lines no test reaches survives without a run once one such mutant has
+been run to confirm the trace); JS mutants are one `node --test` (or configured command) run each.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shopfloor.gate.report import FunctionScore, MutantOutcome, MutantStatus, MutationReport
 from shopfloor.gate.testfiles import JS_SUFFIXES, Language, is_test_path, test_language
 from shopfloor.gate.testproof.changes import ChangedFile, changed_files
-from shopfloor.gate.testproof.execution import FileRunner, TestRun, TestRunnerSpec, group_files, make_runners
+from shopfloor.gate.testproof.execution import (
+    FileRunner,
+    TestRun,
+    TestRunnerSpec,
+    group_files,
+    make_runners,
+    python_for,
+)
+from shopfloor.gate.testproof.forkrun import run_python_mutants
+from shopfloor.gate.testproof.js_coverage import COVERAGE_VAR, reached, read_coverage
 from shopfloor.gate.testproof.js_mutator import js_functions
 from shopfloor.gate.testproof.mutants import ChangedFunction, Mutant, interleave
 from shopfloor.gate.testproof.py_mutator import python_functions
 from shopfloor.gate.testproof.python_tests import touched_test_names
-from shopfloor.gate.testproof.scratch import TRACE_PLUGIN, install_tracer, read_trace, scratch_copy, trace_env
+from shopfloor.gate.testproof.scratch import scratch_copy
 
 PER_FUNCTION = 4
 """Mutants tried per changed function at most (one of each kind first)."""
@@ -34,7 +44,7 @@ _MIN_RUN_S = 1.0
 
 @dataclass
 class _Suite:
-    """The task's tests, by the runner that runs them (its index in `make_runners`) and their language."""
+    """The task's tests: by the runner that runs them (its index in `make_runners`) and their language."""
 
     spec: TestRunnerSpec
     tree: Path
@@ -42,23 +52,21 @@ class _Suite:
     unsupported: list[str] = field(default_factory=list)
 
     def runs(
-        self, language: Language, *, trace: dict[str, str] | None = None
+        self, language: Language, env: dict[str, str] | None = None
     ) -> list[tuple[FileRunner, list[str]]]:
-        """Runners and test ids for `language`; with `trace`, pytest loads the line tracer."""
-        spec = self.spec
-        if trace:
-            spec = spec.model_copy(
-                update={"env": {**spec.env, **trace}, "pytest_args": [*spec.pytest_args, "-p", TRACE_PLUGIN]}
-            )
+        spec = self.spec.model_copy(update={"env": {**self.spec.env, **env}}) if env else self.spec
         runners = make_runners(spec, [self.tree])
         return [(runners[i], ids) for i, ids, lang in self.groups if lang == language]
+
+    def ids(self, language: Language) -> list[str]:
+        return [t for _i, ids, lang in self.groups if lang == language for t in ids]
 
     def covers(self, language: Language) -> bool:
         return any(lang == language for _i, _ids, lang in self.groups)
 
     @property
     def names(self) -> list[str]:
-        return [f for _i, ids, _lang in self.groups for f in ids]
+        return [t for _i, ids, _lang in self.groups for t in ids]
 
 
 async def mutation_check(
@@ -106,52 +114,95 @@ async def _run(
     def left() -> float:
         return report.budget_s - (time.monotonic() - started)
 
-    install_tracer(copy)
-    trace_out = copy.parent / "trace.json"
-    files = sorted({f.file for f in functions})
-    baseline_s = 0.0
-    for language in sorted({_language(f) for f in files}):
-        traced = trace_env(copy, files, trace_out) if language == "python" else None
-        runs = await _run_tests(copy, suite.runs(language, trace=traced), left())
-        baseline_s += sum(r.duration_s for r in runs)
-        if not all(_passed(r) for r in runs):
-            tail = next((r.output_tail for r in runs if not _passed(r)), "").strip().splitlines()[-1:]
-            report.notes.append(
-                "mutation check skipped: the task's tests do not pass in a scratch copy of the tree"
-                + (f" ({tail[0][:160]})" if tail else "")
-            )
-            return
-    reached = read_trace(copy, trace_out) if "python" in {_language(f) for f in files} else None
-    if reached is not None and not any(reached.get(f) for f in files if _language(f) == "python"):
-        reached = None  # another tracer (coverage) took over: trust only real runs
-    per_run = max(baseline_s, _MIN_RUN_S)
-    if left() < per_run:
-        report.notes.append(
-            f"mutation check skipped: the budget ({report.budget_s:g}s) is too small; one run of the task's "
-            f"tests takes {baseline_s:.1f}s"
-        )
-        return
-    report.status = "ran"
-    sources = {f: (copy / f).read_text(encoding="utf-8") for f in files}
     outcomes: list[MutantOutcome] = []
+    sources = {f.file: (copy / f.file).read_text(encoding="utf-8") for f in functions}
+    python = [f for f in functions if _language(f.file) == "python"]
+    if python:
+        outcomes += await _python_mutants(copy, suite, python, sources, report, left())
+    js = [f for f in functions if _language(f.file) == "js"]
+    if js:
+        outcomes += await _js_mutants(copy, suite, js, sources, report, left)
+    if outcomes:
+        report.status = "ran"
+        _summarize(report, functions, outcomes)
+
+
+async def _python_mutants(
+    copy: Path,
+    suite: _Suite,
+    functions: list[ChangedFunction],
+    sources: dict[str, str],
+    report: MutationReport,
+    budget_s: float,
+) -> list[MutantOutcome]:
+    """Python mutants through the warm forking driver; lines the tests never run are not run for."""
+    mutants = interleave(functions)
+    python = suite.spec.python or python_for([suite.tree])
+    # unraisableexception: its gc.collect() calls at exit are a third of a fork's time, and only warn.
+    options = ["-q", "-x", "-p", "no:cacheprovider", "-p", "no:unraisableexception", *suite.spec.pytest_args]
+    done = await run_python_mutants(copy, python, options, suite.ids("python"), mutants, budget_s)
+    if not done.baseline_ok:
+        report.notes.append(_not_passing(done.why))
+        return []
+    if done.why:
+        report.notes.append(done.why)
+    out: list[MutantOutcome] = []
+    for i, mutant in enumerate(mutants):
+        status, reached, timed_out, took = (
+            done.mutants[i] if i < len(done.mutants) else ("not-run", True, False, 0.0)
+        )
+        outcome = _outcome(mutant, _status(status), sources, reached=reached, duration=took)
+        outcome.timed_out = timed_out
+        out.append(outcome)
+    return out
+
+
+async def _js_mutants(
+    copy: Path,
+    suite: _Suite,
+    functions: list[ChangedFunction],
+    sources: dict[str, str],
+    report: MutationReport,
+    left: Callable[[], float],
+) -> list[MutantOutcome]:
+    """JS/TS mutants, one run of the task's JS tests each (node starts fast: nothing to keep warm).
+
+    The baseline run records V8's coverage; a mutant on code it never ran survives without a run, once
+    one such mutant has been run to confirm the coverage.
+    """
+    v8 = copy.parent / "v8-coverage"
+    runs = await _run_tests(copy, suite.runs("js", {COVERAGE_VAR: str(v8)}), left())
+    if not all(_passed(r) for r in runs):
+        tail = next((r.output_tail for r in runs if not _passed(r)), "").strip().splitlines()[-1:]
+        report.notes.append(_not_passing(tail[0] if tail else ""))
+        return []
+    coverage = read_coverage(v8, copy, {f.file for f in functions}) if v8.is_dir() else None
+    per_run = max(sum(r.duration_s for r in runs), _MIN_RUN_S)
+    out: list[MutantOutcome] = []
     confirmed = False
     for mutant in interleave(functions):
-        unreached = (
-            reached is not None and mutant.file in reached and not _touches(mutant, reached[mutant.file])
-        )
+        unreached = coverage is not None and not reached(mutant, sources[mutant.file], coverage)
         if unreached and confirmed:
-            outcomes.append(_outcome(mutant, "survived", sources, reached=False))
-            continue
-        if left() < per_run:
-            outcomes.append(_outcome(mutant, "not-run", sources))
-            continue
-        outcome = await _try(copy, suite, mutant, sources[mutant.file], per_run, left())
-        if unreached:
-            confirmed = outcome.status == "survived"
-            reached = reached if confirmed else None  # a killed "unreached" mutant: the trace is wrong
-            outcome.reached = not confirmed
-        outcomes.append(outcome)
-    _summarize(report, functions, outcomes)
+            out.append(_outcome(mutant, "survived", sources, reached=False))
+        elif left() < per_run:
+            out.append(_outcome(mutant, "not-run", sources))
+        else:
+            outcome = await _try(copy, suite, mutant, sources[mutant.file], per_run, left())
+            if unreached:
+                confirmed = outcome.status == "survived"
+                coverage = coverage if confirmed else None  # killed though "never run": distrust it
+                outcome.reached = not confirmed
+            out.append(outcome)
+    return out
+
+
+def _not_passing(why: str) -> str:
+    detail = f" ({why.strip()[:160]})" if why.strip() else ""
+    return f"mutation check skipped: the task's tests do not pass in a scratch copy of the tree{detail}"
+
+
+def _status(text: str) -> MutantStatus:
+    return "killed" if text == "killed" else "survived" if text == "survived" else "not-run"
 
 
 async def _try(
@@ -189,10 +240,6 @@ def _passed(run: TestRun) -> bool:
     return not run.timed_out and run.exit_code == 0 and any(c.status == "passed" for c in run.cases)
 
 
-def _touches(mutant: Mutant, lines: set[int]) -> bool:
-    return any(n in lines for n in range(mutant.line, mutant.last_line + 1))
-
-
 def _outcome(
     mutant: Mutant,
     status: MutantStatus,
@@ -226,11 +273,21 @@ def _summarize(
     report.score = round(report.killed / ran, 3) if ran else None
     for fn in functions:
         mine = [m for m in outcomes if m.file == fn.file and m.function == fn.name]
-        killed, survived = sum(m.status == "killed" for m in mine), sum(m.status == "survived" for m in mine)
-        if killed or survived:
-            report.functions.append(FunctionScore(file=fn.file, function=fn.name, line=fn.line,
-                                                  killed=killed, survived=survived))  # fmt: skip
-    if report.not_run:
+        count = {
+            status: sum(m.status == status for m in mine) for status in ("killed", "survived", "not-run")
+        }
+        if count["killed"] or count["survived"]:
+            report.functions.append(
+                FunctionScore(
+                    file=fn.file,
+                    function=fn.name,
+                    line=fn.line,
+                    killed=count["killed"],
+                    survived=count["survived"],
+                    not_run=count["not-run"],
+                )
+            )
+    if report.not_run and not any("stopped early" in n for n in report.notes):
         report.notes.append(
             f"the budget ({report.budget_s:g}s) ran out: {report.not_run} of {len(outcomes)} mutants not run"
         )
@@ -239,9 +296,8 @@ def _summarize(
 def _suite(tree: Path, changed: Sequence[ChangedFile], spec: TestRunnerSpec) -> _Suite:
     """The task's new and changed tests: pytest node ids of the touched tests, or whole files."""
     tests = [c for c in changed if test_language(c.path) is not None]
-    fast = spec.model_copy(update={"pytest_args": [*spec.pytest_args, "-x"]})
-    suite = _Suite(fast, tree)
-    grouped = group_files(make_runners(fast, [tree]), [c.path for c in tests])
+    suite = _Suite(spec, tree)
+    grouped = group_files(make_runners(spec, [tree]), [c.path for c in tests])
     covered = {f for _i, files in grouped for f in files}
     suite.unsupported = [c.path for c in tests if c.path not in covered]
     by_path = {c.path: c for c in tests}

@@ -98,11 +98,13 @@ def _mutants(rel_path: str, name: str, fn: FuncDef, src: _Source, lines: frozens
     tests = {id(n.test) for n in nodes if isinstance(n, ast.If | ast.While | ast.IfExp)}
     docstring = fn.body[0] if fn.body and _is_docstring(fn.body[0]) else None
 
-    def make(node: ast.AST, kind: MutantKind, description: str, edit: Edit | None) -> Iterator[Mutant]:
+    def make(
+        node: ast.AST, kind: MutantKind, description: str, edit: Edit | None, rank: int = 0
+    ) -> Iterator[Mutant]:
         if edit is not None:
             first: int = node.lineno  # type: ignore[attr-defined]
             last: int = getattr(node, "end_lineno", None) or first
-            yield Mutant(rel_path, name, first, last, kind, description, edit)
+            yield Mutant(rel_path, name, first, last, kind, description, edit, rank)
 
     for node in nodes:
         if getattr(node, "lineno", None) not in lines or node is docstring:
@@ -110,7 +112,9 @@ def _mutants(rel_path: str, name: str, fn: FuncDef, src: _Source, lines: frozens
         if isinstance(node, ast.Return) and node.value is not None and not generator:
             yield from make(node, "return", *_return_value(node.value, src))
         elif isinstance(node, ast.If | ast.While | ast.IfExp):
-            yield from make(node.test, "condition", *_negate(node, src))
+            yield from make(
+                node.test, "condition", *_negate(node, src), rank=int(isinstance(node, ast.IfExp))
+            )
         elif isinstance(node, ast.BinOp) and type(node.op) in _BIN_SWAP:
             old, new = _BIN_SWAP[type(node.op)]
             edit = _swap_token(src, node.left, node.right, re.compile(re.escape(old)), new)
