@@ -45,6 +45,8 @@ class DriverOutcome:
 
     baseline_ok: bool
     baseline_s: float
+    baseline_timed_out: bool = False
+    """The first run of the tests did not finish within the budget."""
     why: str = ""
     """Why the baseline did not pass, or why the driver stopped before the end: its last output line."""
     mutants: list[tuple[str, bool, bool, float]] = field(default_factory=list)
@@ -87,7 +89,9 @@ async def run_python_mutants(
     base = done.baseline
     if base is None or base.exit_code != 0:
         tail = base.output.strip().splitlines()[-1:] if base is not None else []
-        return DriverOutcome(False, base.duration_s if base else 0.0, why=tail[0] if tail else "")
+        outcome = DriverOutcome(False, base.duration_s if base else 0.0, why=tail[0] if tail else "")
+        outcome.baseline_timed_out = base is not None and base.timed_out
+        return outcome
     runs = [(m.status, m.reached, m.timed_out, m.duration_s) for m in done.mutants]
     crashed = len(runs) < len(mutants) and not res.timed_out and res.exit_code != 0
     lines = res.output.strip().splitlines()

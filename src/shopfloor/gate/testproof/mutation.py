@@ -97,11 +97,16 @@ async def mutation_check(
         what = "no test it can run" if suite.unsupported else "no test"
         report.notes.append(f"mutation check skipped: the task added or changed {what}")
         return report
+    if not functions:
+        report.notes.append("mutation check skipped: the task changed no function body it could mutate")
+        return report
     functions = [f for f in functions if suite.covers(_language(f.file))]
     if not functions:
-        report.notes.append("mutation check skipped: the task changed no function its tests could cover")
+        report.notes.append("mutation check skipped: the task's tests are in another language than its code")
         return report
     report.tests = suite.names
+    if suite.unsupported:
+        report.notes.append(f"tests no runner here can run were left out: {', '.join(suite.unsupported)}")
     async with scratch_copy(tree, suite.spec.share_dirs) as copy:
         await _run(copy, suite, functions, report, started)
     report.duration_s = round(time.monotonic() - started, 3)
@@ -141,6 +146,9 @@ async def _python_mutants(
     # unraisableexception: its gc.collect() calls at exit are a third of a fork's time, and only warn.
     options = ["-q", "-x", "-p", "no:cacheprovider", "-p", "no:unraisableexception", *suite.spec.pytest_args]
     done = await run_python_mutants(copy, python, options, suite.ids("python"), mutants, budget_s)
+    if done.baseline_timed_out:
+        report.notes.append(_too_small(report.budget_s, done.baseline_s))
+        return []
     if not done.baseline_ok:
         report.notes.append(_not_passing(done.why))
         return []
@@ -172,6 +180,9 @@ async def _js_mutants(
     """
     v8 = copy.parent / "v8-coverage"
     runs = await _run_tests(copy, suite.runs("js", {COVERAGE_VAR: str(v8)}), left())
+    if any(r.timed_out for r in runs):
+        report.notes.append(_too_small(report.budget_s, sum(r.duration_s for r in runs)))
+        return []
     if not all(_passed(r) for r in runs):
         tail = next((r.output_tail for r in runs if not _passed(r)), "").strip().splitlines()[-1:]
         report.notes.append(_not_passing(tail[0] if tail else ""))
@@ -194,6 +205,13 @@ async def _js_mutants(
                 outcome.reached = not confirmed
             out.append(outcome)
     return out
+
+
+def _too_small(budget_s: float, took: float) -> str:
+    return (
+        f"mutation check skipped: the budget ({budget_s:g}s, [gate] mutation_budget_s) ran out during the "
+        f"first run of the task's tests ({took:.1f}s)"
+    )
 
 
 def _not_passing(why: str) -> str:
