@@ -162,3 +162,12 @@ def test_elision_keeps_the_task_recent_turns_and_edit_outcomes() -> None:
     assert contents[-1] == big and contents[-2] == big  # recent turns stay
     assert contents[0].startswith("[elided") and "Read" in contents[0]
     assert messages[0].parts[0].text == "the task"  # type: ignore[union-attr]
+
+
+async def test_a_reply_cut_at_the_output_limit_is_continued_not_reminded(tmp_path: Path) -> None:
+    turns = [{"text": "Half of the plan", "stop_reason": "max_tokens"}, write_marker(), "Done."]
+    loop, events = make_loop(tmp_path, turns)
+    result = await loop.run()
+    assert result.outcome == "completed" and result.turns == 3
+    said = [e.text for e in events if isinstance(e, UserMessage)][1:]  # after the task prompt
+    assert len(said) == 1 and "cut at the output limit" in said[0]

@@ -84,14 +84,14 @@ def test_task_view_shows_attempts_gate_report_diff_and_transcript(
     assert detail["transcript"]["usage"]["input_tokens"] == 1200
 
 
-def test_gate_report_falls_back_to_the_verdict_marker(tmp_path: Path, sample: SampleProject) -> None:
-    # A store without the gate_report event (an older run): the marker in the worktree still answers.
+def test_gate_report_falls_back_to_the_verdict_file(tmp_path: Path, sample: SampleProject) -> None:
+    # A store without the gate_round event (an older run): the verdict file in the worktree still answers.
     with Store.for_project(sample.root) as store:
         run = store.open_run()
         store.upsert_task(run.id, "TASK-001", status="completed", worktree=str(sample.worktree))
     with serve_dashboard(sample.root, home=sample.home) as server:
         detail = get(server, "/api/tasks/TASK-001")
-    assert detail["gate_source"] == "marker"
+    assert detail["gate_source"] == "verdict"
     assert detail["gate"]["tree_hash"] == sample.tree_hash
 
 

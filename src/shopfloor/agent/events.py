@@ -15,12 +15,14 @@ from shopfloor.models.base import Usage
 OutcomeKind = Literal["completed", "incomplete", "budget_exceeded", "failed"]
 
 
-class _Event(BaseModel):
+class EventBase(BaseModel):
+    """What every event carries: when, and which task (empty for run-wide events)."""
+
     ts: float = Field(default_factory=time.time)
     task_id: str = ""
 
 
-class RunStarted(_Event):
+class RunStarted(EventBase):
     kind: Literal["run_started"] = "run_started"
     agent: str
     model: str
@@ -31,21 +33,21 @@ class RunStarted(_Event):
     notices: list[str] = Field(default_factory=list)
 
 
-class UserMessage(_Event):
+class UserMessage(EventBase):
     """Text the harness sent the model as the user: the task prompt, a reminder, a gate report."""
 
     kind: Literal["user_message"] = "user_message"
     text: str
 
 
-class ModelCalled(_Event):
+class ModelCalled(EventBase):
     kind: Literal["model_called"] = "model_called"
     turn: int
     messages: int
     request_chars: int
 
 
-class ModelReplied(_Event):
+class ModelReplied(EventBase):
     kind: Literal["model_replied"] = "model_replied"
     turn: int
     text: str
@@ -56,7 +58,7 @@ class ModelReplied(_Event):
     duration_s: float
 
 
-class ToolCalled(_Event):
+class ToolCalled(EventBase):
     kind: Literal["tool_called"] = "tool_called"
     turn: int
     call_id: str
@@ -64,7 +66,7 @@ class ToolCalled(_Event):
     input: dict[str, Any]
 
 
-class ToolAnswered(_Event):
+class ToolAnswered(EventBase):
     kind: Literal["tool_answered"] = "tool_answered"
     turn: int
     call_id: str
@@ -74,21 +76,12 @@ class ToolAnswered(_Event):
     duration_s: float
 
 
-class Notice(_Event):
+class Notice(EventBase):
     kind: Literal["notice"] = "notice"
     message: str
 
 
-class TaskStatus(_Event):
-    """The orchestrator moved a task on: in_progress, verifying, merging, completed, failed, ..."""
-
-    kind: Literal["task_status"] = "task_status"
-    status: str
-    detail: str = ""
-    reason: str = ""
-
-
-class RunFinished(_Event):
+class RunFinished(EventBase):
     kind: Literal["run_finished"] = "run_finished"
     outcome: OutcomeKind
     reason: str = ""
@@ -99,15 +92,7 @@ class RunFinished(_Event):
 
 
 Event = Annotated[
-    RunStarted
-    | UserMessage
-    | ModelCalled
-    | ModelReplied
-    | ToolCalled
-    | ToolAnswered
-    | Notice
-    | TaskStatus
-    | RunFinished,
+    RunStarted | UserMessage | ModelCalled | ModelReplied | ToolCalled | ToolAnswered | Notice | RunFinished,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import anyio
 
@@ -62,9 +63,15 @@ class BudgetExceeded:
     reason: str
 
 
+FailureCause = Literal["model_error", "gave_up", "interrupted", "agent_error"]
+"""Why a run failed: the provider's errors outlasted their retries, the agent wrote its `.failed`
+marker, the run was cut short, or the agent (an external program) broke."""
+
+
 @dataclass(frozen=True)
 class Failed:
     reason: str
+    cause: FailureCause = "agent_error"
 
 
 Step = Continue | Completed | Incomplete | BudgetExceeded | Failed
@@ -81,6 +88,13 @@ class AgentResult:
     """None when the model's price is unknown."""
     duration_s: float
     transcript: Path | None = None
+    cause: FailureCause | None = None
+    """Set when the outcome is `failed`."""
+
+    @property
+    def model_error(self) -> bool:
+        """The provider's errors (throttling, outages) ended the run, not anything the agent did."""
+        return self.outcome == "failed" and self.cause == "model_error"
 
 
 @dataclass
@@ -116,7 +130,7 @@ class AgentLoop:
 
     async def _drive(self) -> AgentResult:
         t0 = time.monotonic()
-        step: Step = Failed("interrupted")
+        step: Step = Failed("interrupted", "interrupted")
         try:
             step = Continue()
             while isinstance(step, Continue):
@@ -163,7 +177,7 @@ class AgentLoop:
         try:
             response = await self.model.complete(request)
         except ModelError as err:
-            return Failed(f"model error: {err}")
+            return Failed(f"model error: {err}", "model_error")
         cost = self.model.profile.cost(response.usage)
         self.budget.add(response.usage, cost)
         message = response.message
@@ -194,7 +208,7 @@ class AgentLoop:
             return Completed()
         if self.task.failed_marker_path.exists():
             reason = self.task.failed_marker_path.read_text(encoding="utf-8", errors="replace").strip()
-            return Failed(f"the agent gave up: {reason or 'no reason given'}")
+            return Failed(f"the agent gave up: {reason or 'no reason given'}", "gave_up")
         if self._reminders >= MAX_REMINDERS:
             return Incomplete(
                 f"ended without writing {self.task.marker_path} after {MAX_REMINDERS} reminders"
@@ -276,14 +290,15 @@ class AgentLoop:
             case Completed():
                 outcome: OutcomeKind = "completed"
                 reason = ""
+                cause: FailureCause | None = None
             case Incomplete(reason=reason):
-                outcome = "incomplete"
+                outcome, cause = "incomplete", None
             case BudgetExceeded(reason=reason):
-                outcome = "budget_exceeded"
-            case Failed(reason=reason):
-                outcome = "failed"
+                outcome, cause = "budget_exceeded", None
+            case Failed(reason=reason, cause=failed_cause):
+                outcome, cause = "failed", failed_cause
             case Continue():
-                outcome, reason = "failed", "interrupted"
+                outcome, reason, cause = "failed", "interrupted", "interrupted"
         return AgentResult(
             task_id=self.task.task_id,
             outcome=outcome,
@@ -292,6 +307,7 @@ class AgentLoop:
             usage=self.budget.usage,
             cost_usd=self.budget.cost_usd if self.budget.cost_known else None,
             duration_s=duration_s,
+            cause=cause,
         )
 
 

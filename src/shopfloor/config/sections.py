@@ -141,7 +141,8 @@ class GateSettings(BaseModel):
     run_security: bool = True
     """Run the security checklist on the task's diff (or the whole tree when there is no base)."""
     task_commands: bool = True
-    """Also run commands written in backticks in the task's acceptance criteria."""
+    """Also run the task's own commands: its queue Build/Test Command (else the queue's Project Commands)
+    and commands written in backticks in its acceptance criteria."""
     python: str | None = None
     """Interpreter for Python tools; default: the project's .venv, else the one running shopfloor."""
     require_checks: bool = False
@@ -179,7 +180,14 @@ class RunSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     parallel: int = Field(4, ge=1, description="Agents running at once.")
-    attempts: int = Field(3, ge=1, description="Tries per task before it fails.")
+    attempts: int = Field(
+        3,
+        ge=1,
+        description="Agent sessions per task (a crash, a silent agent or no marker starts a new one).",
+    )
+    gate_rounds: int = Field(
+        3, ge=1, description="Failed gate rounds per task; each sends the report back to the same agent."
+    )
     budget_usd: float | None = Field(None, gt=0, description="Dollar budget for the whole run.")
     task_budget_usd: float | None = Field(
         None, gt=0, description="Dollars reserved for each task; defaults to limits.budget_usd."

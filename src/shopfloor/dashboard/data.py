@@ -181,7 +181,9 @@ class DashboardData:
             return None
         row = task_row(record, queued, time.time())
         attempts = self.reader.attempts(run.id, task_id) if run is not None and record is not None else []
-        gate_payload = self.reader.latest_payload(run.id, task_id, "gate_report") if run is not None else None
+        gate_round = self.reader.latest_payload(run.id, task_id, "gate_round") if run is not None else None
+        report = gate_round.get("report") if gate_round is not None else None
+        gate_payload = report if isinstance(report, dict) else None
         return task_detail(
             self.project,
             run_id=run.id if run is not None else None,

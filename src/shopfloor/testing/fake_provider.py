@@ -19,7 +19,7 @@ from typing import Any
 
 from shopfloor.models.base import Usage
 from shopfloor.models.context_window import estimate_tokens
-from shopfloor.models.script import EXHAUSTED_TURN, ScriptToolCall, ScriptTurn, TurnLike, parse_turn
+from shopfloor.models.script import ScriptToolCall, ScriptTurn, TurnLike, parse_turn
 from shopfloor.testing.exchange import Fault, RecordedRequest, Responder, ServerStyle
 from shopfloor.testing.fake_http import FakeHandler
 
@@ -36,6 +36,9 @@ class _State:
     cache_prefixes: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+
+NO_MORE_TURNS = "the script has no more turns; a scripted run must script every model call"
 
 
 class FakeProvider:
@@ -136,7 +139,7 @@ class FakeProvider:
             self._state.requests.append(request)
 
     def next_item(self, request: RecordedRequest) -> ScriptTurn | Fault:
-        """The answer to a model call: the queue first, then the responder, else an ending turn."""
+        """The answer to a model call: the queue first, then the responder; past the script's end, a 400."""
         with self._state.lock:
             item = self._state.queue.popleft() if self._state.queue else None
         if item is None and self.responder is not None:
@@ -147,7 +150,7 @@ class FakeProvider:
                 self.responder_errors.append(exc)
                 return Fault.http_status(400, f"fake provider responder failed: {exc!r}")
         if item is None:
-            return EXHAUSTED_TURN
+            return Fault.http_status(400, NO_MORE_TURNS)
         if isinstance(item, Fault):
             return item
         return parse_turn(item).filled(request.variables)
