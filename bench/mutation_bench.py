@@ -22,7 +22,7 @@ from pathlib import Path
 
 from shopfloor.gate.report import MutationReport
 from shopfloor.gate.testproof import mutation_check
-from shopfloor.gate.verdict import marker_path, read_verdict_marker
+from shopfloor.gate.verdict import read_verdict, verdict_path
 
 
 def run_demo(target: Path) -> float:
@@ -41,7 +41,7 @@ def run_demo(target: Path) -> float:
 
 
 async def time_task(tree: Path, task_id: str, runs: int, budget: float) -> None:
-    report = read_verdict_marker(marker_path(tree, task_id))
+    report = read_verdict(verdict_path(tree, task_id))
     if report is None or not report.base_ref:
         print(f"{task_id}: no gate verdict with a base in {tree}, skipped")
         return
