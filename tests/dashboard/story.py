@@ -25,7 +25,13 @@ from shopfloor.agent.events import (
     UserMessage,
 )
 from shopfloor.gate.findings import Finding
-from shopfloor.gate.report import CheckResult, GateReport
+from shopfloor.gate.report import (
+    CheckResult,
+    FunctionScore,
+    GateReport,
+    MutantOutcome,
+    MutationReport,
+)
 from shopfloor.layout import Layout
 from shopfloor.models.base import Usage
 from shopfloor.orchestrator.events import (
@@ -63,12 +69,27 @@ TASKS = (
         dependencies=["TASK-002"],
     ),
 )
-MUTATION = {
-    "score": 0.8,
-    "killed": 8,
-    "survived": 2,
-    "survivors": [{"file": "app/tasks.py", "line": 12, "description": "`<` replaced by `<=`"}],
-}
+MUTATION = MutationReport(
+    status="ran",
+    score=0.8,
+    killed=8,
+    survived=2,
+    budget_s=60,
+    duration_s=4.2,
+    tests=["tests/test_tasks.py::test_page"],
+    functions=[FunctionScore(file="app/tasks.py", function="page", line=10, killed=8, survived=2)],
+    mutants=[
+        MutantOutcome(
+            file="app/tasks.py",
+            function="page",
+            line=12,
+            kind="condition",
+            description="`<` replaced by `<=`",
+            status="survived",
+            diff="-    if offset < total:\n+    if offset <= total:",
+        )
+    ],
+)
 AGENT_EVENTS = (
     RunStarted,
     UserMessage,
@@ -302,10 +323,8 @@ def tell_task_001(tell: Teller, wt: Path) -> None:
     )
     tell(finished(tid, 3, 0.06))
     tell(TaskPhase(task_id=tid, phase="gate", attempt=1), TaskStatus(task_id=tid, status="verifying"))
-    passed = report(tid, "pass", [], [])
-    payload = GateRound(task_id=tid, attempt=1, round=2, report=passed).model_dump(mode="json")
-    payload["report"]["mutation"] = MUTATION  # the optional section another gate change adds
-    tell.store.record_event(tell.run_id, "gate_round", payload, task_id=tid)
+    passed = report(tid, "pass", [], []).model_copy(update={"mutation": MUTATION})
+    tell(GateRound(task_id=tid, attempt=1, round=2, report=passed))
     tell(TaskPhase(task_id=tid, phase="merge", attempt=1), TaskStatus(task_id=tid, status="merging"))
     tell(AttemptEnded(task_id=tid, attempt=1, outcome="completed", result="verified"))
     tell(TaskMerged(task_id=tid, commit="c0ffee" * 6 + "c0ff", verified_tree=passed.tree_hash))

@@ -240,8 +240,11 @@ def test_story_task_page_shows_every_gate_round_and_the_agent_at_work(
     # Both rounds are kept: the newest shows, the keyboard moves to the failed one.
     round2 = page.get_by_role("tab", name="Round 2 pass")
     expect(round2).to_have_attribute("aria-selected", "true")
-    expect(page.locator("#gate-2-panel")).to_contain_text("Mutation testing")
-    expect(page.locator("#gate-2-panel")).to_contain_text("80%")
+    mutation = page.locator("#gate-2-panel .mutation")
+    expect(mutation.locator(".mutation-score")).to_have_text("80%")
+    expect(mutation).to_contain_text("8 killed, 2 survived")
+    expect(mutation.locator(".survivors")).to_contain_text("app/tasks.py:12")
+    expect(mutation.locator(".survivors code", has_text="<=")).to_be_visible()
     round2.focus()
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("tab", name="Round 1 fail")).to_be_focused()

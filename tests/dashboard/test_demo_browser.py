@@ -19,7 +19,8 @@ from playwright.sync_api import Page, expect
 from shopfloor.dashboard import DashboardServer, serve_dashboard
 from tests.dashboard.browser_kit import Pages, overflow
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+# The demo alone takes minutes on a busy machine: the first test waits for it.
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1200)]
 DATE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
 
@@ -114,6 +115,7 @@ def test_demo_task_003_tells_its_gate_retry(server: DashboardServer, pages: Page
     expect(history.locator('.step[data-kind="gate"][data-status="pass"]')).to_contain_text("Gate round 2")
     expect(history.locator('.step[data-kind="merged"]')).to_be_visible()
     expect(page.get_by_role("tab")).to_have_count(2)
+    expect(page.locator("#gate-2-panel .mutation-score")).to_have_text("100%")  # the mutation check ran
     page.get_by_role("tab", name="Round 1 fail").click()
     expect(page.locator("#gate-1-panel code.location").first).to_have_text("app/tasks.py:90")
     expect(page.locator("#gate-1-panel")).to_contain_text(".orchestrator/reports/TASK-003/gate-1.json")

@@ -49,10 +49,25 @@ def test_every_gate_round_is_kept_and_the_history_tells_the_retry(story_server: 
     assert merged["commit"].startswith("c0ffee")
 
 
-def test_the_mutation_section_passes_through_when_the_gate_reports_one(story_server: DashboardServer) -> None:
-    rounds = get(story_server, "/api/tasks/TASK-001")["gate_rounds"]
-    assert rounds[0]["mutation"] is None
-    assert rounds[1]["mutation"] == MUTATION
+def test_the_mutation_check_shows_in_its_round_and_a_foreign_shape_does_not_lose_the_round(
+    story_server: DashboardServer, story: StoryProject
+) -> None:
+    from shopfloor.orchestrator.store import Store
+
+    detail = get(story_server, "/api/tasks/TASK-001")
+    rounds = detail["gate_rounds"]
+    assert rounds[0]["report"]["mutation"] is None
+    assert rounds[1]["report"]["mutation"]["score"] == MUTATION.score
+    assert rounds[1]["mutation"] is None  # read by the report's own type
+    gate = [s for s in detail["history"] if s["kind"] == "gate"][1]
+    assert "mutation score 80% (10 mutants)" in gate["detail"]
+    # A mutation section this gate does not know (another version's) is kept as it came.
+    foreign = {"score": 0.5, "mutants_total": 4}
+    payload = rounds[1] | {"round": 3, "report": rounds[1]["report"] | {"mutation": foreign}}
+    with Store.for_project(story.root) as store:
+        store.record_event(story.run_id, "gate_round", payload, task_id="TASK-001")
+    third = get(story_server, "/api/tasks/TASK-001")["gate_rounds"][2]
+    assert (third["round"], third["report"]["mutation"], third["mutation"]) == (3, None, foreign)
 
 
 def test_board_rows_count_gate_rounds_and_say_why_a_task_is_blocked(story_server: DashboardServer) -> None:

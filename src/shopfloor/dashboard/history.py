@@ -84,7 +84,7 @@ class GateRoundView(BaseModel):
     ts: float
     report: GateReport
     mutation: dict[str, JsonValue] | None = None
-    """The mutation testing section, when the gate reported one (read tolerantly: its shape may grow)."""
+    """A mutation section the report's own type does not read (another gate's shape), kept as it came."""
     file: str | None = None
     """The report's own file under `.orchestrator/reports/`, when it still holds this round."""
 
@@ -131,6 +131,10 @@ def gate_summary(report: GateReport) -> str:
         parts.append(f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} ({counts})")
     if report.tamper:
         parts.append(f"{len(report.tamper)} protected file{'s' if len(report.tamper) != 1 else ''} changed")
+    mutation = report.mutation
+    if mutation is not None and mutation.status == "ran" and mutation.score is not None:
+        mutants = mutation.killed + mutation.survived
+        parts.append(f"mutation score {mutation.score:.0%} ({mutants} mutant{'s' if mutants != 1 else ''})")
     if report.verdict == "fail" and report.reasons:
         parts.append("failed on: " + "; ".join(report.reasons))
     return "; ".join(parts)
@@ -247,18 +251,24 @@ class _Builder:
         raw = p.get("report")
         if not isinstance(raw, dict):
             return
+        loose: dict[str, JsonValue] | None = None
         try:
             report = GateReport.model_validate(raw)
         except ValidationError:
-            return
+            # A mutation section of another shape (an older or newer gate) must not lose the round.
+            mutation = raw.get("mutation")
+            try:
+                report = GateReport.model_validate({k: v for k, v in raw.items() if k != "mutation"})
+            except ValidationError:
+                return
+            loose = mutation if isinstance(mutation, dict) else None
         n = _int(p.get("round")) or len(self.history.gate_rounds) + 1
-        mutation = raw.get("mutation")
         view = GateRoundView(
             round=n,
             attempt=_int(p.get("attempt")) or self.attempt,
             ts=ts,
             report=report,
-            mutation=mutation if isinstance(mutation, dict) else None,
+            mutation=loose,
             file=self.report_file(n, report),
         )
         self.history.gate_rounds.append(view)

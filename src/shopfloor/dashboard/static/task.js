@@ -155,25 +155,41 @@
 
   // ---- Gate rounds -------------------------------------------------------------------------------
 
+  // The mutation check's section, read tolerantly: fields it does not know are left out, not guessed.
   function mutation(m) {
     if (!m || typeof m !== "object") return null;
-    const rows = [];
-    let score = m.score !== undefined ? m.score : m.mutation_score;
-    if (typeof score === "number") rows.push(pair("Score", score <= 1 ? Math.round(score * 100) + "%" : String(score)));
-    for (const [key, value] of Object.entries(m)) {
-      if (["score", "mutation_score"].includes(key)) continue;
-      if (value === null || typeof value === "object") continue;
-      rows.push(pair(SF.statusLabel(key), String(value)));
+    const num = (x) => typeof x === "number";
+    const facts = [];
+    if (m.status) facts.push(pair("Status", SF.statusLabel(m.status)));
+    const score = num(m.score) ? m.score : m.mutation_score;
+    if (num(score)) facts.push(pair("Score", h("strong", { class: "mutation-score" }, score <= 1 ? Math.round(score * 100) + "%" : String(score))));
+    const counts = [["killed", m.killed], ["survived", m.survived], ["not run", m.not_run]].filter(([, n]) => num(n));
+    if (counts.length) facts.push(pair("Mutants", counts.map(([w, n]) => `${n} ${w}`).join(", ")));
+    if (num(m.duration_s)) facts.push(pair("Took", SF.duration(m.duration_s) + (num(m.budget_s) ? ` of a ${SF.duration(m.budget_s)} budget` : "")));
+    if (Array.isArray(m.tests) && m.tests.length) {
+      facts.push(pair("Tests run", h("details", {}, h("summary", {}, SF.plural(m.tests.length, "test")),
+        h("ul", {}, m.tests.map((t) => h("li", {}, h("code", {}, String(t))))))));
     }
-    const survivors = m.survivors || m.survived_mutants || m.surviving;
-    const list = Array.isArray(survivors)
-      ? h("ul", {}, survivors.map((s) => h("li", {}, typeof s === "object" && s !== null
-        ? [s.file ? h("code", { class: "location" }, `${s.file}${s.line ? ":" + s.line : ""}`) : null, " ",
-          SF.inline(s.description || s.mutation || s.message || JSON.stringify(s))]
-        : String(s))))
+    const functions = Array.isArray(m.functions) ? m.functions.filter((f) => f && typeof f === "object") : [];
+    const table = functions.length
+      ? h("details", { open: functions.length <= 5 }, h("summary", {}, `Mutants per changed function (${functions.length})`),
+        SF.table("Mutants per changed function", ["Function", "Location", "Killed", "Survived", "Not run"],
+        functions.map((f) => h("tr", {}, h("td", {}, h("code", {}, String(f.function || ""))),
+          h("td", {}, h("code", { class: "location" }, `${f.file}:${f.line}`)),
+          h("td", { class: "num" }, String(f.killed ?? "–")), h("td", { class: "num" }, String(f.survived ?? "–")),
+          h("td", { class: "num" }, String(f.not_run ?? "–"))))))
       : null;
-    return h("section", { class: "mutation" }, h("h3", {}, "Mutation testing"), h("dl", { class: "facts" }, rows),
-      list ? [h("h4", {}, "Mutants that survived"), list] : null);
+    const mutants = Array.isArray(m.mutants) ? m.mutants : Array.isArray(m.survivors) ? m.survivors : [];
+    const survivors = mutants.filter((x) => x && typeof x === "object" && (x.status === undefined || x.status === "survived"));
+    const list = survivors.length
+      ? [h("h4", {}, "Mutants that survived"), h("ul", { class: "survivors" }, survivors.map((x) => h("li", {},
+        x.file ? h("code", { class: "location" }, `${x.file}${x.line ? ":" + x.line : ""}`) : null, " ",
+        x.function ? [h("code", {}, String(x.function)), ": "] : null,
+        SF.inline(x.description || x.mutation || ""), x.reached === false ? " (no test reached it)" : null,
+        x.diff ? h("details", {}, h("summary", {}, "The mutant"), SF.pre("Mutant", "diff", x.diff)) : null)))]
+      : null;
+    const notes = Array.isArray(m.notes) && m.notes.length ? h("ul", {}, m.notes.map((n) => h("li", {}, SF.inline(String(n))))) : null;
+    return h("section", { class: "mutation" }, h("h3", {}, "Mutation testing"), h("dl", { class: "facts" }, facts), notes, list, table);
   }
 
   function report(round, ctx) {
