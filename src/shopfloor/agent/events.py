@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from shopfloor.models.base import Usage
+from shopfloor.tools.todo import TodoItem
 
 OutcomeKind = Literal["completed", "incomplete", "budget_exceeded", "failed"]
 
@@ -18,6 +19,9 @@ OutcomeKind = Literal["completed", "incomplete", "budget_exceeded", "failed"]
 class _Event(BaseModel):
     ts: float = Field(default_factory=time.time)
     task_id: str = ""
+    via: list[str] = Field(default_factory=list)
+    """Where it happened below the task's own agent, outermost first: a sub-agent's call id
+    (`sub-1`) or a tool that asked a model (`WebFetch`). Empty for the task's agent itself."""
 
 
 class RunStarted(_Event):
@@ -88,6 +92,39 @@ class TaskStatus(_Event):
     reason: str = ""
 
 
+class TodosChanged(_Event):
+    """The agent's task list, as its TodoWrite call just set it."""
+
+    kind: Literal["todos_changed"] = "todos_changed"
+    todos: list[TodoItem]
+
+
+class SubagentStarted(_Event):
+    """An Agent/Task call started another agent; its events follow with `call` in their `via`."""
+
+    kind: Literal["subagent_started"] = "subagent_started"
+    call: str
+    agent: str
+    model: str
+    description: str
+    prompt: str
+    depth: int
+
+
+class SubagentFinished(_Event):
+    kind: Literal["subagent_finished"] = "subagent_finished"
+    call: str
+    agent: str
+    outcome: OutcomeKind
+    reason: str = ""
+    turns: int
+    usage: Usage
+    cost_usd: float | None
+    duration_s: float
+    text: str
+    """Its final message: what the delegating agent got back."""
+
+
 class RunFinished(_Event):
     kind: Literal["run_finished"] = "run_finished"
     outcome: OutcomeKind
@@ -107,6 +144,9 @@ Event = Annotated[
     | ToolAnswered
     | Notice
     | TaskStatus
+    | TodosChanged
+    | SubagentStarted
+    | SubagentFinished
     | RunFinished,
     Field(discriminator="kind"),
 ]
