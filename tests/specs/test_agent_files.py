@@ -184,7 +184,9 @@ def test_an_invalid_max_turns_is_ignored_with_a_warning(tmp_path: Path) -> None:
     # Claude Code logs an invalid maxTurns and runs without it.
     spec = parse_agent_file(write(tmp_path / "a.md", agent_md("a", extra="color: red\nmaxTurns: lots\n")))
     assert spec.max_turns is None
-    assert spec.warnings == ["line 5: `maxTurns` must be a whole number of at least 1, not 'lots'; it is ignored"]
+    assert spec.warnings == [
+        "line 5: `maxTurns` must be a whole number of at least 1, not 'lots'; it is ignored"
+    ]
 
 
 def test_names_with_spaces_load_as_in_claude_code(tmp_path: Path) -> None:

@@ -90,19 +90,23 @@ def test_broken_skill_files_are_problems_with_lines(project: Path, home: Path) -
     skills = project / ".claude/skills"
     write(skills / "nodesc/SKILL.md", "---\nname: nodesc\n---\nThe first paragraph.\n\nMore.\n")
     write(skills / "noyaml/SKILL.md", "# No frontmatter\n\nJust instructions.\n")
-    write(skills / "badyaml/SKILL.md", "---\nname: badyaml\ndescription: a\n  b: c\n---\n")
+    write(skills / "badyaml/SKILL.md", "---\nname: badyaml\ndescription: a\n  b: c\n---\nDo it.\n")
+    write(skills / "latin1/SKILL.md", b"---\ndescription: caf\xe9\n---\nbody\n")
+    write(skills / "listdesc/SKILL.md", "---\ndescription: [a, b]\n---\nbody\n")
     write(skills / "fine/SKILL.md", skill_md("fine", "Fine.", "ok"))
     catalog = discover_skills(project, home=home)
     assert catalog.get("fine") is not None
     errors = sorted((p.path.parent.name, p.line) for p in catalog.errors)
-    assert errors == [("badyaml", 4)]
-    assert catalog.get("badyaml") is None
-    # Every field is optional in Claude Code: the description falls back to the first paragraph.
-    nodesc, noyaml = catalog.get("nodesc"), catalog.get("noyaml")
+    assert errors == [("latin1", 2), ("listdesc", 2)]
+    assert catalog.get("latin1") is None and catalog.get("listdesc") is None
+    # Every field is optional in Claude Code: the description falls back to the first paragraph, and
+    # a skill whose YAML cannot be read loads without its fields.
+    nodesc, noyaml, badyaml = catalog.get("nodesc"), catalog.get("noyaml"), catalog.get("badyaml")
     assert nodesc is not None and nodesc.description == "The first paragraph."
     assert noyaml is not None and noyaml.description == "No frontmatter"
+    assert badyaml is not None and badyaml.description == "Do it." and badyaml.body == "Do it."
     warned = sorted((p.path.parent.name, p.line) for p in catalog.problems if p.severity == "warning")
-    assert warned == [("nodesc", 1), ("noyaml", 1)]
+    assert warned == [("badyaml", 1), ("badyaml", 4), ("nodesc", 1), ("noyaml", 1)]
 
 
 def test_render_gives_instructions_and_bundled_paths(catalog: SkillCatalog, project: Path) -> None:

@@ -42,6 +42,8 @@ class Frontmatter:
     """Fields whose unquoted `: ` made the YAML invalid and that were read as plain text instead."""
     body: str = ""
     body_line: int = 1
+    yaml_error: FrontmatterError | None = None
+    """With `tolerate_yaml`: why the fields could not be read (they are then empty)."""
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.start_line)
@@ -68,8 +70,12 @@ def decode(data: bytes) -> str:
         ) from None
 
 
-def parse(data: bytes, *, required: bool = True) -> Frontmatter:
-    """Split `data` into frontmatter fields and body. Raises FrontmatterError with a file line."""
+def parse(data: bytes, *, required: bool = True, tolerate_yaml: bool = False) -> Frontmatter:
+    """Split `data` into frontmatter fields and body. Raises FrontmatterError with a file line.
+
+    With `tolerate_yaml`, YAML that cannot be read leaves the fields empty and is reported in
+    `yaml_error` (Claude Code loads a skill that way, "with empty metadata").
+    """
     text = decode(data)
     if not text.strip():
         raise FrontmatterError(1, "the file is empty; expected YAML frontmatter between two `---` lines")
@@ -83,10 +89,21 @@ def parse(data: bytes, *, required: bool = True) -> Frontmatter:
     # Claude Code accepts a closing line of more than three dashes (`-----`); so do we.
     close = next((i for i in range(1, len(lines)) if _CLOSING.fullmatch(lines[i].rstrip())), None)
     if close is None:
-        raise FrontmatterError(
+        unclosed = FrontmatterError(
             1, "the frontmatter opened on line 1 is never closed; add a `---` line after the last field"
         )
-    fm = _load_lenient("\n".join(lines[1:close]))
+        if not tolerate_yaml:
+            raise unclosed
+        return Frontmatter(data={}, present=False, body=text.strip(), yaml_error=unclosed)
+    try:
+        fm = _load_lenient("\n".join(lines[1:close]))
+    except FrontmatterError as err:
+        if not tolerate_yaml:
+            raise
+        body = "\n".join(lines[close + 1 :]).strip()
+        return Frontmatter(
+            data={}, present=True, end_line=close + 1, body=body, body_line=close + 2, yaml_error=err
+        )
     return Frontmatter(
         data=fm.data,
         present=True,

@@ -66,7 +66,7 @@ def parse_skill_bytes(data: bytes, path: Path, origin: Origin) -> tuple[SkillSpe
     folder_layout = path.name == SKILL_FILE
     try:
         # Every field of a skill is optional in Claude Code, frontmatter included.
-        fm = frontmatter.parse(data, required=False)
+        fm = frontmatter.parse(data, required=False, tolerate_yaml=True)
     except FrontmatterError as err:
         raise SkillFileError(path, err.line, err.message) from None
     warnings: list[SpecProblem] = []
@@ -82,6 +82,12 @@ def parse_skill_bytes(data: bytes, path: Path, origin: Origin) -> tuple[SkillSpe
             raise SkillFileError(path, fm.line_of(key), f"`{key}` must be text, not {value!r}")
         return value.strip() or None
 
+    if fm.yaml_error is not None:
+        warn(
+            fm.yaml_error.line,
+            f"{fm.yaml_error.message}; the skill loads without its fields (as in Claude Code): its name "
+            "comes from its folder and its description from its first paragraph",
+        )
     for key, line in fm.quoted:
         warn(line, frontmatter.quoted_warning(key))
     # Claude Code names a skill folder's skill after the folder; `name:` is only a label there.
