@@ -14,6 +14,7 @@ from shopfloor.agent.budget import Budget
 from shopfloor.agent.events import Event, Notice, Transcript
 from shopfloor.agent.loop import AgentLoop, AgentResult
 from shopfloor.agent.prompts import AgentTask
+from shopfloor.agent.side_model import SideModel
 from shopfloor.agent.subagents import TaskServices
 from shopfloor.config.sections import ModelSettings
 from shopfloor.config.settings import AgentConfig
@@ -78,6 +79,8 @@ class PreparedAgent:
     async def aclose(self) -> None:
         if isinstance(self.loop, AgentLoop):
             await self.loop.ctx.shell.aclose()
+            if isinstance(self.loop.ctx.side_model, SideModel):
+                await self.loop.ctx.side_model.aclose()
         self.transcript.close()
 
 

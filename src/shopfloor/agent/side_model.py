@@ -71,6 +71,12 @@ class SideModel:
                 )
         return self._model
 
+    async def aclose(self) -> None:
+        """Close the model built for side questions (the agent's own model is its owner's to close)."""
+        model, self._model = self._model, None
+        if model is not None and model is not self.agent_model:
+            await close_model(model)
+
     async def ask(self, request: ModelRequest, *, purpose: str) -> ModelResponse:
         stop = self.budget.exceeded()
         if stop:
@@ -104,3 +110,10 @@ class SideModel:
             )
         )
         return response
+
+
+async def close_model(model: Model) -> None:
+    """Close an adapter's HTTP client, for adapters that hold one."""
+    aclose = getattr(model, "aclose", None)
+    if aclose is not None:
+        await aclose()

@@ -28,7 +28,7 @@ from shopfloor.agent.events import (
 )
 from shopfloor.agent.loop import AgentLoop
 from shopfloor.agent.prompts import AgentTask
-from shopfloor.agent.side_model import SideModel
+from shopfloor.agent.side_model import SideModel, close_model
 from shopfloor.config.sections import LimitSettings
 from shopfloor.config.settings import AgentConfig
 from shopfloor.models.base import Model, ModelConfigError
@@ -167,6 +167,10 @@ class SubagentRunner:
             result = await loop.run()
         finally:
             await ctx.shell.aclose()
+            if isinstance(ctx.side_model, SideModel):
+                await ctx.side_model.aclose()
+            if model is not self.model:
+                await close_model(model)
         self.budget.absorb(result.usage, result.cost_usd)
         s.emit(
             SubagentFinished(

@@ -111,7 +111,7 @@ def _task_from_file(path: Path, workdir: Path) -> AgentTask | str:
     if not tasks:
         problems = "; ".join(str(p) for p in queue.problems[:3])
         return (
-            f"--task-file {path} holds no task (expected `### TASK-ID` blocks as in "
+            f"--task-file {path} holds no usable task (expected `### TASK-ID` blocks as in "
             f".orchestrator/task_queue.md){': ' + problems if problems else ''}"
         )
     return agent_task(tasks[0], workdir)
