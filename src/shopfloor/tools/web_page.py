@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import anyio
+
 from shopfloor import __version__
 from shopfloor.tools.errors import ToolError
 
@@ -125,7 +127,9 @@ async def fetch_page(url: str, *, max_bytes: int, timeout_s: float) -> Page | Re
                 raise ToolError(f"Error: {current} did not answer within {timeout_s:.0f} seconds.") from None
             except httpx.HTTPError as err:
                 raise ToolError(f"Error: cannot fetch {current}: {type(err).__name__}: {err}") from None
-            return Page(current, status, content_type, _as_text(body, content_type, encoding), len(body))
+            # Turning a large page into Markdown takes seconds; other agents' turns go on meanwhile.
+            text = await anyio.to_thread.run_sync(_as_text, body, content_type, encoding)
+            return Page(current, status, content_type, text, len(body))
     raise ToolError(f"Error: {url} redirected more than {MAX_REDIRECTS} times.")
 
 
