@@ -123,7 +123,7 @@ async def trial(tmp: Path, latency_s: float, label: str, *, frozen_specs: bool =
             model=model,
             on_event=clock,
         )
-        # In a worker thread, then warnings announced on the loop: as TaskRun does it.
+        # In a worker thread, then warnings announced on the loop: as an attempt does it.
         prepared = await anyio.to_thread.run_sync(prepare, run)
         prepared.announce()
         t1 = time.monotonic()

@@ -21,7 +21,7 @@ from shopfloor.agent.events import (
 from shopfloor.agent.loop import AgentLoop
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.config.sections import LimitSettings
-from shopfloor.models.base import Message, Price, TextPart, ToolResultPart, ToolUsePart
+from shopfloor.models.base import Message, Price, SystemPrompt, TextPart, ToolResultPart, ToolUsePart
 from shopfloor.models.scripted import ScriptedModel
 from shopfloor.tools.registry import agent_toolset, make_context
 
@@ -39,7 +39,7 @@ def make_loop(
         toolset=agent_toolset(["Read", "Write", "Edit", "Glob", "Grep", "Bash"], [], has_skills=False),
         ctx=make_context(root, sandbox=False),
         task=task,
-        system="You are a test agent.",
+        system=SystemPrompt(shared="You are a test agent."),
         budget=Budget(limits or LimitSettings()),
         emit=events.append,
     )
@@ -162,3 +162,12 @@ def test_elision_keeps_the_task_recent_turns_and_edit_outcomes() -> None:
     assert contents[-1] == big and contents[-2] == big  # recent turns stay
     assert contents[0].startswith("[elided") and "Read" in contents[0]
     assert messages[0].parts[0].text == "the task"  # type: ignore[union-attr]
+
+
+async def test_a_reply_cut_at_the_output_limit_is_continued_not_reminded(tmp_path: Path) -> None:
+    turns = [{"text": "Half of the plan", "stop_reason": "max_tokens"}, write_marker(), "Done."]
+    loop, events = make_loop(tmp_path, turns)
+    result = await loop.run()
+    assert result.outcome == "completed" and result.turns == 3
+    said = [e.text for e in events if isinstance(e, UserMessage)][1:]  # after the task prompt
+    assert len(said) == 1 and "cut at the output limit" in said[0]

@@ -106,14 +106,14 @@ async def test_the_helper_runs_with_its_own_prompt_and_tools_and_its_report_come
 
     assert outcome == "completed"
     parent_first, sub_first, sub_second, parent_after = model.requests[:4]
-    assert parent_first.system.startswith("You are the lead.")
+    assert parent_first.system.text.startswith("You are the lead.")
     assert [t.name for t in parent_first.tools] == ["Read", "Write", "Agent"]
     agent_tool = next(t for t in parent_first.tools if t.name == "Agent")
     assert (
         "- helper: Reads files and reports what they say. (Tools: Read, TodoWrite)" in agent_tool.description
     )
     # The helper: its own system prompt and tools, a fresh conversation opened by the lead's brief.
-    assert sub_first.system.startswith("You are the helper.")
+    assert sub_first.system.text.startswith("You are the helper.")
     assert [t.name for t in sub_first.tools] == ["Read", "TodoWrite"]
     assert [m.text for m in sub_first.messages] == [f"Read {project}/a.txt and say what it holds."]
     assert "alpha" in sub_second.messages[-1].parts[1].content  # type: ignore[union-attr]
@@ -152,7 +152,7 @@ async def test_the_old_task_name_and_an_allow_list_of_agents(project: Path) -> N
     assert [t.name for t in model.requests[0].tools] == ["Read", "Write", "Task"]
     refused = model.requests[1].messages[-1].parts[0]
     assert refused.is_error and "Task(helper)" in refused.content  # type: ignore[union-attr]
-    assert model.requests[2].system.startswith("You are the helper.")
+    assert model.requests[2].system.text.startswith("You are the helper.")
 
 
 async def test_unknown_agents_and_failures_are_tool_errors(project: Path) -> None:
@@ -184,7 +184,7 @@ async def test_delegation_stops_at_the_depth_limit(project: Path) -> None:
     lead(project)
     turns = [delegate("lead"), "report", MARKER, "done"]  # the lead may start another lead...
     model, _, _ = await run(project, turns, tools={"agent_depth": 1})
-    assert model.requests[1].system.startswith("You are the lead.")
+    assert model.requests[1].system.text.startswith("You are the lead.")
     assert "Agent" in [t.name for t in model.requests[0].tools]
     assert "Agent" not in [t.name for t in model.requests[1].tools]  # ...which is at the limit
     model, _, _ = await run(project, [MARKER, "done"], tools={"agent_depth": 0})
@@ -204,5 +204,5 @@ async def test_project_memory_is_part_of_the_system_prompt(project: Path) -> Non
     write(project / "docs/style.md", "Use tabs.")
     model, _, _ = await run(project, [delegate(), "rapport", MARKER, "fini"])
     for request in model.requests[:2]:  # the lead and the helper both get it
-        assert f"Contents of {project / 'CLAUDE.md'}" in request.system
-        assert "Always answer in French." in request.system and "Use tabs." in request.system
+        assert "Contents of CLAUDE.md (" in request.system.shared
+        assert "Always answer in French." in request.system.shared and "Use tabs." in request.system.shared

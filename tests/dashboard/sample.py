@@ -20,8 +20,9 @@ from shopfloor.agent.events import (
 )
 from shopfloor.gate.findings import Finding
 from shopfloor.gate.report import CheckResult, GateReport
-from shopfloor.gate.verdict import write_verdict_marker
+from shopfloor.gate.verdict import write_verdict
 from shopfloor.models.base import Usage
+from shopfloor.orchestrator.events import GateRound
 from shopfloor.orchestrator.store import Store
 from shopfloor.orchestrator.worktrees import commit_all, create_worktree, ensure_repo, tree_hash
 from shopfloor.queue.tasks import Task, render_task
@@ -180,7 +181,7 @@ def build_project(tmp: Path) -> SampleProject:
     commit_all(wt.path, "TASK-001: users table")
     tree_id = tree_hash(wt.path)
     report = gate_report("TASK-001", wt.path, tree_id, base)
-    write_verdict_marker(wt.path, report)
+    write_verdict(wt.path, report)
 
     home = tmp / "home"
     agents = root / ".claude" / "agents"
@@ -203,7 +204,12 @@ def build_project(tmp: Path) -> SampleProject:
                 store.record_event(run.id, event.kind, event, task_id="TASK-001")
         store.add_usage(run.id, "TASK-001", Usage(input_tokens=1200, output_tokens=300), 0.0081, "sonnet")
         store.finish_attempt(run.id, "TASK-001", attempt.n, "completed", transcript=transcript)
-        store.record_event(run.id, "gate_report", report, task_id="TASK-001")
+        store.record_event(
+            run.id,
+            "gate_round",
+            GateRound(task_id="TASK-001", attempt=1, round=1, report=report),
+            task_id="TASK-001",
+        )
         store.upsert_task(run.id, "TASK-001", status="completed", verified_tree=tree_id, finished=time.time())
         store.record_event(run.id, "task_status", {"status": "completed"}, task_id="TASK-001")
         store.upsert_task(run.id, "TASK-002", agent="api-builder", model="opus", status="in_progress")

@@ -84,14 +84,14 @@ def test_task_view_shows_attempts_gate_report_diff_and_transcript(
     assert detail["transcript"]["usage"]["input_tokens"] == 1200
 
 
-def test_gate_report_falls_back_to_the_verdict_marker(tmp_path: Path, sample: SampleProject) -> None:
-    # A store without the gate_report event (an older run): the marker in the worktree still answers.
+def test_gate_report_falls_back_to_the_verdict_file(tmp_path: Path, sample: SampleProject) -> None:
+    # A store without the gate_round event (an older run): the verdict file in the worktree still answers.
     with Store.for_project(sample.root) as store:
         run = store.open_run()
         store.upsert_task(run.id, "TASK-001", status="completed", worktree=str(sample.worktree))
     with serve_dashboard(sample.root, home=sample.home) as server:
         detail = get(server, "/api/tasks/TASK-001")
-    assert detail["gate_source"] == "marker"
+    assert detail["gate_source"] == "verdict"
     assert detail["gate"]["tree_hash"] == sample.tree_hash
 
 
@@ -197,3 +197,18 @@ def test_importing_the_package_loads_no_web_stack() -> None:
     code = "import sys, shopfloor.dashboard; print([m for m in ('fastapi', 'uvicorn') if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_run_totals_and_task_bars_carry_cache_use_and_saving(
+    server: DashboardServer, sample: SampleProject
+) -> None:
+    with Store.for_project(sample.root) as store:
+        from shopfloor.models.base import Usage
+
+        usage = Usage(cache_write_tokens=400, cache_read_tokens=3_600)
+        store.add_usage(sample.run_id, "TASK-002", usage, 0.003, cache_saved_usd=0.0071)
+    totals = get(server, "/api/run")["totals"]
+    assert totals["cache_saved_usd"] == pytest.approx(0.0071)
+    assert (totals["usage"]["cache_read_tokens"], totals["usage"]["cache_write_tokens"]) == (3_600, 400)
+    bars = {b["task_id"]: b for b in get(server, "/api/series")["per_task"]}
+    assert (bars["TASK-002"]["cache_read_tokens"], bars["TASK-002"]["cache_saved_usd"]) == (3_600, 0.0071)

@@ -128,9 +128,17 @@ def test_parallel_tasks_and_a_dependency_chain_are_verified_and_merged(project: 
     assert {"a.py", "b.py", "c.py"} <= set(c_tree.split())
     queue = (project / ".orchestrator" / "task_queue.md").read_text()
     assert queue.count("| Status | completed |") == 3
-    # Each task's marker carries the gate's verdict, bound to a tree hash.
-    verdict = json.loads((project / ".orchestrator" / "complete" / "TASK-003.done").read_text())
+    # The agent's marker keeps what it wrote; the gate's verdict (bound to a tree hash) has its own file.
+    assert (project / ".orchestrator" / "complete" / "TASK-003.done").read_text() == "done"
+    verdict = json.loads((project / ".orchestrator" / "verdicts" / "TASK-003.json").read_text())
     assert verdict["verdict"] == "pass" and verdict["tree_hash"]
+    # Every gate round's report is kept beside the state.
+    assert (
+        json.loads((project / ".orchestrator" / "reports" / "TASK-003" / "gate-1.json").read_text())[
+            "verdict"
+        ]
+        == "pass"
+    )
     status = shopfloor("status", "--json", cwd=project)
     assert status.returncode == 0
     tasks = {t["task_id"]: t for t in json.loads(status.stdout)["tasks"]}

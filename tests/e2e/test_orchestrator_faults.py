@@ -179,13 +179,15 @@ def test_a_merge_conflict_goes_back_to_its_agent_and_both_changes_land(tmp_path:
 def test_a_529_storm_slows_the_run_but_fails_no_task(tmp_path: Path) -> None:
     # One retry per call: three 529s in a row outlast a call's retries, so the session must go on.
     toml = "[models]\nmax_retries = 1\nretry_base_delay_s = 0.01\nretry_max_delay_s = 0.05\n"
-    ids = ("TASK-001", "TASK-002", "TASK-003")
+    stormy = ("TASK-001", "TASK-002", "TASK-003")
+    ids = (*stormy, "TASK-004")
     project = make_project(tmp_path, [(tid, []) for tid in ids], toml)
     storm = [Fault.overloaded(), Fault.overloaded(), Fault.overloaded()]
     routes: dict[str, list[Any]] = {}
     for n, tid in enumerate(ids, 1):
         first, marker, end = write_turns(f"m{n}.py", f"M = {n}\n")
-        routes[tid] = [first, *storm, tool("Bash", command="python3 -c 'print(1)'"), marker, end]
+        weather = storm if tid in stormy else []
+        routes[tid] = [first, *weather, tool("Bash", command="python3 -c 'print(1)'"), marker, end]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
     with FakeProvider(responder=route_by_task(routes)) as fake:
         env.update(fake.env())
@@ -195,17 +197,23 @@ def test_a_529_storm_slows_the_run_but_fails_no_task(tmp_path: Path) -> None:
         calls = len(fake.calls)
         assert not fake.responder_errors
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert calls == 3 * (4 + 3)  # four turns per task, each injected 529 answered and retried once
-    for n in (1, 2, 3):
+    assert calls == 3 * (4 + 3) + 4  # four turns per task, each injected 529 answered and retried once
+    for n in (1, 2, 3, 4):
         assert (project / f"m{n}.py").read_text() == f"M = {n}\n"
     tasks = {t["task_id"]: t for t in status(project)["tasks"]}
     assert all(t["status"] == "completed" and t["attempts"] == 1 for t in tasks.values())
     throttles = [
         json.loads(r["payload"]) for r in query(project, "SELECT payload FROM events WHERE kind = 'throttle'")
     ]
-    assert len(throttles) >= len(ids)  # each task's storm paused the provider for every agent
+    assert len(throttles) >= len(stormy)  # each task's storm paused the provider for every agent
     assert {t["status"] for t in throttles} == {529}
     assert min(t["concurrency"] for t in throttles) == 1  # the run stepped down to one agent at a time
+    # ... and the scheduler kept to it: the fourth task waited until no other agent was at work.
+    [(started,)] = query(
+        project, "SELECT ts FROM events WHERE kind = 'task_started' AND task_id = 'TASK-004'"
+    )
+    ended = query(project, "SELECT MAX(finished) FROM tasks WHERE task_id IN (?, ?, ?)", *stormy)[0][0]
+    assert started >= ended
 
 
 def test_sigkill_mid_run_then_resume_redoes_nothing_merged(tmp_path: Path) -> None:

@@ -87,7 +87,8 @@ def run(project: Path, scripts: dict[str, list[Any]], tmp_path: Path) -> subproc
     for tid, turns in scripts.items():
         (d / f"{tid}.yaml").write_text(yaml.safe_dump(turns))
     return subprocess.run(
-        [sys.executable, "-m", "shopfloor", "run", "--model", f"scripted:{d}", "--attempts", "1"],
+        [sys.executable, "-m", "shopfloor", "run", "--model", f"scripted:{d}",
+         "--attempts", "1", "--gate-rounds", "1"],
         cwd=project, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 

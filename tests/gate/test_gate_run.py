@@ -13,11 +13,11 @@ from shopfloor.gate import (
     GateTask,
     format_failure_report,
     format_report_for_agent,
-    marker_path,
     run_gate,
     tree_hash,
     verdict_is_current,
-    write_verdict_marker,
+    verdict_path,
+    write_verdict,
 )
 
 from .projects import commit_all, git, init_repo, make_project, needs_node
@@ -35,7 +35,7 @@ async def test_claimed_passing_tests_that_fail_fail_the_gate(tmp_path: Path) -> 
     test.write_text(
         test.read_text() + "\n\ndef test_claimed() -> None:\n    assert 1 + 1 == 3, 'sums are off'\n"
     )
-    marker = marker_path(root, "T-1")
+    marker = root / ".orchestrator" / "complete" / "T-1.done"
     marker.parent.mkdir(parents=True)
     marker.write_text("done")
 
@@ -52,12 +52,13 @@ async def test_claimed_passing_tests_that_fail_fail_the_gate(tmp_path: Path) -> 
 
 @needs_node
 @pytest.mark.anyio
-async def test_verdict_marker_is_json_and_void_after_the_tree_changes(tmp_path: Path) -> None:
+async def test_verdict_file_is_json_and_void_after_the_tree_changes(tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj", "js")
     init_repo(root)
     report = await run_gate(root, task=GateTask(id="T-2"), base_ref="HEAD", settings=FAST)
     assert report.verdict == "pass", report.reasons
-    marker = write_verdict_marker(root, report)
+    marker = write_verdict(root, report)
+    assert marker == verdict_path(root, "T-2") == root / ".orchestrator" / "verdicts" / "T-2.json"
 
     data = json.loads(marker.read_text())
     assert data["verdict"] == "pass" and data["task_id"] == "T-2"
@@ -152,6 +153,6 @@ async def test_failure_report_has_the_diff_summary(tmp_path: Path) -> None:
     commit_all(root, "break it")
     report = await run_gate(root, task=GateTask(id="T-4"), base_ref=base, settings=FAST)
     assert report.verdict == "fail"
-    text = format_failure_report(report, attempts=3)
-    assert text.startswith("Task T-4 failed verification after 3 attempt(s).")
+    text = format_failure_report(report, rounds=3)
+    assert text.startswith("Task T-4 failed verification 3 time(s).")
     assert "src/validate.js" in text and "npm run test" in text

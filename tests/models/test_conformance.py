@@ -6,6 +6,7 @@ import pytest
 
 from shopfloor.models.base import (
     Message,
+    ModelError,
     ModelRequest,
     TextPart,
     ThinkingPart,
@@ -101,12 +102,10 @@ async def test_bad_tool_arguments_become_input_error(kind: Kind, make_model: Mak
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)
-async def test_exhausted_script_ends_the_turn(kind: Kind, make_model: MakeModel) -> None:
+async def test_a_call_past_the_end_of_the_script_fails_loudly(kind: Kind, make_model: MakeModel) -> None:
     model = make_model(kind, [])
-    response = await model.complete(request())
-    assert response.stop_reason == "end_turn"
-    assert response.message.tool_uses == []
-    assert "no more turns" in response.message.text
+    with pytest.raises(ModelError, match="no more turns"):
+        await model.complete(request())
 
 
 def conversation() -> list[Message]:

@@ -11,7 +11,7 @@ from shopfloor.config.sections import ModelSettings
 from shopfloor.models.base import Message, ModelRequest, TextPart, ToolResultPart
 from shopfloor.models.resolve import price_for_spec, resolve_model
 from shopfloor.models.script import ScriptError, parse_turn, prompt_variables
-from shopfloor.models.scripted import ScriptedModel
+from shopfloor.models.scripted import ScriptedModel, ScriptExhausted
 
 pytestmark = pytest.mark.anyio
 
@@ -53,8 +53,8 @@ async def test_yaml_script_plays_in_order(tmp_path: Path) -> None:
     second = await model.complete(follow)
     assert second.message.text == "Marker written." and second.stop_reason == "end_turn"
     assert model.remaining == 0
-    third = await model.complete(follow)
-    assert "no more turns" in third.message.text
+    with pytest.raises(ScriptExhausted, match=r"no more turns \(it has 2\)"):
+        await model.complete(follow)
     assert model.profile.provider == "scripted"
     assert model.profile.price == price_for_spec("haiku")
     assert model.profile.price is not None

@@ -51,20 +51,32 @@ async def test_concurrency_ceiling_is_respected_and_lowering_takes_effect() -> N
     conc = Concurrency(3)
     peak = 0
     running = 0
+    lowered = False
+    in_flight_at_start_after_lowering: list[int] = []
 
     async def run(tid: str) -> TaskOutcome:
-        nonlocal running, peak
+        nonlocal running, peak, lowered
         running += 1
         peak = max(peak, running)
+        if lowered:
+            in_flight_at_start_after_lowering.append(running)
         if tid == "T0":
+            await anyio.sleep(0)  # T1 and T2, started in the same pass, begin first
             conc.lower()
-        await anyio.sleep(0.01)
+            conc.lower()
+            lowered = True
+            await anyio.sleep(0.2)  # T1 and T2 end meanwhile; nothing new may start beside T0
+        else:
+            await anyio.sleep(0.01)
         running -= 1
         return TaskOutcome(tid, "completed")
 
-    await Scheduler(deps, run, concurrency=conc).run()
-    assert peak <= 3
+    out = await Scheduler(deps, run, concurrency=conc).run()
+    assert peak == 3
     assert conc.current == 1
+    assert {o.verdict for o in out.values()} == {"completed"}
+    # Every task started after the ceiling dropped to one ran alone.
+    assert in_flight_at_start_after_lowering == [1] * 5
 
 
 async def test_can_start_refusal_skips_task_and_blocks_its_dependents() -> None:
@@ -103,3 +115,19 @@ async def test_a_crashing_task_runner_fails_only_that_task() -> None:
     out = await Scheduler({"A": [], "B": []}, run, concurrency=Concurrency(2)).run()
     assert out["A"].verdict == "failed" and "disk full" in out["A"].reason
     assert out["B"].verdict == "completed"
+
+
+async def test_ready_tasks_start_in_priority_order_and_ties_keep_queue_order() -> None:
+    deps = {"low": [], "first": [], "crit": [], "second": [], "after": ["crit"]}
+    rank = {"crit": 0, "low": 3, "after": 0}
+    started: list[str] = []
+
+    async def run(tid: str) -> TaskOutcome:
+        started.append(tid)
+        return TaskOutcome(tid, "completed")
+
+    await Scheduler(deps, run, concurrency=Concurrency(1), priority=lambda t: rank.get(t, 2)).run()
+    assert started == ["crit", "after", "first", "second", "low"]
+    started.clear()
+    await Scheduler(deps, run, concurrency=Concurrency(1)).run()
+    assert started == ["low", "first", "crit", "second", "after"]

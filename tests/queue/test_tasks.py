@@ -145,7 +145,7 @@ def test_fields_are_read() -> None:
     assert first.objective == "Create the users table\nand its migration."
     assert first.criteria == ["migration runs", "rollback works on sqlite too"]
     assert first.dependencies == []
-    assert first.extra_fields == {"Priority": "high"}
+    assert (first.priority, first.extra_fields) == ("high", {})
     assert first.extra_sections == {"Notes": "keep it small"}
     assert second.status == "in_progress"
     assert (second.agent, second.model, second.complexity) == ("backend-agent", "opus", "complex")
@@ -335,8 +335,8 @@ def test_hand_broken_queue_reports_each_problem_at_its_line(tmp_path: Path) -> N
         "task_queue.md:30: TASK-003: missing objective (add '**Objective:** ...')",
         "task_queue.md:37: TASK-003: no acceptance criteria (add '**Acceptance Criteria:**' with at least "
         "one '- ' item)",
-        "task_queue.md:39: TASK-003: cannot read dependency 'Task one' (expected task IDs like TASK-001, "
-        "or None)",
+        "task_queue.md:39: TASK-003: cannot read dependency 'Task one' (write task IDs like TASK-001, "
+        "a range like 'TASK-001 through TASK-005', 'ALL build tasks', 'ALL tasks', or None)",
         "task_queue.md:39: TASK-003: unknown dependency 'TASK-0044'; did you mean TASK-004?",
         "task_queue.md:44: TASK-004: unknown status 'done' (expected one of pending, in_progress, "
         "completed, failed, blocked)",
@@ -362,7 +362,7 @@ def test_status_update_in_file_keeps_a_person_s_concurrent_edit(tmp_path: Path) 
     assert load_task_queue(tmp_path / "copy.md").get("TASK-001").status == "blocked"
 
 
-def test_missing_required_rows_and_misplaced_fields_are_reported() -> None:
+def test_missing_rows_are_assumed_and_a_dependency_row_is_a_dependency() -> None:
     text = textwrap.dedent(
         """\
         ### TASK-001
@@ -375,12 +375,13 @@ def test_missing_required_rows_and_misplaced_fields_are_reported() -> None:
         """
     )
     queue = parse_task_queue(text, "q.md")
-    assert queue.tasks == []
-    assert [str(p) for p in validate(queue)] == [
-        "q.md:1: TASK-001: missing 'Category' row",
-        "q.md:5: TASK-001: 'Dependencies' belongs in a **Dependencies:** section below the table, "
-        "not in the table",
+    (task,) = queue.tasks
+    assert (task.category, task.complexity, task.dependencies) == ("backend", "easy", ["TASK-002"])
+    assert task.assumed == [
+        "no Category: assumed backend (nothing in its objective points elsewhere)",
+        "no acceptance criteria: the objective and the project's checks decide",
     ]
+    assert [str(p) for p in validate(queue)] == ["q.md:5: TASK-001: unknown dependency 'TASK-002'"]
     assert [str(p) for p in validate(parse_task_queue("# nothing yet\n", "q.md"))] == [
         "q.md:1: no tasks found (each task starts with '### TASK-001')"
     ]

@@ -35,7 +35,7 @@ def test_every_file_in_claude_codes_order(project: Path, home: Path) -> None:
                                               "project"]  # fmt: skip
     rendered = memory.render()
     assert rendered.startswith("# Project memory (CLAUDE.md)")
-    header = f"Contents of {project / 'CLAUDE.md'} (project instructions, checked into the codebase):"
+    header = "Contents of CLAUDE.md (project instructions, checked into the codebase):"
     assert f"{header}\n\nroot rules" in rendered
     assert rendered.index("user rules") < rendered.index("root rules") < rendered.index("service rules")
     assert "not on the path" not in rendered
@@ -62,7 +62,7 @@ def test_imports_follow_relative_home_and_nested_paths_once(project: Path, home:
     ]
     style = memory.files[1]
     assert style.imported_by == project / "CLAUDE.md"
-    assert f"imported by {project / 'CLAUDE.md'}" in memory.render()
+    assert "Contents of docs/style.md (imported by CLAUDE.md)" in memory.render()
     # A project file cannot pull in files from outside the checkout (Claude Code would ask first).
     assert memory.skipped == [(home / ".claude/mine.md", project / "CLAUDE.md")]
 
@@ -106,6 +106,8 @@ def test_a_worktree_reads_its_own_files_and_the_main_checkouts_local_file(projec
         (tree / "CLAUDE.md", "project"),  # the worktree's own copy, not the project's a second time
         (project / "CLAUDE.local.md", "local"),
     ]
+    # Named relative to the checkout, so every worktree renders the memory as the project does.
+    assert memory.render() == load_memory(project, home=home).render() != ""
 
 
 def test_outside_a_repository_only_the_working_directory_counts(tmp_path: Path, home: Path) -> None:

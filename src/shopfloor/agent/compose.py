@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shopfloor.agent.prompts import environment_block
+from shopfloor.agent.prompts import environment_block, system_prompt
 from shopfloor.config.sections import ToolSettings
+from shopfloor.models.base import CacheTTL, SystemPrompt
 from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentCatalog, AgentSpec
 from shopfloor.specs.memory import ProjectMemory, load_memory
 from shopfloor.specs.skills import SkillCatalog
@@ -22,7 +23,7 @@ from shopfloor.tools.toolset import Toolset
 class Composition:
     """One agent, ready for a model: its system prompt, tools and tool rules, and what went into them."""
 
-    system: str
+    system: SystemPrompt
     toolset: Toolset
     policy: ToolPolicy
     memory: ProjectMemory
@@ -42,19 +43,19 @@ def compose(
     settings: ToolSettings,
     depth: int = 0,
     home: Path | None = None,
+    shared_ttl: CacheTTL = "5m",
 ) -> Composition:
     """The agent `spec` working in `workdir`, `depth` delegations below a task's own agent."""
-    skill_text, warnings = skills.system_prompt_section(spec.skills)
+    skill_text, warnings = skills.system_prompt_section(spec.skills, workdir=workdir)
     warnings = [*spec.warnings, *warnings]
     roster = roster_of(agents) if agents is not None and depth < settings.agent_depth else None
     toolset = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=bool(skills.names()), roster=roster)
     list_others = spec.tools is None or "Skill" in spec.tools
     if not list_others:
-        skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False)
+        skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False, workdir=workdir)
     memory = load_memory(workdir, home=home)
-    system = "\n\n".join(
-        part for part in (spec.body.strip(), memory.render(), environment_block(workdir), skill_text) if part
-    )
+    parts = {"agent": spec.body, "memory": memory.render(), "skills": skill_text}
+    system = system_prompt({**parts, "environment": environment_block(workdir)}, shared_ttl=shared_ttl)
     policy = ToolPolicy.of(workdir, spec.tool_rules, spec.denied_rules, web=settings.web)
     injected = [name for name in dict.fromkeys(spec.skills) if skills.get(name) is not None]
     for name in injected:

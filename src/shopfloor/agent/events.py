@@ -16,7 +16,9 @@ from shopfloor.tools.todo import TodoItem
 OutcomeKind = Literal["completed", "incomplete", "budget_exceeded", "failed"]
 
 
-class _Event(BaseModel):
+class EventBase(BaseModel):
+    """What every event carries: when, and which task (empty for run-wide events)."""
+
     ts: float = Field(default_factory=time.time)
     task_id: str = ""
     via: list[str] = Field(default_factory=list)
@@ -24,7 +26,7 @@ class _Event(BaseModel):
     (`sub-1`) or a tool that asked a model (`WebFetch`). Empty for the task's agent itself."""
 
 
-class RunStarted(_Event):
+class RunStarted(EventBase):
     kind: Literal["run_started"] = "run_started"
     agent: str
     model: str
@@ -35,21 +37,21 @@ class RunStarted(_Event):
     notices: list[str] = Field(default_factory=list)
 
 
-class UserMessage(_Event):
+class UserMessage(EventBase):
     """Text the harness sent the model as the user: the task prompt, a reminder, a gate report."""
 
     kind: Literal["user_message"] = "user_message"
     text: str
 
 
-class ModelCalled(_Event):
+class ModelCalled(EventBase):
     kind: Literal["model_called"] = "model_called"
     turn: int
     messages: int
     request_chars: int
 
 
-class ModelReplied(_Event):
+class ModelReplied(EventBase):
     kind: Literal["model_replied"] = "model_replied"
     turn: int
     text: str
@@ -58,9 +60,11 @@ class ModelReplied(_Event):
     usage: Usage
     cost_usd: float | None
     duration_s: float
+    cache_saved_usd: float | None = None
+    """What prompt caching saved on this call (cached tokens as plain input minus their cost)."""
 
 
-class ToolCalled(_Event):
+class ToolCalled(EventBase):
     kind: Literal["tool_called"] = "tool_called"
     turn: int
     call_id: str
@@ -68,7 +72,7 @@ class ToolCalled(_Event):
     input: dict[str, Any]
 
 
-class ToolAnswered(_Event):
+class ToolAnswered(EventBase):
     kind: Literal["tool_answered"] = "tool_answered"
     turn: int
     call_id: str
@@ -78,28 +82,19 @@ class ToolAnswered(_Event):
     duration_s: float
 
 
-class Notice(_Event):
+class Notice(EventBase):
     kind: Literal["notice"] = "notice"
     message: str
 
 
-class TaskStatus(_Event):
-    """The orchestrator moved a task on: in_progress, verifying, merging, completed, failed, ..."""
-
-    kind: Literal["task_status"] = "task_status"
-    status: str
-    detail: str = ""
-    reason: str = ""
-
-
-class TodosChanged(_Event):
+class TodosChanged(EventBase):
     """The agent's task list, as its TodoWrite call just set it."""
 
     kind: Literal["todos_changed"] = "todos_changed"
     todos: list[TodoItem]
 
 
-class SubagentStarted(_Event):
+class SubagentStarted(EventBase):
     """An Agent/Task call started another agent; its events follow with `call` in their `via`."""
 
     kind: Literal["subagent_started"] = "subagent_started"
@@ -111,7 +106,7 @@ class SubagentStarted(_Event):
     depth: int
 
 
-class SubagentFinished(_Event):
+class SubagentFinished(EventBase):
     kind: Literal["subagent_finished"] = "subagent_finished"
     call: str
     agent: str
@@ -125,7 +120,7 @@ class SubagentFinished(_Event):
     """Its final message: what the delegating agent got back."""
 
 
-class RunFinished(_Event):
+class RunFinished(EventBase):
     kind: Literal["run_finished"] = "run_finished"
     outcome: OutcomeKind
     reason: str = ""
@@ -143,7 +138,6 @@ Event = Annotated[
     | ToolCalled
     | ToolAnswered
     | Notice
-    | TaskStatus
     | TodosChanged
     | SubagentStarted
     | SubagentFinished

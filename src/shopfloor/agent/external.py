@@ -81,7 +81,8 @@ class ExternalSession:
         if tail.strip():
             self.emit(Notice(task_id=tid, message=f"{self.name} output (tail):\n{tail}"))
         result = AgentResult(task_id=tid, outcome=outcome, reason=reason, turns=1, usage=Usage(),
-                             cost_usd=None, duration_s=time.monotonic() - t0)  # fmt: skip
+                             cost_usd=None, duration_s=time.monotonic() - t0,
+                             cause="gave_up" if outcome == "failed" else None)  # fmt: skip
         self.emit(RunFinished(task_id=tid, outcome=outcome, reason=reason, turns=1, usage=Usage(),
                               cost_usd=None, duration_s=result.duration_s))  # fmt: skip
         return result

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import anyio
 
@@ -30,6 +31,7 @@ from shopfloor.models.base import (
     ModelError,
     ModelRequest,
     Part,
+    SystemPrompt,
     TextPart,
     ToolResultPart,
     ToolUsePart,
@@ -62,9 +64,15 @@ class BudgetExceeded:
     reason: str
 
 
+FailureCause = Literal["model_error", "gave_up", "interrupted", "agent_error"]
+"""Why a run failed: the provider's errors outlasted their retries, the agent wrote its `.failed`
+marker, the run was cut short, or the agent (an external program) broke."""
+
+
 @dataclass(frozen=True)
 class Failed:
     reason: str
+    cause: FailureCause = "agent_error"
 
 
 Step = Continue | Completed | Incomplete | BudgetExceeded | Failed
@@ -83,6 +91,15 @@ class AgentResult:
     transcript: Path | None = None
     final_text: str = ""
     """The agent's last message (what a delegated agent reports back)."""
+    cache_saved_usd: float | None = None
+    """What prompt caching saved against the same tokens billed as plain input; None when unpriced."""
+    cause: FailureCause | None = None
+    """Set when the outcome is `failed`."""
+
+    @property
+    def model_error(self) -> bool:
+        """The provider's errors (throttling, outages) ended the run, not anything the agent did."""
+        return self.outcome == "failed" and self.cause == "model_error"
 
 
 @dataclass
@@ -93,7 +110,7 @@ class AgentLoop:
     toolset: Toolset
     ctx: ToolContext
     task: AgentTask
-    system: str
+    system: SystemPrompt
     budget: Budget
     agent_name: str = "agent"
     emit: Callable[[Event], None] = lambda _e: None
@@ -122,7 +139,7 @@ class AgentLoop:
 
     async def _drive(self) -> AgentResult:
         t0 = time.monotonic()
-        step: Step = Failed("interrupted")
+        step: Step = Failed("interrupted", "interrupted")
         try:
             step = Continue()
             while isinstance(step, Continue):
@@ -148,7 +165,7 @@ class AgentLoop:
             return BudgetExceeded(stop)
         tools = self.toolset.specs()
         window = self.model.profile.context_window - self.model.profile.max_output_tokens
-        if elide_old_results(self.messages, budget_tokens=window - prefix_tokens(self.system, tools)):
+        if elide_old_results(self.messages, budget_tokens=window - prefix_tokens(self.system.text, tools)):
             self._notice("older tool output was elided to stay within the context window")
         turn = self.budget.turns + 1
         request = ModelRequest(
@@ -162,14 +179,14 @@ class AgentLoop:
                 task_id=self.task.task_id,
                 turn=turn,
                 messages=len(self.messages),
-                request_chars=len(self.system) + sum(len(m.model_dump_json()) for m in self.messages),
+                request_chars=len(self.system.text) + sum(len(m.model_dump_json()) for m in self.messages),
             )
         )
         t0 = time.monotonic()
         try:
             response = await self.model.complete(request)
         except ModelError as err:
-            return Failed(f"model error: {err}")
+            return Failed(f"model error: {err}", "model_error")
         cost = self.model.profile.cost(response.usage)
         self.budget.add(response.usage, cost)
         message = response.message
@@ -184,6 +201,7 @@ class AgentLoop:
                 usage=response.usage,
                 cost_usd=cost,
                 duration_s=time.monotonic() - t0,
+                cache_saved_usd=self.model.profile.cache_saving(response.usage),
             )
         )
         if message.tool_uses:
@@ -200,7 +218,7 @@ class AgentLoop:
             return Completed()
         if self.task.failed_marker_path.exists():
             reason = self.task.failed_marker_path.read_text(encoding="utf-8", errors="replace").strip()
-            return Failed(f"the agent gave up: {reason or 'no reason given'}")
+            return Failed(f"the agent gave up: {reason or 'no reason given'}", "gave_up")
         if self._reminders >= MAX_REMINDERS:
             return Incomplete(
                 f"ended without writing {self.task.marker_path} after {MAX_REMINDERS} reminders"
@@ -272,7 +290,7 @@ class AgentLoop:
             model=profile.model_id,
             provider=profile.provider,
             workdir=str(self.task.workdir),
-            system_chars=len(self.system),
+            system_chars=len(self.system.text),
             tools=self.toolset.names,
             notices=list(self.ctx.notices),
         )
@@ -282,14 +300,15 @@ class AgentLoop:
             case Completed():
                 outcome: OutcomeKind = "completed"
                 reason = ""
+                cause: FailureCause | None = None
             case Incomplete(reason=reason):
-                outcome = "incomplete"
+                outcome, cause = "incomplete", None
             case BudgetExceeded(reason=reason):
-                outcome = "budget_exceeded"
-            case Failed(reason=reason):
-                outcome = "failed"
+                outcome, cause = "budget_exceeded", None
+            case Failed(reason=reason, cause=failed_cause):
+                outcome, cause = "failed", failed_cause
             case Continue():
-                outcome, reason = "failed", "interrupted"
+                outcome, reason, cause = "failed", "interrupted", "interrupted"
         return AgentResult(
             task_id=self.task.task_id,
             outcome=outcome,
@@ -298,9 +317,9 @@ class AgentLoop:
             usage=self.budget.usage,
             cost_usd=self.budget.cost_usd if self.budget.cost_known else None,
             duration_s=duration_s,
-            final_text=next(
-                (m.text for m in reversed(self.messages) if m.role == "assistant" and m.text), ""
-            ),
+            cache_saved_usd=self.model.profile.cache_saving(self.budget.usage),
+            cause=cause,
+            final_text=_last_words(self.messages),
         )
 
 

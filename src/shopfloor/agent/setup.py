@@ -19,7 +19,7 @@ from shopfloor.agent.subagents import TaskServices
 from shopfloor.config.sections import ModelSettings
 from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
-from shopfloor.models.base import Model
+from shopfloor.models.base import CacheTTL, Model
 from shopfloor.models.retry import BackoffRegistry
 
 
@@ -49,6 +49,9 @@ class AgentRun:
     """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
     priced_as: str | None = None
     """For a scripted model with no price of its own: the model whose list price to report."""
+    cache_ttl: CacheTTL = "5m"
+    """How long the provider keeps the agent's shared prompt prefix; "1h" when more tasks of this agent
+    follow in the run, so a later task still finds it after a gate or a merge in between."""
 
 
 class Session(Protocol):
@@ -124,8 +127,8 @@ def prepare(run: AgentRun) -> PreparedAgent:
     services = TaskServices(
         workdir, run.task.task_id, run.settings, agents, skills, emit, run.guards, run.backoffs
     )
-    # The system prompt's parts, the tools and their rules: see compose.py.
-    composed = services.compose(spec, depth=0)
+    # The system prompt's parts (shared prefix, then the task's own), the tools and their rules.
+    composed = services.compose(spec, depth=0, shared_ttl=run.cache_ttl)
     budget = Budget(limits)
     loop = AgentLoop(
         model=model,
@@ -175,7 +178,7 @@ async def run_agent(run: AgentRun) -> AgentResult:
             notice = await loop.ctx.shell.sandbox_notice()
             if notice is not None and notice not in loop.ctx.notices:
                 loop.ctx.notices.append(notice)
-            await loop.model.check_fits(loop.system, loop.toolset.specs())
+            await loop.model.check_fits(loop.system.text, loop.toolset.specs())
         result = await loop.run()
     finally:
         await prepared.aclose()

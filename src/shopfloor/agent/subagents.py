@@ -31,7 +31,7 @@ from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.side_model import SideModel, close_model
 from shopfloor.config.sections import LimitSettings
 from shopfloor.config.settings import AgentConfig
-from shopfloor.models.base import Model, ModelConfigError
+from shopfloor.models.base import CacheTTL, Model, ModelConfigError
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.specs.agents import AgentCatalog, AgentSpec
 from shopfloor.specs.skills import SkillCatalog
@@ -60,7 +60,7 @@ class TaskServices:
     pages: PageCache = field(default_factory=PageCache)
     _calls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def compose(self, spec: AgentSpec, depth: int) -> Composition:
+    def compose(self, spec: AgentSpec, depth: int, shared_ttl: CacheTTL = "5m") -> Composition:
         return compose(
             spec,
             self.workdir,
@@ -68,6 +68,7 @@ class TaskServices:
             agents=self.agents,
             settings=self.config.tools,
             depth=depth,
+            shared_ttl=shared_ttl,
         )
 
     def context(

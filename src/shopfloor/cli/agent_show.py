@@ -56,7 +56,9 @@ def show_agent(workdir: Path, name: str, *, task_file: Path | None, as_json: boo
                     "source": str(spec.source),
                     "model": spec.model or "inherit",
                     "cannot_start": spec.cannot_start,
-                    "system": comp.system,
+                    "system": comp.system.text,
+                    "system_shared": comp.system.shared,
+                    "system_task": comp.system.task,
                     "tools": [t.model_dump() for t in tools],
                     "tool_rules": spec.tool_rules,
                     "denied_rules": spec.denied_rules,
@@ -88,7 +90,9 @@ def show_agent(workdir: Path, name: str, *, task_file: Path | None, as_json: boo
     for path, by in comp.memory.skipped:
         out.append(f"memory import skipped (outside the checkout): {path}, named in {by}")
     out += [f"warning: {w}" for w in comp.warnings]
-    out += ["", f"## System prompt ({len(comp.system):,} characters)", "", comp.system, ""]
+    system = comp.system
+    sizes = f"{len(system.text):,} characters: {len(system.shared):,} shared by every task, then the task's"
+    out += ["", f"## System prompt ({sizes})", "", system.text, ""]
     out += [f"## Tools ({len(tools)})", ""]
     for tool in tools:
         out += [f"### {tool.name}", "", tool.description, "", json.dumps(tool.input_schema, indent=2), ""]

@@ -141,7 +141,12 @@ def run(
     task_budget_usd: Annotated[
         float | None, typer.Option("--task-budget-usd", min=0.0, help="Budget reserved per task.")
     ] = None,
-    attempts: Annotated[int | None, typer.Option("--attempts", min=1, help="Tries per task (3).")] = None,
+    attempts: Annotated[
+        int | None, typer.Option("--attempts", min=1, help="Agent sessions per task (3).")
+    ] = None,
+    gate_rounds: Annotated[
+        int | None, typer.Option("--gate-rounds", min=1, help="Failed gate rounds per task (3).")
+    ] = None,
     model: Annotated[str | None, typer.Option("--model", help="Model spec for every agent.")] = None,
     loops: Annotated[int, typer.Option("--loops", min=0, help="Improvement loops after the queue.")] = 0,
     tdd: Annotated[bool, typer.Option("--tdd", help="Test-first tasks from decomposition.")] = False,
@@ -157,6 +162,7 @@ def run(
         ("budget_usd", budget_usd),
         ("task_budget_usd", task_budget_usd),
         ("attempts", attempts),
+        ("gate_rounds", gate_rounds),
     ):
         if value is not None:
             overrides["run"][key] = value

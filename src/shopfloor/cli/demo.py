@@ -12,7 +12,7 @@ from pathlib import Path
 
 import anyio
 
-from shopfloor.agent.events import Event
+from shopfloor.orchestrator.events import RunEvent
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SCRIPTED_NOTE = (
@@ -53,11 +53,11 @@ def demo_command(target: Path | None) -> int:
     print(f"Project: {root}\n")
     # The example's tests need the packages shopfloor itself runs with: put its Python first on PATH.
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    settings = load_settings(root, overrides={"run": {"parallel": 2, "attempts": 3}})
+    settings = load_settings(root, overrides={"run": {"parallel": 2, "attempts": 3, "gate_rounds": 3}})
     scripts = Path(script_init).parent
     assert (scripts / f"{DECOMPOSITION}.yaml").is_file()
     view = RunView()
-    listeners: list[Callable[[Event], None]] = [view]
+    listeners: list[Callable[[RunEvent], None]] = [view]
     with view:
         report = anyio.run(run_project, root, settings, RunOptions(model=f"scripted:{scripts}"), listeners)
     final = anyio.run(lambda: run_gate(root, task=None, base_ref=None, settings=settings.gate))
@@ -66,11 +66,12 @@ def demo_command(target: Path | None) -> int:
     with Store.for_project(root) as store:
         tasks = store.tasks(report.run_id)
         events = store.events_since(0, run_id=report.run_id, limit=100_000)
-    gate_runs = [e for e in events if e.kind == "gate_report"]
-    verdicts = Counter(str(e.payload.get("verdict")) for e in gate_runs)
+    rounds = [e.payload.get("report") for e in events if e.kind == "gate_round"]
+    gate_runs = [r for r in rounds if isinstance(r, dict)]
+    verdicts = Counter(str(r.get("verdict")) for r in gate_runs)
     severities: Counter[str] = Counter()
-    for e in gate_runs:
-        listed = e.payload.get("findings")
+    for r in gate_runs:
+        listed = r.get("findings")
         for f in listed if isinstance(listed, list) else []:
             severities[str(f.get("severity")) if isinstance(f, dict) else "?"] += 1
     print("\nSummary")
@@ -79,11 +80,11 @@ def demo_command(target: Path | None) -> int:
             print(f"  {t.task_id}: planning run, ${t.cost_usd:.2f}")
             continue
         print(f"  {t.task_id}: {t.status:<10} agent {t.agent}, model {t.model}, attempts {t.attempts}")
-    for e in gate_runs:
-        if e.payload.get("verdict") == "fail":
-            reasons = e.payload.get("reasons")
-            said = "; ".join(str(r) for r in reasons) if isinstance(reasons, list) else ""
-            print(f"  gate failed {e.task_id} once, report sent back to its agent: {said[:160]}")
+    for r in gate_runs:
+        if r.get("verdict") == "fail":
+            reasons = r.get("reasons")
+            said = "; ".join(str(x) for x in reasons) if isinstance(reasons, list) else ""
+            print(f"  gate failed {r.get('task_id')} once, report sent back to its agent: {said[:160]}")
     print(
         f"  gate runs: {len(gate_runs)} ({verdicts.get('pass', 0)} passed, "
         f"{verdicts.get('fail', 0)} failed); findings along the way: {severities.get('high', 0)} high "

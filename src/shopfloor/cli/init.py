@@ -28,7 +28,8 @@ CONFIG_TEMPLATE = """# shopfloor configuration. Every key is optional; these are
 
 [run]
 parallel = 4          # agents at once
-attempts = 3          # tries per task (a failed gate sends its report back to the agent)
+attempts = 3          # agent sessions per task (a crash, silence or no marker starts a new one)
+gate_rounds = 3       # failed gate rounds per task; each report goes back to the same agent
 # budget_usd = 20.0   # whole run; no new task starts when what is left cannot cover one
 # task_budget_usd = 2.0
 

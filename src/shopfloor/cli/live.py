@@ -12,8 +12,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from shopfloor.agent.events import Event, ModelReplied, RunFinished, RunStarted, TaskStatus, ToolCalled
+from shopfloor.agent.events import ModelReplied, RunFinished, RunStarted, ToolCalled
 from shopfloor.cli.progress import tool_label
+from shopfloor.orchestrator.events import RunEvent, TaskStatus
 
 
 @dataclass
@@ -86,7 +87,7 @@ class RunView:
         else:
             print(text, file=sys.stderr, flush=True)
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: RunEvent) -> None:
         tid = event.task_id
         match event:
             case RunStarted():

@@ -14,8 +14,9 @@ import anyio
 from rich.console import Console
 from rich.table import Table
 
-from shopfloor.agent.events import Event
+from shopfloor.cli.bill import cache_line
 from shopfloor.layout import Layout
+from shopfloor.orchestrator.events import RunEvent
 
 if TYPE_CHECKING:
     from shopfloor.config.settings import Settings
@@ -75,7 +76,7 @@ def run_command(
         print(f"dashboard: {server.url}", file=sys.stderr, flush=True)
     options = RunOptions(decompose=decompose, model=model, loops=loops, resume=resume)
     view = RunView()
-    listeners: list[Callable[[Event], None]] = [view]
+    listeners: list[Callable[[RunEvent], None]] = [view]
     try:
         with view:
             report = anyio.run(run_project, project, settings, options, listeners)
@@ -86,6 +87,7 @@ def run_command(
         if server is not None:
             server.stop()
     print_report(report.run_id, report.status, report.outcomes, report.costs, report.total_cost_usd)
+    print(cache_line(report.usage, report.cache_saved_usd))
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -107,6 +109,7 @@ def print_report(
 def dry_run_command(project: Path, settings: Settings) -> int:
     from shopfloor.orchestrator.plan import make_plan
     from shopfloor.queue.tasks import load_task_queue, validate
+    from shopfloor.queue.vocabulary import priority_rank
 
     path = Layout(project).task_queue
     if not path.is_file():
@@ -119,20 +122,30 @@ def dry_run_command(project: Path, settings: Settings) -> int:
             _err(str(p))
         return EXIT_USAGE
     plan = make_plan(queue, settings)
+    tasks = {t.id: t for t in queue.tasks}
+    order = {tid: n for n, tid in enumerate(tasks)}
     table = Table(title="Plan (no model is called)")
-    for col in ("wave", "task", "agent", "model", "cost range"):
+    for col in ("wave", "task", "priority", "agent", "model", "cost range"):
         table.add_column(col)
-    for t in sorted(plan.tasks, key=lambda t: (t.wave, t.task_id)):
+    for t in sorted(
+        plan.tasks, key=lambda t: (t.wave, priority_rank(tasks[t.task_id].priority), order[t.task_id])
+    ):
         cost = "unknown" if t.cost_low is None else f"${t.cost_low:.2f}-${t.cost_high or 0:.2f}"
-        table.add_row(str(t.wave), t.task_id, t.agent, t.model, cost)
+        table.add_row(str(t.wave), t.task_id, tasks[t.task_id].priority or "-", t.agent, t.model, cost)
     Console().print(table)
     print(f"{len(plan.waves)} wave(s), up to {settings.run.parallel} agents at once")
     rng = plan.cost_range
     print("estimated cost: " + ("unknown" if rng is None else f"${rng[0]:.2f} to ${rng[1]:.2f}"))
+    assumed = [(t.id, note) for t in queue.tasks if t.status != "completed" for note in t.assumed]
+    if assumed:
+        print("assumed where the queue does not say (write the field to change it):")
+        for tid, note in assumed:
+            print(f"  {tid}: {note}")
     return EXIT_OK
 
 
 def status_command(project: Path, *, as_json: bool) -> int:
+    from shopfloor.models.base import Usage
     from shopfloor.orchestrator.store import Store
 
     project = project.expanduser().resolve()
@@ -153,7 +166,15 @@ def status_command(project: Path, *, as_json: bool) -> int:
     if as_json:
         print(
             json.dumps(
-                {"run": run.model_dump(mode="json"), "tasks": [t.model_dump(mode="json") for t in tasks]},
+                {
+                    "run": run.model_dump(mode="json"),
+                    "tasks": [t.model_dump(mode="json") for t in tasks],
+                    "cache": {
+                        "read_tokens": sum(t.usage.cache_read_tokens for t in tasks),
+                        "write_tokens": sum(t.usage.cache_write_tokens for t in tasks),
+                        "saved_usd": sum(t.cache_saved_usd for t in tasks),
+                    },
+                },
                 indent=2,
             )
         )
@@ -174,6 +195,8 @@ def status_command(project: Path, *, as_json: bool) -> int:
             )
         Console().print(table)
         print(f"total cost: ${sum(t.cost_usd for t in tasks):.4f}")
+        usage = sum((t.usage for t in tasks), Usage())
+        print(cache_line(usage, sum(t.cache_saved_usd for t in tasks)))
     bad = run.status not in ("completed", "running") or any(
         t.status not in ("completed", "in_progress", "verifying", "merging") for t in tasks
     )

@@ -21,7 +21,8 @@ def _err(message: str) -> None:
 def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
     from shopfloor.config.loader import ConfigError
     from shopfloor.config.settings import load_settings
-    from shopfloor.gate import GateTask, GitError, run_gate, write_verdict_marker
+    from shopfloor.gate import GateTask, GitError, run_gate, write_verdict
+    from shopfloor.orchestrator import briefs
     from shopfloor.orchestrator.worktrees import worktree_path
     from shopfloor.queue.tasks import load_task_queue
     from shopfloor.vcs import current_branch, git
@@ -48,11 +49,7 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
         if queue_file.is_file():
             queue = load_task_queue(queue_file)
             task = queue.get(task_id) if task_id in queue else None
-        gate_task = GateTask(
-            id=task_id,
-            category=task.category if task else None,
-            acceptance_criteria=list(task.criteria) if task else [],
-        )
+        gate_task = briefs.gate_task(task) if task else GateTask(id=task_id)
         integration = current_branch(root)
         fork = git(target, "merge-base", integration or "HEAD", "HEAD", check=False)
         base = fork.output.strip() if fork.ok else None
@@ -62,7 +59,7 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
         _err(f"cannot verify {target}: {err}")
         return EXIT_USAGE
     if task_id:
-        write_verdict_marker(target, report)
+        write_verdict(target, report)
     if as_json:
         print(report.model_dump_json(indent=2))
     else:

@@ -37,6 +37,8 @@ class TokenCounts(Protocol):
     def cache_write_tokens(self) -> int: ...
     @property
     def cache_read_tokens(self) -> int: ...
+    @property
+    def cache_write_1h_tokens(self) -> int: ...
 
 
 class Price(BaseModel):
@@ -45,17 +47,34 @@ class Price(BaseModel):
     input: float
     output: float
     cache_write: float | None = None
+    """A cache write kept 5 minutes (Anthropic: 1.25 times the input price)."""
     cache_read: float | None = None
+    cache_write_1h: float | None = None
+    """A cache write kept one hour; twice the input price when not given, as Anthropic bills it."""
 
-    def cost(self, usage: TokenCounts) -> float:
+    def _cache_part(self, usage: TokenCounts) -> float:
+        """Cache writes and reads at their rates, in dollars per million."""
         write = self.cache_write if self.cache_write is not None else self.input
         read = self.cache_read if self.cache_read is not None else self.input
+        write_1h = self.cache_write_1h if self.cache_write_1h is not None else 2 * self.input
+        long_writes = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
         return (
-            usage.input_tokens * self.input
-            + usage.output_tokens * self.output
-            + usage.cache_write_tokens * write
+            (usage.cache_write_tokens - long_writes) * write
+            + long_writes * write_1h
             + usage.cache_read_tokens * read
-        ) / 1_000_000
+        )
+
+    def cost(self, usage: TokenCounts) -> float:
+        plain = usage.input_tokens * self.input + usage.output_tokens * self.output
+        return (plain + self._cache_part(usage)) / 1_000_000
+
+    def cache_saving(self, usage: TokenCounts) -> float:
+        """What caching saved on `usage`: its cached tokens billed as plain input, minus what they cost.
+
+        Negative when more was written to the cache than was read back (a task of one call).
+        """
+        as_input = (usage.cache_write_tokens + usage.cache_read_tokens) * self.input
+        return (as_input - self._cache_part(usage)) / 1_000_000
 
 
 class ModelSettings(BaseModel):
@@ -141,7 +160,8 @@ class GateSettings(BaseModel):
     run_security: bool = True
     """Run the security checklist on the task's diff (or the whole tree when there is no base)."""
     task_commands: bool = True
-    """Also run commands written in backticks in the task's acceptance criteria."""
+    """Also run the task's own commands: its queue Build/Test Command (else the queue's Project Commands)
+    and commands written in backticks in its acceptance criteria."""
     python: str | None = None
     """Interpreter for Python tools; default: the project's .venv, else the one running shopfloor."""
     require_checks: bool = False
@@ -171,7 +191,14 @@ class RunSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     parallel: int = Field(4, ge=1, description="Agents running at once.")
-    attempts: int = Field(3, ge=1, description="Tries per task before it fails.")
+    attempts: int = Field(
+        3,
+        ge=1,
+        description="Agent sessions per task (a crash, a silent agent or no marker starts a new one).",
+    )
+    gate_rounds: int = Field(
+        3, ge=1, description="Failed gate rounds per task; each sends the report back to the same agent."
+    )
     budget_usd: float | None = Field(None, gt=0, description="Dollar budget for the whole run.")
     task_budget_usd: float | None = Field(
         None, gt=0, description="Dollars reserved for each task; defaults to limits.budget_usd."

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, JsonValue, ValidationError
 from shopfloor.agent.events import Event, ModelReplied, RunFinished, read_transcript
 from shopfloor.dashboard.task_rows import TaskRow
 from shopfloor.gate.report import GateReport
-from shopfloor.gate.verdict import marker_path, read_verdict_marker
+from shopfloor.gate.verdict import read_verdict, verdict_path
 from shopfloor.layout import Layout
 from shopfloor.models.base import Usage
 from shopfloor.orchestrator.state_records import AttemptRecord, TaskRecord
@@ -68,7 +68,7 @@ class TaskDetail(BaseModel):
     merged_commit: str | None = None
     attempts: list[AttemptView] = Field(default_factory=list)
     gate: GateReport | None = None
-    gate_source: Literal["event", "marker"] | None = None
+    gate_source: Literal["event", "verdict"] | None = None
     diff: DiffView = Field(default_factory=DiffView)
     transcript: TranscriptView = Field(default_factory=TranscriptView)
 
@@ -89,8 +89,8 @@ def _attempt(a: AttemptRecord) -> AttemptView:
 
 def _gate(
     payload: dict[str, JsonValue] | None, project: Path, worktree: str | None, task_id: str
-) -> tuple[GateReport | None, Literal["event", "marker"] | None]:
-    """The newest report recorded in the store, else the verdict marker in the worktree or the project."""
+) -> tuple[GateReport | None, Literal["event", "verdict"] | None]:
+    """The newest report recorded in the store, else the verdict file in the worktree or the project."""
     if payload is not None:
         try:
             return GateReport.model_validate(payload), "event"
@@ -98,9 +98,9 @@ def _gate(
             pass
     roots = ([Path(worktree)] if worktree else []) + [project]
     for root in roots:
-        report = read_verdict_marker(marker_path(root, task_id))
+        report = read_verdict(verdict_path(root, task_id))
         if report is not None:
-            return report, "marker"
+            return report, "verdict"
     return None, None
 
 

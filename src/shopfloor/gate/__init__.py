@@ -5,7 +5,7 @@ from shopfloor.gate.detect import RUNNERS, detect_checks
 from shopfloor.gate.feedback import format_failure_report, format_report_for_agent
 from shopfloor.gate.report import Check, CheckResult, GateReport, GateTask, TamperFinding
 from shopfloor.gate.treehash import tree_hash
-from shopfloor.gate.verdict import marker_path, read_verdict_marker, verdict_is_current, write_verdict_marker
+from shopfloor.gate.verdict import read_verdict, verdict_is_current, verdict_path, write_verdict
 from shopfloor.gate.verify import run_check, run_gate
 from shopfloor.vcs import GitError
 
@@ -21,11 +21,11 @@ __all__ = [
     "detect_checks",
     "format_failure_report",
     "format_report_for_agent",
-    "marker_path",
-    "read_verdict_marker",
+    "read_verdict",
     "run_check",
     "run_gate",
     "tree_hash",
     "verdict_is_current",
-    "write_verdict_marker",
+    "verdict_path",
+    "write_verdict",
 ]

@@ -1,8 +1,10 @@
 """Which checks a tree has: its stacks' build, lint, type and test commands, config and task commands.
 
-Task commands: text in backticks in an acceptance criterion runs as a check when its first word is a
-known runner (see RUNNERS), e.g. "`pytest tests/test_auth.py` passes" runs `pytest tests/test_auth.py`.
-Anything else in backticks (names, paths, code) is ignored.
+Task commands: the build and test commands the task queue names for the task (its own Build/Test
+Command, else the queue's Project Commands) run after the configured or detected checks. Text in backticks
+in an acceptance criterion runs as a check too when its first word is a known runner (see RUNNERS), e.g.
+"`pytest tests/test_auth.py` passes" runs `pytest tests/test_auth.py`; anything else in backticks (names,
+paths, code) is ignored.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from shopfloor.config.sections import GateSettings
-from shopfloor.gate.report import Check, CheckKind, GateTask
+from shopfloor.gate.report import Check, CheckKind, GateTask, TaskCommand
 
 RUNNERS = frozenset(
     {
@@ -45,7 +47,8 @@ _MAKE_KINDS: dict[str, CheckKind] = {"build": "build", "lint": "lint", "test": "
 
 
 def detect_checks(tree: Path, *, task: GateTask | None, settings: GateSettings) -> list[Check]:
-    """The checks to run on `tree`: config commands or detected ones, then the task's own commands."""
+    """The checks to run on `tree`: config commands or detected ones, then the task's own commands (from the
+    task queue, then from its acceptance criteria)."""
     tree = tree.resolve()
     if settings.commands:
         checks = [
@@ -58,7 +61,8 @@ def detect_checks(tree: Path, *, task: GateTask | None, settings: GateSettings) 
             checks += _detect_in(project, tree, settings)
     if task is not None and settings.task_commands:
         seen = {c.command for c in checks}
-        for check in task_checks(tree, task.acceptance_criteria, settings):
+        own = queue_checks(tree, task.commands, settings)
+        for check in own + task_checks(tree, task.acceptance_criteria, settings):
             if check.command not in seen:
                 seen.add(check.command)
                 checks.append(check)
@@ -260,6 +264,22 @@ def task_checks(tree: Path, criteria: list[str], settings: GateSettings) -> list
             if not words or Path(words[0]).name not in RUNNERS:
                 continue
             out.append(_task_check(tree, command, words, settings))
+    return out
+
+
+def queue_checks(tree: Path, commands: list[TaskCommand], settings: GateSettings) -> list[Check]:
+    """Checks for the build and test commands the task queue names for a task."""
+    out = []
+    for entry in commands:
+        try:
+            words = shlex.split(entry.command)
+        except ValueError:
+            words = [entry.command]
+        if not words:
+            continue
+        check = _task_check(tree, entry.command, words, settings)
+        name = f"{entry.kind} command" + (" (project)" if entry.origin == "project" else "")
+        out.append(check.model_copy(update={"kind": entry.kind, "name": name}))
     return out
 
 

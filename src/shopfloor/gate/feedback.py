@@ -54,9 +54,9 @@ def format_report_for_agent(report: GateReport) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def format_failure_report(report: GateReport, attempts: int) -> str:
-    """The record kept when a task has used all its gate attempts: what failed, last output, diff summary."""
-    head = f"Task {report.task_id or '(none)'} failed verification after {attempts} attempt(s)."
+def format_failure_report(report: GateReport, rounds: int) -> str:
+    """The record kept when a task has used all its gate rounds: what failed, last output, diff summary."""
+    head = f"Task {report.task_id or '(none)'} failed verification {rounds} time(s)."
     body = format_report_for_agent(report).split("\n", 1)[1]
     stat = f"\nCHANGES AGAINST {report.base_ref}:\n{report.diff_stat.rstrip()}\n" if report.diff_stat else ""
     return f"{head}\n{body}{stat}"

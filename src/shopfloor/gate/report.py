@@ -15,6 +15,14 @@ CheckKind = Literal["build", "lint", "typecheck", "test", "custom"]
 Verdict = Literal["pass", "fail"]
 
 
+class TaskCommand(BaseModel):
+    """A build or test command the task queue names for the task: its own, or the project's."""
+
+    kind: Literal["build", "test"]
+    command: str
+    origin: Literal["task", "project"] = "task"
+
+
 class GateTask(BaseModel):
     """What the gate needs to know about the task it judges."""
 
@@ -30,6 +38,8 @@ class GateTask(BaseModel):
     """A test task of a test-first run: its new tests must fail on its tree (no implementation yet)."""
     regression_ok: bool = False
     """Its tests pin down behaviour that already exists, so passing at once is expected."""
+    commands: list[TaskCommand] = Field(default_factory=list)
+    """Build and test commands from the task queue; they run after the configured or detected checks."""
 
     @property
     def may_change_tests(self) -> bool:

@@ -1,4 +1,9 @@
-"""The verdict written into the task's completion marker, and whether it still holds for the tree."""
+"""The gate's verdict on a task, in its own file beside the agent's marker, and whether it still holds.
+
+`.orchestrator/verdicts/<TASK-ID>.json` holds the report; the agent's `.orchestrator/complete/<TASK-ID>.done`
+keeps what the agent wrote. Both live under `.orchestrator/`, which the tree hash leaves out, so writing
+them never voids the verdict.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,18 @@ from pydantic import ValidationError
 
 from shopfloor.gate.report import GateReport
 from shopfloor.gate.treehash import tree_hash
-
-MARKER_DIR = Path(".orchestrator") / "complete"
-
-
-def marker_path(tree: Path, task_id: str) -> Path:
-    return tree / MARKER_DIR / f"{task_id}.done"
+from shopfloor.layout import Layout
 
 
-def write_verdict_marker(tree: Path, report: GateReport) -> Path:
-    """Replace `.orchestrator/complete/<TASK-ID>.done` with the report as JSON; returns its path.
+def verdict_path(tree: Path, task_id: str) -> Path:
+    return Layout(tree).verdict(task_id)
 
-    The marker folder is left out of the tree hash, so writing it does not void the verdict.
-    """
+
+def write_verdict(tree: Path, report: GateReport) -> Path:
+    """Write the report as the task's verdict in `tree` (atomically); returns its path."""
     if not report.task_id:
-        raise ValueError("a verdict marker needs the report's task id")
-    path = marker_path(tree, report.task_id)
+        raise ValueError("a verdict needs the report's task id")
+    path = verdict_path(tree, report.task_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -31,17 +32,17 @@ def write_verdict_marker(tree: Path, report: GateReport) -> Path:
     return path
 
 
-def read_verdict_marker(marker: Path) -> GateReport | None:
-    """The report in a marker, or None when the marker is missing or is not a gate verdict (an agent's)."""
+def read_verdict(path: Path) -> GateReport | None:
+    """The report in a verdict file, or None when it is missing or not a gate report."""
     try:
-        return GateReport.model_validate_json(marker.read_text(encoding="utf-8"))
+        return GateReport.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, ValidationError):
         return None
 
 
-async def verdict_is_current(tree: Path, marker: Path) -> bool:
-    """True when `marker` holds a verdict and the tree still hashes to what the checks ran on."""
-    report = read_verdict_marker(marker)
+async def verdict_is_current(tree: Path, path: Path) -> bool:
+    """True when `path` holds a verdict and the tree still hashes to what the checks ran on."""
+    report = read_verdict(path)
     if report is None:
         return False
     now = await tree_hash(tree)

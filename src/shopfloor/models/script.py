@@ -82,8 +82,6 @@ class Script(BaseModel):
     priced_as: str | None = None
 
 
-EXHAUSTED_TURN = ScriptTurn(text="(The script has no more turns; ending here.)")
-
 TurnLike = ScriptTurn | str | dict[str, Any]
 
 

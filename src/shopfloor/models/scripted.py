@@ -9,6 +9,7 @@ from pathlib import Path
 from shopfloor.config.sections import Price
 from shopfloor.models.base import (
     Message,
+    ModelError,
     ModelProfile,
     ModelRequest,
     ModelResponse,
@@ -21,7 +22,6 @@ from shopfloor.models.base import (
 )
 from shopfloor.models.context_window import ensure_fits, estimate_request_tokens, estimate_tokens
 from shopfloor.models.script import (
-    EXHAUSTED_TURN,
     ScriptTurn,
     TurnLike,
     load_script,
@@ -29,6 +29,10 @@ from shopfloor.models.script import (
     prompt_variables,
 )
 from shopfloor.models.tool_args import parse_tool_arguments
+
+
+class ScriptExhausted(ModelError):
+    """The agent asked for more turns than the script has."""
 
 
 class ScriptedModel:
@@ -94,11 +98,13 @@ class ScriptedModel:
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         self.requests.append(request)
-        if self._next < len(self.turns):
-            turn = self.turns[self._next]
-            self._next += 1
-        else:
-            turn = EXHAUSTED_TURN
+        if self._next >= len(self.turns):
+            raise ScriptExhausted(
+                f"the script {self._profile.model_id} has no more turns (it has {len(self.turns)}); "
+                "a scripted run must script every model call"
+            )
+        turn = self.turns[self._next]
+        self._next += 1
         first_user = next((m.text for m in request.messages if m.role == "user"), "")
         turn = turn.filled(prompt_variables(first_user))
         message = Message(role="assistant", parts=self._parts(turn))

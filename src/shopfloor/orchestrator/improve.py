@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import anyio
 
 from shopfloor.layout import Layout
-from shopfloor.orchestrator.context import RunContext
-from shopfloor.orchestrator.planning import research
+from shopfloor.orchestrator.coordinator import Coordinator
+from shopfloor.orchestrator.events import EventBus, RunStatusChanged
+from shopfloor.orchestrator.planning import Planner
 from shopfloor.orchestrator.scheduler import TaskOutcome
 from shopfloor.queue.files import locked_update
 from shopfloor.queue.issues import Issue, load_issue_queue, update_issues
@@ -24,62 +26,68 @@ def next_task_id(existing: list[str]) -> str:
 
 
 def task_from_issue(issue: Issue, task_id: str) -> Task:
+    """A task doing what the issue asks; its other sections (steps, suggested fix, ...) reach the agent."""
     return Task(
         id=task_id,
         title=issue.title,
         category=issue.category,
-        complexity=_PRIORITY_COMPLEXITY.get(issue.priority, "normal"),
-        objective=f"{issue.title}. {issue.description}".strip(),
-        criteria=[
+        complexity=issue.complexity or _PRIORITY_COMPLEXITY.get(issue.priority, "normal"),
+        priority=issue.priority,
+        objective=f"{issue.title.rstrip('.')}. {issue.description}".strip(),
+        criteria=issue.criteria
+        or [
             f"The problem described in {issue.id} is fixed",
             "A test shows the fix and the project's checks pass",
         ],
         extra_fields={"Issue": issue.id},
+        extra_sections=dict(issue.extra_sections),
     )
 
 
-def issues_to_tasks(rc: RunContext, issues: list[Issue]) -> dict[str, str]:
+def issues_to_tasks(project: Path, issues: list[Issue]) -> dict[str, str]:
     """Append one task per issue to the queue (under its lock); returns issue id -> task id."""
+    layout = Layout(project)
     links: dict[str, str] = {}
 
     def change(text: str) -> tuple[str, None]:
-        queue = parse_task_queue(text, rc.queue_path)
+        queue = parse_task_queue(text, layout.task_queue)
         for issue in issues:
             tid = next_task_id(queue.ids)
             links[issue.id] = tid
             queue.add(task_from_issue(issue, tid))
         return queue.render(), None
 
-    locked_update(rc.queue_path, change)
-    update_issues(Layout(rc.project).issue_queue, dict.fromkeys(links, "in_progress"), tasks=links)
+    locked_update(layout.task_queue, change)
+    update_issues(layout.issue_queue, dict.fromkeys(links, "in_progress"), tasks=links)
     return links
 
 
-async def improvement_loops(rc: RunContext, loops: int) -> dict[str, TaskOutcome]:
-    from shopfloor.orchestrator.pipeline import run_tasks
-
+async def improvement_loops(
+    project: Path, planner: Planner, coordinator: Coordinator, bus: EventBus, loops: int
+) -> dict[str, TaskOutcome]:
+    issue_queue = Layout(project).issue_queue
     outcomes: dict[str, TaskOutcome] = {}
     for n in range(1, loops + 1):
-        rc.store.record_event(rc.run_id, "run_status", {"status": f"improvement loop {n}"})
-        pending = load_issue_queue(Layout(rc.project).issue_queue).pending()
+        bus.emit(RunStatusChanged(status=f"improvement loop {n}"))
+        pending = load_issue_queue(issue_queue).pending()
         if not pending:
-            result = await research(rc)
+            result = await planner.research()
             if result.outcome != "completed":
                 outcomes[f"research-{n}"] = TaskOutcome("research", "failed", result.reason)
                 break
-            pending = load_issue_queue(Layout(rc.project).issue_queue).pending()
+            pending = load_issue_queue(issue_queue).pending()
         if not pending:
             break
-        links = issues_to_tasks(rc, pending)
-        ran = await run_tasks(rc, list(links.values()))
+        links = issues_to_tasks(project, pending)
+        ran = await coordinator.run_tasks(list(links.values()))
         done = [i for i, t in links.items() if ran.get(t) and ran[t].verdict == "completed"]
-        update_issues(Layout(rc.project).issue_queue, dict.fromkeys(done, "completed"))
+        update_issues(issue_queue, dict.fromkeys(done, "completed"))
         outcomes.update({t: ran[t] for t in links.values() if t in ran})
         summary = ", ".join(f"{i} -> {links[i]}" for i in links)
         message = f"shopfloor: improvement loop {n} ({summary})"
-        await anyio.to_thread.run_sync(_commit_loop, rc, message)
+        await anyio.to_thread.run_sync(_commit_loop, project, message)
     return outcomes
 
 
-def _commit_loop(rc: RunContext, message: str) -> None:
-    git(rc.project, "commit", "-q", "--allow-empty", "--no-verify", "-m", message, identity=True)
+def _commit_loop(project: Path, message: str) -> None:
+    git(project, "commit", "-q", "--allow-empty", "--no-verify", "-m", message, identity=True)

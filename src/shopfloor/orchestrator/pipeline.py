@@ -11,22 +11,24 @@ from pathlib import Path
 
 import anyio
 
-from shopfloor.agent.events import Event
 from shopfloor.config.settings import Settings
 from shopfloor.layout import Layout
-from shopfloor.models.base import ModelConfigError
+from shopfloor.models.base import ModelConfigError, Usage
 from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
-from shopfloor.orchestrator.attempt import TaskRun
-from shopfloor.orchestrator.context import RunContext, RunSpend
+from shopfloor.orchestrator.coordinator import Coordinator
+from shopfloor.orchestrator.events import EventBus, ProviderThrottled, RunEvent, RunStatusChanged
+from shopfloor.orchestrator.executor import LocalExecutor
+from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.merge_queue import MergeQueue
 from shopfloor.orchestrator.pidfile import live_run_pid
-from shopfloor.orchestrator.planning import PlanningError, decompose, queue_problems
-from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
+from shopfloor.orchestrator.planning import Planner, PlanningError, queue_problems
+from shopfloor.orchestrator.recorder import GateReportWriter, QueueStatusWriter, StoreRecorder
+from shopfloor.orchestrator.scheduler import Concurrency, TaskOutcome
+from shopfloor.orchestrator.spend import RunSpend
 from shopfloor.orchestrator.store import Store
-from shopfloor.orchestrator.tdd import is_test_first, protected_test_files
 from shopfloor.orchestrator.worktrees import ensure_repo
 from shopfloor.queue.routing import route
-from shopfloor.queue.tasks import Status, load_task_queue, update_task_statuses
+from shopfloor.queue.tasks import load_task_queue
 from shopfloor.vcs import git_path
 
 PRD_HELP = (
@@ -58,63 +60,90 @@ class RunReport:
     costs: dict[str, float]
     total_cost_usd: float
     aborted: bool = False
+    usage: Usage = field(default_factory=Usage)
+    """Every task's tokens together, cache reads and writes included."""
+    cache_saved_usd: float = 0.0
 
     @property
     def ok(self) -> bool:
         return not self.aborted and all(o.verdict == "completed" for o in self.outcomes.values())
 
 
-_QUEUE_STATUS: dict[str, Status] = {
-    "completed": "completed",
-    "failed": "failed",
-    "blocked": "blocked",
-    "skipped": "pending",
-}
+@dataclass
+class Run:
+    """One run's parts, wired together: the bus and its listeners, the planner and the coordinator."""
+
+    project: Path
+    settings: Settings
+    store: Store
+    run_id: int
+    bus: EventBus
+    launcher: AgentLauncher
+    planner: Planner
+    coordinator: Coordinator
 
 
-def open_context(project: Path, settings: Settings, options: RunOptions) -> RunContext:
+def open_run(
+    project: Path, settings: Settings, options: RunOptions, listeners: list[Callable[[RunEvent], None]]
+) -> Run:
     repo = ensure_repo(project)
     store = Store.for_project(project)
-    run = None
+    record = None
     if options.resume:
         last = store.latest_run()
         if last is not None and last.status != "completed":
-            run = last
-            store.set_run_status(run.id, "running")
-            _take_over(store, run.id)
-    if run is None:
-        run = store.open_run(budget_usd=settings.run.budget_usd, config=settings)
-    run_id = run.id
+            record = last
+            _take_over(store, record.id)
+    if record is None:
+        record = store.open_run(budget_usd=settings.run.budget_usd, config=settings)
+    run_id = record.id
     concurrency = Concurrency(settings.run.parallel)
     spend = RunSpend(settings.run.budget_usd, settings.run.task_budget_usd or settings.limits.budget_usd)
     spend.spent_usd = store.run_cost(run_id)
+    bus = EventBus([StoreRecorder(store, run_id), QueueStatusWriter(Layout(project).task_queue), spend])
+    bus.subscribe(GateReportWriter(project))
+    for listener in listeners:
+        bus.subscribe(listener)
+    if options.resume:
+        bus.emit(RunStatusChanged(status="running"))
 
     def throttled(event: ThrottleEvent) -> None:
         concurrency.lower()
-        store.record_event(
-            run_id,
-            "throttle",
-            {
-                "provider": event.provider,
-                "status": event.status,
-                "pause_s": event.pause_s,
-                "throttled_count": event.throttled_count,
-                "concurrency": concurrency.current,
-            },
+        bus.emit(
+            ProviderThrottled(
+                provider=event.provider,
+                status=event.status,
+                pause_s=event.pause_s,
+                throttled_count=event.throttled_count,
+                concurrency=concurrency.current,
+            )
         )
 
-    return RunContext(
+    launcher = AgentLauncher(
         project=project,
         settings=settings,
-        store=store,
         run_id=run_id,
-        integration=repo.branch,
-        merge_queue=MergeQueue(project, repo.branch),
         backoffs=BackoffRegistry(on_throttle=throttled),
-        concurrency=concurrency,
-        spend=spend,
+        guard=spend.guard,
         model_override=options.model,
     )
+
+    def merged_commit(task_id: str) -> str | None:
+        found = store.task(run_id, task_id)
+        return found.merged_commit if found is not None else None
+
+    coordinator = Coordinator(
+        project=project,
+        settings=settings,
+        executor=LocalExecutor(project, repo.branch, launcher, bus.emit),
+        merge_queue=MergeQueue(project, repo.branch),
+        spend=spend,
+        concurrency=concurrency,
+        emit=bus.emit,
+        merged_commit=merged_commit,
+    )
+    planner = Planner(project, settings.run.tdd, launcher, bus.emit)
+    return Run(project, settings, store, run_id, bus, launcher, planner, coordinator)
 
 
 def _take_over(store: Store, run_id: int) -> None:
@@ -137,7 +166,7 @@ async def run_project(
     project: Path,
     settings: Settings,
     options: RunOptions,
-    listeners: list[Callable[[Event], None]] | None = None,
+    listeners: list[Callable[[RunEvent], None]] | None = None,
 ) -> RunReport:
     """Run the whole pipeline once; SIGTERM/SIGINT stop agents cleanly and keep every worktree."""
     project = project.resolve()
@@ -150,8 +179,7 @@ async def run_project(
             f"another shopfloor run (pid {running}) is working in {project}; wait for it to end or stop "
             "it with `shopfloor abort`"
         )
-    rc = open_context(project, settings, options)
-    rc.listeners.extend(listeners or [])
+    run = open_run(project, settings, options, listeners or [])
     pid_file = Layout(project).run_lock
     pid_file.write_text(str(os.getpid()), encoding="utf-8")
     report: RunReport | None = None
@@ -160,18 +188,18 @@ async def run_project(
             try:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(_stop_on_signal, scope)
-                    report = await _run(rc, options, queue_missing)
+                    report = await _run(run, options, queue_missing)
                     tg.cancel_scope.cancel()
             except BaseExceptionGroup as group:  # one failing branch: surface its own error
                 if len(group.exceptions) == 1:
                     raise group.exceptions[0] from None
                 raise
         if report is None:  # cancelled by a signal
-            report = _finish(rc, {}, aborted=True)
+            report = _finish(run, {}, aborted=True)
         return report
     finally:
         pid_file.unlink(missing_ok=True)
-        rc.store.close()
+        run.store.close()
 
 
 async def _stop_on_signal(scope: anyio.CancelScope) -> None:
@@ -181,94 +209,60 @@ async def _stop_on_signal(scope: anyio.CancelScope) -> None:
             return
 
 
-async def _run(rc: RunContext, options: RunOptions, queue_missing: bool) -> RunReport:
+async def _run(run: Run, options: RunOptions, queue_missing: bool) -> RunReport:
     if queue_missing or options.decompose:
-        rc.store.record_event(rc.run_id, "run_status", {"status": "decomposing"})
+        run.bus.emit(RunStatusChanged(status="decomposing"))
         try:
-            await decompose(rc)
+            await run.planner.decompose()
         except PlanningError as err:
             raise RunSetupError(f"decomposition failed: {err}") from err
-    problems = queue_problems(rc)
+    problems = queue_problems(Layout(run.project).task_queue)
     if problems:
         raise RunSetupError("the task queue has problems:\n" + "\n".join(f"  {p}" for p in problems))
-    preflight_models(rc)
-    outcomes = await run_tasks(rc, options.task_ids)
+    preflight_models(run)
+    run.bus.emit(RunStatusChanged(status="running"))
+    outcomes = await run.coordinator.run_tasks(options.task_ids)
     if options.loops:
         from shopfloor.orchestrator.improve import improvement_loops
 
-        outcomes.update(await improvement_loops(rc, options.loops))
-    return _finish(rc, outcomes)
+        outcomes.update(
+            await improvement_loops(run.project, run.planner, run.coordinator, run.bus, options.loops)
+        )
+    return _finish(run, outcomes)
 
 
-def preflight_models(rc: RunContext) -> None:
+def preflight_models(run: Run) -> None:
     """Build each model the pending tasks are routed to once, so a missing key or a bad spec stops the
     run before any task starts instead of failing every task in turn."""
     from shopfloor.models.resolve import resolve_model
 
     seen: set[str] = set()
-    for task in load_task_queue(rc.queue_path).tasks:
+    for task in load_task_queue(Layout(run.project).task_queue).tasks:
         if task.status == "completed":
             continue
-        spec = rc.model_spec_for(task.id, route(task, rc.settings.routing).model) or "inherit"
+        spec = run.launcher.spec_for(task.id, route(task, run.settings.routing).model) or "inherit"
         if spec in seen or spec.startswith("scripted:"):
             continue
         seen.add(spec)
         try:
-            resolve_model(spec, agent_model=None, settings=rc.settings.models, base_dir=rc.project)
+            resolve_model(spec, agent_model=None, settings=run.settings.models, base_dir=run.project)
         except ModelConfigError as err:
             raise RunSetupError(f"{task.id}: {err}") from err
 
 
-async def run_tasks(rc: RunContext, only: list[str] | None = None) -> dict[str, TaskOutcome]:
-    """Schedule every unfinished task of the queue (or just `only`), keeping the queue file's statuses."""
-    queue = load_task_queue(rc.queue_path)
-    tasks = {t.id: t for t in queue.tasks}
-    done: dict[str, Verdict] = {
-        tid: "completed" for tid, t in tasks.items() if t.status == "completed" or _merged(rc, tid)
-    }
-    if only:
-        done.update({tid: "completed" for tid in tasks if tid not in only and tid not in done})
-    deps = {tid: [d for d in t.dependencies if d in tasks] for tid, t in tasks.items()}
-
-    async def one(tid: str) -> TaskOutcome:
-        update_task_statuses(rc.queue_path, {tid: "in_progress"})
-        try:
-            task = tasks[tid]
-            protected = await anyio.to_thread.run_sync(protected_test_files, rc, task, tasks)
-            runner = TaskRun(rc, task, deps[tid], test_first=is_test_first(task, tasks), protected=protected)
-            outcome = await runner.run()
-        except BaseException:
-            update_task_statuses(rc.queue_path, {tid: "pending"})
-            raise
-        update_task_statuses(rc.queue_path, {tid: _QUEUE_STATUS[outcome.verdict]})
-        return outcome
-
-    scheduler = Scheduler(deps, one, concurrency=rc.concurrency, can_start=rc.spend.claim, done=dict(done))
-    outcomes = await scheduler.run()
-    for tid, outcome in outcomes.items():
-        if outcome.verdict in ("blocked", "skipped") and tid not in done:
-            rc.status(tid, outcome.verdict, reason=outcome.reason)
-            update_task_statuses(rc.queue_path, {tid: _QUEUE_STATUS[outcome.verdict]})
-    return outcomes
-
-
-def _merged(rc: RunContext, task_id: str) -> bool:
-    """Verified and merged by an earlier (perhaps killed) run: never redone."""
-    record = rc.store.task(rc.run_id, task_id)
-    return record is not None and record.merged_commit is not None
-
-
-def _finish(rc: RunContext, outcomes: dict[str, TaskOutcome], *, aborted: bool = False) -> RunReport:
-    costs = {c.task_id: c.cost_usd for c in rc.store.task_costs(rc.run_id)}
+def _finish(run: Run, outcomes: dict[str, TaskOutcome], *, aborted: bool = False) -> RunReport:
+    bills = run.store.task_costs(run.run_id)
+    costs = {c.task_id: c.cost_usd for c in bills}
     ok = all(o.verdict == "completed" for o in outcomes.values())
     status = "aborted" if aborted else ("completed" if ok else "failed")
-    rc.store.finish_run(rc.run_id, status)
-    rc.store.record_event(rc.run_id, "run_status", {"status": status, "finished": time.time()})
+    run.bus.emit(RunStatusChanged(status=status, finished=time.time()))
     return RunReport(
-        run_id=rc.run_id,
+        run_id=run.run_id,
         status=status,
         outcomes=outcomes,
         costs=costs,
         total_cost_usd=sum(costs.values()),
         aborted=aborted,
+        usage=sum((c.usage for c in bills), Usage()),
+        cache_saved_usd=sum(c.cache_saved_usd for c in bills),
     )

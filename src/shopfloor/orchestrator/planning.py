@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
+from shopfloor.agent.events import Event
 from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.markers import clear_markers
 from shopfloor.agent.prompts import AgentTask
-from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
-from shopfloor.config.settings import AgentConfig
-from shopfloor.layout import ISSUE_QUEUE as ISSUE_FILE
-from shopfloor.layout import TASK_QUEUE as QUEUE_FILE
-from shopfloor.orchestrator.context import RunContext
+from shopfloor.agent.setup import PreparedAgent
+from shopfloor.layout import ISSUE_QUEUE, TASK_QUEUE, Layout
+from shopfloor.orchestrator.events import RunEvent, TaskStarted, TaskStatus
+from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.queue.record_file import QueueProblem
 from shopfloor.queue.tasks import load_task_queue, validate
 
 FIX_ROUNDS = 3
+DECOMPOSITION_AGENT = "decomposition-agent"
+RESEARCH_AGENT = "research-agent"
 
 
 class PlanningError(Exception):
     """Decomposition or research did not produce a usable result."""
 
 
-def queue_problems(rc: RunContext) -> list[QueueProblem]:
-    path = rc.queue_path
+def queue_problems(path: Path) -> list[QueueProblem]:
     if not path.is_file():
         return [QueueProblem(str(path), 1, None, "the file was not written")]
     queue = load_task_queue(path)
@@ -33,100 +35,94 @@ def queue_problems(rc: RunContext) -> list[QueueProblem]:
     return problems
 
 
-async def decompose(rc: RunContext) -> AgentResult:
-    """Run the decomposition agent on PRD.md; send validation errors back until the queue is clean."""
-    tdd = rc.settings.run.tdd
-    criteria = [
-        f"{QUEUE_FILE} exists and every task has the Field/Value table, an objective, acceptance criteria "
-        "and dependencies",
-        "Task IDs are unique; categories, complexities and dependencies are valid; there are no cycles",
-    ]
-    if tdd:
-        criteria.append(
-            "Test-first: for each build task TASK-NNN add a testing task TASK-TNN that writes its tests "
-            "first, and make the build task depend on it"
+class Planner:
+    """Runs the planning agents in the project's own checkout, on the run's budget and backoff."""
+
+    def __init__(
+        self, project: Path, tdd: bool, launcher: AgentLauncher, emit: Callable[[RunEvent], None]
+    ) -> None:
+        self.project = project
+        self.tdd = tdd
+        self.launcher = launcher
+        self.emit = emit
+
+    async def decompose(self) -> AgentResult:
+        """Run the decomposition agent on PRD.md; send validation errors back until the queue is clean."""
+        criteria = [
+            f"{TASK_QUEUE} exists and every task has the Field/Value table, an objective, acceptance "
+            "criteria and dependencies",
+            "Task IDs are unique; categories, complexities and dependencies are valid; there are no cycles",
+        ]
+        if self.tdd:
+            criteria.append(
+                "Test-first: for each build task TASK-NNN add a testing task TASK-TNN that writes its tests "
+                "first, and make the build task depend on it"
+            )
+        task = AgentTask(
+            task_id="decomposition",
+            objective=f"Read PRD.md and break it into small, verifiable tasks written to {TASK_QUEUE}.",
+            criteria=criteria,
+            workdir=self.project,
         )
-    task = AgentTask(
-        task_id="decomposition",
-        objective=f"Read PRD.md and break it into small, verifiable tasks written to {QUEUE_FILE}.",
-        criteria=criteria,
-        workdir=rc.project,
-    )
-    return await _run_until_valid(rc, "decomposition-agent", task)
+        return await self._run(DECOMPOSITION_AGENT, task, self._until_valid)
 
-
-def _prepare(rc: RunContext, agent: str, task: AgentTask) -> PreparedAgent:
-    """A planning agent works in the project's own checkout, on the run's shared budget and backoff."""
-    rc.store.upsert_task(rc.run_id, task.task_id, agent=agent, status="in_progress", started=time.time())
-    return prepare(
-        AgentRun(
-            agent=agent,
-            task=task,
-            settings=AgentConfig.of(rc.settings),
-            model_spec=rc.model_spec_for(task.task_id, None),
-            run_id=f"run-{rc.run_id}",
-            transcript_root=rc.project,
-            guards=[rc.spend.guard],
-            on_event=rc.record,
-            backoffs=rc.backoffs,
+    async def research(self) -> AgentResult:
+        """Run the research agent, which appends improvement issues to the issue queue."""
+        task = AgentTask(
+            task_id="research",
+            objective=(
+                "Study the codebase and find the most valuable improvements (bugs, security gaps, missing "
+                f"tests, rough edges); append each as a pending issue to {ISSUE_QUEUE}."
+            ),
+            criteria=[f"{ISSUE_QUEUE} holds at least one new pending issue in the issue queue format"],
+            workdir=self.project,
         )
-    )
 
+        async def once(agent: str, prepared: PreparedAgent) -> AgentResult:
+            return await prepared.loop.run()
 
-async def _run_until_valid(rc: RunContext, agent: str, task: AgentTask) -> AgentResult:
-    clear_markers(rc.project, task.task_id)
-    prepared = _prepare(rc, agent, task)
-    prepared.announce()
-    ok = False
-    try:
-        result = await _checked(rc, agent, task, prepared)
-        ok = True
-        return result
-    finally:
-        rc.store.upsert_task(rc.run_id, task.task_id, status="completed" if ok else "failed")
-        await prepared.aclose()
+        return await self._run(RESEARCH_AGENT, task, once)
 
-
-async def _checked(rc: RunContext, agent: str, task: AgentTask, prepared: PreparedAgent) -> AgentResult:
-    """Run the agent, then hand the queue's problems back to it until the queue is valid."""
-    result = await prepared.loop.run()
-    for _ in range(FIX_ROUNDS):
-        if result.outcome != "completed":
-            raise PlanningError(f"{agent} ended {result.outcome}: {result.reason}")
-        problems = queue_problems(rc)
-        if not problems:
+    async def _run(
+        self,
+        agent: str,
+        task: AgentTask,
+        drive: Callable[[str, PreparedAgent], Awaitable[AgentResult]],
+    ) -> AgentResult:
+        tid = task.task_id
+        clear_markers(self.project, tid)
+        self.emit(TaskStarted(task_id=tid, agent=agent, model=self.launcher.spec_for(tid, None) or "inherit"))
+        self.emit(TaskStatus(task_id=tid, status="in_progress"))
+        on_event: Callable[[Event], None] = self.emit
+        prepared = self.launcher.prepare(agent, task, on_event)
+        prepared.announce()
+        result: AgentResult | None = None
+        try:
+            result = await drive(agent, prepared)
             return result
-        clear_markers(rc.project, task.task_id)
-        listing = "\n".join(f"- {p}" for p in problems)
-        result = await prepared.loop.send(
-            f"The task queue has problems; fix each one in {QUEUE_FILE} and write the marker again:\n"
-            + listing
-        )
-    problems = queue_problems(rc)
-    if problems:
-        raise PlanningError("the task queue is still invalid:\n" + "\n".join(f"  {p}" for p in problems))
-    return result
+        finally:
+            done = result is not None and result.outcome == "completed"
+            reason = "" if done or result is None else result.reason
+            self.emit(TaskStatus(task_id=tid, status="completed" if done else "failed", reason=reason))
+            await prepared.aclose()
 
-
-async def research(rc: RunContext) -> AgentResult:
-    """Run the research agent, which appends improvement issues to the issue queue."""
-    task = AgentTask(
-        task_id="research",
-        objective=(
-            "Study the codebase and find the most valuable improvements (bugs, security gaps, missing "
-            f"tests, rough edges); append each as a pending issue to {ISSUE_FILE}."
-        ),
-        criteria=[f"{ISSUE_FILE} holds at least one new pending issue in the issue queue format"],
-        workdir=rc.project,
-    )
-    clear_markers(rc.project, task.task_id)
-    prepared = _prepare(rc, "research-agent", task)
-    prepared.announce()
-    result = None
-    try:
+    async def _until_valid(self, agent: str, prepared: PreparedAgent) -> AgentResult:
+        """Run the agent, then hand the queue's problems back to it until the queue is valid."""
+        queue = Layout(self.project).task_queue
         result = await prepared.loop.run()
+        for _ in range(FIX_ROUNDS):
+            if result.outcome != "completed":
+                raise PlanningError(f"{agent} ended {result.outcome}: {result.reason}")
+            problems = queue_problems(queue)
+            if not problems:
+                return result
+            clear_markers(self.project, prepared.loop.task.task_id)
+            listing = "\n".join(f"- {p}" for p in problems)
+            result = await prepared.loop.send(
+                f"The task queue has problems; fix each one in {TASK_QUEUE} and write the marker again:\n"
+                + listing
+            )
+        problems = queue_problems(queue)
+        if problems:
+            raise PlanningError("the task queue is still invalid:\n" + "\n".join(f"  {p}" for p in problems))
         return result
-    finally:
-        done = result is not None and result.outcome == "completed"
-        rc.store.upsert_task(rc.run_id, task.task_id, status="completed" if done else "failed")
-        await prepared.aclose()

@@ -47,7 +47,8 @@ class Scheduler:
 
     A failed task blocks everything downstream of it (with the reason); the rest goes on. `can_start(id)`
     returns a reason when a task must not start (a budget that cannot cover it): it waits while other
-    tasks run, and is skipped once none does.
+    tasks run, and is skipped once none does. Tasks ready at the same time start in `priority` order
+    (lower first; ties keep the order of `deps`).
     """
 
     def __init__(
@@ -58,11 +59,13 @@ class Scheduler:
         concurrency: Concurrency,
         can_start: Callable[[str], str | None] = lambda _id: None,
         done: Mapping[str, Verdict] | None = None,
+        priority: Callable[[str], int] | None = None,
     ):
         self.deps = {k: list(v) for k, v in deps.items()}
         self.run_task = run_task
         self.concurrency = concurrency
         self.can_start = can_start
+        self.priority = priority
         self.outcomes: dict[str, TaskOutcome] = {
             k: TaskOutcome(k, v) for k, v in (done or {}).items() if v in ("completed", "failed")
         }
@@ -84,7 +87,7 @@ class Scheduler:
                 continue
             if all(v == "completed" for v in verdicts):
                 ready.append(tid)
-        return ready
+        return sorted(ready, key=self.priority) if self.priority else ready
 
     async def run(self) -> dict[str, TaskOutcome]:
         send, receive = anyio.create_memory_object_stream[TaskOutcome](max_buffer_size=len(self.deps) + 1)

@@ -8,6 +8,10 @@
 | Priority | high |
 
 **Description:** Repeated failed logins are never slowed down.
+
+The seed's layouts read too: dated IDs (`ISSUE-20260110-001`), `## ISSUE-...` records, fields as
+`- **Status**: pending` bullets, the title in a Summary (bold or `### Summary`), the text in Details,
+and its statuses (`accepted`, `duplicate`, `complete`, `wont_fix`). New issues follow the file's style.
 """
 
 from __future__ import annotations
@@ -15,24 +19,44 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shopfloor.config.sections import Category
+from shopfloor.config.sections import Category, Complexity
 from shopfloor.queue.files import locked_update, read_text_exact
-from shopfloor.queue.markdown import ID_PATTERN, Block, parse_document
-from shopfloor.queue.record_file import QueueProblem, RecordQueue
-from shopfloor.queue.tasks import CATEGORIES, norm_choice
+from shopfloor.queue.issue_style import IssueStyle, detect_style, next_issue_id, render_new_issue
+from shopfloor.queue.markdown import ID_PATTERN, Block, norm_key, parse_document
+from shopfloor.queue.record_file import QueueProblem, RecordQueue, find_all
+from shopfloor.queue.task import CATEGORIES, COMPLEXITIES
+from shopfloor.queue.task_blocks import parse_list
+from shopfloor.queue.vocabulary import (
+    CATEGORY_ALIASES,
+    PRIORITIES,
+    PRIORITY_ALIASES,
+    Priority,
+    norm_choice,
+    read_choice,
+)
 
-IssueStatus = Literal["pending", "in_progress", "completed"]
-Priority = Literal["critical", "high", "medium", "low"]
+IssueStatus = Literal["pending", "accepted", "in_progress", "completed", "complete", "duplicate", "wont_fix"]
 ISSUE_STATUSES: tuple[str, ...] = get_args(IssueStatus)
-PRIORITIES: tuple[str, ...] = get_args(Priority)
-_ISSUE_ID = re.compile(r"^ISSUE-(\d+)$")
-_ROWS = (("status", "Status"), ("category", "Category"), ("priority", "Priority"), ("task", "Task"))
+_STATUS_ALIASES = {"won't_fix": "wont_fix", "wontfix": "wont_fix", "won't fix": "wont_fix"}
 EMPTY_ISSUE_QUEUE = "# Issue Queue\n\nIssues found by research; pending ones become tasks in the next loop.\n"
+# (attribute, name for a new field, accepted names, where a new one goes)
+_FIELDS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("status", "Status", ("status",), "row"),
+    ("category", "Category", ("category",), "row"),
+    ("priority", "Priority", ("priority",), "row"),
+    ("complexity", "Complexity", ("complexity",), "row"),
+    ("task", "Task", ("task", "task ref"), "row"),
+    ("description", "Description", ("description", "details", "failure details"), "section"),
+    ("criteria", "Acceptance Criteria", ("acceptance criteria",), "section"),
+)
+_SUMMARY = ("summary", "title")
+_PLACEHOLDER = re.compile(r"^\(.*\)$|^-?$")
 
 
 class NewIssue(BaseModel):
@@ -42,6 +66,9 @@ class NewIssue(BaseModel):
     description: str
     category: Category = "backend"
     priority: Priority = "medium"
+    criteria: list[str] = Field(default_factory=list)
+    source: str = "user"
+    """Who reported it, written where the file's issues say so (the seed's `Source` row)."""
 
 
 class Issue(BaseModel):
@@ -49,74 +76,115 @@ class Issue(BaseModel):
 
     id: str = Field(pattern=f"^{ID_PATTERN}$")
     title: str = ""
+    """The heading's title, or the issue's Summary."""
     status: IssueStatus = "pending"
     category: Category = "backend"
     priority: Priority = "medium"
+    complexity: Complexity | None = None
     description: str = ""
+    """The Description (or the seed's Details)."""
+    criteria: list[str] = Field(default_factory=list)
     task: str | None = None
-    """The task made from this issue, once there is one."""
+    """The task made from this issue, once there is one (`Task`, or the seed's `Task Ref`)."""
     extra_fields: dict[str, str] = Field(default_factory=dict)
     extra_sections: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def actionable(self) -> bool:
+        """Waiting for a task: pending, or accepted with no task yet; never a halted one."""
+        halted = norm_choice(self.extra_fields.get("Halted", "")) == "true"
+        waiting = self.status == "pending" or (self.status == "accepted" and not self.task)
+        return waiting and not halted
 
 
 def _read_issue(block: Block, path: str) -> tuple[Issue | None, list[QueueProblem]]:
     problems = [QueueProblem(path, line, block.id, msg) for line, msg in block.problems]
+    used: set[str] = set()
     values: dict[str, object] = {"id": block.id, "title": block.title or ""}
-    for key, allowed, default in (
-        ("status", ISSUE_STATUSES, "pending"),
-        ("category", CATEGORIES, "backend"),
-        ("priority", PRIORITIES, "medium"),
-    ):
-        row = block.rows.get(key)
-        value = norm_choice(row.value) if row else default
-        if row is not None and value not in allowed:
-            hint = difflib.get_close_matches(value, allowed, n=1)
-            msg = f"unknown {key} '{row.value}' (expected one of {', '.join(allowed)})"
-            problems.append(
-                QueueProblem(path, row.line, block.id, msg + (f"; did you mean '{hint[0]}'?" if hint else ""))
-            )
-        values[key] = value
-    task_row = block.rows.get("task")
-    values["task"] = task_row.value if task_row and task_row.value else None
-    description = block.sections.get("description")
-    values["description"] = description.text if description else ""
-    values["extra_fields"] = {r.key: r.value for k, r in block.rows.items() if k not in dict(_ROWS)}
-    values["extra_sections"] = {s.name: s.text for k, s in block.sections.items() if k != "description"}
-    if len(problems) > len(block.problems):
+    if not block.title and (summary := find_all(block, _SUMMARY)):
+        values["title"] = summary[0].text.split("\n")[0].strip()
+        used.add(norm_key(summary[0].name))
+    category_aliases = {k: v[0] for k, v in CATEGORY_ALIASES.items()}
+    choices: dict[str, tuple[tuple[str, ...], Mapping[str, str] | None]] = {
+        "status": (ISSUE_STATUSES, _STATUS_ALIASES),
+        "category": (CATEGORIES, category_aliases),
+        "priority": (PRIORITIES, PRIORITY_ALIASES),
+        "complexity": (COMPLEXITIES, None),
+    }
+    bad = False
+    for attr, _, keys, _ in _FIELDS:
+        found = find_all(block, keys)
+        if not found:
+            continue
+        at = found[0]
+        used.add(norm_key(at.name))
+        if attr in choices:
+            allowed, aliases = choices[attr]
+            value = read_choice(at.text, allowed, aliases)
+            if value is None:
+                bad = True
+                hint = difflib.get_close_matches(norm_choice(at.text), allowed, n=1)
+                msg = f"unknown {attr} '{at.text}' (expected one of {', '.join(allowed)})"
+                msg += f"; did you mean '{hint[0]}'?" if hint else ""
+                problems.append(QueueProblem(path, at.line, block.id, msg))
+            values[attr] = value
+        elif attr == "criteria":
+            values[attr] = parse_list(at.text)
+        elif attr == "task":
+            values[attr] = None if _PLACEHOLDER.match(at.text.strip()) else at.text.strip()
+        else:
+            values[attr] = at.text
+    values["extra_fields"] = {r.key: r.value for k, r in block.rows.items() if k not in used}
+    values["extra_sections"] = {s.name: s.text for k, s in block.sections.items() if k not in used}
+    if bad:
         return None, problems
     return Issue.model_validate(values), problems
 
 
+def _field_text(attr: str, value: object) -> str | None:
+    if attr == "criteria":
+        assert isinstance(value, list)
+        return "\n".join(f"- {item}" for item in value) or None
+    return value if isinstance(value, str) else None
+
+
 def _apply(block: Block, before: Issue, after: Issue) -> None:
-    if (before.id, before.title) != (after.id, after.title):
+    summary = find_all(block, _SUMMARY) if block.title is None else []
+    if before.id != after.id or (before.title != after.title and not summary):
         block.set_heading(after.id, after.title or None)
-    for attr, name in _ROWS:
-        if getattr(before, attr) != getattr(after, attr):
-            block.set_row(name, getattr(after, attr))
-    if before.description != after.description:
-        existing = block.sections.get("description")
-        block.set_section(existing.name if existing else "Description", after.description)
-    for name in before.extra_fields.keys() | after.extra_fields.keys():
-        if before.extra_fields.get(name) != after.extra_fields.get(name):
-            block.set_row(name, after.extra_fields.get(name))
-    for name in before.extra_sections.keys() | after.extra_sections.keys():
-        if before.extra_sections.get(name) != after.extra_sections.get(name):
-            block.set_section(name, after.extra_sections.get(name))
+    elif before.title != after.title:
+        at = summary[0]
+        (block.set_row if at.place == "row" else block.set_section)(at.name, after.title)
+    for attr, name, keys, place in _FIELDS:
+        if getattr(before, attr) == getattr(after, attr):
+            continue
+        text = _field_text(attr, getattr(after, attr))
+        found = find_all(block, keys)
+        if found:
+            (block.set_row if found[0].place == "row" else block.set_section)(found[0].name, text)
+            continue
+        if attr == "task" and find_all(block, _SUMMARY):
+            name = "Task Ref"  # the seed's name for the link
+        (block.set_row if place == "row" else block.set_section)(name, text)
+    for key in before.extra_fields.keys() | after.extra_fields.keys():
+        if before.extra_fields.get(key) != after.extra_fields.get(key):
+            block.set_row(key, after.extra_fields.get(key))
+    for key in before.extra_sections.keys() | after.extra_sections.keys():
+        if before.extra_sections.get(key) != after.extra_sections.get(key):
+            block.set_section(key, after.extra_sections.get(key))
 
 
-def render_issue(issue: Issue, newline: str = "\n") -> str:
-    """A new issue block in the standard layout."""
-    lines = [
-        f"### {issue.id}" + (f": {issue.title}" if issue.title else ""),
-        "| Field | Value |",
-        "|-------|-------|",
+def render_issue(issue: Issue, newline: str = "\n", style: IssueStyle | None = None) -> str:
+    """A new issue block, in shopfloor's layout unless a style is given."""
+    rows = [(name, str(getattr(issue, attr))) for attr, name, _, place in _FIELDS if place == "row"]
+    rows = [(k, v) for k, v in rows if v and v != "None"] + list(issue.extra_fields.items())
+    style = style or IssueStyle()
+    sections = [
+        (style.details, issue.description),
+        ("Acceptance Criteria", _field_text("criteria", issue.criteria) or ""),
+        *issue.extra_sections.items(),
     ]
-    lines += [f"| {name} | {getattr(issue, attr)} |" for attr, name in _ROWS if getattr(issue, attr)]
-    lines += [f"| {k} | {v} |" for k, v in issue.extra_fields.items()]
-    for name, text in [("Description", issue.description), *issue.extra_sections.items()]:
-        body = text.split("\n")
-        lines += ["", f"**{name}:** {text}".rstrip()] if len(body) == 1 else ["", f"**{name}:**", *body]
-    return newline.join(lines) + newline
+    return render_new_issue(issue.id, issue.title, rows, sections, style, newline)
 
 
 class IssueQueue(RecordQueue[Issue]):
@@ -136,19 +204,34 @@ class IssueQueue(RecordQueue[Issue]):
         return self.records
 
     def pending(self) -> list[Issue]:
-        return [i for i in self.issues if i.status == "pending"]
+        """Issues that should become tasks (see `Issue.actionable`)."""
+        return [i for i in self.issues if i.actionable]
 
     def set_status(self, issue_id: str, status: IssueStatus) -> None:
         self.get(issue_id).status = status
 
-    def next_id(self) -> str:
-        numbers = [int(m.group(1)) for i in self.ids if (m := _ISSUE_ID.match(i))]
-        return f"ISSUE-{max(numbers, default=0) + 1:03d}"
+    @property
+    def style(self) -> IssueStyle:
+        return detect_style(self._doc.blocks)
 
-    def add(self, new: NewIssue) -> Issue:
-        """Append an issue with the next free ID and status pending."""
-        issue = Issue(id=self.next_id(), **new.model_dump())
-        self._append(issue)
+    def next_id(self, today: date | None = None) -> str:
+        return next_issue_id(self.ids, self.style, today)
+
+    def add(self, new: NewIssue, today: date | None = None) -> Issue:
+        """Append an issue with the next free ID and status pending, in the style the file uses."""
+        style = self.style
+        rows = [("Status", "pending")]
+        rows += [("Source", new.source)] if style.source_row else []
+        rows += [("Category", new.category), ("Priority", new.priority)]
+        if style.created_row:
+            rows.append(("Created", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+        criteria = "\n".join(f"- {c}" for c in new.criteria)
+        sections = [(style.details, new.description), ("Acceptance Criteria", criteria)]
+        nl = self._doc.newline
+        text = render_new_issue(self.next_id(today), new.title, rows, sections, style, nl)
+        issue, _ = _read_issue(parse_document(text).blocks[0], self.path)
+        assert issue is not None
+        self._append(issue, text, prefix=f"---{nl}{nl}" if style.rule_before else "")
         return issue
 
 
@@ -173,17 +256,17 @@ def validate_issues(queue: IssueQueue) -> list[QueueProblem]:
         first.setdefault(block.id, block.line)
         issue = entry.record
         if issue is not None and not (issue.title.strip() or issue.description.strip()):
-            msg = "issue has neither a title nor a **Description:**"
+            msg = "issue has neither a title (or Summary) nor a Description (or Details)"
             problems.append(QueueProblem(queue.path, block.line, block.id, msg))
     return sorted(problems, key=lambda p: p.line)
 
 
-def append_issues(path: Path, new: Sequence[NewIssue]) -> list[Issue]:
+def append_issues(path: Path, new: Sequence[NewIssue], *, today: date | None = None) -> list[Issue]:
     """Add issues to the file as it is now, under the file lock, safe while a run reads or writes it."""
 
     def change(text: str) -> tuple[str, list[Issue]]:
         queue = parse_issue_queue(text or EMPTY_ISSUE_QUEUE, path)
-        added = [queue.add(item) for item in new]
+        added = [queue.add(item, today) for item in new]
         return queue.render(), added
 
     return locked_update(path, change)

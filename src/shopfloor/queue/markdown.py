@@ -1,35 +1,48 @@
-"""Markdown record blocks (`### ID`, a Field/Value table, `**Section:**` blocks) that render back unchanged.
+"""Markdown records (`### ID` or `## ID` with fields and sections) that render back unchanged.
 
-A document is kept as the lines it was read from. Only a field that is changed through a setter is
-rewritten, so text a person wrote (notes, unknown rows and sections, spacing) survives every save.
+A record's fields are `| Field | Value |` table rows or `- **Field**: value` bullets; its sections are
+`**Section:**` blocks or sub-headings (`### Section` under a `## ID` record). A document is kept as the
+lines it was read from, and only a field or section changed through a setter is rewritten, in the style
+the record already uses, so text a person wrote (notes, unknown rows and sections, spacing) survives.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-ID_PATTERN = r"[A-Za-z][A-Za-z0-9_]*-[A-Za-z]?\d+"
-_RECORD_HEADING = re.compile(rf"^###[ \t]+(?P<id>{ID_PATTERN})(?![A-Za-z0-9_])(?P<rest>.*)$")
-_ANY_HEADING = re.compile(r"^#{1,3}(?:[ \t]|$)")
-_SECTION = re.compile(r"^\*\*(?P<name>[A-Za-z][^*\n]*?)(?::\*\*|\*\*[ \t]*:)(?P<rest>.*)$")
-_FENCE = re.compile(r"^[ \t]*(```|~~~)")
-_RULE = re.compile(r"^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_SEPARATOR_CELL = re.compile(r"^\s*:?-+:?\s*$")
+from shopfloor.queue.md_lines import (
+    BULLET_FIELD,
+    FENCE,
+    HEADING,
+    RULE,
+    SECTION,
+    body_lines,
+    fence_end,
+    heading_level,
+    replace_bullet_value,
+    section_lines,
+)
+from shopfloor.queue.tables import (
+    escape_cell,
+    is_separator,
+    replace_value_cell,
+    split_cells,
+    split_ending,
+)
+
+ID_PATTERN = r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z]?\d+[A-Za-z]?)+"
+"""`TASK-007`, `TASK-T01`, `TASK-001-1`, `TASK-005a`, `ISSUE-20260110-001`."""
+_RECORD_HEADING = re.compile(rf"^(?P<hashes>#{{2,3}})[ \t]+(?P<id>{ID_PATTERN})(?![A-Za-z0-9_])(?P<rest>.*)$")
 
 PieceKind = Literal["raw", "heading", "table", "row", "section"]
+SectionStyle = Literal["bold", "heading"]
 
 
 def norm_key(key: str) -> str:
     """Compare field and section names ignoring case, underscores and spacing."""
     return " ".join(key.replace("_", " ").lower().split())
-
-
-def _split_ending(line: str) -> tuple[str, str]:
-    bare = line.rstrip("\r\n")
-    return bare, line[len(bare) :]
 
 
 @dataclass
@@ -39,6 +52,8 @@ class Piece:
     lines: list[str]
     kind: PieceKind = "raw"
     key: str = ""
+    line: int = 0
+    """Line number of its first line in the file (0 for lines added by an edit)."""
 
 
 @dataclass(frozen=True)
@@ -52,15 +67,16 @@ class Row:
 @dataclass(frozen=True)
 class Section:
     name: str
-    """The section name as written, without the asterisks and colon."""
+    """The section name as written, without the asterisks and colon (or the heading's hashes)."""
     text: str
-    """Text after the colon and the lines below it, stripped."""
+    """Text after the colon and the lines below it (or the lines under the heading), stripped."""
     line: int
+    style: SectionStyle = "bold"
 
 
 @dataclass
 class Block:
-    """One `### ID` record: its lines plus what was read from them."""
+    """One record: its lines plus what was read from them."""
 
     id: str
     title: str | None
@@ -70,45 +86,73 @@ class Block:
     rows: dict[str, Row] = field(default_factory=dict)
     sections: dict[str, Section] = field(default_factory=dict)
     problems: list[tuple[int, str]] = field(default_factory=list)
+    level: int = 3
+    """2 for a `## ID` record, 3 for `### ID`."""
 
     def text(self) -> str:
         return "".join(line for piece in self.pieces for line in piece.lines)
 
     def copy(self) -> Block:
         """A copy whose pieces can be edited without touching this block."""
-        pieces = [Piece(list(p.lines), p.kind, p.key) for p in self.pieces]
+        pieces = [Piece(list(p.lines), p.kind, p.key, p.line) for p in self.pieces]
         return Block(
-            self.id, self.title, self.line, pieces, self.newline, dict(self.rows), dict(self.sections)
+            self.id,
+            self.title,
+            self.line,
+            pieces,
+            self.newline,
+            dict(self.rows),
+            dict(self.sections),
+            level=self.level,
         )
 
+    @property
+    def section_style(self) -> SectionStyle:
+        """How this record writes its sections (what its last section uses; bold when it has none)."""
+        styles = [s.style for s in self.sections.values()]
+        return styles[-1] if styles else "bold"
+
     def set_heading(self, record_id: str, title: str | None) -> None:
-        _, ending = _split_ending(self.pieces[0].lines[0])
+        _, ending = split_ending(self.pieces[0].lines[0])
         suffix = f": {title}" if title else ""
-        self.pieces[0].lines[0] = f"### {record_id}{suffix}{ending or self.newline}"
+        self.pieces[0].lines[0] = f"{'#' * self.level} {record_id}{suffix}{ending or self.newline}"
 
     def set_row(self, key: str, value: str | None) -> None:
-        """Change a table cell in place, add the row after the table's last row, or drop it (None)."""
+        """Change a field in place, add it after the record's last field, or drop it (None)."""
         index = self._find("row", norm_key(key))
         if index is not None:
             if value is None:
                 del self.pieces[index]
             else:
-                self.pieces[index].lines[0] = _replace_value_cell(self.pieces[index].lines[0], value)
+                line = self.pieces[index].lines[0]
+                bullet = BULLET_FIELD.match(split_ending(line)[0])
+                self.pieces[index].lines[0] = (
+                    replace_bullet_value(line, bullet, value) if bullet else replace_value_cell(line, value)
+                )
             return
         if value is None:
             return
-        new = [f"| {key} | {_escape_cell(value)} |{self.newline}"]
-        table_at = [i for i, p in enumerate(self.pieces) if p.kind in ("row", "table")]
-        if not table_at:
+        rows_at = [i for i, p in enumerate(self.pieces) if p.kind in ("row", "table")]
+        tables = [i for i in rows_at if self.pieces[i].lines[0].lstrip().startswith("|")]
+        if tables:
+            new = [f"| {key} | {escape_cell(value)} |{self.newline}"]
+            at = tables[-1]
+        elif rows_at:
+            sample = BULLET_FIELD.match(split_ending(self.pieces[rows_at[-1]].lines[0])[0])
+            sep = sample.group("sep") if sample else "**:"
+            new = [f"- **{key}{sep} {' '.join(value.split())}{self.newline}"]
+            at = rows_at[-1]
+        else:
             header = [f"| Field | Value |{self.newline}", f"|-------|-------|{self.newline}"]
             self._ensure_newline(0)
-            self.pieces[1:1] = [Piece(header, "table"), Piece(new, "row", norm_key(key))]
+            row = Piece([f"| {key} | {escape_cell(value)} |{self.newline}"], "row", norm_key(key))
+            self.pieces[1:1] = [Piece(header, "table"), row]
             return
-        self._ensure_newline(table_at[-1])
-        self.pieces.insert(table_at[-1] + 1, Piece(new, "row", norm_key(key)))
+        self._ensure_newline(at)
+        self.pieces.insert(at + 1, Piece(new, "row", norm_key(key)))
 
     def set_section(self, name: str, text: str | None) -> None:
-        """Rewrite a section's lines, append it at the end of the block, or drop it (None)."""
+        """Rewrite a section's lines, append it at the end of the record, or drop it (None)."""
         index = self._find("section", norm_key(name))
         if index is not None:
             if text is None:
@@ -120,10 +164,14 @@ class Block:
                 ):
                     del self.pieces[index - 1]
                 return
-            old_last = self.pieces[index].lines[-1]
-            new = _section_lines(name, text, self.newline)
-            if not _split_ending(old_last)[1]:
-                new[-1] = _split_ending(new[-1])[0]
+            lines = self.pieces[index].lines
+            old_last = lines[-1]
+            if heading_level(split_ending(lines[0])[0]):
+                new = [lines[0], *(f"{line}{self.newline}" for line in body_lines(text))]
+            else:
+                new = section_lines(name, text, self.newline)
+            if not split_ending(old_last)[1]:
+                new[-1] = split_ending(new[-1])[0]
             self.pieces[index].lines = new
             return
         if text is None:
@@ -134,10 +182,14 @@ class Block:
         ):
             end -= 1
         self._ensure_newline(end - 1)
-        added = [
-            Piece([self.newline]),
-            Piece(_section_lines(name, text, self.newline), "section", norm_key(name)),
-        ]
+        if self.section_style == "heading":
+            lines = [
+                f"{'#' * (self.level + 1)} {name}{self.newline}",
+                *(f"{line}{self.newline}" for line in body_lines(text)),
+            ]
+        else:
+            lines = section_lines(name, text, self.newline)
+        added = [Piece([self.newline]), Piece(lines, "section", norm_key(name))]
         if end == len(self.pieces):
             added.append(Piece([self.newline]))
         self.pieces[end:end] = added
@@ -150,7 +202,7 @@ class Block:
 
     def _ensure_newline(self, index: int) -> None:
         lines = self.pieces[index].lines
-        if lines and not _split_ending(lines[-1])[1]:
+        if lines and not split_ending(lines[-1])[1]:
             lines[-1] += self.newline
 
 
@@ -161,7 +213,7 @@ class Document:
     parts: list[str | Block]
     newline: str = "\n"
     stray_headings: list[tuple[int, str]] = field(default_factory=list)
-    """Level-3 headings outside code fences that are not `### ID` records: (line, text)."""
+    """Level-3 headings outside code fences and records that are not `### ID` records: (line, text)."""
 
     @property
     def blocks(self) -> list[Block]:
@@ -170,27 +222,45 @@ class Document:
     def render(self) -> str:
         return "".join(p if isinstance(p, str) else p.text() for p in self.parts)
 
+    def raw_lines(self) -> list[tuple[int, str]]:
+        """Lines outside records, outside code fences: (line number, text without its ending)."""
+        out: list[tuple[int, str]] = []
+        number = 1
+        for part in self.parts:
+            lines = (part if isinstance(part, str) else part.text()).splitlines(keepends=True)
+            if isinstance(part, str):
+                in_fence = False
+                for offset, line in enumerate(lines):
+                    bare = split_ending(line)[0]
+                    if FENCE.match(bare):
+                        in_fence = not in_fence
+                    elif not in_fence:
+                        out.append((number + offset, bare))
+            number += len(lines)
+        return out
+
 
 def parse_document(text: str) -> Document:
-    """Split Markdown into raw text and `### ID` blocks; never fails."""
+    """Split Markdown into raw text and record blocks; never fails."""
     lines = text.splitlines(keepends=True)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     doc = Document(parts=[], newline=newline)
     raw: list[str] = []
     i = 0
     while i < len(lines):
-        bare, _ = _split_ending(lines[i])
+        bare, _ = split_ending(lines[i])
         heading = _RECORD_HEADING.match(bare)
         if heading:
             if raw:
                 doc.parts.append("".join(raw))
                 raw = []
-            end = _block_end(lines, i)
-            doc.parts.append(_parse_block(lines[i:end], i + 1, heading, newline))
+            level = len(heading.group("hashes"))
+            end = _block_end(lines, i, level)
+            doc.parts.append(_parse_block(lines[i:end], i + 1, heading, newline, level))
             i = end
             continue
-        if _FENCE.match(bare):
-            end = _fence_end(lines, i)
+        if FENCE.match(bare):
+            end = fence_end(lines, i)
             raw.extend(lines[i:end])
             i = end
             continue
@@ -203,83 +273,36 @@ def parse_document(text: str) -> Document:
     return doc
 
 
-def split_cells(bare: str) -> list[str] | None:
-    """Cells of a `| a | b |` line (unescaped, unstripped), or None if it is not a table line."""
-    pipes = _pipe_positions(bare)
-    if not pipes or bare[: pipes[0]].strip():
-        return None
-    cells = [bare[a + 1 : b] for a, b in itertools.pairwise(pipes)]
-    tail = bare[pipes[-1] + 1 :]
-    if tail.strip():
-        cells.append(tail)
-    return [c.replace("\\|", "|") for c in cells]
-
-
-def _pipe_positions(bare: str) -> list[int]:
-    return [i for i, ch in enumerate(bare) if ch == "|" and (i == 0 or bare[i - 1] != "\\")]
-
-
-def _escape_cell(value: str) -> str:
-    return " ".join(value.split()).replace("|", "\\|")
-
-
-def _replace_value_cell(line: str, value: str) -> str:
-    """Put `value` in the second cell, keeping the cell's padding when it still fits."""
-    bare, ending = _split_ending(line)
-    pipes = _pipe_positions(bare)
-    start = pipes[1] + 1
-    end = pipes[2] if len(pipes) > 2 else len(bare)
-    old = bare[start:end]
-    lead = (len(old) - len(old.lstrip())) or 1
-    cell = " " * lead + _escape_cell(value)
-    aligned = len(old) - len(old.rstrip()) > 1
-    cell = cell.ljust(len(old)) if aligned and len(cell) < len(old) else cell + " "
-    if len(pipes) <= 2:
-        cell = cell.rstrip()
-    return bare[:start] + cell + bare[end:] + ending
-
-
-def _section_lines(name: str, text: str, newline: str) -> list[str]:
-    body = text.strip("\n").split("\n")
-    if len(body) == 1 and not re.match(r"^([-*+]|\d+[.)])\s", body[0]):
-        return [f"**{name}:** {body[0]}".rstrip() + newline]
-    return [f"**{name}:**{newline}"] + [f"{line}{newline}" for line in body]
-
-
-def _fence_end(lines: list[str], start: int) -> int:
-    """Index just past the fence that opens at `start` (or the end of input if it never closes)."""
-    marker = _FENCE.match(lines[start])
-    assert marker is not None
-    for j in range(start + 1, len(lines)):
-        if lines[j].lstrip().startswith(marker.group(1)):
-            return j + 1
-    return len(lines)
-
-
-def _block_end(lines: list[str], start: int) -> int:
+def _block_end(lines: list[str], start: int, level: int) -> int:
+    """A record ends at a heading of its own level or above, or at the next record's heading."""
     j = start + 1
     while j < len(lines):
-        bare, _ = _split_ending(lines[j])
-        if _FENCE.match(bare):
-            j = _fence_end(lines, j)
+        bare, _ = split_ending(lines[j])
+        if FENCE.match(bare):
+            j = fence_end(lines, j)
             continue
-        if _ANY_HEADING.match(bare):
+        found = heading_level(bare)
+        if found and (found <= level or _RECORD_HEADING.match(bare)):
             break
         j += 1
     return j
 
 
-def _section_end(lines: list[str], start: int) -> int:
-    """Index just past the section's last non-blank line (trailing blank lines are not part of it)."""
+def _section_end(lines: list[str], start: int, *, sub_heading: bool) -> int:
+    """Index just past the section's last non-blank line (trailing blank lines are not part of it).
+
+    A bold section ends at the next bold section, rule or heading; a sub-heading section only at the
+    next rule or heading, so bold labels inside it (`**Task:** ...`) stay part of its text.
+    """
     last = start
     j = start + 1
     while j < len(lines):
-        bare, _ = _split_ending(lines[j])
-        if _FENCE.match(bare):
-            j = _fence_end(lines, j)
+        bare, _ = split_ending(lines[j])
+        if FENCE.match(bare):
+            j = fence_end(lines, j)
             last = j - 1
             continue
-        if _SECTION.match(bare) or _RULE.match(bare) or _ANY_HEADING.match(bare):
+        if (not sub_heading and SECTION.match(bare)) or RULE.match(bare) or heading_level(bare):
             break
         if bare.strip():
             last = j
@@ -287,62 +310,85 @@ def _section_end(lines: list[str], start: int) -> int:
     return last + 1
 
 
-def _parse_block(lines: list[str], line_no: int, heading: re.Match[str], newline: str) -> Block:
+def _parse_block(lines: list[str], line_no: int, heading: re.Match[str], newline: str, level: int) -> Block:
     rest = heading.group("rest").strip().lstrip(":-–—").strip()
-    block = Block(heading.group("id"), rest or None, line_no, [Piece([lines[0]], "heading")], newline)
+    block = Block(
+        heading.group("id"), rest or None, line_no, [Piece([lines[0]], "heading", line=line_no)], newline
+    )
+    block.level = level
     seen_section = False
+    sub_headings = False
     i = 1
     while i < len(lines):
-        bare, _ = _split_ending(lines[i])
-        if _FENCE.match(bare):
-            end = _fence_end(lines, i)
-            block.pieces.append(Piece(lines[i:end]))
+        bare, _ = split_ending(lines[i])
+        here = line_no + i
+        if FENCE.match(bare):
+            end = fence_end(lines, i)
+            block.pieces.append(Piece(lines[i:end], line=here))
             i = end
             continue
-        section = _SECTION.match(bare)
-        if section:
-            end = _section_end(lines, i)
-            body = [_split_ending(x)[0] for x in lines[i + 1 : end]]
-            text = "\n".join([section.group("rest").strip(), *body]).strip()
-            name = section.group("name").strip()
-            key = norm_key(name)
-            if key in block.sections:
-                first = block.sections[key].line
-                block.problems.append(
-                    (line_no + i, f"section '{name}' appears twice (first on line {first})")
-                )
-                block.pieces.append(Piece(lines[i:end]))
+        sub = HEADING.match(bare) if heading_level(bare) > level else None
+        section = None if sub_headings else SECTION.match(bare)
+        if sub or section:
+            end = _section_end(lines, i, sub_heading=sub is not None)
+            body = [split_ending(x)[0] for x in lines[i + 1 : end]]
+            if sub:
+                name = (sub.group("text") or "").rstrip("#").strip().rstrip(":").strip()
+                text = "\n".join(body).strip()
+                sub_headings = True
             else:
-                block.sections[key] = Section(name, text, line_no + i)
-                block.pieces.append(Piece(lines[i:end], "section", key))
+                assert section is not None
+                name = section.group("name").strip()
+                text = "\n".join([section.group("rest").strip(), *body]).strip()
+            _add_section(block, Section(name, text, here, "heading" if sub else "bold"), lines[i:end])
             seen_section = True
             i = end
             continue
         if not seen_section and bare.lstrip().startswith("|"):
-            next_bare = _split_ending(lines[i + 1])[0] if i + 1 < len(lines) else ""
-            block.pieces.append(_table_piece(block, bare, lines[i], line_no + i, next_bare))
+            next_bare = split_ending(lines[i + 1])[0] if i + 1 < len(lines) else ""
+            block.pieces.append(_table_piece(block, bare, lines[i], here, next_bare))
             i += 1
             continue
-        block.pieces.append(Piece([lines[i]]))
+        bullet = None if seen_section else BULLET_FIELD.match(bare)
+        if bullet:
+            block.pieces.append(
+                _field_piece(block, bullet.group("name").strip(), bullet.group("value"), lines[i], here)
+            )
+            i += 1
+            continue
+        block.pieces.append(Piece([lines[i]], line=here))
         i += 1
     return block
 
 
+def _add_section(block: Block, section: Section, lines: list[str]) -> None:
+    key = norm_key(section.name)
+    if key in block.sections:
+        first = block.sections[key].line
+        block.problems.append(
+            (section.line, f"section '{section.name}' appears twice (first on line {first})")
+        )
+        block.pieces.append(Piece(lines, line=section.line))
+        return
+    block.sections[key] = section
+    block.pieces.append(Piece(lines, "section", key, section.line))
+
+
 def _table_piece(block: Block, bare: str, line: str, line_no: int, next_bare: str) -> Piece:
     cells = split_cells(bare)
-    if cells is not None and all(_SEPARATOR_CELL.match(c) for c in cells):
-        return Piece([line], "table")
-    next_cells = split_cells(next_bare)
-    if next_cells is not None and next_cells and all(_SEPARATOR_CELL.match(c) for c in next_cells):
-        return Piece([line], "table")
+    if cells == [] or is_separator(bare) or is_separator(next_bare):
+        return Piece([line], "table", line=line_no)
     if cells is None or len(cells) != 2 or not cells[0].strip():
         block.problems.append((line_no, "malformed table row (expected '| Field | Value |')"))
-        return Piece([line], "table")
-    name, value = cells[0].strip(), cells[1].strip()
+        return Piece([line], "table", line=line_no)
+    return _field_piece(block, cells[0].strip(), cells[1], line, line_no)
+
+
+def _field_piece(block: Block, name: str, value: str, line: str, line_no: int) -> Piece:
     key = norm_key(name)
     if key in block.rows:
         first = block.rows[key].line
         block.problems.append((line_no, f"field '{name}' appears twice (first on line {first})"))
-        return Piece([line], "table")
-    block.rows[key] = Row(name, value, line_no)
-    return Piece([line], "row", key)
+        return Piece([line], "table" if line.lstrip().startswith("|") else "raw", line=line_no)
+    block.rows[key] = Row(name, value.strip(), line_no)
+    return Piece([line], "row", key, line_no)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -24,6 +24,29 @@ class QueueProblem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}: "
         return where + (f"{self.task_id}: " if self.task_id else "") + self.message
+
+
+@dataclass(frozen=True)
+class Found:
+    """Where a field was written: its name as written, its text, its line and its kind of place."""
+
+    name: str
+    text: str
+    line: int
+    place: Literal["row", "section", "line"]
+
+
+def find_all(block: Block, keys: tuple[str, ...]) -> list[Found]:
+    """Every place a field is written under one of `keys` (normalised names): rows before sections."""
+    out: list[Found] = []
+    for key in keys:
+        if key in block.rows:
+            row = block.rows[key]
+            out.append(Found(row.key, row.value, row.line, "row"))
+        if key in block.sections:
+            section = block.sections[key]
+            out.append(Found(section.name, section.text, section.line, "section"))
+    return out
 
 
 R = TypeVar("R", bound=BaseModel)
@@ -91,13 +114,16 @@ class RecordQueue(abc.ABC, Generic[R]):
                 return entry.block.line
         raise KeyError(record_id)
 
-    def _append(self, record: R) -> None:
-        """Add a record's block at the end of the file, a blank line after what is there."""
+    def _append(self, record: R, text: str | None = None, prefix: str = "") -> None:
+        """Add a record's block (`text`, or the standard rendering) at the end of the file, a blank line
+        after what is there (then `prefix`)."""
         nl = self._doc.newline
         current = self._doc.render()
         if current and not current.endswith(nl * 2):
             self._doc.parts.append(nl if current.endswith(nl) else nl * 2)
-        block = parse_document(self._render(record, nl)).blocks[0]
+        if prefix:
+            self._doc.parts.append(prefix)
+        block = parse_document(text or self._render(record, nl)).blocks[0]
         self._doc.parts.append(block)
         self._entries.append(Entry(block, record, record.model_copy(deep=True)))
 

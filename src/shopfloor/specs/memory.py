@@ -10,7 +10,9 @@ checkout, so a task's worktree (which lives inside the project) does not read th
 second time. A worktree has no `CLAUDE.local.md` of its own (it is not committed), so the one in the
 main checkout is read in its place. Claude Code asks before following an import out of the project;
 an unattended run cannot ask, so a project file's imports stay inside the checkout (the user's own
-memory may import from anywhere) and the others are listed as skipped.
+memory may import from anywhere) and the others are listed as skipped. Files are named relative to
+the checkout (or `~/`), not by absolute path, so every task's worktree renders the same text and the
+memory stays in the system prompt's cached prefix.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class MemoryFile:
     kind: MemoryKind
     text: str
     imported_by: Path | None = None
+    shown: str = ""
+    """The name the model reads: relative to the checkout, or `~/...`; absolute elsewhere."""
 
 
 @dataclass
@@ -65,8 +69,9 @@ class ProjectMemory:
         for f in entries:
             note = _KIND_NOTE[f.kind]
             if f.imported_by is not None:
-                note = f"imported by {f.imported_by}"
-            parts.append(f"Contents of {f.path} ({note}):\n\n{f.text.strip()}")
+                by = next((g.shown for g in self.files if g.path == f.imported_by), str(f.imported_by))
+                note = f"imported by {by}"
+            parts.append(f"Contents of {f.shown or f.path} ({note}):\n\n{f.text.strip()}")
         return "\n\n".join(parts)
 
 
@@ -115,12 +120,21 @@ class _Reader:
         except OSError:
             return
         self.seen.add(real)
-        self.files.append(MemoryFile(path, kind, text, by))
+        self.files.append(MemoryFile(path, kind, text, by, self._shown(real)))
         if depth >= MAX_IMPORT_DEPTH:
             return
         for target in imports_of(text):
             target_path = self._resolve(target, path.parent)
             self.add(target_path, "import", path, depth + 1, user=user or kind == "user")
+
+    def _shown(self, real: Path) -> str:
+        for root in self.project_roots:
+            if real.is_relative_to(root):
+                return real.relative_to(root).as_posix()
+        home = self.home.resolve()
+        if real.is_relative_to(home):
+            return "~/" + real.relative_to(home).as_posix()
+        return str(real)
 
     def _resolve(self, target: str, base: Path) -> Path:
         if target.startswith("~/"):

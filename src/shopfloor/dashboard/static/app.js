@@ -7,7 +7,7 @@
 
   const FINAL = new Set(["completed", "failed", "blocked"]);
   // Events that change more than the page can work out by itself: fetch the run again (debounced).
-  const RELOAD_KINDS = new Set(["task_status", "gate_report", "run_status", "run_started", "run_finished"]);
+  const RELOAD_KINDS = new Set(["task_status", "gate_round", "run_status", "run_started", "run_finished"]);
   const REPLAY_LIMIT = 500;
 
   const state = {

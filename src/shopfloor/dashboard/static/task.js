@@ -97,7 +97,7 @@
         pair("Base", g.base_ref ? h("code", {}, g.base_ref) : "–"),
         pair("Fails on", g.fail_on + " severity and above"),
         pair("Checked", new Date(g.started_at).toLocaleString()),
-        pair("Read from", detail.gate_source === "marker" ? "the verdict marker" : "the run's event log"),
+        pair("Read from", detail.gate_source === "verdict" ? "the verdict file" : "the run's event log"),
       ),
     );
     if (g.reasons.length) {

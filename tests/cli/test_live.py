@@ -6,9 +6,10 @@ import io
 
 from rich.console import Console
 
-from shopfloor.agent.events import ModelReplied, RunFinished, RunStarted, TaskStatus
+from shopfloor.agent.events import ModelReplied, RunFinished, RunStarted
 from shopfloor.cli.live import RunView
 from shopfloor.models.base import Usage
+from shopfloor.orchestrator.events import TaskStatus
 
 
 def test_plain_view_reports_starts_gate_verdicts_and_totals(capsys: object) -> None:

@@ -1,0 +1,265 @@
+"""The coordinator: schedules the queue's tasks, drives each through its attempts, and merges.
+
+It alone merges and decides what becomes of a task; what it learns goes out as events, which the state
+store, the queue file and the live views record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+from shopfloor.config.settings import Settings
+from shopfloor.gate.feedback import format_failure_report
+from shopfloor.layout import Layout
+from shopfloor.orchestrator.attempt import (
+    Attempt,
+    AttemptResult,
+    Crashed,
+    GateCount,
+    GateRejected,
+    Verified,
+    describe,
+    may_retry,
+    result_name,
+)
+from shopfloor.orchestrator.briefs import gate_task
+from shopfloor.orchestrator.events import (
+    AttemptEnded,
+    AttemptStarted,
+    FailureReported,
+    MergeConflicted,
+    RunEvent,
+    TaskMerged,
+    TaskPlaced,
+    TaskStarted,
+    TaskStatus,
+)
+from shopfloor.orchestrator.executor import AlreadyMerged, LocalExecutor, Placement, VerifiedUnmerged
+from shopfloor.orchestrator.merge_queue import MergeConflict, Merged, MergeQueue, MergeRefused
+from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
+from shopfloor.orchestrator.spend import RunSpend
+from shopfloor.orchestrator.tdd import is_test_first, protected_test_files
+from shopfloor.queue.routing import Route, route
+from shopfloor.queue.tasks import Task, load_task_queue
+from shopfloor.queue.vocabulary import priority_rank
+
+
+@dataclass(frozen=True)
+class MergeFailed:
+    """The verified work could not be merged: conflicts kept coming back, or the checkout refused."""
+
+    reason: str
+    retry: bool
+
+
+Settled = Merged | MergeFailed | AttemptResult
+
+
+class Coordinator:
+    def __init__(
+        self,
+        *,
+        project: Path,
+        settings: Settings,
+        executor: LocalExecutor,
+        merge_queue: MergeQueue,
+        spend: RunSpend,
+        concurrency: Concurrency,
+        emit: Callable[[RunEvent], None],
+        merged_commit: Callable[[str], str | None],
+    ) -> None:
+        self.project = project
+        self.settings = settings
+        self.executor = executor
+        self.merge_queue = merge_queue
+        self.spend = spend
+        self.concurrency = concurrency
+        self.emit = emit
+        self.merged_commit = merged_commit
+        """The merge commit of a task verified and merged by this run or an earlier one, if any."""
+
+    async def run_tasks(self, only: list[str] | None = None) -> dict[str, TaskOutcome]:
+        """Schedule every unfinished task of the queue (or just `only`)."""
+        queue = load_task_queue(Layout(self.project).task_queue)
+        tasks = {t.id: t for t in queue.tasks}
+        done: dict[str, Verdict] = {
+            tid: "completed"
+            for tid, t in tasks.items()
+            if t.status == "completed" or self.merged_commit(tid) is not None
+        }
+        if only:
+            done.update({tid: "completed" for tid in tasks if tid not in only and tid not in done})
+        deps = {tid: [d for d in t.dependencies if d in tasks] for tid, t in tasks.items()}
+
+        async def one(tid: str) -> TaskOutcome:
+            return await self.drive(tasks[tid], deps[tid], tasks)
+
+        scheduler = Scheduler(
+            deps,
+            one,
+            concurrency=self.concurrency,
+            can_start=self.spend.claim,
+            done=done,
+            priority=lambda tid: priority_rank(tasks[tid].priority),
+        )
+        outcomes = await scheduler.run()
+        for tid, outcome in outcomes.items():
+            if outcome.verdict in ("blocked", "skipped") and tid not in done:
+                self.emit(TaskStatus(task_id=tid, status=outcome.verdict, reason=outcome.reason))
+        return outcomes
+
+    async def drive(self, task: Task, deps: list[str], tasks: dict[str, Task]) -> TaskOutcome:
+        """One task, start to finish, within its deadline; its budget reservation is held meanwhile."""
+        tid = task.id
+        routed = route(task, self.settings.routing)
+        deadline = self.settings.run.task_deadline_s
+        self.spend.reserve(tid)
+        try:
+            self.emit(TaskStarted(task_id=tid, agent=routed.agent, model=routed.model))
+            self.emit(TaskStatus(task_id=tid, status="in_progress"))
+            outcome = TaskOutcome(tid, "failed", f"the task deadline ({deadline:.0f}s) passed")
+            with anyio.move_on_after(deadline):
+                outcome = await self._attempts(task, routed, deps, tasks)
+        except anyio.get_cancelled_exc_class():
+            # Stopped from outside (abort, Ctrl-C): the task waits again; resume goes on from its worktree.
+            self.emit(
+                TaskStatus(task_id=tid, status="pending", detail="the run stopped; the worktree is kept")
+            )
+            raise
+        finally:
+            self.spend.release(tid)
+        self.emit(TaskStatus(task_id=tid, status=outcome.verdict, reason=outcome.reason))
+        return outcome
+
+    async def _attempts(
+        self, task: Task, routed: Route, deps: list[str], tasks: dict[str, Task]
+    ) -> TaskOutcome:
+        tid = task.id
+        placement = await self.executor.place(tid, deps)
+        wt = placement.worktree
+        if placement.problem is not None:
+            return TaskOutcome(tid, "failed", placement.problem)
+        self.emit(TaskPlaced(task_id=tid, branch=wt.branch, worktree=str(wt.path), reused=wt.reused))
+        match placement.recovered:
+            case AlreadyMerged(commit=commit, report=report):
+                return await self._merged(placement, Merged(tid, wt.branch, commit), report.tree_hash)
+            case VerifiedUnmerged(report=report):
+                merged = await self._merge_once(task, placement)
+                if isinstance(merged, Merged):
+                    return await self._merged(placement, merged, report.tree_hash)
+        protected = await anyio.to_thread.run_sync(
+            protected_test_files, self.project, task, tasks, self.merged_commit
+        )
+        brief = gate_task(task, test_first=is_test_first(task, tasks), protected=protected)
+        gates = GateCount()
+        reason = "an earlier run stopped" if wt.reused else "no attempt ran"
+        for n in range(1, self.settings.run.attempts + 1):
+            note = ""
+            if wt.reused or n > 1:
+                note = (
+                    "NOTE: an earlier attempt at this task stopped before it was accepted "
+                    f"({reason}). Its work is kept in this worktree; review it and carry on."
+                )
+            attempt = self.executor.attempt(task, routed, placement, n, gate_task=brief, gates=gates)
+            self.emit(AttemptStarted(task_id=tid, attempt=n))
+            settled = await self._one_attempt(attempt, task, placement, note)
+            if isinstance(settled, Merged):
+                self._attempt_ended(attempt, "completed", "verified")
+                tree = attempt.verified_tree
+                return await self._merged(placement, settled, tree)
+            if isinstance(settled, MergeFailed):
+                reason = settled.reason
+                self._attempt_ended(attempt, "failed", "merge_failed", reason)
+                if not settled.retry:
+                    break
+                continue
+            reason = describe(settled)
+            self._attempt_ended(attempt, "failed", result_name(settled), reason)
+            if isinstance(settled, GateRejected):
+                path = await anyio.to_thread.run_sync(self._failure_report, tid, settled)
+                return TaskOutcome(tid, "failed", f"{reason} (failure report: {path})")
+            if not may_retry(settled):
+                break
+        return TaskOutcome(tid, "failed", reason)
+
+    async def _one_attempt(self, attempt: Attempt, task: Task, placement: Placement, note: str) -> Settled:
+        """Run the attempt and merge what it verifies; its work is saved however it ends."""
+        try:
+            result = await attempt.run(note)
+            return await self._settle(attempt, task, placement, result)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await attempt.save("work saved when the run stopped")
+                self._attempt_ended(attempt, "interrupted", "interrupted")
+            raise
+        except Exception as err:  # the agent or its machinery died: retryable, its work is kept
+            while isinstance(err, ExceptionGroup) and len(err.exceptions) == 1:
+                err = err.exceptions[0]
+            await attempt.save("work saved after the attempt crashed")
+            return Crashed(f"the attempt crashed: {type(err).__name__}: {err}")
+        finally:
+            await attempt.aclose()
+
+    async def _settle(
+        self, attempt: Attempt, task: Task, placement: Placement, result: AttemptResult
+    ) -> Settled:
+        """Merge a verified result; a conflict goes back to the same session, which re-verifies."""
+        tries = 0
+        while isinstance(result, Verified):
+            merged = await self._merge_once(task, placement)
+            if not isinstance(merged, MergeConflict):
+                return merged
+            tries += 1
+            if tries >= self.settings.run.merge_attempts:
+                return MergeFailed(f"merge conflict in {', '.join(merged.files)} after {tries} tries", True)
+            result = await attempt.resume(
+                f"Your branch {merged.branch} conflicts with {merged.integration} in: "
+                f"{', '.join(merged.files)}.\n{merged.details}\n"
+                "When it is resolved and committed, write the completion marker again."
+            )
+        return result
+
+    async def _merge_once(self, task: Task, placement: Placement) -> Merged | MergeConflict | MergeFailed:
+        tid = task.id
+        self.emit(TaskStatus(task_id=tid, status="merging"))
+        try:
+            result = await self.merge_queue.merge(
+                tid, placement.worktree.branch, f"Merge {tid}: {task.objective[:60]}"
+            )
+        except MergeRefused as err:
+            return MergeFailed(str(err), False)
+        if isinstance(result, MergeConflict):
+            self.emit(MergeConflicted(task_id=tid, files=result.files, integration=result.integration))
+        return result
+
+    async def _merged(self, placement: Placement, merged: Merged, tree: str | None) -> TaskOutcome:
+        tid = placement.worktree.task_id
+        self.emit(TaskMerged(task_id=tid, commit=merged.commit, verified_tree=tree))
+        await self.executor.finish(placement)
+        return TaskOutcome(tid, "completed")
+
+    def _attempt_ended(self, attempt: Attempt, outcome: str, result: str, reason: str = "") -> None:
+        self.emit(
+            AttemptEnded(
+                task_id=attempt.task_id,
+                attempt=attempt.n,
+                outcome=outcome,
+                result=result,
+                reason=reason,
+                transcript=attempt.transcript,
+            )
+        )
+
+    def _failure_report(self, task_id: str, rejected: GateRejected) -> Path:
+        """What failed, the last output and the diff summary, kept beside the state for a person to read."""
+        path = Layout(self.project).failure_report(task_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            format_failure_report(rejected.report, self.settings.run.gate_rounds), encoding="utf-8"
+        )
+        self.emit(FailureReported(task_id=task_id, path=str(path)))
+        return path

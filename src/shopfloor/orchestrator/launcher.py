@@ -1,0 +1,82 @@
+"""Building the run's agents: one model override, one shared provider backoff, one spend guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopfloor.agent.events import Event
+from shopfloor.agent.prompts import AgentTask
+from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
+from shopfloor.config.settings import AgentConfig, Settings
+from shopfloor.layout import Layout
+from shopfloor.models.base import CacheTTL
+from shopfloor.models.retry import BackoffRegistry
+from shopfloor.queue.routing import route
+from shopfloor.queue.tasks import load_task_queue
+
+
+@dataclass(frozen=True)
+class AgentLauncher:
+    project: Path
+    """Transcripts go under the project's `.orchestrator/runs/`, whichever worktree the agent works in."""
+    settings: Settings
+    run_id: int
+    backoffs: BackoffRegistry
+    guard: Callable[[], str | None]
+    """The run-wide budget check every agent makes before each model call."""
+    model_override: str | None = None
+    """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
+
+    def spec_for(self, task_id: str, routed: str | None) -> str | None:
+        spec = self.model_override
+        if spec and spec.startswith("scripted:"):
+            path = Path(spec.removeprefix("scripted:")).expanduser()
+            if not path.is_absolute():
+                path = self.project / path
+            if path.is_dir():
+                return f"scripted:{path / f'{task_id}.yaml'}"
+        return spec or routed
+
+    def prepare(
+        self,
+        agent: str,
+        task: AgentTask,
+        on_event: Callable[[Event], None],
+        *,
+        routed_model: str | None = None,
+    ) -> PreparedAgent:
+        """A built task agent (`routed_model` given: the task budget applies) or a planning agent."""
+        limits = self.settings.limits
+        per_task = self.settings.run.task_budget_usd
+        if routed_model is not None and per_task is not None:
+            limits = limits.model_copy(update={"budget_usd": per_task})
+        return prepare(
+            AgentRun(
+                agent=agent,
+                task=task,
+                settings=AgentConfig.of(self.settings, limits=limits),
+                model_spec=self.spec_for(task.task_id, routed_model),
+                run_id=f"run-{self.run_id}",
+                transcript_root=self.project,
+                guards=[self.guard],
+                on_event=on_event,
+                backoffs=self.backoffs,
+                priced_as=routed_model,
+                cache_ttl=self.cache_ttl(agent) if routed_model is not None else "5m",
+            )
+        )
+
+    def cache_ttl(self, agent: str) -> CacheTTL:
+        """How long `agent`'s shared prompt prefix should stay cached: an hour while other unfinished tasks
+        of the queue go to it too, so a later one still finds the prefix after the gates and merges in
+        between; else 5 minutes. A 1-hour write costs 2x input against 1.25x and a read 0.1x, so one expiry
+        avoided pays for it (bench/cache_bill.py)."""
+        try:
+            tasks = load_task_queue(Layout(self.project).task_queue).tasks
+        except (OSError, ValueError):
+            return "5m"
+        routing = self.settings.routing
+        mine = [t for t in tasks if t.status != "completed" and route(t, routing).agent == agent]
+        return "1h" if len(mine) > 1 else "5m"
