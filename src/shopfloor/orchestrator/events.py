@@ -18,6 +18,9 @@ from shopfloor.agent.events import (
     Notice,
     RunFinished,
     RunStarted,
+    SubagentFinished,
+    SubagentStarted,
+    TodosChanged,
     ToolAnswered,
     ToolCalled,
     UserMessage,
@@ -147,6 +150,9 @@ RunEvent = Annotated[
     | ToolCalled
     | ToolAnswered
     | Notice
+    | TodosChanged
+    | SubagentStarted
+    | SubagentFinished
     | RunFinished
     | OrchestratorEvent,
     Field(discriminator="kind"),
