@@ -62,8 +62,21 @@ def tools(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 def agents(
     workdir: Annotated[Path, typer.Option("--dir", help="Project directory.")] = Path(),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    show: Annotated[
+        str | None, typer.Option("--show", help="Print exactly what a model receives as this agent.")
+    ] = None,
+    task_file: Annotated[
+        Path | None,
+        typer.Option("--task-file", help="With --show: a task-queue file whose first task to use."),
+    ] = None,
 ) -> None:
     """List the agents found (project, user, built-in) and problems in their files."""
+    if show is not None:
+        from shopfloor.cli.agent_show import show_agent
+
+        raise typer.Exit(show_agent(workdir.resolve(), show, task_file=task_file, as_json=as_json))
+    if task_file is not None:
+        raise fail("--task-file goes with --show NAME")
     from shopfloor.cli.views import show_agents
 
     code = show_agents(workdir.resolve(), as_json=as_json)

@@ -239,15 +239,8 @@ def abort_command(project: Path) -> int:
 
 
 def logs_command(project: Path, task_id: str) -> int:
-    from shopfloor.agent.events import (
-        ModelReplied,
-        Notice,
-        RunFinished,
-        ToolAnswered,
-        ToolCalled,
-        UserMessage,
-        read_transcript,
-    )
+    from shopfloor.agent.events import read_transcript
+    from shopfloor.cli.views import transcript_lines
 
     runs = Layout(project.expanduser().resolve()).runs_dir
     files = sorted(runs.glob(f"*/{task_id}.jsonl"), key=lambda p: p.stat().st_mtime)
@@ -256,25 +249,8 @@ def logs_command(project: Path, task_id: str) -> int:
         return EXIT_FAILED
     for path in files:
         print(f"== {path}")
-        for ev in read_transcript(path):
-            match ev:
-                case ModelReplied():
-                    print(
-                        f"turn {ev.turn}: {ev.text.strip()[:500]}" if ev.text.strip() else f"turn {ev.turn}"
-                    )
-                case ToolCalled():
-                    print(f"  -> {ev.name} {json.dumps(ev.input)[:300]}")
-                case ToolAnswered():
-                    flag = " (error)" if ev.is_error else ""
-                    print(f"  <- {ev.name}{flag}: {ev.content.strip()[:300]}")
-                case UserMessage():
-                    print(f"user: {ev.text.strip()[:2000]}")
-                case Notice():
-                    print(f"note: {ev.message}")
-                case RunFinished():
-                    print(f"== {ev.outcome} {ev.reason}".rstrip())
-                case _:
-                    pass
+        for line in transcript_lines(read_transcript(path)):
+            print(line)
     return EXIT_OK
 
 

@@ -1,12 +1,74 @@
-"""Listings for `shopfloor agents` and `shopfloor skills`."""
+"""Listings for `shopfloor agents` and `shopfloor skills`, and `agents --show` (see agent_show.py)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+from shopfloor.agent.events import (
+    Event,
+    ModelReplied,
+    Notice,
+    RunFinished,
+    SubagentFinished,
+    SubagentStarted,
+    TodosChanged,
+    ToolAnswered,
+    ToolCalled,
+    UserMessage,
+)
+from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentSpec
+
+_TODO_MARK = {"pending": "[ ]", "in_progress": "[>]", "completed": "[x]"}
+
+
+def transcript_lines(events: Iterable[Event]) -> Iterator[str]:
+    """A transcript as `shopfloor logs` prints it; sub-agents' steps indented under their call."""
+    for ev in events:
+        pad = "    " * len(ev.via)
+        match ev:
+            case ModelReplied():
+                label = (
+                    f"{ev.via[-1]} "
+                    if ev.via and ev.tool_calls == 0 and not ev.via[-1].startswith("sub-")
+                    else ""
+                )
+                text = ev.text.strip()
+                yield f"{pad}{label}turn {ev.turn}: {text[:500]}" if text else f"{pad}{label}turn {ev.turn}"
+            case ToolCalled():
+                yield f"{pad}  -> {ev.name} {json.dumps(ev.input)[:300]}"
+            case ToolAnswered():
+                flag = " (error)" if ev.is_error else ""
+                yield f"{pad}  <- {ev.name}{flag}: {ev.content.strip()[:300]}"
+            case UserMessage():
+                yield f"{pad}user: {ev.text.strip()[:2000]}"
+            case Notice():
+                yield f"{pad}note: {ev.message}"
+            case TodosChanged():
+                yield f"{pad}todos:"
+                for item in ev.todos:
+                    yield f"{pad}  {_TODO_MARK[item.status]} {item.content}"
+            case SubagentStarted():
+                yield f"{pad}>> {ev.call}: {ev.agent} on {ev.model}: {ev.description}"
+            case SubagentFinished():
+                yield f"{pad}<< {ev.call}: {ev.agent} {ev.outcome} after {ev.turns} turns" + (
+                    f" ({ev.reason})" if ev.reason else ""
+                )
+            case RunFinished():
+                yield f"== {ev.outcome} {ev.reason}".rstrip()
+            case _:
+                pass
+
+
+def offered_tools(spec: AgentSpec) -> list[str] | None:
+    """The tools a model is offered for `spec`: None for all, else its list less what is missing or denied."""
+    if spec.tools is None:
+        return None
+    return [t for t in spec.tools if t in SHOPFLOOR_TOOLS and t not in spec.disallowed_tools]
 
 
 def show_agents(workdir: Path, *, as_json: bool) -> int:
@@ -23,7 +85,11 @@ def show_agents(workdir: Path, *, as_json: bool) -> int:
                         {
                             "name": a.name,
                             "model": a.model,
-                            "tools": a.tools,
+                            "tools": offered_tools(a),
+                            "tool_rules": a.tool_rules,
+                            "dropped_tools": a.unavailable_tools,
+                            "disallowed_tools": a.disallowed_tools + a.denied_rules,
+                            "cannot_start": a.cannot_start,
                             "skills": a.skills,
                             "origin": a.origin,
                             "source": str(a.source),
@@ -41,13 +107,34 @@ def show_agents(workdir: Path, *, as_json: bool) -> int:
         for col in ("name", "model", "tools", "skills", "source"):
             table.add_column(col)
         for a in catalog.all():
-            tools = "all" if a.tools is None else ", ".join(a.tools)
-            table.add_row(a.name, a.model or "inherit", tools, ", ".join(a.skills), f"{a.origin}: {a.source}")
+            table.add_row(
+                a.name, a.model or "inherit", _tools_cell(a), ", ".join(a.skills), f"{a.origin}: {a.source}"
+            )
         console = Console()
         console.print(table)
         for p in problems:
             console.print(f"{p.severity}: {p.path}:{p.line}: {p.message}", markup=False, highlight=False)
+        for hidden in catalog.shadowed:
+            console.print(
+                f"note: {hidden.spec.source} ({hidden.spec.origin}) is hidden by {hidden.by.source} "
+                f"({hidden.by.origin}), which defines `{hidden.spec.name}` too",
+                markup=False,
+                highlight=False,
+            )
     return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def _tools_cell(spec: AgentSpec) -> str:
+    offered = offered_tools(spec)
+    text = "all" if offered is None else ", ".join(offered) or "none"
+    rules = [r for r in spec.tool_rules]
+    if rules:
+        text += f" (only {', '.join(rules)})"
+    if spec.unavailable_tools:
+        text += f"; not provided: {', '.join(spec.unavailable_tools)}"
+    if spec.cannot_start:
+        text += " [cannot start]"
+    return text
 
 
 def show_skills(workdir: Path, *, as_json: bool) -> int:
@@ -63,6 +150,8 @@ def show_skills(workdir: Path, *, as_json: bool) -> int:
                     "skills": [
                         {
                             "name": s.name,
+                            "label": s.label,
+                            "allowed_tools": s.allowed_tools,
                             "description": s.description,
                             "origin": s.origin,
                             "source": str(s.source),

@@ -217,3 +217,29 @@ class RunSettings(BaseModel):
     )
     merge_attempts: int = Field(2, ge=1, description="Tries to resolve a merge conflict per task.")
     tdd: bool = Field(False, description="Ask decomposition for test-first tasks.")
+
+
+class ToolSettings(BaseModel):
+    """The `[tools]` section: what the tools beyond files and shell may do."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    web: bool = False
+    """Let WebFetch reach the network (a `WebFetch(domain:...)` rule in `tools:` allows that domain)."""
+    web_search: bool = True
+    """Offer the provider's server-side web search to WebSearch (Anthropic models only)."""
+    web_model: str | None = None
+    """Model that reads fetched pages and runs searches; default haiku on Anthropic runs, else the
+    agent's own model."""
+    fetch_max_bytes: int = Field(10_000_000, ge=1)
+    """Largest page WebFetch downloads."""
+    fetch_max_chars: int = Field(100_000, ge=1000)
+    """Markdown characters of a page handed to the model that answers WebFetch's prompt."""
+    fetch_timeout_s: float = Field(60.0, gt=0)
+    """Seconds one WebFetch download may take."""
+    fetch_cache_s: float = Field(900.0, ge=0)
+    """Seconds a fetched page is reused from the cache (Claude Code keeps 15 minutes)."""
+    agent_depth: int = Field(3, ge=0)
+    """How deep Task/Agent delegation may nest below the task's agent (0 = no delegation)."""
+    agent_share: float = Field(0.5, gt=0, le=1)
+    """Share of the delegating agent's remaining token and dollar budget a sub-agent may spend."""

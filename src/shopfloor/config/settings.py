@@ -17,6 +17,7 @@ from shopfloor.config.sections import (
     RoutingSettings,
     RunSettings,
     SandboxSettings,
+    ToolSettings,
 )
 
 
@@ -31,6 +32,7 @@ class Settings(BaseModel):
     gate: GateSettings = Field(default_factory=GateSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class AgentConfig:
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     deadline_s: float = RunSettings.model_fields["task_deadline_s"].default
     """How long an external (`command:`) agent may take to write its marker."""
+    tools: ToolSettings = field(default_factory=ToolSettings)
 
     @classmethod
     def of(cls, settings: Settings, *, limits: LimitSettings | None = None) -> AgentConfig:
@@ -50,6 +53,7 @@ class AgentConfig:
             limits=limits or settings.limits,
             sandbox=settings.sandbox,
             deadline_s=settings.run.task_deadline_s,
+            tools=settings.tools,
         )
 
 

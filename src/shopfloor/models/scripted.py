@@ -110,7 +110,11 @@ class ScriptedModel:
         message = Message(role="assistant", parts=self._parts(turn))
         usage = turn.usage or self._estimate_usage(request, message)
         return ModelResponse(
-            message=message, stop_reason=turn.effective_stop_reason, usage=usage, model=self._profile.model_id
+            message=message,
+            stop_reason=turn.effective_stop_reason,
+            usage=usage,
+            model=self._profile.model_id,
+            web_searches=turn.searches() if request.web_search is not None else [],
         )
 
     def _parts(self, turn: ScriptTurn) -> list[Part]:

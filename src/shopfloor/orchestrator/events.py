@@ -18,6 +18,9 @@ from shopfloor.agent.events import (
     Notice,
     RunFinished,
     RunStarted,
+    SubagentFinished,
+    SubagentStarted,
+    TodosChanged,
     ToolAnswered,
     ToolCalled,
     UserMessage,
@@ -164,6 +167,9 @@ RunEvent = Annotated[
     | ToolCalled
     | ToolAnswered
     | Notice
+    | TodosChanged
+    | SubagentStarted
+    | SubagentFinished
     | RunFinished
     | OrchestratorEvent,
     Field(discriminator="kind"),
