@@ -19,6 +19,9 @@ from shopfloor.agent.events import (
     Notice,
     RunFinished,
     RunStarted,
+    SubagentFinished,
+    SubagentStarted,
+    TodosChanged,
     ToolAnswered,
     ToolCalled,
     Transcript,
@@ -51,6 +54,7 @@ from shopfloor.orchestrator.recorder import GateReportWriter, StoreRecorder
 from shopfloor.orchestrator.store import Store
 from shopfloor.orchestrator.worktrees import ensure_repo
 from shopfloor.queue.tasks import Task, render_task
+from shopfloor.tools.todo import TodoItem
 
 TASKS = (
     Task(
@@ -98,6 +102,9 @@ AGENT_EVENTS = (
     ToolCalled,
     ToolAnswered,
     Notice,
+    TodosChanged,
+    SubagentStarted,
+    SubagentFinished,
     RunFinished,
 )
 FEEDBACK = (
@@ -177,10 +184,12 @@ class Teller:
             t.close()
 
 
-def session(
-    tid: str, turn: int, calls: list[tuple[str, dict[str, Any], str]], *, cost: float, text: str
-) -> list[RunEvent]:
-    """One turn: the model is asked, replies with tool calls, and each gets its answer."""
+Call = tuple[str, dict[str, Any], str] | tuple[str, dict[str, Any], str, list[RunEvent]]
+
+
+def session(tid: str, turn: int, calls: list[Call], *, cost: float, text: str) -> list[RunEvent]:
+    """One turn: the model is asked, replies with tool calls, and each gets its answer; what a call
+    sets off while it runs (a to-do list's change, a sub-agent's work) comes between the two."""
     usage = Usage(input_tokens=1000, output_tokens=200)
     events: list[RunEvent] = [
         ModelCalled(task_id=tid, turn=turn, messages=turn * 2 - 1, request_chars=4000),
@@ -195,9 +204,10 @@ def session(
             duration_s=1.0,
         ),
     ]
-    for i, (name, args, answer) in enumerate(calls):
+    for i, (name, args, answer, *inner) in enumerate(calls):
         call_id = f"{tid}-{turn}-{i}"
         events.append(ToolCalled(task_id=tid, turn=turn, call_id=call_id, name=name, input=args))
+        events += inner[0] if inner else []
         events.append(
             ToolAnswered(
                 task_id=tid,
@@ -210,6 +220,75 @@ def session(
             )
         )
     return events
+
+
+REVIEW_PROMPT = "Read tests/test_tasks.py and say what is missing."
+REVIEW_ANSWER = "The tests miss an **offset past the end** case."
+
+
+def subagent(tid: str, wt: Path) -> list[RunEvent]:
+    """What the qa-agent did for TASK-001's agent, as the sub-agent runner reports it."""
+    via = ["sub-1"]
+    usage = Usage(input_tokens=500, output_tokens=50)
+    read = {"file_path": f"{wt}/tests/t.py"}
+    return [
+        SubagentStarted(
+            task_id=tid,
+            call="sub-1",
+            agent="qa-agent",
+            model="claude-haiku",
+            description="Review the paging tests",
+            prompt=REVIEW_PROMPT,
+            depth=1,
+        ),
+        UserMessage(task_id=tid, via=via, text=REVIEW_PROMPT),
+        ModelCalled(task_id=tid, via=via, turn=1, messages=1, request_chars=900),
+        ModelReplied(
+            task_id=tid,
+            via=via,
+            turn=1,
+            text="Reading the tests.",
+            tool_calls=1,
+            stop_reason="tool_use",
+            usage=usage,
+            cost_usd=0.0,
+            duration_s=0.5,
+        ),
+        ToolCalled(task_id=tid, via=via, turn=1, call_id="q1", name="Read", input=read),
+        ToolAnswered(
+            task_id=tid,
+            via=via,
+            turn=1,
+            call_id="q1",
+            name="Read",
+            content="def test_page(): ...",
+            is_error=False,
+            duration_s=0.01,
+        ),
+        ModelCalled(task_id=tid, via=via, turn=2, messages=3, request_chars=1200),
+        ModelReplied(
+            task_id=tid,
+            via=via,
+            turn=2,
+            text=REVIEW_ANSWER,
+            tool_calls=0,
+            stop_reason="end_turn",
+            usage=usage,
+            cost_usd=0.0,
+            duration_s=0.5,
+        ),
+        SubagentFinished(
+            task_id=tid,
+            call="sub-1",
+            agent="qa-agent",
+            outcome="completed",
+            turns=2,
+            usage=usage,
+            cost_usd=0.0,
+            duration_s=1.2,
+            text=REVIEW_ANSWER,
+        ),
+    ]
 
 
 def finished(tid: str, turns: int, cost: float, outcome: str = "completed") -> RunFinished:
@@ -255,7 +334,12 @@ def tell_task_001(tell: Teller, wt: Path) -> None:
             tid,
             1,
             [
-                ("TodoWrite", {"todos": todos}, "Todos have been modified successfully."),
+                (
+                    "TodoWrite",
+                    {"todos": todos},
+                    "Todos have been modified successfully.",
+                    [TodosChanged(task_id=tid, todos=[TodoItem(**t) for t in todos])],
+                ),
                 (
                     "Write",
                     {
@@ -275,13 +359,14 @@ def tell_task_001(tell: Teller, wt: Path) -> None:
             2,
             [
                 (
-                    "Task",
+                    "Agent",
                     {
                         "subagent_type": "qa-agent",
                         "description": "Review the paging tests",
-                        "prompt": "Read tests/test_tasks.py and say what is missing.",
+                        "prompt": REVIEW_PROMPT,
                     },
-                    "The tests miss an **offset past the end** case.",
+                    REVIEW_ANSWER,
+                    subagent(tid, wt),
                 ),
                 (
                     "Bash",

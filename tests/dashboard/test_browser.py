@@ -262,9 +262,15 @@ def test_story_task_page_shows_every_gate_round_and_the_agent_at_work(
         "in_progress",
         "pending",
     ]
+    # The sub-agent's own turns sit inside the call that started it, and its answer below them.
     sub = transcript.locator(".tool.subagent")
-    expect(sub).to_contain_text("qa-agent")
+    expect(sub).to_contain_text("qa-agent at work")
+    nested = sub.locator('.nested-transcript[data-call="sub-1"]')
+    expect(nested.locator(".turn")).to_have_count(2)
+    expect(nested.locator('.tool[data-tool="Read"]')).to_contain_text("tests/t.py")
+    expect(nested).to_contain_text("qa-agent finished")
     expect(sub.locator(".reply.nested strong")).to_have_text("offset past the end")
+    expect(page.locator("#session-3")).to_have_count(0)  # its messages are not sessions of the task's agent
     edit = transcript.locator('.tool[data-tool="Edit"]')
     expect(edit.locator(".d-del")).to_contain_text('query = f"SELECT')
     expect(edit.locator(".d-add")).to_contain_text("LIMIT ?")

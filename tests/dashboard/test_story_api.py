@@ -170,3 +170,27 @@ def test_rows_and_timeline_follow_events_recorded_after_the_first_look(
     assert (after["TASK-002"]["gate_rounds"], after["TASK-002"]["gate_failures"]) == (2, 2)
     rows = {r["task_id"]: r for r in get(story_server, "/api/timeline")["rows"]}
     assert rows["TASK-002"]["spans"][-1]["phase"] == "merge"
+
+
+def test_a_long_transcript_keeps_its_newest_events_and_numbers_sessions_as_the_history_does(
+    story_server: DashboardServer, story: StoryProject
+) -> None:
+    from shopfloor.agent.events import Notice, UserMessage
+    from shopfloor.dashboard.task_view import MAX_TRANSCRIPT_EVENTS
+    from shopfloor.orchestrator.store import Store
+    from tests.dashboard.story import FEEDBACK, Teller, finished, started
+
+    tid = "TASK-002"
+    with Store.for_project(story.root) as store:
+        tell = Teller(story.root, store, story.run_id)
+        tell(started(tid, story.root), UserMessage(task_id=tid, text="OBJECTIVE: again"))
+        tell(*[Notice(task_id=tid, message=f"step {n}") for n in range(MAX_TRANSCRIPT_EVENTS)])
+        tell(finished(tid, 1, 0.0), UserMessage(task_id=tid, text=FEEDBACK), finished(tid, 2, 0.0))
+        tell.close()
+    detail = get(story_server, f"/api/tasks/{tid}")
+    transcript = detail["transcript"]
+    assert transcript["total"] > MAX_TRANSCRIPT_EVENTS == len(transcript["events"])
+    # TASK-002's first session and the long one began in the events left out; the feedback opened the third.
+    assert transcript["sessions_before"] == 2
+    sessions = [s["session"] for s in detail["history"] if s["kind"] == "session"]
+    assert sessions == [1, 2, 3]

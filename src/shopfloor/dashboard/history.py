@@ -163,6 +163,8 @@ class _Builder:
 
     def add(self, event: EventRecord) -> None:
         p = event.payload
+        if p.get("via"):
+            return  # a sub-agent's step, or a tool's own model call: part of the session it came from
         ts = _num(p.get("ts"), event.ts)
         steps = self.history.steps
         match event.kind:

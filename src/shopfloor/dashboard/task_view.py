@@ -160,6 +160,8 @@ def _sessions(events: list[Event]) -> int:
     """Agent sessions begun in these events, counted as the history counts them."""
     count, prompted, open_ = 0, False, False
     for event in events:
+        if event.via:
+            continue  # a sub-agent's messages are not the task agent's sessions
         if isinstance(event, RunStarted):
             count, prompted, open_ = count + 1, False, True
         elif isinstance(event, RunFinished):

@@ -109,15 +109,20 @@
   }
 
   // Renders transcript events into a container, one at a time, so live events append in place.
+  // A nested view holds a sub-agent's steps inside the Agent call that started it; events reach it by
+  // the call ids in their `via` (a sub-agent's sub-agent is nested one level further down).
   class TranscriptView {
-    constructor(container, sessionsBefore) {
+    constructor(container, sessionsBefore, nested) {
       this.container = container;
       this.body = container;
       this.calls = new Map();
+      this.subs = new Map();
       this.session = sessionsBefore || 0;
-      this.open = false;
+      this.open = Boolean(nested);
       this.prompted = false;
-      this.workdir = "";
+      this.nested = Boolean(nested);
+      this.workdir = nested ? nested.workdir : "";
+      this.lastCall = null;
     }
 
     rel(path) {
@@ -138,6 +143,28 @@
       this.body = section;
     }
 
+    // A sub-agent starts: its steps go in the Agent call that asked for it.
+    subagent(ev) {
+      const call = [...this.calls.values()].reverse().find((c) => (c.name === "Agent" || c.name === "Task") && !c.sub);
+      const box = call ? call.box : h("div", { class: "tool subagent" });
+      if (!call) this.body.append(box);
+      const log = h("div", { class: "transcript nested-transcript", dataset: { call: ev.call } });
+      box.append(h("p", { class: "sys-label" }, `${ev.agent} at work`, h("span", { class: "muted" }, ` on ${ev.model} · depth ${ev.depth}`)), log);
+      const child = new TranscriptView(log, 0, { workdir: this.workdir });
+      if (call) call.sub = child;
+      this.subs.set(ev.call, child);
+    }
+
+    // The task list: a TodoWrite call just shown takes the list as set; otherwise it shows on its own.
+    todos(items) {
+      const call = this.lastCall;
+      if (call && call.name === "TodoWrite" && call.todos) {
+        call.todos.replaceWith((call.todos = todoList(items)));
+        return;
+      }
+      this.sys("todos", "To-do list", todoList(items));
+    }
+
     sys(cls, label, ...body) {
       const node = h("div", { class: "sys-event " + cls, role: "note" }, h("p", { class: "sys-label" }, label), ...body);
       (this.sessionNode || this.container).append(node);
@@ -153,6 +180,20 @@
     }
 
     add(ev) {
+      let view = this;
+      for (const id of ev.via || []) {
+        const next = view.subs.get(id);
+        if (!next) {
+          // Not a sub-agent: a tool that asked a model (WebFetch, say) in the agent's name.
+          view.own(ev, id);
+          return;
+        }
+        view = next;
+      }
+      view.own(ev, null);
+    }
+
+    own(ev, asker) {
       switch (ev.kind) {
         case "run_started":
           this.workdir = ev.workdir || "";
@@ -169,7 +210,8 @@
           this.turn(ev);
           break;
         case "model_replied":
-          this.reply(ev);
+          if (asker) this.sys("side-model", `${asker} asked a model`, h("div", { class: "reply prose" }, SF.markdown(ev.text || "")));
+          else this.reply(ev);
           break;
         case "tool_called":
           this.call(ev);
@@ -180,6 +222,17 @@
         case "notice":
           this.sys("notice", "Notice", h("p", {}, ev.message));
           break;
+        case "todos_changed":
+          this.todos(ev.todos);
+          break;
+        case "subagent_started":
+          this.subagent(ev);
+          break;
+        case "subagent_finished": {
+          const child = this.subs.get(ev.call);
+          if (child) child.finished(ev, true);
+          break;
+        }
         case "run_finished":
           this.finished(ev);
           break;
@@ -191,6 +244,11 @@
     message(text) {
       const first = !this.prompted;
       this.prompted = true;
+      if (this.nested) {
+        this.sys(first ? "prompt" : "message", first ? "Prompt from the delegating agent" : "Message",
+          collapsible(!first, "Show it", SF.pre("Prompt", "prose-pre", text)));
+        return;
+      }
       if (!this.open) this.startSession(promptKind(text, first));
       if (first) {
         this.sys("prompt", "Task prompt", collapsible(false, "Show the prompt", SF.pre("Task prompt", "prose-pre", text)));
@@ -248,7 +306,8 @@
         }
         case "TodoWrite":
           head.append(h("span", { class: "muted" }, "to-do list"));
-          box.append(todoList(input.todos));
+          call.todos = todoList(input.todos);
+          box.append(call.todos);
           break;
         case "Task":
         case "Agent": {
@@ -274,6 +333,7 @@
       }
       head.append(" ", status);
       this.calls.set(ev.call_id, call);
+      this.lastCall = call;
       this.body.append(box);
     }
 
@@ -289,7 +349,7 @@
       if (call.output) {
         call.output.append(h("span", { class: ev.is_error ? "t-err" : null }, content || "(no output)"));
       } else if (call.name === "Task" || call.name === "Agent") {
-        call.box.append(h("div", { class: "reply prose nested" }, SF.markdown(content)));
+        call.box.append(h("p", { class: "sys-label" }, "What it handed back"), h("div", { class: "reply prose nested" }, SF.markdown(content)));
       } else if (ev.is_error || !["Write", "Edit", "MultiEdit", "TodoWrite"].includes(call.name)) {
         const lines = content.split("\n").length;
         call.box.append(collapsible(ev.is_error, ev.is_error ? "Error" : `Output (${SF.plural(lines, "line")})`,
@@ -297,7 +357,13 @@
       }
     }
 
-    finished(ev) {
+    finished(ev, sub) {
+      if (sub) {
+        this.container.append(h("p", { class: "usage" },
+          `${ev.agent} ${ev.outcome === "completed" ? "finished" : SF.statusLabel(ev.outcome)}` +
+          `${ev.reason ? ": " + ev.reason : ""} · ${SF.plural(ev.turns, "turn")} · ${SF.cost(ev.cost_usd)} · ${SF.duration(ev.duration_s)}`));
+        return;
+      }
       this.open = false;
       const said = ev.outcome === "completed" ? "completed: the agent wrote its marker" : SF.statusLabel(ev.outcome);
       this.sys("session-end", `Session ended, ${said}`,
@@ -312,7 +378,7 @@
 
   SF.TRANSCRIPT_KINDS = new Set([
     "run_started", "user_message", "model_called", "model_replied", "tool_called", "tool_answered", "notice",
-    "run_finished",
+    "todos_changed", "subagent_started", "subagent_finished", "run_finished",
   ]);
 
   // The transcript section, and the view live events are appended to.
