@@ -68,7 +68,8 @@
         ` · ${ctx.scripted ? "would have cost " : ""}${SF.cost(t.cost_usd)}`)));
     const axis = h("div", { class: "tl-axis", "aria-hidden": "true" });
     for (const t of ticks(tl.duration_s)) {
-      const mark = h("span", { class: "tl-tick" }, SF.duration(t));
+      // A label near the end hangs left of its mark, so it never sticks out past the chart.
+      const mark = h("span", { class: t > tl.duration_s * 0.9 ? "tl-tick tl-tick-end" : "tl-tick" }, SF.duration(t));
       mark.style.left = pct(t, tl.duration_s);
       axis.append(mark);
     }
