@@ -193,11 +193,25 @@ def resume(
 def status(
     project: DirOpt = Path(),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    run_id: Annotated[
+        int | None, typer.Option("--run", min=1, help="This run instead of the latest (`shopfloor runs`).")
+    ] = None,
 ) -> None:
-    """Tasks of the latest run: agent, model, status, attempts, cost, time."""
+    """Tasks of the latest run (or --run N): agent, model, status, attempts, cost, time."""
     from shopfloor.cli.run import status_command
 
-    raise typer.Exit(status_command(project, as_json=as_json))
+    raise typer.Exit(status_command(project, as_json=as_json, run_id=run_id))
+
+
+@app.command()
+def runs(
+    project: DirOpt = Path(),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every run recorded here: when it started, how it ended, tasks done, cost."""
+    from shopfloor.cli.run import runs_command
+
+    raise typer.Exit(runs_command(project, as_json=as_json))
 
 
 @app.command()

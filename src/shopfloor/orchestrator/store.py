@@ -35,7 +35,20 @@ from shopfloor.orchestrator.state_schema import MIGRATIONS, SCHEMA_VERSION
 
 
 class StoreError(RuntimeError):
-    """The state database cannot be used (for example, written by a newer shopfloor)."""
+    """The state database cannot be used (damaged, written by a newer shopfloor, or the disk is full)."""
+
+
+def describe_db_error(path: Path, err: sqlite3.Error) -> str:
+    """One line naming what is wrong with the state database and what to do about it."""
+    said = str(err)
+    if "full" in said or "I/O" in said:
+        return f"cannot write {path}: {said}; free some disk space, then run the command again"
+    if "not a database" in said or "malformed" in said or "no such" in said or "encrypted" in said:
+        return (
+            f"{path} is damaged ({said}); move it aside (`mv {path} {path}.bad`) and run shopfloor again: "
+            "the run history in it is lost, the work on the shopfloor/* branches is not"
+        )
+    return f"cannot use {path}: {said}"
 
 
 def _json(value: BaseModel | Mapping[str, Any]) -> str:
@@ -50,15 +63,31 @@ _TASK_COLUMNS = frozenset(TaskFields.__annotations__)
 class Store:
     """The state database. Open once per process; safe to use from several threads."""
 
-    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0, read_only: bool = False) -> None:
+        """`read_only` opens an existing database for reading (status, the dashboard): nothing is written,
+        so it works on a full disk."""
         self.path = path
+        self.read_only = read_only
         self._timeout = busy_timeout_s
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        try:
+            if read_only:
+                if not path.is_file():
+                    raise StoreError(f"{path} does not exist")
+                self._check_version(int(self._conn().execute("PRAGMA user_version").fetchone()[0]))
+                self._conn().execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._migrate()
+        except sqlite3.Error as err:
+            self.close()
+            raise StoreError(describe_db_error(path, err)) from err
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def for_project(cls, project: Path) -> Store:
@@ -86,12 +115,20 @@ class Store:
                 raise StoreError(f"{self.path} is closed")
             # check_same_thread=False only so close() can close every thread's connection; each
             # connection is otherwise used by the thread that opened it.
+            target = f"file:{self.path}?mode=ro" if self.read_only else str(self.path)
             conn = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+                target,
+                timeout=self._timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self.read_only,
             )
             self._all.append(conn)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+        if self.read_only:
+            self._local.conn = conn
+            return conn
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -112,16 +149,19 @@ class Store:
     def _migrate(self) -> None:
         with self._write() as conn:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} has schema version {version}, newer than this shopfloor knows "
-                    f"({SCHEMA_VERSION}); upgrade shopfloor"
-                )
+            self._check_version(version)
             for script in MIGRATIONS[version:]:
                 for statement in script.split(";"):
                     if statement.strip():
                         conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this shopfloor knows "
+                f"({SCHEMA_VERSION}); upgrade shopfloor (`pip install -U shopfloor`)"
+            )
 
     @property
     def schema_version(self) -> int:
@@ -130,12 +170,17 @@ class Store:
     # Runs
 
     def open_run(
-        self, *, budget_usd: float | None = None, config: BaseModel | Mapping[str, Any] | None = None
+        self,
+        *,
+        budget_usd: float | None = None,
+        config: BaseModel | Mapping[str, Any] | None = None,
+        options: BaseModel | Mapping[str, Any] | None = None,
     ) -> RunRecord:
         with self._write() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (started, status, budget_usd, config) VALUES (?, 'running', ?, ?)",
-                (time.time(), budget_usd, _json(config or {})),
+                "INSERT INTO runs (started, status, budget_usd, config, options) "
+                "VALUES (?, 'running', ?, ?, ?)",
+                (time.time(), budget_usd, _json(config or {}), _json(options or {})),
             )
             run_id = cur.lastrowid
         assert run_id is not None
@@ -143,16 +188,19 @@ class Store:
         assert run is not None
         return run
 
-    def finish_run(self, run_id: int, status: str) -> None:
+    def finish_run(self, run_id: int, status: str, note: str | None = None) -> None:
         with self._write() as conn:
             conn.execute(
-                "UPDATE runs SET status = ?, finished = ? WHERE id = ?", (status, time.time(), run_id)
+                "UPDATE runs SET status = ?, finished = ?, note = ? WHERE id = ?",
+                (status, time.time(), note, run_id),
             )
 
     def set_run_status(self, run_id: int, status: str) -> None:
         """Change the status without finishing (e.g. back to running on resume)."""
         with self._write() as conn:
-            conn.execute("UPDATE runs SET status = ?, finished = NULL WHERE id = ?", (status, run_id))
+            conn.execute(
+                "UPDATE runs SET status = ?, finished = NULL, note = NULL WHERE id = ?", (status, run_id)
+            )
 
     def run(self, run_id: int) -> RunRecord | None:
         row = self._conn().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
