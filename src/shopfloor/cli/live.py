@@ -12,7 +12,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from shopfloor.agent.events import ModelReplied, RunFinished, RunStarted, ToolCalled
+from shopfloor.agent.events import ModelReplied, Notice, RunFinished, RunStarted, ToolCalled
 from shopfloor.cli.progress import tool_label
 from shopfloor.orchestrator.events import RunEvent, TaskStatus
 
@@ -114,6 +114,8 @@ class RunView:
                 row = self.rows.get(tid)
                 if row:
                     row.last_tool = tool_label(event)
+            case Notice() if not tid:  # the run's own word to the person running it
+                self._print(event.message)
             case RunFinished():
                 row = self.rows.get(tid)
                 if row:

@@ -167,7 +167,7 @@ def status_command(project: Path, *, as_json: bool, run_id: int | None = None) -
     else:
         table = Table(title=f"Run {run.id}: {run.status}")
         for col in ("task", "agent", "model", "status", "attempts", "cost", "time"):
-            table.add_column(col, no_wrap=col in ("task", "agent", "status"))
+            table.add_column(col, no_wrap=col in ("task", "agent", "model", "status"))
         for t in tasks:
             took = f"{(t.finished or 0) - t.started:.0f}s" if t.started and t.finished else "-"
             model = t.model or "-"
@@ -220,8 +220,8 @@ def runs_command(project: Path, *, as_json: bool) -> int:
         print(json.dumps([r.model_dump(mode="json") for r, _ in runs], indent=2))
         return EXIT_OK
     table = Table(title="Runs")
-    for col in ("run", "started", "status", "tasks done", "cost", "note"):
-        table.add_column(col, no_wrap=col in ("run", "status"))
+    for col in ("run", "started", "status", "tasks done", "cost"):
+        table.add_column(col, no_wrap=True)
     for r, tasks in runs:
         started = datetime.datetime.fromtimestamp(r.started).strftime("%Y-%m-%d %H:%M")
         done = sum(t.status == "completed" for t in tasks)
@@ -231,9 +231,11 @@ def runs_command(project: Path, *, as_json: bool) -> int:
             r.status,
             f"{done}/{len(tasks)}",
             f"${sum(t.cost_usd for t in tasks):.4f}",
-            (r.note or "")[:80],
         )
     Console().print(table)
+    for r, _ in runs:
+        if r.note:
+            print(f"run {r.id}: {r.note}")
     print("details of one: `shopfloor status --run N`")
     return EXIT_OK
 

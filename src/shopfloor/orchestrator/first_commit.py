@@ -100,7 +100,16 @@ def first_commit(project: Path, *, made_repo: bool) -> FirstCommit:
             dirs_left.add("/".join(parts[: top + 1]) + "/")
         else:
             result.left_out.append(path)
-    result.left_out = sorted(dirs_left) + result.left_out
+    ignored = git(
+        project, "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"
+    ).stdout.split("\0")
+    for path in filter(None, ignored):  # what the .gitignore keeps out: say so when it looks like these
+        why = left_out_reason(path)
+        if why == "dependency":
+            dirs_left.add(path.rstrip("/") + "/")
+        elif why == "secret":
+            result.left_out.append(path)
+    result.left_out = sorted(dirs_left) + sorted(result.left_out)
     if result.committed:
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".paths", delete=False) as listing:
             listing.write("\0".join(result.committed))
