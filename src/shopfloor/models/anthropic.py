@@ -31,7 +31,9 @@ from shopfloor.models.retry import (
     RetryPolicy,
     call_with_retries,
     connection_error,
+    refused,
     status_error,
+    unreachable_error,
 )
 from shopfloor.models.tool_args import parse_tool_arguments
 
@@ -183,7 +185,9 @@ class AnthropicModel:
                 "Anthropic", status, detail, headers=dict(exc.response.headers), secrets=secrets
             ) from None
         except anthropic.APIConnectionError as exc:
-            raise connection_error("Anthropic", exc.message) from None
+            if refused(exc):
+                raise unreachable_error("Anthropic", self.base_url, "ANTHROPIC_BASE_URL") from None
+            raise connection_error("Anthropic", f"{exc.message} ({self.base_url})") from None
         except httpx2.RequestError as exc:
             raise connection_error(
                 "Anthropic", f"the response stream broke off ({type(exc).__name__})"
