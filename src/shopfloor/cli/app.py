@@ -66,6 +66,8 @@ def agents(
     """List the agents found (project, user, built-in) and problems in their files."""
     from shopfloor.cli.views import show_agents
 
+    if not workdir.is_dir():
+        raise fail(f"{workdir} is not a directory; pass a project directory with --dir")
     code = show_agents(workdir.resolve(), as_json=as_json)
     raise typer.Exit(code)
 
@@ -78,6 +80,8 @@ def skills(
     """List the skills found and problems in their files."""
     from shopfloor.cli.views import show_skills
 
+    if not workdir.is_dir():
+        raise fail(f"{workdir} is not a directory; pass a project directory with --dir")
     code = show_skills(workdir.resolve(), as_json=as_json)
     raise typer.Exit(code)
 
@@ -289,7 +293,19 @@ def dashboard(
 
 
 def main() -> None:
+    import errno
+    import sqlite3
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except (OSError, sqlite3.OperationalError) as err:
+        # The machine, not the input, failed: say so in one line, without a traceback.
+        full = isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        if full or "full" in str(err) or "disk I/O" in str(err):
+            typer.echo(
+                f"shopfloor: the disk is full ({err}); free some space, then run the command again", err=True
+            )
+            sys.exit(USAGE_ERROR)
+        raise

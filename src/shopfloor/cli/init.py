@@ -61,4 +61,9 @@ def init_command(project: Path) -> int:
     for rel in made:
         print(f"created {root / rel}")
     print("Next: describe what to build in PRD.md, then run `shopfloor run --dry-run` and `shopfloor run`.")
+    if (root / ".git").exists():
+        print(
+            "Commit shopfloor.toml and .shopfloor/ with your project: each task works in a checkout of the "
+            "last commit, so an agent file that is not committed does not reach it."
+        )
     return 0

@@ -93,7 +93,7 @@ def dry_run_command(project: Path, settings: Settings, options: RunOptions) -> i
 def _decomposition(plan: _Plan) -> None:
     from shopfloor.orchestrator.plan import decomposition_cost
     from shopfloor.orchestrator.prd import PRD_FILE, prd_problem
-    from shopfloor.orchestrator.preflight import model_problems, model_uses
+    from shopfloor.orchestrator.preflight import agent_problems, model_problems, model_uses
 
     plan.heading("Decomposition")
     problem = prd_problem(plan.project)
@@ -107,13 +107,13 @@ def _decomposition(plan: _Plan) -> None:
     plan.say(f"  the {use.agent} writes the task queue, on {describe_model(use.spec, plan.settings)}")
     plan.say(f"  estimated cost: {_money(decomposition_cost(use.spec, plan.settings))}")
     plan.say("  then the tasks it writes run; once .orchestrator/task_queue.md exists, this plan lists them")
-    plan.problems += model_problems(plan.project, plan.settings, [use])
+    plan.problems += agent_problems(plan.project, [use]) + model_problems(plan.project, plan.settings, [use])
 
 
 def _tasks(plan: _Plan) -> None:
     from shopfloor.orchestrator.plan import make_plan
     from shopfloor.orchestrator.planning import queue_problems
-    from shopfloor.orchestrator.preflight import model_problems, model_uses
+    from shopfloor.orchestrator.preflight import agent_problems, model_problems, model_uses
     from shopfloor.queue.tasks import load_task_queue
     from shopfloor.queue.vocabulary import priority_rank
 
@@ -154,7 +154,7 @@ def _tasks(plan: _Plan) -> None:
         for tid, note in assumed:
             plan.say(f"  {tid}: {note}")
     uses = model_uses(plan.project, plan.settings, plan.options.model, queue.tasks)
-    plan.problems += model_problems(plan.project, plan.settings, uses)
+    plan.problems += agent_problems(plan.project, uses) + model_problems(plan.project, plan.settings, uses)
 
 
 def _environment(plan: _Plan) -> None:

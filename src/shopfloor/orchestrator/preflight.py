@@ -45,11 +45,15 @@ def check_before_run(project: Path, settings: Settings, options: RunOptions) -> 
             raise RunSetupError(problem)
     else:
         problems = queue_problems(queue)
+        if len(problems) == 1:
+            raise RunSetupError(f"the task queue has a problem: {problems[0]}")
         if problems:
             raise RunSetupError("the task queue has problems:\n" + "\n".join(f"  {p}" for p in problems))
         tasks = load_task_queue(queue).tasks
+    uses = model_uses(project, settings, options.model, tasks)
     for problem in [
-        *model_problems(project, settings, model_uses(project, settings, options.model, tasks)),
+        *agent_problems(project, uses),
+        *model_problems(project, settings, uses),
         *tool_problems(project, settings),
     ]:
         raise RunSetupError(problem)
@@ -107,6 +111,44 @@ def _decomposition_spec(project: Path, override: str | None) -> str:
         return spec
     found = discover_agents(project).get("decomposition-agent")
     return (found.model if found is not None else None) or "inherit"
+
+
+def agent_problems(project: Path, uses: list[ModelUse]) -> list[str]:
+    """Agents the run needs that cannot be loaded (with the file and line that stop them), and agent or
+    skill files the task worktrees would not have because they are not committed."""
+    catalog = discover_agents(project)
+    problems = []
+    for name in dict.fromkeys(use.agent for use in uses):
+        if catalog.get(name) is None:
+            problems.append(f"{catalog.missing_message(name, 'agent')} Fix it, then run shopfloor again.")
+    if any(use.who != DECOMPOSITION for use in uses):
+        unsaved = uncommitted_specs(project)
+        if unsaved:
+            problems.append(
+                f"{', '.join(unsaved)} {'is' if len(unsaved) == 1 else 'are'} not committed, and each task "
+                "works in a checkout of the last commit, so its agents would run without "
+                f"{'it' if len(unsaved) == 1 else 'them'}; commit (`git add .shopfloor .claude && git "
+                "commit`) or remove them, then run shopfloor again"
+            )
+    return problems
+
+
+def uncommitted_specs(project: Path) -> list[str]:
+    """Agent and skill files changed or added in the checkout but not committed."""
+    roots = [".shopfloor/agents", ".claude/agents", ".shopfloor/skills", ".claude/skills"]
+    listed = git(
+        project, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *roots, check=False
+    )
+    if not listed.ok:
+        return []  # not a repository yet: the first commit takes them in
+    found = []
+    for entry in filter(None, listed.stdout.split("\0")):
+        path = entry[3:]
+        name = path.rsplit("/", 1)[-1].lower()
+        if "/agents/" in f"/{path}" and (not name.endswith(".md") or name == "readme.md"):
+            continue
+        found.append(path)
+    return found
 
 
 def model_problems(project: Path, settings: Settings, uses: list[ModelUse]) -> list[str]:

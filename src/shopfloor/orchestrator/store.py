@@ -73,12 +73,19 @@ class Store:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._immutable = False
         try:
             if read_only:
                 if not path.is_file():
                     raise StoreError(f"{path} does not exist")
-                self._check_version(int(self._conn().execute("PRAGMA user_version").fetchone()[0]))
-                self._conn().execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+                try:
+                    self._probe()
+                except sqlite3.OperationalError:
+                    # Reading a WAL database needs its shared-memory file, which a full disk cannot hold:
+                    # read the file as it stands instead (nobody can be writing to it then either).
+                    self.close()
+                    self._closed, self._immutable, self._local = False, True, threading.local()
+                    self._probe()
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._migrate()
@@ -115,7 +122,9 @@ class Store:
                 raise StoreError(f"{self.path} is closed")
             # check_same_thread=False only so close() can close every thread's connection; each
             # connection is otherwise used by the thread that opened it.
-            target = f"file:{self.path}?mode=ro" if self.read_only else str(self.path)
+            target = str(self.path)
+            if self.read_only:
+                target = f"file:{self.path}?mode=ro" + ("&immutable=1" if self._immutable else "")
             conn = sqlite3.connect(
                 target,
                 timeout=self._timeout,
@@ -155,6 +164,10 @@ class Store:
                     if statement.strip():
                         conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _probe(self) -> None:
+        self._check_version(int(self._conn().execute("PRAGMA user_version").fetchone()[0]))
+        self._conn().execute("SELECT 1 FROM runs LIMIT 1").fetchall()
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
