@@ -14,6 +14,7 @@ from rich.text import Text
 
 from shopfloor.agent.events import ModelReplied, Notice, RunFinished, RunStarted, ToolCalled
 from shopfloor.cli.progress import tool_label
+from shopfloor.cli.safe_text import visible
 from shopfloor.orchestrator.events import RunEvent, TaskStatus
 
 
@@ -82,6 +83,7 @@ class RunView:
         return Group(table, totals)
 
     def _print(self, text: str) -> None:
+        text = visible(text)  # agents' and programs' words: shown, never obeyed by the terminal
         if self._live is not None:
             self._live.console.print(text, markup=False, highlight=False)
         else:

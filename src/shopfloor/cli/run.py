@@ -266,6 +266,7 @@ def logs_command(project: Path, task_id: str) -> int:
         UserMessage,
         read_transcript,
     )
+    from shopfloor.cli.safe_text import block
 
     runs = Layout(project.expanduser().resolve()).runs_dir
     files = sorted(runs.glob(f"*/{task_id}.jsonl"), key=lambda p: p.stat().st_mtime)
@@ -277,20 +278,18 @@ def logs_command(project: Path, task_id: str) -> int:
         for ev in read_transcript(path):
             match ev:
                 case ModelReplied():
-                    print(
-                        f"turn {ev.turn}: {ev.text.strip()[:500]}" if ev.text.strip() else f"turn {ev.turn}"
-                    )
+                    print(block(f"turn {ev.turn}: ", ev.text, 500) if ev.text.strip() else f"turn {ev.turn}")
                 case ToolCalled():
-                    print(f"  -> {ev.name} {json.dumps(ev.input)[:300]}")
+                    print(block(f"  -> {ev.name} ", json.dumps(ev.input), 300))
                 case ToolAnswered():
                     flag = " (error)" if ev.is_error else ""
-                    print(f"  <- {ev.name}{flag}: {ev.content.strip()[:300]}")
+                    print(block(f"  <- {ev.name}{flag}: ", ev.content, 300))
                 case UserMessage():
-                    print(f"user: {ev.text.strip()[:2000]}")
+                    print(block("user: ", ev.text, 2000))
                 case Notice():
-                    print(f"note: {ev.message}")
+                    print(block("note: ", ev.message, 2000))
                 case RunFinished():
-                    print(f"== {ev.outcome} {ev.reason}".rstrip())
+                    print(block("== ", f"{ev.outcome} {ev.reason}".rstrip(), 2000))
                 case _:
                     pass
     return EXIT_OK
