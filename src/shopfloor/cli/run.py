@@ -280,7 +280,8 @@ def logs_command(project: Path, task_id: str) -> int:
                 case ModelReplied():
                     print(block(f"turn {ev.turn}: ", ev.text, 500) if ev.text.strip() else f"turn {ev.turn}")
                 case ToolCalled():
-                    print(block(f"  -> {ev.name} ", json.dumps(ev.input), 300))
+                    sent = ev.raw_input if ev.raw_input is not None else json.dumps(ev.input)
+                    print(block(f"  -> {ev.name} ", sent, 300))
                 case ToolAnswered():
                     flag = " (error)" if ev.is_error else ""
                     print(block(f"  <- {ev.name}{flag}: ", ev.content, 300))

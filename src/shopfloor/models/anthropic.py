@@ -35,7 +35,7 @@ from shopfloor.models.retry import (
     status_error,
     unreachable_error,
 )
-from shopfloor.models.tool_args import parse_tool_arguments
+from shopfloor.models.tool_args import tool_call
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -304,10 +304,11 @@ class _StreamAccumulator:
                 parts.append(TextPart(text=entry["text"]))
             elif kind == "tool_use":
                 if entry["json"]:
-                    args, error = parse_tool_arguments("".join(entry["json"]), entry["name"])
+                    parts.append(tool_call(entry["id"], entry["name"], "".join(entry["json"])))
                 else:
-                    args, error = dict(entry.get("input") or {}), None
-                parts.append(ToolUsePart(id=entry["id"], name=entry["name"], input=args, input_error=error))
+                    parts.append(
+                        ToolUsePart(id=entry["id"], name=entry["name"], input=dict(entry.get("input") or {}))
+                    )
             elif kind == "thinking":
                 parts.append(ThinkingPart(thinking=entry["text"], signature=entry.get("signature")))
             elif kind == "redacted_thinking":

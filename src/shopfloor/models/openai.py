@@ -43,7 +43,7 @@ from shopfloor.models.retry import (
     status_error,
     unreachable_error,
 )
-from shopfloor.models.tool_args import parse_tool_arguments
+from shopfloor.models.tool_args import tool_call
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -329,10 +329,9 @@ class _ChatAccumulator:
             parts.append(TextPart(text=text))
         for i, entry in enumerate(self.calls.values()):
             name = entry["name"] or "unknown_tool"
-            args, error = parse_tool_arguments("".join(entry["args"]), name)
             # Stable when the server gives no id: same conversation position, same id.
             call_id = entry["id"] or f"call_{self.turn_no}_{i}"
-            parts.append(ToolUsePart(id=call_id, name=name, input=args, input_error=error))
+            parts.append(tool_call(call_id, name, "".join(entry["args"])))
         message = Message(role="assistant", parts=parts)
         stop = _FINISH.get(self.finish_reason or "", "other")
         if any(isinstance(p, ToolUsePart) for p in parts):
