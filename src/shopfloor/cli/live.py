@@ -59,7 +59,7 @@ class RunView:
     def _render(self) -> Group:
         table = Table(expand=False, box=None, pad_edge=False)
         for col in ("task", "agent", "model", "turn", "last tool", "cost", "time"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col in ("task", "agent", "model"))
         now = time.monotonic()
         for tid, row in self.rows.items():
             if row.state != "running":

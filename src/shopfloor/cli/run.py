@@ -114,7 +114,7 @@ def print_report(
 ) -> None:
     table = Table(title=f"Run {run_id}: {status}")
     for col in ("task", "result", "cost", "note"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("task", "result"))
     for tid, outcome in sorted(outcomes.items()):
         table.add_row(tid, outcome.verdict, f"${costs.get(tid, 0.0):.4f}", outcome.reason[:90])
     Console().print(table)

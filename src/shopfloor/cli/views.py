@@ -39,7 +39,7 @@ def show_agents(workdir: Path, *, as_json: bool) -> int:
     else:
         table = Table(title="Agents")
         for col in ("name", "model", "tools", "skills", "source"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col == "name", overflow="fold")
         for a in catalog.all():
             tools = "all" if a.tools is None else ", ".join(a.tools)
             table.add_row(a.name, a.model or "inherit", tools, ", ".join(a.skills), f"{a.origin}: {a.source}")
