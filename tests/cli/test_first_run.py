@@ -182,7 +182,7 @@ def test_resume_goes_on_with_the_model_and_flags_the_run_started_with(tmp_path: 
     assert report["run"]["options"]["overrides"]["run"]["gate_rounds"] == 2
     assert report["scripted"] is True
     plain = cli("status", cwd=project)
-    assert "(scripted)" in plain.stdout and "scripted: no model was called" in plain.stdout
+    assert "(scripted models)" in plain.stdout and "scripted: no model was called" in plain.stdout
 
 
 def test_runs_lists_every_run_and_status_shows_any_of_them(tmp_path: Path) -> None:

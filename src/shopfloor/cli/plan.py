@@ -86,7 +86,7 @@ def dry_run_command(project: Path, settings: Settings, options: RunOptions) -> i
         print(f"shopfloor: {len(plan.problems)} problem(s) would stop this run; see above", file=sys.stderr)
         return EXIT_USAGE
     plan.say()
-    plan.say("Nothing stops this run: start it with `shopfloor run`.")
+    plan.say("Nothing stops this run: start it with `shopfloor run` and the same options.")
     return EXIT_OK
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -106,6 +107,8 @@ def run_command(
     print(cache_line(report.usage, report.cache_saved_usd))
     if report.note:
         print(f"next: {report.note}")
+    elif report.aborted:
+        print("next: `shopfloor resume` goes on where the run stopped, with the same options")
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -165,16 +168,20 @@ def status_command(project: Path, *, as_json: bool, run_id: int | None = None) -
             )
         )
     else:
-        table = Table(title=f"Run {run.id}: {run.status}")
-        for col in ("task", "agent", "model", "status", "attempts", "cost", "time"):
-            table.add_column(col, no_wrap=col in ("task", "agent", "model", "status"))
+        title = f"Run {run.id}: {run.status}" + (" (scripted models)" if scripted else "")
+        # Light rules leave room for whole names at 80 columns; a longer one folds, never cut short.
+        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        for col in ("task", "agent", "model", "status", "tries", "cost", "time"):
+            table.add_column(col, no_wrap=col not in ("agent", "model"), overflow="fold")
         for t in tasks:
             took = f"{(t.finished or 0) - t.started:.0f}s" if t.started and t.finished else "-"
             model = t.model or "-"
+            if model.startswith("scripted:"):
+                model = "scripted"
             table.add_row(
                 t.task_id,
                 t.agent or "-",
-                f"{model} (scripted)" if scripted else model,
+                model,
                 t.status,
                 str(t.attempts),
                 f"${t.cost_usd:.4f}",
@@ -189,8 +196,8 @@ def status_command(project: Path, *, as_json: bool, run_id: int | None = None) -
                 "scripted: no model was called; the models are the ones routing chose, and the costs are "
                 "what they would have been at those models' list prices"
             )
-        if run.status == "interrupted":
-            print("next: `shopfloor resume` goes on where it stopped")
+        if run.status in ("interrupted", "aborted"):
+            print("next: `shopfloor resume` goes on where it stopped, with the same options")
         elif run.note:
             print(f"next: {run.note}" if run.status == "paused" else f"note: {run.note}")
     bad = run.status not in ("completed", "running") or any(

@@ -225,7 +225,8 @@ async def run_project(
                     raise group.exceptions[0] from None
                 raise
         if report is None:  # cancelled by a signal: what was verified and merged still reaches the user
-            report = _finish(run, {}, await anyio.to_thread.run_sync(run.deliver), aborted=True)
+            delivery = await anyio.to_thread.run_sync(run.deliver)
+            report = _finish(run, _where_it_stopped(run), delivery, aborted=True)
         return report
     except (RunSetupError, AgentSetupError, ModelConfigError) as err:
         run.bus.emit(RunStatusChanged(status="failed", finished=time.time(), note=str(err)))
@@ -277,6 +278,21 @@ def preflight_models(run: Run) -> None:
     problems = model_problems(run.project, run.settings, uses)
     if problems:
         raise RunSetupError(problems[0])
+
+
+def _where_it_stopped(run: Run) -> dict[str, TaskOutcome]:
+    """Each task of the queue when a run is stopped: completed, or left for `shopfloor resume`."""
+    try:
+        tasks = load_task_queue(Layout(run.project).task_queue).tasks
+    except (OSError, ValueError):
+        return {}
+    done = {t.task_id for t in run.store.tasks(run.run_id) if t.status == "completed"}
+    return {
+        t.id: TaskOutcome(t.id, "completed")
+        if t.id in done or t.status == "completed"
+        else TaskOutcome(t.id, "skipped", "the run stopped first")
+        for t in tasks
+    }
 
 
 def _finish(
