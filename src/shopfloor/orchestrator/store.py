@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Unpack
@@ -32,23 +33,8 @@ from shopfloor.orchestrator.state_records import (
     task_from_row,
 )
 from shopfloor.orchestrator.state_schema import MIGRATIONS, SCHEMA_VERSION
-
-
-class StoreError(RuntimeError):
-    """The state database cannot be used (damaged, written by a newer shopfloor, or the disk is full)."""
-
-
-def describe_db_error(path: Path, err: sqlite3.Error) -> str:
-    """One line naming what is wrong with the state database and what to do about it."""
-    said = str(err)
-    if "full" in said or "I/O" in said:
-        return f"cannot write {path}: {said}; free some disk space, then run the command again"
-    if "not a database" in said or "malformed" in said or "no such" in said or "encrypted" in said:
-        return (
-            f"{path} is damaged ({said}); move it aside (`mv {path} {path}.bad`) and run shopfloor again: "
-            "the run history in it is lost, the work on the shopfloor/* branches is not"
-        )
-    return f"cannot use {path}: {said}"
+from shopfloor.orchestrator.store_errors import StoreError as StoreError
+from shopfloor.orchestrator.store_errors import describe_db_error
 
 
 def _json(value: BaseModel | Mapping[str, Any]) -> str:
@@ -124,7 +110,8 @@ class Store:
             # connection is otherwise used by the thread that opened it.
             target = str(self.path)
             if self.read_only:
-                target = f"file:{self.path}?mode=ro" + ("&immutable=1" if self._immutable else "")
+                where = urllib.parse.quote(str(self.path.resolve()))
+                target = f"file:{where}?mode=ro" + ("&immutable=1" if self._immutable else "")
             conn = sqlite3.connect(
                 target,
                 timeout=self._timeout,
