@@ -124,7 +124,7 @@ def test_an_agent_file_that_is_not_committed_is_said_before_it_is_silently_skipp
     )
     proc = cli("run", "--dry-run", cwd=project, env={**NO_KEYS, "ANTHROPIC_API_KEY": "k"})
     assert proc.returncode == 2
-    assert ".shopfloor/agents/backend-agent.md is not committed" in proc.stdout
+    assert ".shopfloor/agents/backend-agent.md is not committed" in one_line_error(proc)
     git(project, "add", ".shopfloor")
     git(project, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "agents")
     assert cli("run", "--dry-run", cwd=project, env={**NO_KEYS, "ANTHROPIC_API_KEY": "k"}).returncode == 0

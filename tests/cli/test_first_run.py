@@ -135,7 +135,7 @@ def test_an_empty_or_untouched_prd_is_refused_before_any_model_call(tmp_path: Pa
     assert template.returncode == 2 and "still the template" in one_line_error(template)
     assert placeholder.returncode == 2
     line = PRD_TEMPLATE.splitlines().index("1. <A feature, described by what a user can do.>") + 1
-    assert f"PRD.md:{line}: the template's placeholder" in placeholder.stdout
+    assert f"PRD.md:{line}: the template's placeholder" in one_line_error(placeholder)
     assert not (tmp_path / ".orchestrator").exists()
 
 

@@ -79,11 +79,11 @@ def dry_run_command(project: Path, settings: Settings, options: RunOptions) -> i
         plan.heading("Notes")
         for note in plan.notes:
             plan.say(f"  {note}")
-    if plan.problems:
-        plan.heading("Problems that would stop the run")
+    if plan.problems:  # on stderr, as every error: the plan above is what would run once they are fixed
+        plan.say()
+        plan.say(f"{len(plan.problems)} problem(s) would stop this run:")
         for p in plan.problems:
-            plan.say(f"  {p}")
-        print(f"shopfloor: {len(plan.problems)} problem(s) would stop this run; see above", file=sys.stderr)
+            print(f"shopfloor: {p}", file=sys.stderr)
         return EXIT_USAGE
     plan.say()
     plan.say("Nothing stops this run: start it with `shopfloor run` and the same options.")
@@ -99,7 +99,7 @@ def _decomposition(plan: _Plan) -> None:
     problem = prd_problem(plan.project)
     if problem:
         plan.problems.append(problem)
-        plan.say(f"  {PRD_FILE}: cannot be used as it stands (see below)")
+        plan.say(f"  {PRD_FILE}: cannot be used as it stands (see the problems)")
     else:
         lines = len((plan.project / PRD_FILE).read_text(encoding="utf-8").splitlines())
         plan.say(f"  {PRD_FILE}: found ({lines} line{'' if lines == 1 else 's'})")
@@ -122,7 +122,7 @@ def _tasks(plan: _Plan) -> None:
     if problems:
         plan.heading("Task queue")
         plan.problems += [str(p) for p in problems]
-        plan.say(f"  {path}: has problems (see below)")
+        plan.say(f"  {path}: has problems (see the problems)")
         return
     queue = load_task_queue(path)
     made = make_plan(queue, plan.settings, override=plan.options.model, project=plan.project)
