@@ -376,6 +376,7 @@ def test_an_uncommitted_edit_in_the_checkout_pauses_delivery_and_no_agent_runs_a
     git(project, "stash")
     resumed = shopfloor("resume", cwd=project)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "shopfloor/integration/main holds verified work not yet in main" in resumed.stderr
     assert (project / "shared.txt").read_text() == "from the task\n"
     assert "Merge TASK-001" in git(project, "log", "--format=%s", "main")
     assert attempts(project, "TASK-001") == ["completed"]  # resumed without paying an agent again

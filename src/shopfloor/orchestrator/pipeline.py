@@ -28,7 +28,7 @@ from shopfloor.orchestrator.delivery import (
 from shopfloor.orchestrator.events import EventBus, ProviderThrottled, RunEvent, RunStatusChanged
 from shopfloor.orchestrator.executor import LocalExecutor
 from shopfloor.orchestrator.launcher import AgentLauncher
-from shopfloor.orchestrator.merge_queue import MergeQueue
+from shopfloor.orchestrator.merge_queue import MergeQueue, is_ancestor
 from shopfloor.orchestrator.pidfile import live_run_pid
 from shopfloor.orchestrator.planning import Planner, PlanningError, queue_problems
 from shopfloor.orchestrator.preflight import RunSetupError, check_before_run, model_problems, model_uses
@@ -84,7 +84,16 @@ class Run:
     """The branch the run merges verified tasks into meanwhile (see `delivery.py`)."""
 
     def deliver(self) -> Delivery:
-        return deliver(self.project, self.branch, self.integration)
+        try:
+            return deliver(self.project, self.branch, self.integration)
+        except GitError as err:  # the branch deleted or renamed meanwhile, a repository in a bad state
+            return Undelivered(
+                self.branch,
+                self.integration,
+                [],
+                f"the verified work is on {self.integration} but {self.branch} could not be updated ({err}); "
+                f"merge it yourself (`git merge {self.integration}`)",
+            )
 
 
 def open_run(
@@ -123,6 +132,13 @@ def open_run(
         bus.emit(RunStatusChanged(status="running"))
     if repo.first is not None:
         bus.emit(Notice(message=repo.first.describe()))
+    if not is_ancestor(project, integration, branch):
+        bus.emit(
+            Notice(
+                message=f"{integration} holds verified work not yet in {branch}; this run builds on it and "
+                f"brings it into {branch} when it ends"
+            )
+        )
 
     def throttled(event: ThrottleEvent) -> None:
         concurrency.lower()
