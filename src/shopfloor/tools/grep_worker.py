@@ -4,8 +4,7 @@ Python's regex engine holds the interpreter lock for as long as one match runs, 
 `(a+)+$` can run for minutes on one line: in a thread it would freeze every agent of the run. In a child
 process it runs beside them, and at the time limit its whole process group is killed.
 
-`python -m shopfloor.tools.grep_worker SPEC OUT` reads the search from the JSON file SPEC and writes the
-hits as JSON to OUT; it exits 3 (message on stderr) when the pattern is not a valid regex.
+The child runs `grep_child.py`.
 """
 
 from __future__ import annotations
@@ -16,15 +15,12 @@ import dataclasses
 import json
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
-from shopfloor.tools.grep_fallback import search_python
+from shopfloor.tools.grep_child import PATTERN_ERROR
 from shopfloor.tools.grep_regex import compile_pattern
 from shopfloor.tools.grep_search import FileHits, Line, PatternError, SearchSpec, SearchTimeout
 from shopfloor.tools.process import kill_group, scrub_env
-
-_PATTERN_ERROR = 3
 
 
 async def search_python_isolated(spec: SearchSpec) -> list[FileHits]:
@@ -38,7 +34,7 @@ async def search_python_isolated(spec: SearchSpec) -> list[FileHits]:
         json.dump(_spec_to_json(spec), spec_file)
         spec_file.flush()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "shopfloor.tools.grep_worker", spec_file.name, out_file.name,
+            sys.executable, "-m", "shopfloor.tools.grep_child", spec_file.name, out_file.name,
             cwd=str(spec.root if spec.root.is_dir() else spec.root.parent), env=scrub_env(),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err_file,
             start_new_session=True,
@@ -54,7 +50,7 @@ async def search_python_isolated(spec: SearchSpec) -> list[FileHits]:
                     await proc.wait()
         err_file.seek(0)
         said = err_file.read().decode("utf-8", "replace").strip()
-        if proc.returncode == _PATTERN_ERROR:
+        if proc.returncode == PATTERN_ERROR:
             raise PatternError(said)
         if proc.returncode != 0:
             raise SearchTimeout if "SearchTimeout" in said else RuntimeError(f"grep worker failed: {said}")
@@ -67,33 +63,6 @@ def _spec_to_json(spec: SearchSpec) -> dict[str, Any]:
     return data
 
 
-def _spec_from_json(data: dict[str, Any]) -> SearchSpec:
-    data["root"] = Path(data["root"])
-    for key in ("globs", "type_globs"):
-        data[key] = tuple(data[key])
-    return SearchSpec(**data)
-
-
 def _hits_from_json(raw: list[Any]) -> FileHits:
     path, matched, lines, gaps = raw
     return FileHits(path, matched, [Line(*line) for line in lines], gaps)
-
-
-def main(argv: list[str]) -> int:
-    spec_path, out_path = argv
-    spec = _spec_from_json(json.loads(Path(spec_path).read_text(encoding="utf-8")))
-    try:
-        hits = search_python(spec)
-    except PatternError as err:
-        print(err, file=sys.stderr)
-        return _PATTERN_ERROR
-    except SearchTimeout:
-        print("SearchTimeout", file=sys.stderr)
-        return 1
-    rows = [[h.path, h.matched, [list(line) for line in h.lines], h.gaps] for h in hits]
-    Path(out_path).write_text(json.dumps(rows), encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
