@@ -70,6 +70,8 @@ class ToolCalled(EventBase):
     call_id: str
     name: str
     input: dict[str, Any]
+    raw_input: str | None = None
+    """What the model sent, when it was not a JSON object (then `input` is empty)."""
 
 
 class ToolAnswered(EventBase):

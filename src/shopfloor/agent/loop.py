@@ -250,16 +250,17 @@ class AgentLoop:
     async def _run_one(self, turn: int, call: ToolUsePart, out: dict[str, ToolResultPart]) -> None:
         self.emit(
             ToolCalled(
-                task_id=self.task.task_id, turn=turn, call_id=call.id, name=call.name, input=call.input
+                task_id=self.task.task_id,
+                turn=turn,
+                call_id=call.id,
+                name=call.name,
+                input=call.input,
+                raw_input=call.raw_input,
             )
         )
         t0 = time.monotonic()
         if call.input_error:
-            result = ToolResult(
-                f"Error: the arguments for {call.name} were not valid JSON: "
-                f"{call.input_error}. Send the call again with a JSON object.",
-                True,
-            )
+            result = ToolResult(call.input_error, True)
         else:
             result = await self.toolset.call(call.name, call.input, self.ctx)
         out[call.id] = ToolResultPart(tool_use_id=call.id, content=result.content, is_error=result.is_error)

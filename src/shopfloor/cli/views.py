@@ -21,6 +21,7 @@ from shopfloor.agent.events import (
     ToolCalled,
     UserMessage,
 )
+from shopfloor.cli.safe_text import block
 from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentSpec
 
 _TODO_MARK = {"pending": "[ ]", "in_progress": "[>]", "completed": "[x]"}
@@ -37,21 +38,22 @@ def transcript_lines(events: Iterable[Event]) -> Iterator[str]:
                     if ev.via and ev.tool_calls == 0 and not ev.via[-1].startswith("sub-")
                     else ""
                 )
-                text = ev.text.strip()
-                yield f"{pad}{label}turn {ev.turn}: {text[:500]}" if text else f"{pad}{label}turn {ev.turn}"
+                head = f"{pad}{label}turn {ev.turn}"
+                yield block(f"{head}: ", ev.text, 500) if ev.text.strip() else head
             case ToolCalled():
-                yield f"{pad}  -> {ev.name} {json.dumps(ev.input)[:300]}"
+                sent = ev.raw_input if ev.raw_input is not None else json.dumps(ev.input)
+                yield block(f"{pad}  -> {ev.name} ", sent, 300)
             case ToolAnswered():
                 flag = " (error)" if ev.is_error else ""
-                yield f"{pad}  <- {ev.name}{flag}: {ev.content.strip()[:300]}"
+                yield block(f"{pad}  <- {ev.name}{flag}: ", ev.content, 300)
             case UserMessage():
-                yield f"{pad}user: {ev.text.strip()[:2000]}"
+                yield block(f"{pad}user: ", ev.text, 2000)
             case Notice():
-                yield f"{pad}note: {ev.message}"
+                yield block(f"{pad}note: ", ev.message, 2000)
             case TodosChanged():
                 yield f"{pad}todos:"
                 for item in ev.todos:
-                    yield f"{pad}  {_TODO_MARK[item.status]} {item.content}"
+                    yield block(f"{pad}  {_TODO_MARK[item.status]} ", item.content, 500)
             case SubagentStarted():
                 yield f"{pad}>> {ev.call}: {ev.agent} on {ev.model}: {ev.description}"
             case SubagentFinished():
@@ -59,7 +61,7 @@ def transcript_lines(events: Iterable[Event]) -> Iterator[str]:
                     f" ({ev.reason})" if ev.reason else ""
                 )
             case RunFinished():
-                yield f"== {ev.outcome} {ev.reason}".rstrip()
+                yield block("== ", f"{ev.outcome} {ev.reason}".rstrip(), 2000)
             case _:
                 pass
 
@@ -105,7 +107,7 @@ def show_agents(workdir: Path, *, as_json: bool) -> int:
     else:
         table = Table(title="Agents")
         for col in ("name", "model", "tools", "skills", "source"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col == "name", overflow="fold")
         for a in catalog.all():
             table.add_row(
                 a.name, a.model or "inherit", _tools_cell(a), ", ".join(a.skills), f"{a.origin}: {a.source}"

@@ -33,9 +33,11 @@ from shopfloor.models.retry import (
     RetryPolicy,
     call_with_retries,
     connection_error,
+    refused,
     status_error,
+    unreachable_error,
 )
-from shopfloor.models.tool_args import parse_tool_arguments
+from shopfloor.models.tool_args import parse_tool_arguments, tool_call
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -187,7 +189,9 @@ class AnthropicModel:
                 "Anthropic", status, detail, headers=dict(exc.response.headers), secrets=secrets
             ) from None
         except anthropic.APIConnectionError as exc:
-            raise connection_error("Anthropic", exc.message) from None
+            if refused(exc):
+                raise unreachable_error("Anthropic", self.base_url, "ANTHROPIC_BASE_URL") from None
+            raise connection_error("Anthropic", f"{exc.message} ({self.base_url})") from None
         except httpx2.RequestError as exc:
             raise connection_error(
                 "Anthropic", f"the response stream broke off ({type(exc).__name__})"
@@ -321,10 +325,11 @@ class _StreamAccumulator:
                 parts.append(TextPart(text=entry["text"]))
             elif kind == "tool_use":
                 if entry["json"]:
-                    args, error = parse_tool_arguments("".join(entry["json"]), entry["name"])
+                    parts.append(tool_call(entry["id"], entry["name"], "".join(entry["json"])))
                 else:
-                    args, error = dict(entry.get("input") or {}), None
-                parts.append(ToolUsePart(id=entry["id"], name=entry["name"], input=args, input_error=error))
+                    parts.append(
+                        ToolUsePart(id=entry["id"], name=entry["name"], input=dict(entry.get("input") or {}))
+                    )
             elif kind == "thinking":
                 parts.append(ThinkingPart(thinking=entry["text"], signature=entry.get("signature")))
             elif kind == "redacted_thinking":

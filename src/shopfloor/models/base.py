@@ -22,6 +22,9 @@ class ToolUsePart(BaseModel):
     name: str
     input: dict[str, Any] = Field(default_factory=dict)
     input_error: str | None = None
+    """The whole message for the model: what is wrong and what to do."""
+    raw_input: str | None = None
+    """The argument text exactly as the model sent it, kept when it could not be parsed."""
 
 
 class ThinkingPart(BaseModel):

@@ -39,6 +39,8 @@ class RunStatusChanged(EventBase):
     kind: Literal["run_status"] = "run_status"
     status: str
     finished: float | None = None
+    note: str = ""
+    """With a finished run: one line on what stopped it or what to do next."""
 
 
 class TaskStatus(EventBase):
