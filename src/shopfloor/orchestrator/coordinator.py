@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import anyio
 
 from shopfloor.config.settings import Settings
 from shopfloor.gate.feedback import format_failure_report
+from shopfloor.gate.security import warm_up_scanners
 from shopfloor.layout import Layout
 from shopfloor.orchestrator.attempt import (
     Attempt,
@@ -107,7 +109,10 @@ class Coordinator:
             done=done,
             priority=lambda tid: priority_rank(tasks[tid].priority),
         )
-        outcomes = await scheduler.run()
+        async with anyio.create_task_group() as tg:
+            if self.settings.gate.run_security:  # loaded while the first agents work, not in their gates
+                tg.start_soon(partial(anyio.to_thread.run_sync, warm_up_scanners, abandon_on_cancel=True))
+            outcomes = await scheduler.run()
         for tid, outcome in outcomes.items():
             if outcome.verdict in ("blocked", "skipped") and tid not in done:
                 self.emit(TaskStatus(task_id=tid, status=outcome.verdict, reason=outcome.reason))
