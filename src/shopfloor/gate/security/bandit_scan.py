@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,9 @@ class _BanditReport(BaseModel):
 
 def warm_up() -> None:
     """Load bandit and its plugins (a few hundred ms), so the first gate does not wait for them."""
-    from bandit.core import manager  # noqa: F401
+    with warnings.catch_warnings():  # its plugin loader passes an argument its own library deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bandit.core import manager  # noqa: F401
 
     # Its per-file errors would go to stderr, over the run's live view; a progress bar too, for 50+ files.
     logging.getLogger("bandit").setLevel(logging.CRITICAL)
