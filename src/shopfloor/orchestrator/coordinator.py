@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 import anyio
+from anyio.abc import TaskGroup
 
 from shopfloor.config.settings import Settings
 from shopfloor.gate.feedback import format_failure_report
@@ -84,6 +85,8 @@ class Coordinator:
         self.emit = emit
         self.merged_commit = merged_commit
         """The merge commit of a task verified and merged by this run or an earlier one, if any."""
+        self._background: TaskGroup | None = None
+        """Work no task waits for (removing merged worktrees), while `run_tasks` runs."""
 
     async def run_tasks(self, only: list[str] | None = None) -> dict[str, TaskOutcome]:
         """Schedule every unfinished task of the queue (or just `only`)."""
@@ -110,9 +113,13 @@ class Coordinator:
             priority=lambda tid: priority_rank(tasks[tid].priority),
         )
         async with anyio.create_task_group() as tg:
+            self._background = tg
             if self.settings.gate.run_security:  # loaded while the first agents work, not in their gates
                 tg.start_soon(partial(anyio.to_thread.run_sync, warm_up_scanners, abandon_on_cancel=True))
-            outcomes = await scheduler.run()
+            try:
+                outcomes = await scheduler.run()
+            finally:
+                self._background = None
         for tid, outcome in outcomes.items():
             if outcome.verdict in ("blocked", "skipped") and tid not in done:
                 self.emit(TaskStatus(task_id=tid, status=outcome.verdict, reason=outcome.reason))
@@ -252,6 +259,11 @@ class Coordinator:
         tid = placement.worktree.task_id
         self.emit(TaskMerged(task_id=tid, commit=merged.commit, verified_tree=tree))
         await self.executor.finish(placement)
+        if self.settings.run.keep_worktrees == "failed":
+            if self._background is not None:
+                self._background.start_soon(self.executor.release, placement)
+            else:
+                await self.executor.release(placement)
         return TaskOutcome(tid, "completed")
 
     def _attempt_ended(self, attempt: Attempt, outcome: str, result: str, reason: str = "") -> None:

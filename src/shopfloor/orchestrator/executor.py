@@ -13,7 +13,7 @@ from pathlib import Path
 
 import anyio
 
-from shopfloor.agent.events import Event
+from shopfloor.agent.events import Event, Notice
 from shopfloor.agent.markers import clear_markers, mirror_marker
 from shopfloor.agent.setup import PreparedAgent
 from shopfloor.gate.report import GateReport, GateTask
@@ -29,10 +29,11 @@ from shopfloor.orchestrator.worktrees import (
     branch_name,
     commit_all,
     create_worktree,
+    discard_worktree,
 )
 from shopfloor.queue.routing import Route
 from shopfloor.queue.tasks import Task
-from shopfloor.vcs import conflicted_files, git, git_path, rev_parse
+from shopfloor.vcs import GitError, conflicted_files, git, git_path, rev_parse
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,14 @@ class LocalExecutor:
                 write_verdict(self.project, report)
 
         await anyio.to_thread.run_sync(copy)
+
+    async def release(self, placement: Placement) -> None:
+        """Remove a merged task's worktree; its branch stays. A worktree that cannot go is said and kept."""
+        wt = placement.worktree
+        try:
+            await anyio.to_thread.run_sync(discard_worktree, self.project, wt.task_id)
+        except (OSError, GitError) as err:
+            self.emit(Notice(task_id=wt.task_id, message=f"kept the worktree {wt.path}: {err}"))
 
     def _merge_commit(self, wt: Worktree) -> str | None:
         """The integration branch's merge commit that took in this worktree's HEAD, if it did."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 import threading
@@ -212,6 +214,28 @@ def is_dirty(worktree: Path) -> bool:
     """True when there are uncommitted changes or untracked (not ignored) files, or a merge in progress."""
     status = git(worktree, "status", "--porcelain", "--untracked-files=all").stdout
     return bool(status.strip()) or git_path(worktree, "MERGE_HEAD").exists()
+
+
+def discard_worktree(project: Path, task_id: str) -> bool:
+    """Remove a merged task's worktree, whatever its checks left in it; its branch stays (False if none).
+
+    The folder is moved aside and git forgets it under the lock; deleting its files happens after, so
+    a large tree does not hold up the next task's worktree.
+    """
+    project = project.resolve()
+    path = worktree_path(project, task_id)
+    aside = Layout(project).removed_worktrees / f"{task_id}-{os.getpid()}-{threading.get_ident()}"
+    with _repo_lock(project):
+        if not path.is_dir():
+            return False
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(aside, ignore_errors=True)
+        path.rename(aside)
+        git(project, "worktree", "prune")
+    shutil.rmtree(aside, ignore_errors=True)
+    with _repo_lock(project), contextlib.suppress(OSError):  # another removal may be under way
+        aside.parent.rmdir()
+    return True
 
 
 def remove_worktree(project: Path, task_id: str, *, delete_branch: bool = False) -> bool:
