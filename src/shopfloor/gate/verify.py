@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import anyio
+
 from shopfloor.config.sections import GateSettings
 from shopfloor.gate.detect import detect_checks, python_for
 from shopfloor.gate.gitdiff import changed_lines, diff_entries
@@ -80,17 +82,41 @@ async def run_gate(
             base = await resolve_commit(tree, base_ref)
         except GitError:
             reasons.append(f"base ref {base_ref!r} is not a commit here, so the diff could not be checked")
+    # The judgments below read the tree and git, and none changes either: they go side by side.
+    stat: str | None = None
     tamper: list[TamperFinding] = []
-    stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout if base else None
-    if base and settings.tamper_guard:
+    security: list[Finding] = []
+    proof: tuple[list[Finding], MutationReport | None] = ([], None)
+
+    async def diff_stat(base: str) -> None:
+        nonlocal stat
+        stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout
+
+    async def guard(base: str) -> None:
+        nonlocal tamper
         tamper = await find_tampering(tree, base, before, task=task, settings=settings)
-    findings: list[Finding] = []
-    mutation: MutationReport | None = None
-    if settings.run_security and (base or not base_ref):
-        findings = await run_checklist(tree, scope=await _scope(tree, base, before))
-    if base:
-        proof_findings, mutation = await test_proof(tree, base, task, settings)
-        findings += proof_findings
+
+    async def checklist() -> None:
+        nonlocal security
+        security = await run_checklist(tree, scope=await _scope(tree, base, before))
+
+    async def proofs(base: str) -> None:
+        nonlocal proof
+        proof = await test_proof(tree, base, task, settings)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            if base:
+                tg.start_soon(diff_stat, base)
+                tg.start_soon(proofs, base)
+                if settings.tamper_guard:
+                    tg.start_soon(guard, base)
+            if settings.run_security and (base or not base_ref):
+                tg.start_soon(checklist)
+    except BaseExceptionGroup as group:  # a judgment that failed raises its own error, as one at a time did
+        raise group.exceptions[0] from None
+    findings = security + proof[0]
+    mutation = proof[1]
     after = await tree_hash(tree)
 
     reasons += _verdict_reasons(results, findings, tamper, settings)
@@ -136,6 +162,7 @@ async def test_proof(
     """Findings that show whether the task's new tests can fail (tests that test nothing), and the
     mutation check's report when it applies."""
     from shopfloor.gate.testproof import (
+        changed_files,
         check_test_integrity,
         mutation_check,
         mutation_findings,
@@ -144,22 +171,27 @@ async def test_proof(
     )
 
     findings: list[Finding] = []
+    known = await changed_files(tree, base)  # read once, for each of the proofs
     if settings.test_integrity:
-        findings += (await check_test_integrity(tree, base_ref=base)).findings
+        findings += (await check_test_integrity(tree, base_ref=base, known=known)).findings
     if task is not None and task.test_first:
         red = await red_check(
-            tree, base, None, regression_ok=task.regression_ok, timeout_s=settings.timeout_s
+            tree, base, None, regression_ok=task.regression_ok, timeout_s=settings.timeout_s, known=known
         )
         return findings + red.findings(), None
     backend = task is None or (task.category or "backend") == "backend"
     if settings.prove_tests and settings.passes_before != "off":
-        proof = await prove_tests(tree, tree, base, None, timeout_s=settings.timeout_s)
+        proof = await prove_tests(tree, tree, base, None, timeout_s=settings.timeout_s, known=known)
         strict = settings.passes_before == "fail" and backend
         findings += proof.findings(passes_before="high" if strict else "medium")
     if settings.mutation == "off":
         return findings, None
     mutation = await mutation_check(
-        tree, base, budget_s=settings.mutation_budget_s, per_function=settings.mutants_per_function
+        tree,
+        base,
+        budget_s=settings.mutation_budget_s,
+        per_function=settings.mutants_per_function,
+        known=known,
     )
     strict = settings.mutation == "fail" and backend
     return findings + mutation_findings(mutation, untested="high" if strict else "medium"), mutation

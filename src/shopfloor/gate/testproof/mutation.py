@@ -76,8 +76,10 @@ async def mutation_check(
     budget_s: float,
     runner: TestRunnerSpec | None = None,
     per_function: int = PER_FUNCTION,
+    known: list[ChangedFile] | None = None,
 ) -> MutationReport:
-    """Run mutants of the functions changed since `base` against the tests changed since `base`."""
+    """Run mutants of the functions changed since `base` against the tests changed since `base`
+    (`known`: those changes, when the caller has read them already)."""
     started = time.monotonic()
     tree = tree.resolve()
     report = MutationReport(status="skipped", budget_s=budget_s)
@@ -90,7 +92,7 @@ async def mutation_check(
             "to run the task's tests even once"
         )
         return report
-    changed = await changed_files(tree, base)
+    changed = known if known is not None else await changed_files(tree, base)
     suite = _suite(tree, changed, runner or TestRunnerSpec())
     functions = _changed_functions(tree, changed, per_function)
     if not suite.groups:
