@@ -2,7 +2,8 @@
 
 `place()` makes (or takes over) the task's worktree from the integration branch and its dependencies;
 `attempt()` returns an `Attempt` wired to that worktree. An executor elsewhere (a cluster) offers the
-same two calls over a copy of the repository.
+same two calls over a copy of the repository. `make_ahead()` may make a worktree before its task starts
+(see `ahead.py`), and `release()` removes a merged task's.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shopfloor.agent.setup import PreparedAgent
 from shopfloor.gate.report import GateReport, GateTask
 from shopfloor.gate.verdict import read_verdict, verdict_is_current, verdict_path, write_verdict
 from shopfloor.gate.verify import run_gate
+from shopfloor.orchestrator.ahead import WorktreesAhead
 from shopfloor.orchestrator.attempt import Attempt, AttemptLimits, GateCount
 from shopfloor.orchestrator.briefs import agent_task
 from shopfloor.orchestrator.events import RunEvent
@@ -27,7 +29,7 @@ from shopfloor.orchestrator.worktrees import (
     DependencyConflict,
     Worktree,
     branch_name,
-    commit_all,
+    commit_work,
     create_worktree,
     discard_worktree,
 )
@@ -72,6 +74,8 @@ class LocalServices:
     gate_task: GateTask
     worktree: Path
     base: str
+    on_gate: Callable[[], None] | None = None
+    """Told when the gate starts, so work that does not wait for its verdict can go on beside it."""
 
     def prepare(self, note: str, on_event: Callable[[Event], None]) -> PreparedAgent:
         brief = agent_task(self.task, self.worktree, note)
@@ -81,6 +85,8 @@ class LocalServices:
         await anyio.to_thread.run_sync(save_work, self.worktree, message)
 
     async def gate(self) -> GateReport:
+        if self.on_gate is not None:
+            self.on_gate()
         report = await run_gate(
             self.worktree,
             task=self.gate_task,
@@ -100,7 +106,7 @@ class LocalServices:
 def save_work(worktree: Path, message: str) -> None:
     """Commit the worktree's work, unless a merge has unresolved conflicts (never commit markers)."""
     if not conflicted_files(worktree):
-        commit_all(worktree, message)
+        commit_work(worktree, message)
 
 
 class LocalExecutor:
@@ -111,11 +117,21 @@ class LocalExecutor:
         self.integration = integration
         self.launcher = launcher
         self.emit = emit
+        self.ahead = WorktreesAhead(project, integration)
+
+    async def make_ahead(self, task_id: str, at: str | None) -> None:
+        """Make a task's worktree before it starts, at commit `at` (a merge its dependency's gate may
+        allow) or the integration branch; `place` takes it then."""
+        await self.ahead.make(task_id, at)
 
     async def place(self, task_id: str, deps: list[str]) -> Placement:
         """The task's worktree, new or taken over from an earlier run (its leftovers committed)."""
         branches = [branch_name(d) for d in deps]
         try:
+            made = await self.ahead.take(task_id)
+            if made is not None:
+                base = await anyio.to_thread.run_sync(self.ahead.settle, made, branches)
+                return Placement(made, base)
             wt = await anyio.to_thread.run_sync(
                 lambda: create_worktree(self.project, task_id, self.integration, branches)
             )
@@ -129,6 +145,13 @@ class LocalExecutor:
         return await self._take_over(wt, base, deps)
 
     async def _take_over(self, wt: Worktree, base: str, deps: list[str]) -> Placement:
+        if await anyio.to_thread.run_sync(self._untouched, wt):  # made ahead, then the run stopped
+            fresh = Worktree(wt.task_id, wt.path, wt.branch)
+            branches = [branch_name(d) for d in deps]
+            try:
+                return Placement(fresh, await anyio.to_thread.run_sync(self.ahead.settle, fresh, branches))
+            except DependencyConflict as err:
+                return Placement(fresh, "", problem=str(err))
         report = read_verdict(verdict_path(wt.path, wt.task_id))
         path = verdict_path(wt.path, wt.task_id)
         if report is not None and report.verdict == "pass" and await verdict_is_current(wt.path, path):
@@ -149,6 +172,7 @@ class LocalExecutor:
         *,
         gate_task: GateTask,
         gates: GateCount,
+        on_gate: Callable[[], None] | None = None,
     ) -> Attempt:
         settings = self.launcher.settings
         services = LocalServices(
@@ -159,6 +183,7 @@ class LocalExecutor:
             gate_task=gate_task,
             worktree=placement.worktree.path,
             base=placement.base,
+            on_gate=on_gate,
         )
         limits = AttemptLimits(gate_rounds=settings.run.gate_rounds, lease_s=settings.run.lease_s)
         return Attempt(task.id, n, services, limits, self.emit, label=route.agent, gates=gates)
@@ -185,6 +210,14 @@ class LocalExecutor:
             await anyio.to_thread.run_sync(discard_worktree, self.project, wt.task_id)
         except (OSError, GitError) as err:
             self.emit(Notice(task_id=wt.task_id, message=f"kept the worktree {wt.path}: {err}"))
+
+    def _untouched(self, wt: Worktree) -> bool:
+        """No work in it: no commit of its own beyond the integration branch, nothing uncommitted."""
+        if verdict_path(wt.path, wt.task_id).exists() or (git_path(wt.path, "MERGE_HEAD")).exists():
+            return False
+        if not git(wt.path, "merge-base", "--is-ancestor", "HEAD", self.integration, check=False).ok:
+            return False
+        return not git(wt.path, "status", "--porcelain", "--untracked-files=all").stdout.strip()
 
     def _merge_commit(self, wt: Worktree) -> str | None:
         """The integration branch's merge commit that took in this worktree's HEAD, if it did."""
