@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,9 +185,32 @@ def identity_args(cwd: Path) -> list[str]:
     ]
     if not missing:
         return []
+    return [
+        arg for key, fallback in missing if key not in _configured(cwd) for arg in ("-c", f"{key}={fallback}")
+    ]
+
+
+_CONFIG_FRESH_S = 30.0
+_configured_seen: dict[Path, tuple[float, frozenset[str]]] = {}
+
+
+def _configured(cwd: Path) -> frozenset[str]:
+    """Which of user.name and user.email the repository's config sets; asked once per 30 seconds per
+    repository (every worktree of a run shares it), as commits and merges ask for each one."""
+    own = git_dir(cwd)
+    try:
+        common = Path((own / "commondir").read_text(encoding="utf-8").strip())
+        key = common if common.is_absolute() else (own / common).resolve()
+    except OSError:
+        key = own
+    now = time.monotonic()
+    seen = _configured_seen.get(key)
+    if seen is not None and now - seen[0] < _CONFIG_FRESH_S:
+        return seen[1]
     found = git(cwd, "config", "--get-regexp", r"^user\.(name|email)$", check=False).stdout
-    known = {line.partition(" ")[0] for line in found.splitlines() if line.partition(" ")[2].strip()}
-    return [arg for key, fallback in missing if key not in known for arg in ("-c", f"{key}={fallback}")]
+    known = frozenset(line.partition(" ")[0] for line in found.splitlines() if line.partition(" ")[2].strip())
+    _configured_seen[key] = (now, known)
+    return known
 
 
 def identity_env(cwd: Path) -> dict[str, str]:

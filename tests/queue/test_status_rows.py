@@ -36,6 +36,11 @@ def full_way(text: str, statuses: dict[str, str]) -> str:
 
 def test_statuses_set_in_the_text_match_the_full_reader() -> None:
     assert read_statuses(TABLE) == {"TASK-001": "pending", "TASK-002": "in_progress"}
+    stepwise = write_statuses(TABLE, {"TASK-001": "in_progress"})  # a longer value, then a shorter one
+    assert stepwise is not None
+    assert write_statuses(stepwise, {"TASK-001": "failed"}) == full_way(
+        full_way(TABLE, {"TASK-001": "in_progress"}), {"TASK-001": "failed"}
+    )
     for text, change in (
         (TABLE, {"TASK-001": "completed", "TASK-002": "failed"}),
         (BULLETS, {"TASK-7": "blocked"}),

@@ -82,11 +82,13 @@ async def run_gate(
             base = await resolve_commit(tree, base_ref)
         except GitError:
             reasons.append(f"base ref {base_ref!r} is not a commit here, so the diff could not be checked")
-    # The judgments below read the tree and git, and none changes either: they go side by side.
+    # The judgments below read the tree and git, and only the test proofs run anything (the task's tests):
+    # they go side by side, and the tree is hashed again once the proofs are done.
     stat: str | None = None
     tamper: list[TamperFinding] = []
     security: list[Finding] = []
     proof: tuple[list[Finding], MutationReport | None] = ([], None)
+    after = before
 
     async def diff_stat(base: str) -> None:
         nonlocal stat
@@ -100,15 +102,17 @@ async def run_gate(
         nonlocal security
         security = await run_checklist(tree, scope=await _scope(tree, base, before))
 
-    async def proofs(base: str) -> None:
-        nonlocal proof
-        proof = await test_proof(tree, base, task, settings)
+    async def proofs_then_hash() -> None:
+        nonlocal proof, after
+        if base:
+            proof = await test_proof(tree, base, task, settings)
+        after = await tree_hash(tree)
 
     try:
         async with anyio.create_task_group() as tg:
+            tg.start_soon(proofs_then_hash)
             if base:
                 tg.start_soon(diff_stat, base)
-                tg.start_soon(proofs, base)
                 if settings.tamper_guard:
                     tg.start_soon(guard, base)
             if settings.run_security and (base or not base_ref):
@@ -117,7 +121,6 @@ async def run_gate(
         raise group.exceptions[0] from None
     findings = security + proof[0]
     mutation = proof[1]
-    after = await tree_hash(tree)
 
     reasons += _verdict_reasons(results, findings, tamper, settings)
     if not checks and not (task is not None and task.test_first):
