@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,32 +184,14 @@ def identity_args(cwd: Path) -> list[str]:
     ]
     if not missing:
         return []
-    return [
-        arg for key, fallback in missing if key not in _configured(cwd) for arg in ("-c", f"{key}={fallback}")
-    ]
-
-
-_CONFIG_FRESH_S = 30.0
-_configured_seen: dict[Path, tuple[float, frozenset[str]]] = {}
+    known = _configured(cwd)
+    return [arg for key, fallback in missing if key not in known for arg in ("-c", f"{key}={fallback}")]
 
 
 def _configured(cwd: Path) -> frozenset[str]:
-    """Which of user.name and user.email the repository's config sets; asked once per 30 seconds per
-    repository (every worktree of a run shares it), as commits and merges ask for each one."""
-    own = git_dir(cwd)
-    try:
-        common = Path((own / "commondir").read_text(encoding="utf-8").strip())
-        key = common if common.is_absolute() else (own / common).resolve()
-    except OSError:
-        key = own
-    now = time.monotonic()
-    seen = _configured_seen.get(key)
-    if seen is not None and now - seen[0] < _CONFIG_FRESH_S:
-        return seen[1]
+    """Which of user.name and user.email git finds configured for `cwd`, in one call."""
     found = git(cwd, "config", "--get-regexp", r"^user\.(name|email)$", check=False).stdout
-    known = frozenset(line.partition(" ")[0] for line in found.splitlines() if line.partition(" ")[2].strip())
-    _configured_seen[key] = (now, known)
-    return known
+    return frozenset(line.partition(" ")[0] for line in found.splitlines() if line.partition(" ")[2].strip())
 
 
 def identity_env(cwd: Path) -> dict[str, str]:
