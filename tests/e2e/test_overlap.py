@@ -4,6 +4,7 @@ made for a task that never starts does not stay."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.e2e.test_orchestrator_faults import (
@@ -40,6 +41,10 @@ def test_a_dependent_starts_from_the_verified_work_not_the_first_try(tmp_path: P
     assert git(project, "show", "main:a.py") == "A = 2\n" and git(project, "show", "main:b.py") == "B = 2\n"
     merges = git(project, "log", "--first-parent", "--format=%s", "main").splitlines()
     assert [m.split(":")[0] for m in merges if m.startswith("Merge")] == ["Merge TASK-002", "Merge TASK-001"]
+    # Each verdict is bound to the tree that was merged (the gate judged the tree its commit saved).
+    for tid in ("TASK-001", "TASK-002"):
+        verdict = json.loads((project / ".orchestrator" / "verdicts" / f"{tid}.json").read_text())
+        assert verdict["tree_hash"] == git(project, "rev-parse", f"shopfloor/{tid}^{{tree}}").strip()
     # The merge built for the first try never lands anywhere, not even through TASK-002's branch.
     assert git(project, "log", "--format=%s", "main").count("Merge TASK-001:") == 1
 

@@ -53,11 +53,21 @@ async def tree_hash(tree: Path) -> str:
         return str(found[-1])
 
 
+def index_may_list_harness_state(index: Path) -> bool:
+    """Whether a git index may list files of the harness folder (False only when it surely does not)."""
+    # Paths are stored as text (front-compressed in index v4, so look for the name without its dot).
+    try:
+        return EXCLUDED.lstrip(".").encode() + b"/" in index.read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
 def _may_hold_harness_state(workdir: Path, index: Path, exclude: Path) -> bool:
     """Whether the index may list harness state after `git add -A`: some is tracked already, or the folder
     is there and the repository does not exclude it (shopfloor excludes it in the projects it runs)."""
-    # Paths are stored as text (front-compressed in index v4, so look for the name without its dot).
-    if index.is_file() and EXCLUDED.lstrip(".").encode() + b"/" in index.read_bytes():
+    if index_may_list_harness_state(index):
         return True
     if not (workdir / EXCLUDED).exists():
         return False

@@ -63,14 +63,20 @@ def check_env(cwd: Path, tree: Path, settings: GateSettings) -> dict[str, str]:
 
 
 async def run_gate(
-    tree: Path, *, task: GateTask | None, base_ref: str | None, settings: GateSettings
+    tree: Path,
+    *,
+    task: GateTask | None,
+    base_ref: str | None,
+    settings: GateSettings,
+    hashed: str | None = None,
 ) -> GateReport:
     """Judge `tree`: run its checks, guard its tests against the base, scan its diff; never raises on a
-    failing project, only on a tree that cannot be hashed at all."""
+    failing project, only on a tree that cannot be hashed at all. `hashed`: the tree's hash, when the
+    caller has just committed everything in it."""
     tree = tree.resolve()
     started = datetime.now(UTC)
     reasons: list[str] = []
-    before = await tree_hash(tree)
+    before = hashed or await tree_hash(tree)
     checks = detect_checks(tree, task=task, settings=settings)
     if task is not None and task.test_first:  # its tests are meant to fail until the build task lands
         checks = [c for c in checks if not runs_tests(c)]

@@ -18,6 +18,7 @@ from shopfloor.agent.events import Event, Notice
 from shopfloor.agent.markers import clear_markers, mirror_marker
 from shopfloor.agent.setup import PreparedAgent
 from shopfloor.gate.report import GateReport, GateTask
+from shopfloor.gate.treehash import index_may_list_harness_state
 from shopfloor.gate.verdict import read_verdict, verdict_is_current, verdict_path, write_verdict
 from shopfloor.gate.verify import run_gate
 from shopfloor.orchestrator.ahead import WorktreesAhead
@@ -35,7 +36,7 @@ from shopfloor.orchestrator.worktrees import (
 )
 from shopfloor.queue.routing import Route
 from shopfloor.queue.tasks import Task
-from shopfloor.vcs import GitError, conflicted_files, git, git_path, rev_parse
+from shopfloor.vcs import GitError, conflicted_files, git, git_dir, git_path, rev_parse
 
 
 @dataclass(frozen=True)
@@ -76,22 +77,26 @@ class LocalServices:
     base: str
     on_gate: Callable[[], None] | None = None
     """Told when the gate starts, so work that does not wait for its verdict can go on beside it."""
+    saved_tree: str | None = None
+    """The tree the last save committed, which the gate that follows it judges."""
 
     def prepare(self, note: str, on_event: Callable[[Event], None]) -> PreparedAgent:
         brief = agent_task(self.task, self.worktree, note)
         return self.launcher.prepare(self.agent, brief, on_event, routed_model=self.routed_model)
 
     async def save(self, message: str) -> None:
-        await anyio.to_thread.run_sync(save_work, self.worktree, message)
+        self.saved_tree = await anyio.to_thread.run_sync(save_work, self.worktree, message)
 
     async def gate(self) -> GateReport:
         if self.on_gate is not None:
             self.on_gate()
+        hashed, self.saved_tree = self.saved_tree, None
         report = await run_gate(
             self.worktree,
             task=self.gate_task,
             base_ref=self.base or None,
             settings=self.launcher.settings.gate,
+            hashed=hashed,
         )
         write_verdict(self.worktree, report)
         return report
@@ -103,10 +108,14 @@ class LocalServices:
         return self.launcher.backoffs.throttled_count
 
 
-def save_work(worktree: Path, message: str) -> None:
-    """Commit the worktree's work, unless a merge has unresolved conflicts (never commit markers)."""
-    if not conflicted_files(worktree):
-        commit_work(worktree, message)
+def save_work(worktree: Path, message: str) -> str | None:
+    """Commit the worktree's work, unless a merge has unresolved conflicts (never commit markers); the
+    tree it committed, as the gate hashes a tree (None when it did not commit, or the two may differ)."""
+    if conflicted_files(worktree):
+        return None
+    tree = commit_work(worktree, message).tree
+    # The gate's hash leaves out the harness folder; where git tracks some of it, let the gate hash.
+    return None if index_may_list_harness_state(git_dir(worktree) / "index") else tree
 
 
 class LocalExecutor:

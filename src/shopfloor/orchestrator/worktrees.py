@@ -212,21 +212,30 @@ def start_over_at(worktree: Path, commit: str) -> None:
 _NOTHING_TO_COMMIT = re.compile(r"nothing (added )?to commit|no changes added to commit")
 
 
-def commit_work(worktree: Path, message: str) -> bool:
-    """Commit everything in the worktree (agents' work is committed as it goes); False if nothing changed."""
+@dataclass(frozen=True)
+class Saved:
+    committed: bool
+    """False when nothing had changed."""
+    tree: str
+    """The tree of everything in the worktree, as committed."""
+
+
+def commit_work(worktree: Path, message: str) -> Saved:
+    """Commit everything in the worktree (agents' work is committed as it goes)."""
     git(worktree, "add", "-A")
+    tree = git(worktree, "write-tree").stdout.strip()
     merging = (git_dir(worktree) / "MERGE_HEAD").exists()
     done = git(worktree, "commit", "-q", "--no-verify", "-m", message, check=False, identity=True)
     if done.ok:
-        return True
+        return Saved(True, tree)
     if not merging and _NOTHING_TO_COMMIT.search(done.output):
-        return False
+        return Saved(False, tree)
     raise GitError(("commit", "-q", "--no-verify", "-m", message), done.code, done.output)
 
 
 def commit_all(worktree: Path, message: str) -> str | None:
     """`commit_work`, and the new commit's id (None when nothing changed)."""
-    return rev_parse(worktree, "HEAD") if commit_work(worktree, message) else None
+    return rev_parse(worktree, "HEAD") if commit_work(worktree, message).committed else None
 
 
 def tree_hash(worktree: Path) -> str:
