@@ -112,7 +112,9 @@ async def run_gate(
         nonlocal proof, after
         if base:
             proof = await test_proof(tree, base, task, settings)
-        after = await tree_hash(tree)
+        # A tree just committed whole is unchanged exactly when git sees nothing to commit.
+        if hashed is None or (await agit(tree, "status", "--porcelain", "--untracked-files=all")).stdout:
+            after = await tree_hash(tree)
 
     try:
         async with anyio.create_task_group() as tg:
@@ -210,7 +212,8 @@ async def _scope(tree: Path, base: str | None, head_tree: str) -> ScanScope:
     if base is None:
         return ScanScope()
     # git names paths from the repository's top; the checklist names them from `tree`.
-    prefix = (await agit(tree, "rev-parse", "--show-prefix")).stdout.strip()
+    top = (tree / ".git").exists()
+    prefix = "" if top else (await agit(tree, "rev-parse", "--show-prefix")).stdout.strip()
     entries = await diff_entries(tree, base, head_tree)
     files = [e.path.removeprefix(prefix) for e in entries if e.status != "D" and e.path.startswith(prefix)]
     lines = {
