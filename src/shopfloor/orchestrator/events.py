@@ -13,6 +13,7 @@ from pydantic import Field, TypeAdapter
 
 from shopfloor.agent.events import (
     EventBase,
+    HookRan,
     ModelCalled,
     ModelReplied,
     Notice,
@@ -152,6 +153,7 @@ RunEvent = Annotated[
     | ToolCalled
     | ToolAnswered
     | Notice
+    | HookRan
     | TodosChanged
     | SubagentStarted
     | SubagentFinished

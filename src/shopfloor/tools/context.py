@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shopfloor.config.sections import ToolSettings
 
 if TYPE_CHECKING:
     from shopfloor.models.base import ModelRequest, ModelResponse
+    from shopfloor.tools.base import ToolResult
     from shopfloor.tools.policy import ToolPolicy
     from shopfloor.tools.shell import ShellSession
     from shopfloor.tools.todo import TodoItem
@@ -61,6 +62,25 @@ class Delegate(Protocol):
     async def __call__(self, job: Delegation) -> str: ...
 
 
+@dataclass(frozen=True)
+class PreToolVerdict:
+    """What the hooks run before a call decided: refuse it, change its input, add to its answer."""
+
+    refusal: str | None = None
+    updated_input: dict[str, Any] | None = None
+    context: str | None = None
+
+
+class ToolHooks(Protocol):
+    """Claude Code's PreToolUse and PostToolUse hooks, run by the agent room around every call."""
+
+    async def before_tool(self, name: str, args: dict[str, Any], call_id: str) -> PreToolVerdict: ...
+
+    async def after_tool(
+        self, name: str, args: dict[str, Any], call_id: str, result: ToolResult
+    ) -> ToolResult: ...
+
+
 @dataclass
 class ToolContext:
     workspace: Workspace
@@ -79,3 +99,4 @@ class ToolContext:
     delegate: Delegate | None = None
     pages: PageCache | None = None
     """WebFetch's cache; shared by an agent and the agents it delegates to."""
+    hooks: ToolHooks | None = None
