@@ -107,6 +107,7 @@ def _servers_missing(spec: AgentSpec, offered: list[str], warnings: list[str]) -
         )
     return None
 
+
 def roster_of(agents: AgentCatalog) -> str:
     """The agents a delegation tool may start, one line each, as its description lists them."""
     lines = []

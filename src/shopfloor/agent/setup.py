@@ -58,6 +58,9 @@ class AgentRun:
     cache_ttl: CacheTTL = "5m"
     """How long the provider keeps the agent's shared prompt prefix; "1h" when more tasks of this agent
     follow in the run, so a later task still finds it after a gate or a merge in between."""
+    catalog_root: Path | None = None
+    """Where agent and skill files are found; defaults to the working directory. An orchestrated run
+    names the project, so files an agent writes in its worktree never configure a later session."""
     mcp: McpPool | None = None
     """The run's MCP servers, started by whoever runs the agents (`open_mcp`)."""
 
@@ -105,7 +108,8 @@ def prepare(run: AgentRun) -> PreparedAgent:
     from shopfloor.specs.skills import discover_skills
 
     workdir = run.task.workdir
-    agents = discover_agents(workdir)
+    catalog = run.catalog_root or workdir
+    agents = discover_agents(catalog)
     spec = agents.get(run.agent)
     if spec is None:
         problems = [f"{p.path}:{p.line}: {p.message}" for p in agents.problems if p.severity == "error"]
@@ -117,8 +121,8 @@ def prepare(run: AgentRun) -> PreparedAgent:
         return _prepare_external(run, spec.name, command)
     if spec.cannot_start:
         raise AgentSetupError(f"agent {spec.name} ({spec.source}) cannot start: {spec.cannot_start}")
-    claude = approved_settings(workdir, agents)
-    skills = discover_skills(workdir)
+    claude = approved_settings(catalog, agents)
+    skills = discover_skills(catalog)
     try:
         model = run.model or resolve_model(
             run.model_spec,
@@ -229,7 +233,7 @@ async def run_agent(run: AgentRun) -> AgentResult:
     from shopfloor.specs.agents import discover_agents
 
     if run.mcp is None:
-        root = run.task.workdir
+        root = run.catalog_root or run.task.workdir
         approved_settings(root, discover_agents(root))
         pool = open_mcp(root, [run.agent], Layout(run.transcript_root or root).runs_dir / run.run_id)
         if pool.connections:
