@@ -91,7 +91,7 @@ class Toolset:
             return ToolResult(describe_validation_error(name, err), is_error=True)
         context = None
         if ctx.hooks is not None:
-            verdict = await ctx.hooks.before_tool(name, _dump(args), call_id)
+            verdict = await ctx.hooks.before_tool(name, _sent(args), call_id)
             if verdict.refusal is not None:
                 return ToolResult(verdict.refusal, is_error=True)
             context = verdict.context
@@ -105,7 +105,7 @@ class Toolset:
         if context:
             result = ToolResult(f"{result.content}\n\n{context}", result.is_error)
         if ctx.hooks is not None and not result.is_error:
-            result = await ctx.hooks.after_tool(name, _dump(args), call_id, result)
+            result = await ctx.hooks.after_tool(name, _sent(args), call_id, result)
         return result
 
     async def _checked_run(self, tool: Tool[Any], args: Any, ctx: ToolContext) -> ToolResult:
@@ -129,3 +129,9 @@ class Toolset:
 def _dump(args: Any) -> dict[str, Any]:
     dumped: dict[str, Any] = args.model_dump(by_alias=True, exclude_none=True)
     return dumped
+
+
+def _sent(args: Any) -> dict[str, Any]:
+    """The input as the model wrote it (what hooks see), without the defaults filled in."""
+    sent: dict[str, Any] = args.model_dump(by_alias=True, exclude_unset=True)
+    return sent

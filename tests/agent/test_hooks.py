@@ -1,0 +1,111 @@
+"""Claude Code hooks around a scripted agent: real scripts, JSON on stdin, exit codes and JSON output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shopfloor.agent.events import HookRan
+from tests.claude_project import MARKER, agent, answers, approve, hook, run_worker, script, settings
+from tests.claude_project import project as project  # the fixture
+
+pytestmark = pytest.mark.anyio
+
+GUARD = """#!/usr/bin/env bash
+# Refuses rm, says why on stderr, and keeps what it was given.
+input=$(cat)
+echo "$input" >> "$CLAUDE_PROJECT_DIR/../pre-inputs.jsonl"
+case "$input" in
+  *'"rm '*) echo "rm is not allowed in this repository; use git rm" >&2; exit 2 ;;
+esac
+exit 0
+"""
+MARKER_CHECK = """#!/usr/bin/env bash
+# The completion-marker check of a project built for Claude Code: no marker, no stopping.
+{ cat; echo; } >> "$CLAUDE_PROJECT_DIR/../stop-inputs.jsonl"
+if ls "$CLAUDE_PROJECT_DIR"/.orchestrator/complete/*.done >/dev/null 2>&1; then exit 0; fi
+echo "No completion marker yet: verify your work, then write .orchestrator/complete/<TASK-ID>.done" >&2
+exit 2
+"""
+
+
+async def test_a_pre_tool_use_hook_blocks_with_exit_2_and_the_model_gets_its_message(project: Path) -> None:
+    script(project, "guard.sh", GUARD)
+    settings(project, {"hooks": hook("PreToolUse", '"$CLAUDE_PROJECT_DIR"/.claude/hooks/guard.sh', "Bash")})
+    approve(project)
+    turns = [
+        {"tool": "Bash", "input": {"command": "rm src/app.py"}},
+        {"tool": "Read", "input": {"file_path": "{workdir}/src/app.py"}},
+        MARKER,
+        "Done.",
+    ]
+    model, events, outcome = await run_worker(project, turns)
+    assert outcome == "completed"
+    assert answers(model, 2) == [
+        "Error: a PreToolUse hook blocked this call: rm is not allowed in this repository; use git rm"
+    ]
+    assert (project / "src/app.py").exists()
+    # Read is not matched by `Bash`; the hook saw the call as Claude Code describes it.
+    seen = [json.loads(line) for line in (project.parent / "pre-inputs.jsonl").read_text().splitlines()]
+    assert len(seen) == 1
+    assert seen[0]["hook_event_name"] == "PreToolUse" and seen[0]["tool_name"] == "Bash"
+    assert seen[0]["tool_input"] == {"command": "rm src/app.py"} and seen[0]["cwd"] == str(project)
+    assert seen[0]["tool_use_id"]
+    ran = [e for e in events if isinstance(e, HookRan)]
+    assert [(e.event, e.outcome, e.exit_code) for e in ran] == [("PreToolUse", "blocked", 2)]
+
+
+async def test_a_subagent_stop_hook_that_finds_no_marker_sends_the_agent_back(project: Path) -> None:
+    script(project, "marker.sh", MARKER_CHECK)
+    settings(project, {"hooks": hook("SubagentStop", '"$CLAUDE_PROJECT_DIR"/.claude/hooks/marker.sh')})
+    approve(project)
+    model, events, outcome = await run_worker(project, ["All done, I think.", MARKER, "Done."])
+    assert outcome == "completed"
+    assert model.requests[1].messages[-1].text == (
+        "No completion marker yet: verify your work, then write .orchestrator/complete/<TASK-ID>.done"
+    )
+    stops = [json.loads(line) for line in (project.parent / "stop-inputs.jsonl").read_text().splitlines()]
+    assert [s["stop_hook_active"] for s in stops] == [False, True]
+    assert stops[0]["agent_type"] == "worker" and stops[0]["last_assistant_message"] == "All done, I think."
+    ran = [(e.event, e.outcome) for e in events if isinstance(e, HookRan)]
+    assert ran == [("SubagentStop", "blocked"), ("SubagentStop", "ok")]
+
+
+async def test_json_output_denies_rewrites_input_and_adds_context(project: Path) -> None:
+    deny = json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                              "permissionDecisionReason": "writes go through Edit"}})  # fmt: skip
+    rewrite = json.dumps({"hookSpecificOutput": {"permissionDecision": "allow",
+                                                 "updatedInput": {"command": "echo rewritten"}}})  # fmt: skip
+    context = json.dumps({"hookSpecificOutput": {"additionalContext": "Remember: tests live in tests/."}})
+    hooks = {
+        "PreToolUse": [
+            {"matcher": "Write", "hooks": [{"type": "command", "command": f"echo '{deny}'"}]},
+            {"matcher": "Bash", "hooks": [{"type": "command", "command": f"echo '{rewrite}'"}]},
+        ],
+        "PostToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": f"echo '{context}'"}]}],
+        "UserPromptSubmit": [{"hooks": [{"type": "command", "command": "echo Project rule: no new files."}]}],
+    }
+    settings(project, {"hooks": hooks})
+    approve(project)
+    turns = [
+        {"tool": "Write", "input": {"file_path": "{workdir}/x.txt", "content": "x"}},
+        {"tool": "Bash", "input": {"command": "echo original"}},
+        MARKER,
+        "Done.",
+    ]
+    model, _, _ = await run_worker(project, turns)
+    assert "Project rule: no new files." in model.requests[0].messages[0].text
+    assert answers(model, 2) == ["Error: a PreToolUse hook denied this call: writes go through Edit"]
+    assert answers(model, 3) == ["rewritten\n\nRemember: tests live in tests/."]
+
+
+async def test_an_agent_files_own_stop_hook_runs_only_for_it(project: Path) -> None:
+    agent(project, extra="hooks:\n  Stop:\n    - hooks:\n        - type: command\n          command: "
+          "\"echo '{\\\"decision\\\": \\\"block\\\", \\\"reason\\\": \\\"Run the tests first.\\\"}'\"\n")  # fmt: skip
+    approve(project)
+    model, _, outcome = await run_worker(project, [MARKER, "Done.", "Tests pass. Done."] + ["Done."] * 8)
+    assert model.requests[2].messages[-1].text == "Run the tests first."
+    # Claude Code lets an agent end after 8 blocks in a row; so does shopfloor.
+    assert outcome == "completed" and len(model.requests) == 10
