@@ -74,10 +74,11 @@ async def test_a_subagent_stop_hook_that_finds_no_marker_sends_the_agent_back(pr
 
 
 async def test_json_output_denies_rewrites_input_and_adds_context(project: Path) -> None:
-    deny = json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
-                                              "permissionDecisionReason": "writes go through Edit"}})  # fmt: skip
-    rewrite = json.dumps({"hookSpecificOutput": {"permissionDecision": "allow",
-                                                 "updatedInput": {"command": "echo rewritten"}}})  # fmt: skip
+    said = {"permissionDecision": "deny", "permissionDecisionReason": "writes go through Edit"}
+    deny = json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse", **said}})
+    rewrite = json.dumps(
+        {"hookSpecificOutput": {"permissionDecision": "allow", "updatedInput": {"command": "echo rewritten"}}}
+    )
     context = json.dumps({"hookSpecificOutput": {"additionalContext": "Remember: tests live in tests/."}})
     hooks = {
         "PreToolUse": [
@@ -102,8 +103,9 @@ async def test_json_output_denies_rewrites_input_and_adds_context(project: Path)
 
 
 async def test_an_agent_files_own_stop_hook_runs_only_for_it(project: Path) -> None:
-    agent(project, extra="hooks:\n  Stop:\n    - hooks:\n        - type: command\n          command: "
-          "\"echo '{\\\"decision\\\": \\\"block\\\", \\\"reason\\\": \\\"Run the tests first.\\\"}'\"\n")  # fmt: skip
+    block = json.dumps({"decision": "block", "reason": "Run the tests first."})
+    stop = {"Stop": [{"hooks": [{"type": "command", "command": f"echo '{block}'"}]}]}
+    agent(project, extra=f"hooks: {json.dumps(stop)}\n")  # YAML reads JSON
     approve(project)
     model, _, outcome = await run_worker(project, [MARKER, "Done.", "Tests pass. Done."] + ["Done."] * 8)
     assert model.requests[2].messages[-1].text == "Run the tests first."
