@@ -64,7 +64,12 @@ def test_an_unapproved_set_stops_a_run_in_preflight(project: Path) -> None:
     (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"db": {"command": "db-server"}}}))
     git(project, "add", "-A")
     git(project, "commit", "-qm", "start")
-    done = cli(project, "run", "--model", f"scripted:{project / 'none.json'}",)
+    done = cli(
+        project,
+        "run",
+        "--model",
+        f"scripted:{project / 'none.json'}",
+    )
     assert done.returncode == 2, done.stderr
     assert "1 MCP server (in .claude/ or .mcp.json)" in done.stderr and "not approved yet" in done.stderr
     assert not (project / ".orchestrator" / "state.db").exists()

@@ -45,6 +45,7 @@ def hooks_list(workdir: DirOpt = Path(), as_json: JsonOpt = False) -> None:
                 {"file": str(h.source), **h.identity()} for h in claude.hooks if h.scope == "user"
             ],
             "problems": [str(p) for p in claude.problems],
+            "ignored_keys": claude.ignored_keys,
         }
         typer.echo(json.dumps(data, indent=2))
         raise typer.Exit(0)
@@ -70,6 +71,8 @@ def hooks_list(workdir: DirOpt = Path(), as_json: JsonOpt = False) -> None:
         typer.echo(f"Your own hooks (~/.claude/settings.json, no approval needed): {len(user)}")
     for problem in claude.problems:
         typer.echo(f"warning: {problem}")
+    for path, keys in claude.ignored_keys.items():
+        typer.echo(f"{path}: read, with no effect in shopfloor: {', '.join(keys)}")
     raise typer.Exit(0)
 
 
