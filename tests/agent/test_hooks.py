@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from shopfloor.agent.events import HookRan
+from shopfloor.cli.views import transcript_lines
 from tests.claude_project import MARKER, agent, answers, approve, hook, run_worker, script, settings
 from tests.claude_project import project as project  # the fixture
 
@@ -55,6 +56,8 @@ async def test_a_pre_tool_use_hook_blocks_with_exit_2_and_the_model_gets_its_mes
     assert seen[0]["tool_use_id"]
     ran = [e for e in events if isinstance(e, HookRan)]
     assert [(e.event, e.outcome, e.exit_code) for e in ran] == [("PreToolUse", "blocked", 2)]
+    shown = [line for line in transcript_lines(events) if line.startswith("hook ")]
+    assert shown[0].startswith("hook PreToolUse blocked: ") and "use git rm" in shown[0]  # `shopfloor logs`
 
 
 async def test_a_subagent_stop_hook_that_finds_no_marker_sends_the_agent_back(project: Path) -> None:
