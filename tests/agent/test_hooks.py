@@ -114,3 +114,96 @@ async def test_an_agent_files_own_stop_hook_runs_only_for_it(project: Path) -> N
     assert model.requests[2].messages[-1].text == "Run the tests first."
     # Claude Code lets an agent end after 8 blocks in a row; so does shopfloor.
     assert outcome == "completed" and len(model.requests) == 10
+
+
+async def test_session_hooks_environment_timeouts_and_matchers_claude_code_ignores(project: Path) -> None:
+    hooks = {
+        "SessionStart": [
+            {"matcher": "startup", "hooks": [{"command": 'echo "project at $CLAUDE_PROJECT_DIR"'}]}
+        ],
+        # UserPromptSubmit takes no matcher in Claude Code: one written there is ignored, the hook runs.
+        "UserPromptSubmit": [{"matcher": "Bash", "hooks": [{"command": 'echo "task $SHOPFLOOR_TASK_ID"'}]}],
+        "PreToolUse": [{"matcher": "Bash", "hooks": [{"command": "sleep 60", "timeout": 1}]}],
+        "SessionEnd": [{"hooks": [{"command": 'cat > "$CLAUDE_PROJECT_DIR/../session-end.json"'}]}],
+    }
+    settings(project, {"hooks": hooks})
+    approve(project)
+    turns = [{"tool": "Bash", "input": {"command": "echo still ran"}}, MARKER, "Done."]
+    model, events, outcome = await run_worker(project, turns)
+    assert outcome == "completed"
+    first = model.requests[0].messages[0].text
+    assert f"project at {project}" in first and "task T-1" in first
+    assert answers(model, 2) == ["still ran"]  # a hook that times out lets the call go on
+    ran = [(e.event, e.outcome) for e in events if isinstance(e, HookRan)]
+    assert ran == [
+        ("SessionStart", "ok"),
+        ("UserPromptSubmit", "ok"),
+        ("PreToolUse", "timed_out"),
+        ("SessionEnd", "ok"),
+    ]
+    end = json.loads((project.parent / "session-end.json").read_text())
+    assert end["hook_event_name"] == "SessionEnd" and end["reason"] == "other"
+
+
+async def test_a_delegated_agents_end_fires_subagent_stop_matched_by_its_name(project: Path) -> None:
+    helper = "---\nname: helper\ndescription: Checks things.\ntools: Read\n---\nYou check things.\n"
+    (project / ".claude/agents/helper.md").write_text(helper)
+    check = """#!/usr/bin/env bash
+{ cat; echo; } >> "$CLAUDE_PROJECT_DIR/../sub-stops.jsonl"
+[ -e "$CLAUDE_PROJECT_DIR/../told" ] && exit 0
+touch "$CLAUDE_PROJECT_DIR/../told"
+echo "Say CHECKED in capitals." >&2
+exit 2
+"""
+    script(project, "check.sh", check)
+    settings(project, {"hooks": hook("SubagentStop", ".claude/hooks/check.sh", "helper")})
+    approve(project)
+    delegate = {"subagent_type": "helper", "description": "Check", "prompt": "Check it."}
+    turns = [{"tool": "Agent", "input": delegate}, "Checked.", "CHECKED.", MARKER, "Done."]
+    model, events, outcome = await run_worker(project, turns)
+    assert outcome == "completed"
+    assert model.requests[2].messages[-1].text == "Say CHECKED in capitals."  # the helper was sent back
+    assert answers(model, 4) == ["CHECKED."]  # and reported what it said after
+    stops = [json.loads(line) for line in (project.parent / "sub-stops.jsonl").read_text().splitlines()]
+    assert [(s["agent_type"], s["stop_hook_active"]) for s in stops] == [("helper", False), ("helper", True)]
+    assert stops[0]["agent_id"] and stops[0]["hook_event_name"] == "SubagentStop"
+    ran = [e for e in events if isinstance(e, HookRan)]
+    assert [(e.subject, e.outcome) for e in ran] == [("helper", "blocked"), ("helper", "ok")]
+    assert all(e.via for e in ran)  # nested under the Agent call, like the helper's own steps
+
+
+async def test_a_hook_script_changed_after_approval_never_runs(project: Path) -> None:
+    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.approvals import approval_state
+    from shopfloor.specs.claude_settings import load_claude_settings
+
+    script(project, "guard.sh", GUARD)
+    settings(project, {"hooks": hook("PreToolUse", '"$CLAUDE_PROJECT_DIR"/.claude/hooks/guard.sh', "Bash")})
+    approve(project)
+    # The agent rewrites the guard (hooks run outside its sandbox), then tries what the guard refuses.
+    turns = [
+        {"tool": "Bash", "input": {"command": "printf 'exit 0\\n' > .claude/hooks/guard.sh"}},
+        {"tool": "Bash", "input": {"command": "rm src/app.py"}},
+        MARKER,
+        "Done.",
+    ]
+    model, events, _ = await run_worker(project, turns)
+    refused = answers(model, 3)[0]
+    assert refused.startswith(
+        "Error: a PreToolUse hook blocked this call: .claude/hooks/guard.sh is not the "
+    )
+    assert "`git checkout -- .claude/hooks/guard.sh`" in refused
+    assert (project / "src/app.py").exists()
+    # The approval covers what the script holds: the changed set needs approving again.
+    state = approval_state(load_claude_settings(project), discover_agents(project))
+    assert state.changed and not state.ok
+
+
+async def test_disable_all_hooks_silences_an_agent_files_own_hooks_too(project: Path) -> None:
+    stop = {"Stop": [{"hooks": [{"type": "command", "command": 'touch "$CLAUDE_PROJECT_DIR/../stop-ran"'}]}]}
+    agent(project, extra=f"hooks: {json.dumps(stop)}\n")
+    settings(project, {"disableAllHooks": True}, name="settings.local.json")
+    _, events, outcome = await run_worker(project, [MARKER, "Done."])  # nothing to approve: nothing runs
+    assert outcome == "completed"
+    assert not (project.parent / "stop-ran").exists()
+    assert not any(isinstance(e, HookRan) for e in events)

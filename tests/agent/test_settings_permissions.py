@@ -51,3 +51,20 @@ async def test_a_bare_deny_takes_the_tool_away_and_settings_never_widen_tools(pr
     settings(project, {"permissions": {"deny": ["Bash"], "allow": ["Grep", "WebFetch(domain:example.com)"]}})
     model, _, _ = await run_worker(project, [MARKER, "Done."])
     assert [t.name for t in model.requests[0].tools] == ["Read", "Write"]
+
+
+async def test_read_rules_cover_the_tools_that_search_files(project: Path) -> None:
+    (project / "secrets").mkdir()
+    (project / "secrets/keys.txt").write_text("key = 42\n")
+    settings(project, {"permissions": {"deny": ["Read(./secrets/**)"]}})
+    turns = [
+        {"tool": "Grep", "input": {"pattern": "key", "path": "secrets/keys.txt", "output_mode": "content"}},
+        {"tool": "Grep", "input": {"pattern": "print", "path": "src", "output_mode": "content"}},
+        MARKER,
+        "Done.",
+    ]
+    model, _, _ = await run_worker(project, turns)
+    assert answers(model, 2) == [
+        "Error: Grep call refused: it matches the deny rule `Read(./secrets/**)` in .claude/settings.json."
+    ]
+    assert "print('hi')" in answers(model, 3)[0]

@@ -15,6 +15,7 @@ from shopfloor.config.sections import ToolSettings
 from shopfloor.models.base import CacheTTL, SystemPrompt
 from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentCatalog, AgentSpec
 from shopfloor.specs.claude_settings import PermissionRule
+from shopfloor.specs.mcp_config import server_key
 from shopfloor.specs.memory import ProjectMemory, load_memory
 from shopfloor.specs.skills import SkillCatalog
 from shopfloor.specs.tool_rules import parse_rule, rule_applies_to
@@ -79,7 +80,8 @@ def compose(
     for name in injected:
         policy.grant(skills.allowed_tools(name), f"the `allowed-tools` of skill {name}")
     listed = [s.name for s in skills.all() if s.name not in injected] if list_others else []
-    blocked = spec.cannot_start or _servers_missing(spec, toolset.names, warnings)
+    served = [t.name for t in mcp_tools]
+    blocked = spec.cannot_start or _servers_missing(spec, toolset.names, served, warnings)
     return Composition(system, toolset, policy, memory, warnings, injected, listed, blocked)
 
 
@@ -91,14 +93,25 @@ def _mcp_listed(name: str, allowed: list[str] | None, denied: list[str]) -> bool
     return allowed is None or name in allowed or server in allowed
 
 
-def _servers_missing(spec: AgentSpec, offered: list[str], warnings: list[str]) -> str | None:
-    """Warn of listed MCP tools no server provides; refuse to start when nothing at all is left."""
+def _servers_missing(
+    spec: AgentSpec, offered: list[str], served: list[str], warnings: list[str]
+) -> str | None:
+    """Warn of listed MCP tools, and named servers, that no server provides; refuse to start when
+    nothing at all is left."""
     wanted = [t for t in spec.tools or [] if t.startswith("mcp__")]
     missing = [t for t in wanted if t not in offered and not any(o.startswith(t + "__") for o in offered)]
     if missing:
         warnings.append(
             f"no running MCP server provides {', '.join(missing)} (see `shopfloor mcp list`); "
             "the agent is not offered them"
+        )
+    named = [
+        n for n in spec.mcp_server_names if not any(t.startswith(f"mcp__{server_key(n)}__") for t in served)
+    ]
+    if named:
+        warnings.append(
+            f"its `mcpServers` names {', '.join(named)}, which no configured server that started provides "
+            "(see `shopfloor mcp list`)"
         )
     if spec.tools and not offered and missing:
         return (

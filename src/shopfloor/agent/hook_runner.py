@@ -5,7 +5,8 @@ child environment plus the variables Claude Code sets. The hooks matching one ev
 each run is reported as a `HookRan` event.
 
 Exit code 0: no decision (stdout is read as JSON when it starts with `{`); 2: blocking, stderr is the
-reason; anything else (and a timeout): an error that lets the action go on.
+reason; anything else (and a timeout): an error that lets the action go on. A hook whose script (a
+file of the project its command names) is not the one approved does not run, and blocks.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from shopfloor.agent.events import Event, HookOutcomeKind, HookRan, Notice
-from shopfloor.specs.hook_config import HookCommand
+from shopfloor.specs.hook_config import UNMATCHED_EVENTS, HookCommand, file_digest, matcher_matches
 from shopfloor.tools.process import PipedResult, run_piped
 
 Decision = Literal["allow", "deny", "ask", "defer"]
@@ -63,10 +64,11 @@ class HookRunner:
     via: list[str] = field(default_factory=list)
 
     def matching(self, event: str, subject: str, accept: Callable[[HookCommand], bool]) -> list[HookCommand]:
-        from shopfloor.specs.hook_config import matcher_matches
-
+        anything = event in UNMATCHED_EVENTS
         return [
-            h for h in self.hooks if h.event == event and matcher_matches(h.matcher, subject) and accept(h)
+            h
+            for h in self.hooks
+            if h.event == event and (anything or matcher_matches(h.matcher, subject)) and accept(h)
         ]
 
     async def fire(
@@ -88,9 +90,24 @@ class HookRunner:
         return outcome
 
     async def _run(self, hook: HookCommand, stdin: bytes) -> PipedResult:
+        changed = self._changed_script(hook)
+        if changed is not None:
+            # An agent can write in its checkout, and hooks run outside its sandbox: a script that is
+            # not what was approved never runs, and what it guarded stays blocked.
+            why = (
+                f"{changed} is not the script that was approved (it changed in {self.cwd}); the hook did "
+                "not run. Restore it (`git checkout -- " + changed + "`) to go on."
+            )
+            return PipedResult(exit_code=2, stdout="", stderr=why, timed_out=False, duration_s=0.0)
         return await run_piped(
             ["bash", "-c", hook.command], cwd=self.cwd, stdin=stdin, timeout_s=hook.timeout_s, env=self.env
         )
+
+    def _changed_script(self, hook: HookCommand) -> str | None:
+        for rel, digest in hook.scripts:
+            if file_digest(self.cwd / rel) != digest:
+                return rel
+        return None
 
     def _read(self, event: str, hook: HookCommand, subject: str, res: PipedResult, out: HookOutcome) -> None:
         kind: HookOutcomeKind = "ok"

@@ -85,8 +85,12 @@ class TaskServices:
         )
 
     def hooks_for(self, spec: AgentSpec, *, main: bool, via: list[str], agent_id: str) -> AgentHooks | None:
-        """The hooks one agent runs with: the settings' and its own file's; None when there are none."""
-        hooks = [*(self.claude.hooks if self.claude is not None else []), *spec.hooks]
+        """The hooks one agent runs with: the settings' and its own file's; None when there are none
+        (or `disableAllHooks` is set). Each knows the scripts it was approved with."""
+        claude = self.claude
+        if claude is None or claude.hooks_disabled:
+            return None
+        hooks = [h.with_scripts(claude.project) for h in [*claude.hooks, *spec.hooks]]
         if not hooks:
             return None
         base = {

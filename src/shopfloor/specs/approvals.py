@@ -2,8 +2,8 @@
 
 Approvals live in the user's configuration folder (`$XDG_CONFIG_HOME/shopfloor`, else
 `~/.config/shopfloor`), never in the project, so a repository cannot approve itself. Any change to
-what the project would run (a hook's command, an MCP server's command line) changes the hash and
-needs approving again.
+what the project would run (a hook's command or a script of the project it names, an MCP server's
+command line) changes the hash and needs approving again.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def host_commands(settings: ClaudeSettings, agents: AgentCatalog | None = None) 
             servers += spec.mcp_servers
     if settings.hooks_disabled:
         hooks = []
+    hooks = [h.with_scripts(settings.project) for h in hooks]
     return {
         "hooks": _sorted([{"file": settings.relative(h.source), **h.identity()} for h in hooks]),
         "mcpServers": _sorted([{"file": settings.relative(s.source), **s.identity()} for s in servers]),

@@ -6,17 +6,22 @@ The same shape appears in settings files and in an agent's frontmatter (where a 
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "FIRED_EVENTS",
+    "UNMATCHED_EVENTS",
     "HookCommand",
     "HookScope",
+    "file_digest",
+    "hook_scripts",
     "matcher_matches",
     "parse_hooks",
 ]
@@ -25,6 +30,8 @@ FIRED_EVENTS = (
     "PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SubagentStop", "SessionStart", "SessionEnd",
 )  # fmt: skip
 """The events shopfloor fires; hooks for Claude Code's other events are read and reported, never run."""
+UNMATCHED_EVENTS = ("UserPromptSubmit", "Stop")
+"""Events Claude Code fires for every occurrence: a matcher written on them is ignored."""
 DEFAULT_TIMEOUT_S = 600.0
 """Claude Code's default for a command hook."""
 HookScope = Literal["user", "project", "local", "agent"]
@@ -44,6 +51,9 @@ class HookCommand:
     scope: HookScope
     condition: str | None = None
     """Claude Code's `if`: a permission rule (`Bash(git *)`) the tool call must match as well."""
+    scripts: tuple[tuple[str, str], ...] = ()
+    """The project's files the command names (`.claude/hooks/check.sh`), each with the SHA-256 of its
+    content, so that approving the hook approves what they hold (see `with_scripts`)."""
 
     @property
     def fired(self) -> bool:
@@ -57,7 +67,41 @@ class HookCommand:
             "command": self.command,
             "timeout_s": self.timeout_s,
             "if": self.condition,
+            "scripts": dict(self.scripts),
         }
+
+    def with_scripts(self, project: Path) -> HookCommand:
+        """This hook with the content hash of each file of `project` its command names."""
+        return replace(self, scripts=hook_scripts(self.command, project))
+
+
+def hook_scripts(command: str, project: Path) -> tuple[tuple[str, str], ...]:
+    """The files inside `project` a command line names (`"$CLAUDE_PROJECT_DIR"/.claude/hooks/x.sh`,
+    `python3 .claude/hooks/x.py`), as (path relative to `project`, SHA-256 of the content)."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        words = list(lexer)
+    except ValueError:  # unbalanced quotes: the words as they stand
+        words = command.split()
+    root = project.resolve()
+    found: dict[str, str] = {}
+    for word in words:
+        word = word.replace("${CLAUDE_PROJECT_DIR}", str(root)).replace("$CLAUDE_PROJECT_DIR", str(root))
+        if not word or "$" in word or word.startswith("-"):
+            continue
+        path = (root / word).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            found[path.relative_to(root).as_posix()] = file_digest(path)
+    return tuple(sorted(found.items()))
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's content ("" when it cannot be read)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def matcher_matches(matcher: str, subject: str) -> bool:

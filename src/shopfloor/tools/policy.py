@@ -25,6 +25,8 @@ from shopfloor.specs.tool_rules import (
 )
 from shopfloor.tools.globs import path_glob_match
 
+_SEARCHERS = ("Grep", "Glob", "LS")
+
 
 @dataclass
 class ToolPolicy:
@@ -113,6 +115,10 @@ class ToolPolicy:
 
     def _settings_match(self, entry: PermissionRule, tool: str, args: Mapping[str, Any]) -> bool:
         rule = entry.rule
+        if rule.tool == "Read" and tool in _SEARCHERS and rule.specifier is not None:
+            # Claude Code applies Read rules to the tools that read files, as best it can: the folder
+            # or file they search.
+            tool, args = "Read", {"path": str(args.get("path") or self.root)}
         if not rule_applies_to(rule, tool):
             return False
         if rule.specifier is None:
