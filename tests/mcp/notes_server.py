@@ -1,15 +1,20 @@
 """A small MCP server over stdio, written with the `mcp` SDK: the real thing the tests connect to.
 
-`python notes_server.py [--die-after N]`: tools `add_note`, `list_notes` and `shout`; with
-`--die-after N` the process exits on the N-th call, as a crashing server would.
+`python notes_server.py [--die-after N] [--http PORT_FILE]`: tools `add_note`, `list_notes` and
+`shout`; with `--die-after N` the process exits on the N-th call, as a crashing server would. With
+`--http PORT_FILE` it serves streamable HTTP at `/mcp` on a free loopback port, written to PORT_FILE
+once it listens, and offers `whoami` (the request's Authorization header) as well.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import sys
+from pathlib import Path
 
-from mcp.server.mcpserver import MCPServer
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
 
 server = MCPServer("notes")
 notes: list[str] = []
@@ -46,5 +51,28 @@ def shout(text: str) -> str:
     return text.upper() + os.environ.get("NOTES_SUFFIX", "")
 
 
+def whoami(ctx: Context) -> str:
+    """The Authorization header the client sent."""
+    return (ctx.headers or {}).get("authorization", "no authorization header")
+
+
+async def serve_http(port_file: Path) -> None:
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    app = server.streamable_http_app(host="127.0.0.1")
+    config = uvicorn.Config(app, log_level="warning")
+    tmp = port_file.with_suffix(".tmp")
+    tmp.write_text(str(sock.getsockname()[1]))
+    tmp.replace(port_file)  # the port is bound: connections wait in the backlog until uvicorn serves
+    await uvicorn.Server(config).serve(sockets=[sock])
+
+
 if __name__ == "__main__":
-    server.run("stdio")
+    if "--http" in sys.argv:
+        server.tool()(whoami)
+        anyio.run(serve_http, Path(sys.argv[sys.argv.index("--http") + 1]))
+    else:
+        server.run("stdio")

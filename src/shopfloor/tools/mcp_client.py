@@ -112,7 +112,8 @@ class McpConnection:
         from mcp import Client
 
         try:
-            async with Client(self._target(), mode="legacy") as client:
+            async with contextlib.AsyncExitStack() as stack:
+                client = await stack.enter_async_context(Client(await self._target(stack), mode="legacy"))
                 listed = await client.list_tools()
                 self.tools = [
                     McpToolInfo(
@@ -135,7 +136,8 @@ class McpConnection:
             self._client = None
             self._ready.set()
 
-    def _target(self) -> Any:
+    async def _target(self, stack: contextlib.AsyncExitStack) -> Any:
+        """What `Client` connects to; an HTTP client made here is closed by `stack`."""
         from mcp.client.stdio import stdio_client
 
         from mcp import StdioServerParameters
@@ -156,7 +158,10 @@ class McpConnection:
         import httpx2
         from mcp.client.streamable_http import streamable_http_client
 
-        return streamable_http_client(c.url, http_client=httpx2.AsyncClient(headers=dict(c.headers)))
+        # The SDK's own timeouts (30 s, and 300 s to read a response stream), with the headers.
+        http = httpx2.AsyncClient(headers=dict(c.headers), timeout=httpx2.Timeout(30.0, read=300.0))
+        await stack.enter_async_context(http)
+        return streamable_http_client(c.url, http_client=http)
 
     def _fail(self, reason: str) -> None:
         self.state = "failed"
