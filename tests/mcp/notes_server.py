@@ -1,7 +1,8 @@
 """A small MCP server over stdio, written with the `mcp` SDK: the real thing the tests connect to.
 
-`python notes_server.py [--die-after N] [--http PORT_FILE]`: tools `add_note`, `list_notes` and
-`shout`; with `--die-after N` the process exits on the N-th call, as a crashing server would. With
+`python notes_server.py [--die-after N] [--started FILE] [--http PORT_FILE]`: tools `add_note`,
+`list_notes` and `shout`; with `--die-after N` the process exits on the N-th call, as a crashing
+server would; with `--started FILE` it adds a line to FILE as it starts. With
 `--http PORT_FILE` it serves streamable HTTP at `/mcp` on a free loopback port, written to PORT_FILE
 once it listens, and offers `whoami` (the request's Authorization header) as well.
 """
@@ -71,6 +72,9 @@ async def serve_http(port_file: Path) -> None:
 
 
 if __name__ == "__main__":
+    if "--started" in sys.argv:
+        with open(sys.argv[sys.argv.index("--started") + 1], "a", encoding="utf-8") as started:
+            started.write(f"{os.getpid()}\n")
     if "--http" in sys.argv:
         server.tool()(whoami)
         anyio.run(serve_http, Path(sys.argv[sys.argv.index("--http") + 1]))
