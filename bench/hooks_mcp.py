@@ -1,5 +1,7 @@
-"""What Claude Code hooks and MCP servers cost: a PreToolUse hook around a Read call, and a stdio MCP
-server's start and one call, with a real server written with the `mcp` SDK (tests/mcp/notes_server.py).
+"""What Claude Code hooks and MCP servers cost: a PreToolUse hook around a Read call (an inline
+command, and a script of the project, whose content is checked against the approved one before each
+run), and a stdio MCP server's start and one call, with a real server written with the `mcp` SDK
+(tests/mcp/notes_server.py).
 
     .venv/bin/python bench/hooks_mcp.py [--calls N] [--starts N]
 """
@@ -25,10 +27,11 @@ from shopfloor.tools.registry import builtin_toolset, make_context
 SERVER = Path(__file__).resolve().parents[1] / "tests" / "mcp" / "notes_server.py"
 
 
-async def read_calls(root: Path, calls: int, hooked: bool) -> float:
+async def read_calls(root: Path, calls: int, command: str | None) -> float:
     ctx = make_context(root, sandbox=False)
-    if hooked:
-        hook = HookCommand("PreToolUse", "Read", "exit 0", 60, root / "settings.json", "project")
+    if command is not None:
+        hook = HookCommand("PreToolUse", "Read", command, 60, root / "settings.json", "project")
+        hook = hook.with_scripts(root)
         runner = HookRunner([hook], root, scrub_env(), {"session_id": "bench"}, lambda _e: None)
         ctx.hooks = AgentHooks(runner, "bench", "bench", root, main=True)
     tools = builtin_toolset()
@@ -43,7 +46,9 @@ async def read_calls(root: Path, calls: int, hooked: bool) -> float:
 
 
 async def mcp(starts: int, calls: int) -> tuple[float, float]:
-    configs, _ = parse_servers({"notes": {"command": sys.executable, "args": [str(SERVER)]}}, SERVER, "project")
+    configs, _ = parse_servers(
+        {"notes": {"command": sys.executable, "args": [str(SERVER)]}}, SERVER, "project"
+    )
     start_times, call_times = [], []
     for _ in range(starts):
         pool = McpPool(configs)
@@ -67,11 +72,17 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "a.txt").write_text("alpha\n")
-        plain = await read_calls(root, args.calls, hooked=False)
-        hooked = await read_calls(root, args.calls, hooked=True)
+        script = root / ".claude" / "hooks" / "ok.sh"
+        script.parent.mkdir(parents=True)
+        script.write_text("#!/usr/bin/env bash\nexit 0\n")
+        script.chmod(0o755)
+        plain = await read_calls(root, args.calls, None)
+        hooked = await read_calls(root, args.calls, "exit 0")
+        scripted = await read_calls(root, args.calls, '"$CLAUDE_PROJECT_DIR"/.claude/hooks/ok.sh')
     started, called = await mcp(args.starts, args.calls)
     print(f"Read call, no hooks:               {plain:7.2f} ms")
     print(f"Read call, one PreToolUse hook:    {hooked:7.2f} ms")
+    print(f"  the same, the hook a script:     {scripted:7.2f} ms")
     print(f"stdio MCP server start (SDK):      {started:7.1f} ms")
     print(f"MCP tool call on a running server: {called:7.2f} ms")
 
