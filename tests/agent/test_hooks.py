@@ -187,7 +187,7 @@ async def test_a_hook_script_changed_after_approval_never_runs(project: Path) ->
         MARKER,
         "Done.",
     ]
-    model, events, _ = await run_worker(project, turns)
+    model, _, _ = await run_worker(project, turns)
     refused = answers(model, 3)[0]
     assert refused.startswith(
         "Error: a PreToolUse hook blocked this call: .claude/hooks/guard.sh is not the "

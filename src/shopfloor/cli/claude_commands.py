@@ -53,6 +53,7 @@ def hooks_list(workdir: DirOpt = Path(), as_json: JsonOpt = False) -> None:
     for hook in carried["hooks"]:
         matcher = f" [{hook['matcher']}]" if hook["matcher"] else ""
         lines.append(f"  {hook['event']}{matcher}: {hook['command']}  ({hook['file']})")
+        lines += [f"    runs {path} (its content is part of the approval)" for path in hook["scripts"]]
     for server in carried["mcpServers"]:
         what = " ".join([server["command"], *server["args"]]) or server["url"]
         lines.append(f"  MCP server {server['name']} ({server['transport']}): {what}  ({server['file']})")
