@@ -55,7 +55,7 @@ from shopfloor.orchestrator.recorder import GateReportWriter, StoreRecorder
 from shopfloor.orchestrator.store import Store
 from shopfloor.orchestrator.worktrees import ensure_repo
 from shopfloor.queue.tasks import Task, render_task
-from shopfloor.tools.todo import TodoItem
+from shopfloor.tools.todo_list import TodoItem
 
 TASKS = (
     Task(

@@ -42,7 +42,7 @@ from shopfloor.tools.context import Delegation, ToolContext
 from shopfloor.tools.errors import ToolError
 from shopfloor.tools.mcp_client import McpPool
 from shopfloor.tools.registry import make_context
-from shopfloor.tools.todo import TodoItem
+from shopfloor.tools.todo_list import TodoItem
 from shopfloor.tools.web_page import PageCache
 
 SUBAGENT_MODEL_ENV = "CLAUDE_CODE_SUBAGENT_MODEL"
