@@ -17,7 +17,6 @@ from shopfloor.agent.events import Notice
 from shopfloor.agent.hook_runner import HookOutcome, HookRunner
 from shopfloor.specs.hook_config import HookCommand
 from shopfloor.specs.tool_rules import RuleSyntaxError, parse_rule, rule_matches
-from shopfloor.tools.base import ToolResult
 from shopfloor.tools.context import PreToolVerdict
 from shopfloor.tools.globs import path_glob_match
 from shopfloor.tools.policy import ask_refusal
@@ -143,24 +142,20 @@ class AgentHooks:
         context = "\n".join(outcome.contexts) or None
         return PreToolVerdict(updated_input=outcome.updated_input, context=context)
 
-    async def after_tool(
-        self, name: str, args: dict[str, Any], call_id: str, result: ToolResult
-    ) -> ToolResult:
+    async def after_tool(self, name: str, args: dict[str, Any], call_id: str, output: str) -> str:
         payload = {
             "tool_name": name,
             "tool_input": args,
-            "tool_response": result.content,
+            "tool_response": output,
             "tool_use_id": call_id,
         }
         outcome = await self.runner.fire(
             "PostToolUse", payload, subject=name, accept=lambda h: self._applies(h, name, args)
         )
         self._halt(outcome)
-        content = outcome.updated_output if outcome.updated_output is not None else result.content
+        content = outcome.updated_output if outcome.updated_output is not None else output
         extra = [*([outcome.reason] if outcome.blocked else []), *outcome.contexts]
-        if extra:
-            content = "\n\n".join([content, *extra])
-        return ToolResult(content, result.is_error)
+        return "\n\n".join([content, *extra])
 
     def _applies(self, hook: HookCommand, tool: str, args: dict[str, Any]) -> bool:
         """Claude Code's `if`: the call must also match a permission rule."""

@@ -11,7 +11,6 @@ from shopfloor.config.sections import ToolSettings
 
 if TYPE_CHECKING:
     from shopfloor.models.base import ModelRequest, ModelResponse
-    from shopfloor.tools.base import ToolResult
     from shopfloor.tools.policy import ToolPolicy
     from shopfloor.tools.shell import ShellSession
     from shopfloor.tools.todo_list import TodoItem
@@ -76,9 +75,9 @@ class ToolHooks(Protocol):
 
     async def before_tool(self, name: str, args: dict[str, Any], call_id: str) -> PreToolVerdict: ...
 
-    async def after_tool(
-        self, name: str, args: dict[str, Any], call_id: str, result: ToolResult
-    ) -> ToolResult: ...
+    async def after_tool(self, name: str, args: dict[str, Any], call_id: str, output: str) -> str:
+        """What the model sees of a call that succeeded (`output`, or what the hooks make of it)."""
+        ...
 
 
 @dataclass

@@ -105,7 +105,8 @@ class Toolset:
         if context:
             result = ToolResult(f"{result.content}\n\n{context}", result.is_error)
         if ctx.hooks is not None and not result.is_error:
-            result = await ctx.hooks.after_tool(name, _sent(args), call_id, result)
+            output = await ctx.hooks.after_tool(name, _sent(args), call_id, result.content)
+            result = ToolResult(output, result.is_error)
         return result
 
     async def _checked_run(self, tool: Tool[Any], args: Any, ctx: ToolContext) -> ToolResult:
