@@ -19,6 +19,7 @@ from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
 from shopfloor.models.base import Model
 from shopfloor.models.retry import BackoffRegistry
+from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.registry import agent_toolset, make_context
 
 
@@ -48,6 +49,8 @@ class AgentRun:
     """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
     priced_as: str | None = None
     """For a scripted model with no price of its own: the model whose list price to report."""
+    env: EnvOverlay | None = None
+    """The task worktree's project environment, for the agent's shell (PATH, variables)."""
 
 
 class Session(Protocol):
@@ -128,6 +131,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
         extra_dirs=tuple(d for d in skills.bundle_dirs() if not d.is_relative_to(workdir)),
         sandbox=run.settings.sandbox.enabled,
         allow_network=run.settings.sandbox.allow_network,
+        overlay=run.env,
     )
     transcript, emit = _recorder(run)
     loop = AgentLoop(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -16,8 +15,9 @@ from shopfloor.orchestrator.events import RunEvent
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SCRIPTED_NOTE = (
-    "This demo uses a scripted model that ships with shopfloor: no LLM is called, no API key or network "
-    "is needed. Everything else is real: git worktrees, tools, the gate, the merge queue, SQLite."
+    "This demo uses a scripted model that ships with shopfloor: no LLM is called and no API key is needed "
+    "(the network is used once, to install the example's own dependencies). Everything else is real: git "
+    "worktrees, each task's environment, tools, the gate, the merge queue, SQLite."
 )
 
 
@@ -36,6 +36,7 @@ def demo_command(target: Path | None) -> int:
     from shopfloor.cli.live import RunView
     from shopfloor.cli.verify import render_report
     from shopfloor.config.settings import load_settings
+    from shopfloor.env import EnvBroken, Environments
     from shopfloor.gate import run_gate
     from shopfloor.orchestrator.pipeline import RunOptions, run_project
     from shopfloor.orchestrator.store import Store
@@ -51,16 +52,22 @@ def demo_command(target: Path | None) -> int:
     shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
     print(SCRIPTED_NOTE)
     print(f"Project: {root}\n")
-    # The example's tests need the packages shopfloor itself runs with: put its Python first on PATH.
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     settings = load_settings(root, overrides={"run": {"parallel": 2, "attempts": 3, "gate_rounds": 3}})
+    # The example declares its environment in its shopfloor.toml; set it up once here (the checkout the
+    # final verification runs on), and every task's worktree gets a copy of it.
+    try:
+        env = anyio.run(lambda: Environments(root, settings.env).prepare("checkout", root))
+    except EnvBroken as err:
+        print(f"shopfloor: the example's environment could not be set up: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Environment: {'; '.join(env.spec.describe())} ({env.seconds:.1f}s)\n")
     scripts = Path(script_init).parent
     assert (scripts / f"{DECOMPOSITION}.yaml").is_file()
     view = RunView()
     listeners: list[Callable[[RunEvent], None]] = [view]
     with view:
         report = anyio.run(run_project, root, settings, RunOptions(model=f"scripted:{scripts}"), listeners)
-    final = anyio.run(lambda: run_gate(root, task=None, base_ref=None, settings=settings.gate))
+    final = anyio.run(lambda: run_gate(root, task=None, base_ref=None, settings=settings.gate, env=env))
     print("\nFinal verification of the merged project:")
     render_report(final)
     with Store.for_project(root) as store:

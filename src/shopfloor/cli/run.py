@@ -105,10 +105,12 @@ def print_report(
 
 
 def dry_run_command(project: Path, settings: Settings) -> int:
+    from shopfloor.cli.env_view import environment_lines
     from shopfloor.orchestrator.plan import make_plan
     from shopfloor.queue.tasks import load_task_queue, validate
     from shopfloor.queue.vocabulary import priority_rank
 
+    print("\n".join(environment_lines(project, settings)) + "\n")
     path = Layout(project).task_queue
     if not path.is_file():
         print("No task queue yet: a run would first ask the decomposition agent to write one from PRD.md.")

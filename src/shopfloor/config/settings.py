@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shopfloor.config.loader import ConfigError, deep_merge, env_overrides, read_project_config
 from shopfloor.config.sections import (
+    EnvSettings,
     GateSettings,
     LimitSettings,
     ModelSettings,
@@ -29,6 +30,7 @@ class Settings(BaseModel):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     gate: GateSettings = Field(default_factory=GateSettings)
+    env: EnvSettings = Field(default_factory=EnvSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     run: RunSettings = Field(default_factory=RunSettings)
 

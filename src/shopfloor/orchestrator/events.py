@@ -64,6 +64,17 @@ class TaskPlaced(EventBase):
     reused: bool = False
 
 
+class EnvReady(EventBase):
+    """The task's worktree has its project environment: installed, restored from the cache, or kept."""
+
+    kind: Literal["env_ready"] = "env_ready"
+    source: str
+    """setup, cache, kept or none (nothing to install)."""
+    seconds: float
+    log: str | None = None
+    """The setup log, for a person to read."""
+
+
 class AttemptStarted(EventBase):
     kind: Literal["attempt_started"] = "attempt_started"
     attempt: int
@@ -130,6 +141,7 @@ OrchestratorEvent = (
     | TaskStatus
     | TaskStarted
     | TaskPlaced
+    | EnvReady
     | AttemptStarted
     | AttemptEnded
     | GateRound

@@ -11,6 +11,7 @@ from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
 from shopfloor.config.settings import AgentConfig, Settings
 from shopfloor.models.retry import BackoffRegistry
+from shopfloor.tools.child_env import EnvOverlay
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class AgentLauncher:
         on_event: Callable[[Event], None],
         *,
         routed_model: str | None = None,
+        env: EnvOverlay | None = None,
     ) -> PreparedAgent:
         """A built task agent (`routed_model` given: the task budget applies) or a planning agent."""
         limits = self.settings.limits
@@ -60,5 +62,6 @@ class AgentLauncher:
                 on_event=on_event,
                 backoffs=self.backoffs,
                 priced_as=routed_model,
+                env=env,
             )
         )

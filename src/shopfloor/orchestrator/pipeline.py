@@ -195,6 +195,7 @@ async def run_project(
             report = _finish(run, {}, aborted=True)
         return report
     finally:
+        await run.coordinator.executor.aclose()  # the run's services stop with it
         pid_file.unlink(missing_ok=True)
         run.store.close()
 

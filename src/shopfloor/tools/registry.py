@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from shopfloor.tools.base import Tool
+from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.context import SkillSource, ToolContext
 from shopfloor.tools.toolset import Toolset
 
@@ -55,10 +56,11 @@ def make_context(
     extra_dirs: tuple[Path, ...] = (),
     sandbox: bool = True,
     allow_network: bool = False,
+    overlay: EnvOverlay | None = None,
 ) -> ToolContext:
     from shopfloor.tools.shell import ShellSession
     from shopfloor.tools.workspace import ReadState, Workspace
 
     ws = Workspace(root, extra_dirs)
-    shell = ShellSession(ws, sandbox=sandbox, allow_network=allow_network)
+    shell = ShellSession(ws, sandbox=sandbox, allow_network=allow_network, overlay=overlay)
     return ToolContext(workspace=ws, read_state=ReadState(), shell=shell, skills=skills)

@@ -138,11 +138,15 @@ def bwrap_argv(
     cwd: Path,
     allow_network: bool = False,
     bwrap: str = "bwrap",
+    hidden: Sequence[Path] = (),
 ) -> list[str]:
-    """Wrap `argv` so it sees the machine read-only, a private /tmp and only `writable` dirs writable."""
+    """Wrap `argv` so it sees the machine read-only, a private /tmp and only `writable` dirs writable;
+    each `hidden` folder shows up empty."""
     out = [bwrap, *_base_mounts()]
     for d in _toolchains_under_tmp():
         out += ["--ro-bind", str(d), str(d)]
+    for d in hidden:
+        out += ["--tmpfs", str(d), "--remount-ro", str(d)]
     # Parents before children, so a dir inside another stays writable once both are bound.
     for d in sorted({p.resolve() for p in writable}, key=lambda p: len(p.parts)):
         out += ["--bind", str(d), str(d)]

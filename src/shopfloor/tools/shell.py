@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.process import (
     RunningProcess,
     StreamOutput,
@@ -92,11 +93,20 @@ class BackgroundJob:
 class ShellSession:
     """State that persists between one agent's Bash calls (the environment does not)."""
 
-    def __init__(self, workspace: Workspace, *, sandbox: bool = True, allow_network: bool = False):
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        sandbox: bool = True,
+        allow_network: bool = False,
+        overlay: EnvOverlay | None = None,
+    ):
         self.workspace = workspace
         self.cwd = workspace.root
         self.sandbox = sandbox
         self.allow_network = allow_network
+        self.overlay = overlay or EnvOverlay()
+        """The project environment's PATH and variables (its `.venv`, its `node_modules/.bin`)."""
         self.jobs: dict[str, BackgroundJob] = {}
         self._ids = itertools.count(1)
         self._notice_given = False
@@ -132,7 +142,17 @@ class ShellSession:
             return argv
         writable = [*self.workspace.allowed, *git_metadata_dirs(self.workspace.root)]
         bwrap = shutil.which("bwrap") or "bwrap"
-        return bwrap_argv(argv, writable=writable, cwd=cwd, allow_network=self.allow_network, bwrap=bwrap)
+        return bwrap_argv(
+            argv,
+            writable=writable,
+            cwd=cwd,
+            allow_network=self.allow_network,
+            bwrap=bwrap,
+            hidden=self.overlay.hidden,
+        )
+
+    def _env(self, sandboxed: bool) -> dict[str, str]:
+        return self.overlay.apply(scrub_env(extra=SANDBOX_ENV_VARS if sandboxed else None))
 
     def _start_dir(self) -> tuple[Path, str | None]:
         if self.cwd.is_dir():
@@ -145,7 +165,7 @@ class ShellSession:
         """Run one command in a fresh bash; keep its final directory when that is inside the workspace."""
         sandboxed = await self._uses_sandbox()
         cwd, note = self._start_dir()
-        env = scrub_env(extra=SANDBOX_ENV_VARS if sandboxed else None)
+        env = self._env(sandboxed)
         with tempfile.TemporaryFile() as side:
             # A high descriptor number stays clear of the low ones scripts use (`exec 3>log`).
             fd = fcntl.fcntl(side.fileno(), fcntl.F_DUPFD_CLOEXEC, 100)
@@ -186,7 +206,7 @@ class ShellSession:
         """Start `command` without waiting; its output is collected until it ends or is killed."""
         sandboxed = await self._uses_sandbox()
         cwd, _ = self._start_dir()
-        env = scrub_env(extra=SANDBOX_ENV_VARS if sandboxed else None)
+        env = self._env(sandboxed)
         out = StreamOutput()
         proc = await start_process(
             self._argv(["-c", command], sandboxed=sandboxed, cwd=cwd), cwd=cwd, sink=out.feed, env=env
