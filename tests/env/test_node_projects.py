@@ -56,9 +56,10 @@ def add_short(project: Path) -> list[dict[str, object]]:
 
 
 def test_npm_project_gets_its_own_node_modules_and_the_gate_runs_its_scripts(
-    locked: Callable[[str], Path], tool_bin: Path, tmp_path: Path
+    locked: Callable[[str], Path], tool_bin: Path, tmp_path: Path, outside_tmp: Path
 ) -> None:
-    project = new_project(locked("node_npm"), tmp_path / "app", [("TASK-001", "Add a short form.")])
+    # Outside /tmp, as a person's checkout is: the sandbox would hide anything under /tmp anyway.
+    project = new_project(locked("node_npm"), outside_tmp / "app", [("TASK-001", "Add a short form.")])
     # What a person has installed in their checkout must not be what a task's work runs on.
     ghost = project / "node_modules" / "ghost"
     ghost.mkdir(parents=True)

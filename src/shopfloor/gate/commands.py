@@ -28,6 +28,10 @@ _SCRIPT_KINDS: list[tuple[re.Pattern[str], CheckKind]] = [
     (re.compile(r"^build$"), "build"),
 ]
 _NODE_MANAGERS = frozenset({"npm", "pnpm", "yarn", "bun"})
+TARGET_KINDS: dict[str, CheckKind] = {
+    "build": "build", "lint": "lint", "typecheck": "typecheck", "test": "test", "check": "test",
+}  # fmt: skip
+"""Makefile targets and just recipes the gate runs, by name."""
 
 
 def script_kind(name: str) -> CheckKind | None:
@@ -70,7 +74,7 @@ def command_kind(words: list[str]) -> CheckKind | None:
         return script_kind(sub) if tool != "npm" and sub not in ("install", "add", "ci") else None
     if tool in ("make", "just"):
         targets = [t for t in rest if not t.startswith("-") and "=" not in t]
-        kinds = [script_kind(t) for t in targets]
+        kinds = [TARGET_KINDS.get(t) or script_kind(t) for t in targets]
         return next((k for k in kinds if k), None)
     if tool == "go":
         return {"test": "test", "vet": "lint", "build": "build"}.get(sub)  # type: ignore[return-value]

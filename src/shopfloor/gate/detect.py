@@ -95,9 +95,15 @@ def _detect_project(tree: Path, settings: GateSettings, env: ProjectEnv, found: 
             covered.add((_project_of(cwd, tree), command.kind))
     for project in project_dirs(tree):
         runners: list[Check] = []
+        named: dict[str, set[CheckKind]] = {}
         for rc in runner_commands(project):
-            if (project, rc.kind) in covered:
+            # A runner's kinds count once it is done: tox's two test commands both run, a justfile's
+            # test recipe after a Makefile's test target does not.
+            if (project, rc.kind) in covered or any(
+                rc.kind in kinds for runner, kinds in named.items() if runner != rc.runner
+            ):
                 continue
+            named.setdefault(rc.runner, set()).add(rc.kind)
             if rc.argv is not None:
                 runners.append(
                     Check(name=rc.name, kind=rc.kind, argv=rc.argv, cwd=project, timeout_s=settings.timeout_s,

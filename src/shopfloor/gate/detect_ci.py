@@ -4,6 +4,7 @@ and the service containers CI starts for them (a database on a port)."""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,18 +98,44 @@ def _add_lines(block: str, cwd: str, source: str, found: CiFindings) -> None:
     for line in _logical_lines(block):
         if "${{" in line or "$CI_" in line:
             continue
-        segments = split_segments(line)
-        simple = [seg for seg in segments or [] if seg and seg[0] not in OPERATORS]
-        if not simple:
-            continue
-        kinds = [command_kind(seg) for seg in simple]
-        # `cd api && npm test` is a test of api: the line counts when its last command is a check and
-        # everything before it is a check too or only sets things up for it.
-        last = kinds[-1]
-        if last is not None and all(
-            k is not None or _harmless(s) for k, s in zip(kinds, simple, strict=True)
-        ):
-            found.commands.append(CiCommand(line, last, _norm(cwd), source))
+        command = _check_part(line)
+        if command is not None:
+            found.commands.append(CiCommand(command[0], command[1], _norm(cwd), source))
+
+
+def _check_part(line: str) -> tuple[str, CheckKind] | None:
+    """The check a CI line runs, without the installs chained before it (`npm ci && npm test` is
+    `npm test`: setup has installed already); None when the line is not a check."""
+    segments = split_segments(line)
+    if not segments:
+        return None
+    dropped = False
+    while len(segments) > 2 and segments[1] == ["&&"] and _installs(segments[0]):
+        segments, dropped = segments[2:], True
+    simple = [seg for seg in segments if seg and seg[0] not in OPERATORS]
+    kinds = [command_kind(seg) for seg in simple]
+    # `cd api && npm test` is a test of api: the line counts when its last command is a check and
+    # everything before it is a check too or only sets things up for it.
+    if not kinds or kinds[-1] is None:
+        return None
+    if not all(k is not None or _harmless(s) for k, s in zip(kinds, simple, strict=True)):
+        return None
+    if not dropped:
+        return line, kinds[-1]
+    kept = " ".join(seg[0] if len(seg) == 1 and seg[0] in OPERATORS else shlex.join(seg) for seg in segments)
+    return kept, kinds[-1]
+
+
+_INSTALLS = {
+    ("npm", "ci"), ("npm", "install"), ("npm", "i"), ("pnpm", "install"), ("pnpm", "i"), ("yarn", "install"),
+    ("bun", "install"), ("pip", "install"), ("pip3", "install"), ("uv", "sync"), ("uv", "pip"),
+    ("poetry", "install"), ("pdm", "install"), ("go", "mod"), ("cargo", "fetch"),
+}  # fmt: skip
+
+
+def _installs(segment: list[str]) -> bool:
+    words = segment[2:] if segment[:2] in (["python", "-m"], ["python3", "-m"]) else segment
+    return tuple(words[:2]) in _INSTALLS or words == ["yarn"]
 
 
 def _harmless(segment: list[str]) -> bool:
@@ -123,7 +150,7 @@ def _logical_lines(block: str) -> list[str]:
         if not line or line.startswith("#"):
             continue
         if line.endswith("\\"):
-            pending += line[:-1] + " "
+            pending += line[:-1].rstrip() + " "
             continue
         out.append(pending + line)
         pending = ""

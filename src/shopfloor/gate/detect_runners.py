@@ -10,12 +10,9 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopfloor.gate.commands import command_kind
+from shopfloor.gate.commands import TARGET_KINDS, command_kind
 from shopfloor.gate.report import CheckKind
 
-_TARGETS: dict[str, CheckKind] = {
-    "build": "build", "lint": "lint", "typecheck": "typecheck", "test": "test", "check": "test",
-}  # fmt: skip
 _ENV_KINDS: list[tuple[re.Pattern[str], CheckKind]] = [
     (re.compile(r"^(py\d*|tests?|unit)$"), "test"),
     (re.compile(r"^(lint|style|flake8|ruff|pre-commit)$"), "lint"),
@@ -25,6 +22,8 @@ _ENV_KINDS: list[tuple[re.Pattern[str], CheckKind]] = [
 
 @dataclass(frozen=True)
 class RunnerCommand:
+    runner: str
+    """make, just, tox or nox."""
     name: str
     kind: CheckKind
     argv: list[str] | None = None
@@ -44,7 +43,11 @@ def _make(project: Path) -> list[RunnerCommand]:
         return []
     text = path.read_text(encoding="utf-8", errors="replace")
     targets = set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", text, re.MULTILINE))
-    return [RunnerCommand(f"make {t}", k, argv=["make", t]) for t, k in _TARGETS.items() if t in targets]
+    return [
+        RunnerCommand("make", f"make {t}", k, argv=["make", t])
+        for t, k in TARGET_KINDS.items()
+        if t in targets
+    ]
 
 
 def _first(project: Path, names: tuple[str, ...]) -> Path | None:
@@ -57,7 +60,11 @@ def _just(project: Path) -> list[RunnerCommand]:
         return []
     text = path.read_text(encoding="utf-8", errors="replace")
     recipes = set(re.findall(r"^@?([A-Za-z_][\w-]*)(?:\s+[^:=\n]*)?\s*:(?!=)", text, re.MULTILINE))
-    return [RunnerCommand(f"just {t}", k, argv=["just", t]) for t, k in _TARGETS.items() if t in recipes]
+    return [
+        RunnerCommand("just", f"just {t}", k, argv=["just", t])
+        for t, k in TARGET_KINDS.items()
+        if t in recipes
+    ]
 
 
 def _env_kind(name: str) -> CheckKind | None:
@@ -89,7 +96,7 @@ def _tox(project: Path) -> list[RunnerCommand]:
         for line in parser.get(section, "commands").splitlines():
             command = _tox_line(line)
             if command:
-                out.append(RunnerCommand(f"tox {section}: {command}", kind, shell=command))
+                out.append(RunnerCommand("tox", f"tox {section}: {command}", kind, shell=command))
     return out
 
 
@@ -123,7 +130,9 @@ def _nox(project: Path) -> list[RunnerCommand]:
             argv = _session_run(node)
             if argv:
                 command = shlex.join(argv)
-                out.append(RunnerCommand(f"nox {name}: {command}", command_kind(argv) or kind, argv=argv))
+                out.append(
+                    RunnerCommand("nox", f"nox {name}: {command}", command_kind(argv) or kind, argv=argv)
+                )
     return out
 
 
