@@ -155,3 +155,15 @@ async def test_a_tree_with_nothing_to_check_is_not_verified(tmp_path: Path) -> N
         tmp_path, task=None, base_ref=None, settings=FAST.model_copy(update={"require_checks": False})
     )
     assert relaxed.verdict == "pass"
+
+
+@pytest.mark.anyio
+async def test_a_package_in_package_json_that_node_cannot_find_was_never_installed(tmp_path: Path) -> None:
+    package = {"dependencies": {"is-number": "7.0.0"}}
+    root = write(tmp_path / "p", {"package.json": json.dumps(package), "node_modules/.keep": ""})
+    declared = await run_check(shell("node -e \"require('is-number')\"", root, "test"), root, FAST)
+    assert declared.environment == (
+        "dependencies missing: is-number is in package.json but not installed (run setup, or set `[env] setup`)"
+    )
+    undeclared = await run_check(shell("node -e \"require('left-pad')\"", root, "test"), root, FAST)
+    assert undeclared.environment is None and not undeclared.passed  # the work's own mistake
