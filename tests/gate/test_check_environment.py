@@ -163,7 +163,8 @@ async def test_a_package_in_package_json_that_node_cannot_find_was_never_install
     root = write(tmp_path / "p", {"package.json": json.dumps(package), "node_modules/.keep": ""})
     declared = await run_check(shell("node -e \"require('is-number')\"", root, "test"), root, FAST)
     assert declared.environment == (
-        "dependencies missing: is-number is in package.json but not installed (run setup, or set `[env] setup`)"
+        "dependencies missing: is-number is in package.json but not installed "
+        "(run setup, or set `[env] setup`)"
     )
     undeclared = await run_check(shell("node -e \"require('left-pad')\"", root, "test"), root, FAST)
     assert undeclared.environment is None and not undeclared.passed  # the work's own mistake
