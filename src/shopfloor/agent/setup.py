@@ -123,7 +123,11 @@ def prepare(run: AgentRun) -> PreparedAgent:
     if spec.tools is not None and "Skill" not in spec.tools:
         skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False, workdir=workdir)
     system = system_prompt(
-        {"agent": spec.body, "skills": skill_text, "environment": environment_block(workdir)},
+        {
+            "agent": spec.body,
+            "skills": skill_text,
+            "environment": environment_block(workdir, installed=run.env is not None),
+        },
         shared_ttl=run.cache_ttl,
     )
 
