@@ -134,7 +134,7 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def setup_result(err: EnvBroken, tree: Path) -> CheckResult:
+def setup_result(err: EnvBroken) -> CheckResult:
     """The install that ran after the task changed its dependencies, as a check: the task's own failure
     (a package that does not exist), or the environment's when it looks like the network."""
     return CheckResult(

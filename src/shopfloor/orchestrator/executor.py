@@ -108,7 +108,7 @@ class LocalServices:
         try:
             fresh = await self.environments.refresh(self.task.id, self.env)
         except EnvBroken as err:
-            return setup_result(err, self.worktree)
+            return setup_result(err)
         if fresh is not self.env:
             self.env = fresh
             await self.save(f"{self.task.id}: lockfile as setup wrote it for the new dependencies")
