@@ -12,7 +12,15 @@ from shopfloor.gate.blockers import after_running, before_running, could_not_sta
 from shopfloor.gate.check_process import run_quietly
 from shopfloor.gate.detect import detect
 from shopfloor.gate.gitdiff import changed_lines, diff_entries
-from shopfloor.gate.report import Check, CheckResult, GateReport, GateTask, TamperFinding, Verdict
+from shopfloor.gate.report import (
+    Check,
+    CheckResult,
+    GateReport,
+    GateTask,
+    MutationReport,
+    TamperFinding,
+    Verdict,
+)
 from shopfloor.gate.security import Finding, ScanScope, at_least, run_checklist
 from shopfloor.gate.tamper import find_tampering
 from shopfloor.gate.treehash import tree_hash
@@ -133,11 +141,13 @@ async def run_gate(
     if base and settings.tamper_guard:
         tamper = await find_tampering(tree, base, before, task=task, settings=settings)
     findings: list[Finding] = []
+    mutation: MutationReport | None = None
     if settings.run_security and (base or not base_ref):
         findings = await run_checklist(tree, scope=await _scope(tree, base, before))
     broken = [r.environment for r in results if r.environment]
     if base and not broken:
-        findings += await test_proof(tree, base, task, settings, env)
+        proof_findings, mutation = await test_proof(tree, base, task, settings, env)
+        findings += proof_findings
     after = await tree_hash(tree)
 
     reasons += _verdict_reasons(results, findings, tamper, settings)
@@ -160,6 +170,7 @@ async def run_gate(
         checks=results,
         findings=findings,
         tamper=tamper,
+        mutation=mutation,
         verdict=verdict,
         reasons=reasons,
         fail_on=settings.fail_on,
@@ -184,9 +195,17 @@ def runs_tests(check: Check) -> bool:
 
 async def test_proof(
     tree: Path, base: str, task: GateTask | None, settings: GateSettings, env: ProjectEnv | None = None
-) -> list[Finding]:
-    """Findings that show whether the task's new tests can fail (issue: tests that test nothing)."""
-    from shopfloor.gate.testproof import TestRunnerSpec, check_test_integrity, prove_tests, red_check
+) -> tuple[list[Finding], MutationReport | None]:
+    """Findings that show whether the task's new tests can fail (tests that test nothing), and the
+    mutation check's report when it applies."""
+    from shopfloor.gate.testproof import (
+        TestRunnerSpec,
+        check_test_integrity,
+        mutation_check,
+        mutation_findings,
+        prove_tests,
+        red_check,
+    )
 
     python = settings.python or (env.python() if env is not None else None)
     runner = TestRunnerSpec(python=python) if python else None
@@ -198,13 +217,19 @@ async def test_proof(
         red = await red_check(
             tree, base, None, regression_ok=task.regression_ok, runner=runner, timeout_s=settings.timeout_s
         )
-        return findings + red.findings()
+        return findings + red.findings(), None
+    backend = task is None or (task.category or "backend") == "backend"
     if settings.prove_tests and settings.passes_before != "off":
         proof = await prove_tests(tree, tree, base, None, runner=runner, timeout_s=settings.timeout_s)
-        backend = task is None or (task.category or "backend") == "backend"
         strict = settings.passes_before == "fail" and backend
         findings += proof.findings(passes_before="high" if strict else "medium")
-    return findings
+    if settings.mutation == "off":
+        return findings, None
+    mutation = await mutation_check(
+        tree, base, budget_s=settings.mutation_budget_s, per_function=settings.mutants_per_function
+    )
+    strict = settings.mutation == "fail" and backend
+    return findings + mutation_findings(mutation, untested="high" if strict else "medium"), mutation
 
 
 async def _scope(tree: Path, base: str | None, head_tree: str) -> ScanScope:

@@ -35,6 +35,8 @@ class TestRunnerSpec(BaseModel):
     node: str = "node"
     share_dirs: list[str] = Field(default_factory=lambda: ["node_modules"])
     """Ignored folders of the tree (installed dependencies) linked into the base worktree."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """More environment variables for every run (on top of the scrubbed environment)."""
 
 
 class TestCaseResult(BaseModel):
@@ -89,8 +91,8 @@ class FileRunner(Protocol):
 
 def make_runners(spec: TestRunnerSpec, project_dirs: list[Path]) -> list[FileRunner]:
     """The runners `spec` asks for; `project_dirs` are searched for a .venv interpreter."""
-    pytest_runner = PytestRunner(spec.python or python_for(project_dirs), spec.pytest_args)
-    node_runner = NodeRunner(spec.node)
+    pytest_runner = PytestRunner(spec.python or python_for(project_dirs), spec.pytest_args, spec.env)
+    node_runner = NodeRunner(spec.node, spec.env)
     if spec.kind == "pytest":
         return [pytest_runner]
     if spec.kind == "node":
@@ -98,7 +100,7 @@ def make_runners(spec: TestRunnerSpec, project_dirs: list[Path]) -> list[FileRun
     if spec.kind == "command":
         if not spec.command:
             raise ValueError("a `command` test runner needs its command")
-        return [CommandRunner(spec.command)]
+        return [CommandRunner(spec.command, spec.env)]
     return [pytest_runner, node_runner]
 
 
@@ -115,9 +117,10 @@ def python_for(project_dirs: list[Path]) -> str:
 class PytestRunner:
     name = "pytest"
 
-    def __init__(self, python: str, extra_args: list[str]):
+    def __init__(self, python: str, extra_args: list[str], env: dict[str, str] | None = None):
         self.python = python
         self.extra_args = extra_args
+        self.env = env or {}
 
     def handles(self, rel_path: str) -> bool:
         return test_language(rel_path) == "python"
@@ -140,10 +143,7 @@ class PytestRunner:
                 *self.extra_args,
                 *files,
             ]
-            # The checkout's own code must win over an editable install that points at another checkout.
-            paths = [str(cwd / "src"), str(cwd), os.environ.get("PYTHONPATH", "")]
-            env = scrub_env(extra={"PYTHONPATH": os.pathsep.join(p for p in paths if p)})
-            res = await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=env)
+            res = await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=pytest_env(cwd, self.env))
             cases = parse_pytest_junit(xml, files) if xml.exists() else []
         return TestRun(
             where=where,
@@ -157,13 +157,21 @@ class PytestRunner:
         )
 
 
+def pytest_env(cwd: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The scrubbed environment for Python tests run in `cwd`, its own code first on the import path."""
+    # The checkout's own code must win over an editable install that points at another checkout.
+    paths = [str(cwd / "src"), str(cwd), os.environ.get("PYTHONPATH", "")]
+    return scrub_env(extra={**(extra or {}), "PYTHONPATH": os.pathsep.join(p for p in paths if p)})
+
+
 class NodeRunner:
     """node's built-in runner, one process per file so each result is tied to its file."""
 
     name = "node"
 
-    def __init__(self, node: str):
+    def __init__(self, node: str, env: dict[str, str] | None = None):
         self.node = node
+        self.env = env or {}
 
     def handles(self, rel_path: str) -> bool:
         return test_language(rel_path) == "js" and not rel_path.endswith((".ts", ".tsx", ".mts", ".cts"))
@@ -186,7 +194,7 @@ class NodeRunner:
                     f"--test-reporter-destination={xml}",
                     file,
                 ]
-                res = await run_process(argv, cwd=cwd, timeout_s=timeout_s)
+                res = await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=scrub_env(extra=self.env))
                 duration += res.duration_s
                 timed_out |= res.timed_out
                 exit_code = res.exit_code if exit_code == 0 else exit_code
@@ -212,8 +220,9 @@ class CommandRunner:
 
     name = "command"
 
-    def __init__(self, command: list[str]):
+    def __init__(self, command: list[str], env: dict[str, str] | None = None):
         self.command = command
+        self.env = env or {}
 
     def handles(self, rel_path: str) -> bool:
         return test_language(rel_path) is not None
@@ -224,7 +233,9 @@ class CommandRunner:
         exit_code: int | None = 0
         timed_out, duration = False, 0.0
         for file in files:
-            res = await run_process([*self.command, file], cwd=cwd, timeout_s=timeout_s)
+            res = await run_process(
+                [*self.command, file], cwd=cwd, timeout_s=timeout_s, env=scrub_env(extra=self.env)
+            )
             duration += res.duration_s
             timed_out |= res.timed_out
             exit_code = res.exit_code if exit_code == 0 else exit_code
@@ -304,3 +315,13 @@ def _same_file(requested: str, reported: str) -> bool:
     if not reported:
         return False
     return requested == reported or requested.endswith("/" + reported) or reported.endswith("/" + requested)
+
+
+def group_files(runners: list[FileRunner], files: list[str]) -> list[tuple[int, list[str]]]:
+    """Files grouped by the first runner that handles each (by its index in `runners`); others left out."""
+    groups: dict[int, list[str]] = {}
+    for f in files:
+        idx = next((i for i, r in enumerate(runners) if r.handles(f)), None)
+        if idx is not None:
+            groups.setdefault(idx, []).append(f)
+    return sorted(groups.items())
