@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from shopfloor.config.sections import SandboxSettings
 from shopfloor.tools.bash import BashTool
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.sandbox import sandbox_support
@@ -39,7 +40,7 @@ async def timed(calls: int, once: Callable[[], Awaitable[None]]) -> float:
 
 async def bash_median(root: Path, calls: int, *, sandbox: bool) -> float:
     ws = Workspace(root)
-    ctx = ToolContext(workspace=ws, read_state=ReadState(), shell=ShellSession(ws, sandbox=sandbox))
+    ctx = ToolContext(workspace=ws, read_state=ReadState(), shell=ShellSession(ws, SandboxSettings(enabled=sandbox)))
     tools = Toolset([BashTool()])
 
     async def once() -> None:
@@ -63,7 +64,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
-    support = await sandbox_support()
+    support = sandbox_support()
     print(f"machine: {os.cpu_count()} cores; calls per row: {args.calls} (after {WARMUP} warm-up)")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp).resolve()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -19,7 +18,9 @@ from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
 from shopfloor.models.base import Model
 from shopfloor.models.retry import BackoffRegistry
+from shopfloor.tools.redact import redact_model
 from shopfloor.tools.registry import agent_toolset, make_context
+from shopfloor.tools.sandbox import refusal, sandbox_support
 
 
 class AgentSetupError(Exception):
@@ -48,6 +49,11 @@ class AgentRun:
     """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
     priced_as: str | None = None
     """For a scripted model with no price of its own: the model whose list price to report."""
+    catalog_root: Path | None = None
+    """Where agent and skill files are found; defaults to the working directory. An orchestrated run
+    names the project, so files an agent writes in its worktree never configure a later session."""
+    writable: tuple[Path, ...] | None = None
+    """What the agent may change; None: its working directory (less git metadata and configuration)."""
 
 
 class Session(Protocol):
@@ -88,7 +94,8 @@ def prepare(run: AgentRun) -> PreparedAgent:
     from shopfloor.specs.skills import discover_skills
 
     workdir = run.task.workdir
-    agents = discover_agents(workdir)
+    catalog = run.catalog_root or workdir
+    agents = discover_agents(catalog)
     spec = agents.get(run.agent)
     if spec is None:
         problems = [f"{p.path}:{p.line}: {p.message}" for p in agents.problems if p.severity == "error"]
@@ -98,7 +105,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
     command = spec.extra.get("command")
     if isinstance(command, str) and command.strip():
         return _prepare_external(run, spec.name, command)
-    skills = discover_skills(workdir)
+    skills = discover_skills(catalog)
     skill_text, warnings = skills.system_prompt_section(spec.skills)
     warnings = [*spec.warnings, *warnings]
     try:
@@ -114,6 +121,10 @@ def prepare(run: AgentRun) -> PreparedAgent:
     _price_scripted(model, run.priced_as or spec.model, run.settings.models)
 
     toolset = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=bool(skills.names()))
+    if "Bash" in toolset.names and run.settings.sandbox.enabled:
+        support = sandbox_support()
+        if not support.available:
+            raise AgentSetupError(f"{spec.name} has Bash, and {refusal(support.reason)}")
     if spec.tools is not None and "Skill" not in spec.tools:
         skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False)
     system = "\n\n".join(part for part in (spec.body.strip(), environment_block(workdir), skill_text) if part)
@@ -126,8 +137,8 @@ def prepare(run: AgentRun) -> PreparedAgent:
         workdir,
         skills=skills,
         extra_dirs=tuple(d for d in skills.bundle_dirs() if not d.is_relative_to(workdir)),
-        sandbox=run.settings.sandbox.enabled,
-        allow_network=run.settings.sandbox.allow_network,
+        sandbox=run.settings.sandbox,
+        writable=run.writable,
     )
     transcript, emit = _recorder(run)
     loop = AgentLoop(
@@ -151,6 +162,7 @@ def _recorder(run: AgentRun) -> tuple[Transcript, Callable[[Event], None]]:
     sink = run.on_event
 
     def emit(event: Event) -> None:
+        event = redact_model(event)  # the transcript, the store and the dashboard all start here
         transcript.write(event)
         if sink is not None:
             sink(event)
@@ -189,15 +201,6 @@ def _with_transcript(result: AgentResult, path: Path) -> AgentResult:
     from dataclasses import replace
 
     return replace(result, transcript=path)
-
-
-def redact(text: str) -> str:
-    """Remove any provider key of ours from text headed for logs or transcripts."""
-    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
-        key = os.environ.get(name)
-        if key and len(key) >= 8:
-            text = text.replace(key, f"[{name}]")
-    return text
 
 
 def _price_scripted(model: Model, alias: str | None, settings: ModelSettings) -> None:

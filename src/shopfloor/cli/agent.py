@@ -9,11 +9,12 @@ import anyio
 
 from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.prompts import AgentTask
-from shopfloor.agent.setup import AgentRun, AgentSetupError, redact, run_agent
+from shopfloor.agent.setup import AgentRun, AgentSetupError, run_agent
 from shopfloor.cli.progress import AgentProgress
 from shopfloor.config.loader import ConfigError
 from shopfloor.config.settings import AgentConfig, load_settings
 from shopfloor.models.base import ContextTooSmallError, ModelConfigError, ModelError
+from shopfloor.tools.redact import redact
 
 EXIT_DONE, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 

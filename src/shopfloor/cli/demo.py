@@ -60,7 +60,9 @@ def demo_command(target: Path | None) -> int:
     listeners: list[Callable[[RunEvent], None]] = [view]
     with view:
         report = anyio.run(run_project, root, settings, RunOptions(model=f"scripted:{scripts}"), listeners)
-    final = anyio.run(lambda: run_gate(root, task=None, base_ref=None, settings=settings.gate))
+    final = anyio.run(
+        lambda: run_gate(root, task=None, base_ref=None, settings=settings.gate, sandbox=settings.sandbox)
+    )
     print("\nFinal verification of the merged project:")
     render_report(final)
     with Store.for_project(root) as store:

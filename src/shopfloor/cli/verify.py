@@ -54,7 +54,11 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
         fork = git(target, "merge-base", integration or "HEAD", "HEAD", check=False)
         base = fork.output.strip() if fork.ok else None
     try:
-        report = anyio.run(lambda: run_gate(target, task=gate_task, base_ref=base, settings=settings.gate))
+        report = anyio.run(
+            lambda: run_gate(
+                target, task=gate_task, base_ref=base, settings=settings.gate, sandbox=settings.sandbox
+            )
+        )
     except GitError as err:
         _err(f"cannot verify {target}: {err}")
         return EXIT_USAGE

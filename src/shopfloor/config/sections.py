@@ -155,15 +155,38 @@ class GateSettings(BaseModel):
     """Run a task's new tests on its base commit too: they must fail there at least once."""
     passes_before: Literal["fail", "review", "off"] = "fail"
     """New tests that pass before the change too: a failure (backend tasks), a review item, or ignored."""
+    network: bool = False
+    """Let the checks reach the network; they run in the same sandbox as agents' Bash, offline by default."""
 
 
 class SandboxSettings(BaseModel):
-    """How agents' shell commands are confined."""
+    """How agents' shell commands and the gate's checks are confined."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(True, description="Run Bash commands inside bubblewrap where it works.")
-    allow_network: bool = Field(False, description="Let sandboxed commands reach the network.")
+    enabled: bool = Field(
+        True,
+        description="Run agents' Bash commands and the gate's checks inside bubblewrap. false runs them "
+        "unconfined on purpose (`--no-sandbox` does the same for one run); where bwrap does not work, "
+        "`run` and `agent run` refuse Bash-capable agents unless it is false.",
+    )
+    allow_network: bool = Field(False, description="Let agents' sandboxed commands reach the network.")
+    env: list[str] = Field(
+        default_factory=list,
+        description="More environment variables agents' commands and the gate's checks may see: names, or "
+        "`PREFIX*`. Built in: PATH, HOME, USER, locale, terminal and toolchain variables.",
+    )
+    max_processes: int = Field(
+        512, ge=0, description="Processes an agent's commands may run at once (0: no limit)."
+    )
+    max_memory_mb: int = Field(
+        4096, ge=0, description="Memory one sandboxed process may allocate, in MiB (0: no limit)."
+    )
+    unix_sockets: bool = Field(
+        False,
+        description="Let sandboxed commands create Unix sockets (multiprocessing managers, local servers); "
+        "socket files of the host (docker, ssh-agent) then become reachable too.",
+    )
 
 
 class RunSettings(BaseModel):

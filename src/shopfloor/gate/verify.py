@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopfloor.config.sections import GateSettings
+from shopfloor.config.sections import GateSettings, SandboxSettings
 from shopfloor.gate.detect import detect_checks, python_for
 from shopfloor.gate.gitdiff import changed_lines, diff_entries
 from shopfloor.gate.report import Check, CheckResult, GateReport, GateTask, TamperFinding
 from shopfloor.gate.security import Finding, ScanScope, at_least, run_checklist
 from shopfloor.gate.tamper import find_tampering
 from shopfloor.gate.treehash import tree_hash
-from shopfloor.tools.process import run_process, scrub_env
+from shopfloor.tools.confined import Confinement
+from shopfloor.tools.redact import redact
 from shopfloor.vcs import GitError, agit, resolve_commit
 
 
-async def run_check(check: Check, tree: Path, settings: GateSettings) -> CheckResult:
-    """Run one check in its folder with its timeout; a command that cannot start is a failed check."""
+async def run_check(
+    check: Check, tree: Path, settings: GateSettings, confinement: Confinement | None = None
+) -> CheckResult:
+    """Run one check in its folder with its timeout, in the same sandbox as agents' Bash (only `tree`
+    writable, no network unless `[gate] network`); a command that cannot start is a failed check."""
+    confinement = confinement or Confinement(network=settings.network)
     try:
-        result = await run_process(
+        result = await confinement.run(
             check.exec_argv(),
             cwd=check.cwd,
+            writable=[tree],
             timeout_s=check.timeout_s,
-            env=check_env(check.cwd, tree, settings),
+            env=check_env(check.cwd, tree, settings, confinement),
         )
         exit_code, output, timed_out, duration = (
             result.exit_code,
@@ -37,7 +42,7 @@ async def run_check(check: Check, tree: Path, settings: GateSettings) -> CheckRe
         exit_code, output, timed_out, duration = None, f"could not start {check.command}: {exc}", False, 0.0
     if timed_out:
         output += f"\n[killed after {check.timeout_s:g}s: the check ran over its timeout]"
-    tail = output[-settings.output_tail_chars :]
+    tail = redact(output[-settings.output_tail_chars :])
     return CheckResult(
         name=check.name,
         kind=check.kind,
@@ -52,27 +57,37 @@ async def run_check(check: Check, tree: Path, settings: GateSettings) -> CheckRe
     )
 
 
-def check_env(cwd: Path, tree: Path, settings: GateSettings) -> dict[str, str]:
-    """The scrubbed environment, with the project's Python first on PATH so `pytest` in a command works."""
-    env = scrub_env()
+def check_env(cwd: Path, tree: Path, settings: GateSettings, confinement: Confinement) -> dict[str, str]:
+    """The allowlisted environment, with the project's Python first on PATH so `pytest` in a command
+    works."""
     py_bin = str(Path(python_for(cwd, tree, settings)).parent)
-    env["PATH"] = os.pathsep.join([py_bin, env.get("PATH", "")])
-    return env
+    return confinement.env(path_prepend=[py_bin])
 
 
 async def run_gate(
-    tree: Path, *, task: GateTask | None, base_ref: str | None, settings: GateSettings
+    tree: Path,
+    *,
+    task: GateTask | None,
+    base_ref: str | None,
+    settings: GateSettings,
+    sandbox: SandboxSettings | None = None,
 ) -> GateReport:
     """Judge `tree`: run its checks, guard its tests against the base, scan its diff; never raises on a
-    failing project, only on a tree that cannot be hashed at all."""
+    failing project, only on a tree that cannot be hashed at all.
+
+    The checks and the test proof run the tree's code, so they run confined as `sandbox` says.
+    """
     tree = tree.resolve()
     started = datetime.now(UTC)
     reasons: list[str] = []
+    confinement = Confinement(sandbox or SandboxSettings(), network=settings.network)
+    if (why := confinement.unconfined_reason()) is not None:
+        reasons.append(f"the checks ran without a sandbox: {why}")
     before = await tree_hash(tree)
     checks = detect_checks(tree, task=task, settings=settings)
     if task is not None and task.test_first:  # its tests are meant to fail until the build task lands
         checks = [c for c in checks if not runs_tests(c)]
-    results = [await run_check(c, tree, settings) for c in checks]
+    results = [await run_check(c, tree, settings, confinement) for c in checks]
 
     base: str | None = None
     if base_ref:
@@ -88,7 +103,7 @@ async def run_gate(
     if settings.run_security and (base or not base_ref):
         findings = await run_checklist(tree, scope=await _scope(tree, base, before))
     if base:
-        findings += await test_proof(tree, base, task, settings)
+        findings += await test_proof(tree, base, task, settings, confinement)
     after = await tree_hash(tree)
 
     reasons += _verdict_reasons(results, findings, tamper, settings)
@@ -127,7 +142,9 @@ def runs_tests(check: Check) -> bool:
     return check.kind == "test" or (check.kind == "custom" and bool(_TEST_RUNNER.search(check.command)))
 
 
-async def test_proof(tree: Path, base: str, task: GateTask | None, settings: GateSettings) -> list[Finding]:
+async def test_proof(
+    tree: Path, base: str, task: GateTask | None, settings: GateSettings, confinement: Confinement
+) -> list[Finding]:
     """Findings that show whether the task's new tests can fail (issue: tests that test nothing)."""
     from shopfloor.gate.testproof import check_test_integrity, prove_tests, red_check
 
@@ -136,11 +153,18 @@ async def test_proof(tree: Path, base: str, task: GateTask | None, settings: Gat
         findings += (await check_test_integrity(tree, base_ref=base)).findings
     if task is not None and task.test_first:
         red = await red_check(
-            tree, base, None, regression_ok=task.regression_ok, timeout_s=settings.timeout_s
+            tree,
+            base,
+            None,
+            regression_ok=task.regression_ok,
+            timeout_s=settings.timeout_s,
+            confinement=confinement,
         )
         return findings + red.findings()
     if settings.prove_tests and settings.passes_before != "off":
-        proof = await prove_tests(tree, tree, base, None, timeout_s=settings.timeout_s)
+        proof = await prove_tests(
+            tree, tree, base, None, timeout_s=settings.timeout_s, confinement=confinement
+        )
         backend = task is None or (task.category or "backend") == "backend"
         strict = settings.passes_before == "fail" and backend
         findings += proof.findings(passes_before="high" if strict else "medium")

@@ -23,6 +23,7 @@ from shopfloor.agent.events import (
     UserMessage,
 )
 from shopfloor.gate.report import GateReport
+from shopfloor.tools.redact import redact_model
 
 TaskState = Literal[
     "pending", "in_progress", "verifying", "merging", "completed", "failed", "blocked", "skipped"
@@ -165,5 +166,6 @@ class EventBus:
         self.listeners.append(listener)
 
     def emit(self, event: RunEvent) -> None:
+        event = redact_model(event)  # every record of the run (store, reports, dashboard) starts here
         for listener in self.listeners:
             listener(event)

@@ -85,6 +85,7 @@ class LocalServices:
             task=self.gate_task,
             base_ref=self.base or None,
             settings=self.launcher.settings.gate,
+            sandbox=self.launcher.settings.sandbox,
         )
         write_verdict(self.worktree, report)
         return report

@@ -24,7 +24,7 @@ from shopfloor.tools.grep_search import (
     decode_text,
     type_globs,
 )
-from shopfloor.tools.workspace import secret_paths_within
+from shopfloor.tools.protected import secret_paths_within
 
 if TYPE_CHECKING:
     from shopfloor.tools.context import ToolContext

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from shopfloor.config.sections import SandboxSettings
 from shopfloor.tools.base import Tool
 from shopfloor.tools.context import SkillSource, ToolContext
 from shopfloor.tools.toolset import Toolset
@@ -53,12 +55,13 @@ def make_context(
     *,
     skills: SkillSource | None = None,
     extra_dirs: tuple[Path, ...] = (),
-    sandbox: bool = True,
-    allow_network: bool = False,
+    sandbox: SandboxSettings | None = None,
+    writable: Sequence[Path] | None = None,
 ) -> ToolContext:
+    """The tools' shared state for one agent in `root`; `writable` narrows what it may change."""
     from shopfloor.tools.shell import ShellSession
     from shopfloor.tools.workspace import ReadState, Workspace
 
-    ws = Workspace(root, extra_dirs)
-    shell = ShellSession(ws, sandbox=sandbox, allow_network=allow_network)
+    ws = Workspace(root, extra_dirs, writable)
+    shell = ShellSession(ws, sandbox)
     return ToolContext(workspace=ws, read_state=ReadState(), shell=shell, skills=skills)

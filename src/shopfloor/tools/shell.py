@@ -9,21 +9,27 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from shopfloor.config.sections import SandboxSettings
+from shopfloor.tools.cgroup import PidsGroup
 from shopfloor.tools.process import (
     RunningProcess,
     StreamOutput,
+    child_env,
     run_process,
-    scrub_env,
     start_process,
 )
 from shopfloor.tools.sandbox import (
     SANDBOX_ENV_VARS,
-    bwrap_argv,
-    git_metadata_dirs,
+    Confined,
+    SandboxPolicy,
+    confine,
+    limits_of,
+    process_limit_enforced,
     sandbox_support,
 )
 
@@ -90,28 +96,51 @@ class BackgroundJob:
 
 
 class ShellSession:
-    """State that persists between one agent's Bash calls (the environment does not)."""
+    """State that persists between one agent's Bash calls (the environment does not).
 
-    def __init__(self, workspace: Workspace, *, sandbox: bool = True, allow_network: bool = False):
+    `path_prepend` and `extra_env` are what the project's own environment adds (its tool folders and
+    variables); the rest of what a command sees is the allowlist of `child_env` plus `[sandbox] env`.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        settings: SandboxSettings | None = None,
+        *,
+        path_prepend: Sequence[str] = (),
+        extra_env: Mapping[str, str] | None = None,
+    ):
         self.workspace = workspace
+        self.settings = settings or SandboxSettings()
+        self.path_prepend = tuple(path_prepend)
+        self.extra_env = dict(extra_env or {})
         self.cwd = workspace.root
-        self.sandbox = sandbox
-        self.allow_network = allow_network
         self.jobs: dict[str, BackgroundJob] = {}
         self._ids = itertools.count(1)
         self._notice_given = False
+        self._pids: PidsGroup | None = None
+        self._pids_tried = False
+
+    @property
+    def sandbox(self) -> bool:
+        return self.settings.enabled
 
     async def sandbox_notice(self) -> str | None:
         """The warning to show when this session asked for the sandbox but cannot have it; else None."""
         if not self.sandbox:
             return None
-        support = await sandbox_support()
-        if support.available:
-            return None
-        return (
-            "Warning: Bash commands are NOT sandboxed in this run: "
-            f"{support.reason}. They can write anywhere this user can, and reach the network."
-        )
+        support = sandbox_support()
+        if not support.available:
+            return (
+                "Warning: Bash commands are NOT sandboxed in this run: "
+                f"{support.reason}. They can write anywhere this user can, and reach the network."
+            )
+        if not process_limit_enforced(self.policy()):
+            return (
+                "Note: commands are sandboxed, but their process-count limit cannot be enforced on this "
+                "machine (running as root without a writable pids cgroup)."
+            )
+        return None
 
     async def notice_once(self) -> str | None:
         """`sandbox_notice()` the first time it applies in this session, None afterwards."""
@@ -122,17 +151,36 @@ class ShellSession:
             self._notice_given = True
         return notice
 
-    async def _uses_sandbox(self) -> bool:
-        return self.sandbox and (await sandbox_support()).available
+    def _uses_sandbox(self) -> bool:
+        return self.sandbox and sandbox_support().available
 
-    def _argv(self, script: list[str], *, sandboxed: bool, cwd: Path) -> list[str]:
-        bash = shutil.which("bash") or "/bin/bash"
-        argv = [bash, *script]
+    def policy(self) -> SandboxPolicy:
+        """What this agent's commands may do: write its workspace (less what is protected), and so on."""
+        limits = limits_of(self.settings)
+        if limits.max_processes and os.geteuid() == 0 and not self._pids_tried:
+            # Root is not held by RLIMIT_NPROC: one pids cgroup for all of this agent's commands instead.
+            self._pids_tried = True
+            self._pids = PidsGroup.create(limits.max_processes)
+        return SandboxPolicy(
+            writable=self.workspace.writable,
+            network=self.settings.allow_network,
+            unix_sockets=self.settings.unix_sockets,
+            limits=limits,
+            pids_group=self._pids.procs if self._pids is not None else None,
+        )
+
+    def env(self, *, sandboxed: bool) -> dict[str, str]:
+        extra = {**(SANDBOX_ENV_VARS if sandboxed else {}), **self.extra_env}
+        return child_env(allow=self.settings.env, path_prepend=self.path_prepend, extra=extra)
+
+    @contextlib.contextmanager
+    def _command(self, script: list[str], *, sandboxed: bool, cwd: Path) -> Iterator[Confined]:
+        argv = [shutil.which("bash") or "/bin/bash", *script]
         if not sandboxed:
-            return argv
-        writable = [*self.workspace.allowed, *git_metadata_dirs(self.workspace.root)]
-        bwrap = shutil.which("bwrap") or "bwrap"
-        return bwrap_argv(argv, writable=writable, cwd=cwd, allow_network=self.allow_network, bwrap=bwrap)
+            yield Confined(argv)
+            return
+        with confine(argv, self.policy(), cwd=cwd) as confined:
+            yield confined
 
     def _start_dir(self) -> tuple[Path, str | None]:
         if self.cwd.is_dir():
@@ -143,9 +191,8 @@ class ShellSession:
 
     async def run(self, command: str, *, timeout_s: float) -> ShellRun:
         """Run one command in a fresh bash; keep its final directory when that is inside the workspace."""
-        sandboxed = await self._uses_sandbox()
+        sandboxed = self._uses_sandbox()
         cwd, note = self._start_dir()
-        env = scrub_env(extra=SANDBOX_ENV_VARS if sandboxed else None)
         with tempfile.TemporaryFile() as side:
             # A high descriptor number stays clear of the low ones scripts use (`exec 3>log`).
             fd = fcntl.fcntl(side.fileno(), fcntl.F_DUPFD_CLOEXEC, 100)
@@ -153,13 +200,14 @@ class ShellSession:
             # it sits on the command's first line so error messages keep the command's line numbers.
             script = ["-c", f"trap 'pwd -P >&{fd}' EXIT; {command}"]
             try:
-                result = await run_process(
-                    self._argv(script, sandboxed=sandboxed, cwd=cwd),
-                    cwd=cwd,
-                    timeout_s=timeout_s,
-                    env=env,
-                    pass_fds=(fd,),
-                )
+                with self._command(script, sandboxed=sandboxed, cwd=cwd) as cmd:
+                    result = await run_process(
+                        cmd.argv,
+                        cwd=cwd,
+                        timeout_s=timeout_s,
+                        env=self.env(sandboxed=sandboxed),
+                        pass_fds=(fd, *cmd.pass_fds),
+                    )
             finally:
                 os.close(fd)
             side.seek(0)
@@ -184,13 +232,13 @@ class ShellSession:
 
     async def start_background(self, command: str, *, description: str | None = None) -> BackgroundJob:
         """Start `command` without waiting; its output is collected until it ends or is killed."""
-        sandboxed = await self._uses_sandbox()
+        sandboxed = self._uses_sandbox()
         cwd, _ = self._start_dir()
-        env = scrub_env(extra=SANDBOX_ENV_VARS if sandboxed else None)
         out = StreamOutput()
-        proc = await start_process(
-            self._argv(["-c", command], sandboxed=sandboxed, cwd=cwd), cwd=cwd, sink=out.feed, env=env
-        )
+        with self._command(["-c", command], sandboxed=sandboxed, cwd=cwd) as cmd:
+            proc = await start_process(
+                cmd.argv, cwd=cwd, sink=out.feed, env=self.env(sandboxed=sandboxed), pass_fds=cmd.pass_fds
+            )
         job = BackgroundJob(f"bash_{next(self._ids)}", command, description, proc, out)
         self.jobs[job.id] = job
         return job
@@ -199,7 +247,11 @@ class ShellSession:
         return self.jobs.get(job_id.strip())
 
     async def aclose(self) -> None:
-        """Stop every background job this agent started."""
+        """Stop every background job this agent started, and whatever its commands left running."""
         for job in list(self.jobs.values()):
             with contextlib.suppress(OSError):
                 await job.kill()
+        if self._pids is not None:
+            self._pids.remove()
+            self._pids = None
+            self._pids_tried = False

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from shopfloor.models.base import ToolSpec
 from shopfloor.tools.base import Tool, ToolError, ToolResult
 from shopfloor.tools.context import ToolContext
+from shopfloor.tools.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,15 @@ class Toolset:
         return bool(tool and tool.read_only)
 
     async def call(self, name: str, raw_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
-        """Run one call; every failure becomes an is_error result, never an exception."""
+        """Run one call; every failure becomes an is_error result, never an exception.
+
+        The answer is redacted: what a tool read or a command printed reaches the model and the record
+        without this process's secrets or anything shaped like a credential.
+        """
+        result = await self._call(name, raw_input, ctx)
+        return ToolResult(redact(result.content), result.is_error)
+
+    async def _call(self, name: str, raw_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
         tool = self._tools.get(name)
         if tool is None:
             available = ", ".join(self._tools) or "none"

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from shopfloor.gate.testfiles import test_language
-from shopfloor.tools.process import run_process, scrub_env
+from shopfloor.tools.confined import Confinement
 
 TestStatus = Literal["passed", "failed", "error", "skipped"]
 FileOutcome = Literal["passed", "failed", "no-tests"]
@@ -87,10 +87,14 @@ class FileRunner(Protocol):
     async def run(self, cwd: Path, files: list[str], *, where: str, timeout_s: float) -> TestRun: ...
 
 
-def make_runners(spec: TestRunnerSpec, project_dirs: list[Path]) -> list[FileRunner]:
-    """The runners `spec` asks for; `project_dirs` are searched for a .venv interpreter."""
-    pytest_runner = PytestRunner(spec.python or python_for(project_dirs), spec.pytest_args)
-    node_runner = NodeRunner(spec.node)
+def make_runners(
+    spec: TestRunnerSpec, project_dirs: list[Path], confinement: Confinement | None = None
+) -> list[FileRunner]:
+    """The runners `spec` asks for; `project_dirs` are searched for a .venv interpreter. They run the
+    tests (the task's code) confined as `confinement` says: by default, sandboxed and offline."""
+    box = confinement or Confinement()
+    pytest_runner = PytestRunner(spec.python or python_for(project_dirs), spec.pytest_args, box)
+    node_runner = NodeRunner(spec.node, box)
     if spec.kind == "pytest":
         return [pytest_runner]
     if spec.kind == "node":
@@ -98,7 +102,7 @@ def make_runners(spec: TestRunnerSpec, project_dirs: list[Path]) -> list[FileRun
     if spec.kind == "command":
         if not spec.command:
             raise ValueError("a `command` test runner needs its command")
-        return [CommandRunner(spec.command)]
+        return [CommandRunner(spec.command, box)]
     return [pytest_runner, node_runner]
 
 
@@ -115,9 +119,10 @@ def python_for(project_dirs: list[Path]) -> str:
 class PytestRunner:
     name = "pytest"
 
-    def __init__(self, python: str, extra_args: list[str]):
+    def __init__(self, python: str, extra_args: list[str], confinement: Confinement):
         self.python = python
         self.extra_args = extra_args
+        self.box = confinement
 
     def handles(self, rel_path: str) -> bool:
         return test_language(rel_path) == "python"
@@ -142,8 +147,8 @@ class PytestRunner:
             ]
             # The checkout's own code must win over an editable install that points at another checkout.
             paths = [str(cwd / "src"), str(cwd), os.environ.get("PYTHONPATH", "")]
-            env = scrub_env(extra={"PYTHONPATH": os.pathsep.join(p for p in paths if p)})
-            res = await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=env)
+            env = self.box.env(extra={"PYTHONPATH": os.pathsep.join(p for p in paths if p)})
+            res = await self.box.run(argv, cwd=cwd, writable=[cwd, Path(tmp)], timeout_s=timeout_s, env=env)
             cases = parse_pytest_junit(xml, files) if xml.exists() else []
         return TestRun(
             where=where,
@@ -162,8 +167,9 @@ class NodeRunner:
 
     name = "node"
 
-    def __init__(self, node: str):
+    def __init__(self, node: str, confinement: Confinement):
         self.node = node
+        self.box = confinement
 
     def handles(self, rel_path: str) -> bool:
         return test_language(rel_path) == "js" and not rel_path.endswith((".ts", ".tsx", ".mts", ".cts"))
@@ -186,7 +192,7 @@ class NodeRunner:
                     f"--test-reporter-destination={xml}",
                     file,
                 ]
-                res = await run_process(argv, cwd=cwd, timeout_s=timeout_s)
+                res = await self.box.run(argv, cwd=cwd, writable=[cwd, Path(tmp)], timeout_s=timeout_s)
                 duration += res.duration_s
                 timed_out |= res.timed_out
                 exit_code = res.exit_code if exit_code == 0 else exit_code
@@ -212,8 +218,9 @@ class CommandRunner:
 
     name = "command"
 
-    def __init__(self, command: list[str]):
+    def __init__(self, command: list[str], confinement: Confinement):
         self.command = command
+        self.box = confinement
 
     def handles(self, rel_path: str) -> bool:
         return test_language(rel_path) is not None
@@ -224,7 +231,7 @@ class CommandRunner:
         exit_code: int | None = 0
         timed_out, duration = False, 0.0
         for file in files:
-            res = await run_process([*self.command, file], cwd=cwd, timeout_s=timeout_s)
+            res = await self.box.run([*self.command, file], cwd=cwd, writable=[cwd], timeout_s=timeout_s)
             duration += res.duration_s
             timed_out |= res.timed_out
             exit_code = res.exit_code if exit_code == 0 else exit_code

@@ -1,0 +1,76 @@
+"""One-off confined commands (the gate's checks and test runs), in the same sandbox as agents' Bash.
+
+A `Confinement` says how: the `[sandbox]` settings and whether the network is allowed. It builds the
+environment (`env`, where a project's own tool folders and variables plug in) and runs a command with
+only the given paths writable (`run`). Whatever the command leaves running is killed when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shopfloor.config.sections import SandboxSettings
+from shopfloor.tools.cgroup import PidsGroup
+from shopfloor.tools.process import ProcessResult, child_env, run_process
+from shopfloor.tools.sandbox import SANDBOX_ENV_VARS, SandboxPolicy, confine, limits_of, sandbox_support
+
+
+@dataclass(frozen=True)
+class Confinement:
+    settings: SandboxSettings = field(default_factory=SandboxSettings)
+    network: bool = False
+
+    @property
+    def active(self) -> bool:
+        """Whether commands will be sandboxed (asked for, and bwrap works here)."""
+        return self.settings.enabled and sandbox_support().available
+
+    def unconfined_reason(self) -> str | None:
+        """Why commands run without the sandbox although it was asked for; None otherwise."""
+        if not self.settings.enabled:
+            return None
+        support = sandbox_support()
+        return None if support.available else support.reason
+
+    def env(
+        self, *, path_prepend: Sequence[str] = (), extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """The allowlisted environment plus `[sandbox] env`, `path_prepend` first on PATH, then `extra`."""
+        inside = SANDBOX_ENV_VARS if self.active else {}
+        return child_env(
+            allow=self.settings.env, path_prepend=path_prepend, extra={**inside, **(extra or {})}
+        )
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        writable: Sequence[Path],
+        timeout_s: float,
+        env: Mapping[str, str] | None = None,
+    ) -> ProcessResult:
+        """Run `argv` in `cwd` with only `writable` changeable; the environment defaults to `env()`."""
+        env = self.env() if env is None else env
+        if not self.active:
+            return await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=env)
+        limits = limits_of(self.settings)
+        group = PidsGroup.create(limits.max_processes) if limits.max_processes and os.geteuid() == 0 else None
+        try:
+            policy = SandboxPolicy(
+                writable=tuple(writable),
+                network=self.network,
+                unix_sockets=self.settings.unix_sockets,
+                limits=limits,
+                pids_group=group.procs if group is not None else None,
+            )
+            with confine(argv, policy, cwd=cwd) as cmd:
+                return await run_process(
+                    cmd.argv, cwd=cwd, timeout_s=timeout_s, env=env, pass_fds=cmd.pass_fds
+                )
+        finally:
+            if group is not None:
+                group.remove()

@@ -1,0 +1,106 @@
+"""What no agent may change or see, whichever tool it uses: the rules the file tools and the sandbox share.
+
+Inside a workspace: the git metadata (the `.git` folder, or a worktree's `.git` file), shopfloor's and
+Claude Code's configuration, and shopfloor's own records under `.orchestrator/` (all but the folder the
+agent writes its marker to). Outside it: the user's credential stores and shell history.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+GIT_METADATA = ".git"
+CONFIG_NAMES = ("shopfloor.toml", ".shopfloor", ".claude")
+"""shopfloor's configuration, agent and skill files; Claude Code's settings, agents, skills and hooks."""
+HARNESS_DIR = ".orchestrator"
+MARKER_DIR = "complete"
+"""The one folder of `.orchestrator/` an agent writes to: its completion marker."""
+
+# Credential stores and history files under the home directory. The file tools refuse them and the
+# sandbox hides them, even when a workspace is the home directory itself.
+HOME_SECRETS = (
+    ".ssh", ".aws", ".gnupg", ".azure", ".kube", ".docker", ".oci", ".password-store", ".vault-token",
+    ".config/gcloud", ".config/gh", ".config/hub", ".config/git/credentials", ".config/op",
+    ".config/rclone", ".config/doctl", ".terraform.d", ".local/share/keyrings", ".cargo/credentials",
+    ".cargo/credentials.toml", ".netrc", ".git-credentials", ".pypirc", ".pgpass", ".npmrc", ".yarnrc.yml",
+    ".gem/credentials", ".m2/settings-security.xml", ".claude/.credentials.json", ".claude.json",
+    ".codex/auth.json", ".bash_history", ".zsh_history", ".zhistory", ".histfile", ".sh_history",
+    ".python_history", ".psql_history", ".mysql_history", ".sqlite_history", ".node_repl_history",
+    ".rediscli_history", ".lesshst", ".local/share/fish/fish_history",
+)  # fmt: skip
+# Files of the system that hold secrets and that a process running as root could read.
+SYSTEM_SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd")
+SSH_HOST_KEYS = Path("/etc/ssh")
+
+
+def protection(rel: PurePosixPath | Path) -> str | None:
+    """Why an agent may not write `rel` (a path relative to its workspace root), or None when it may."""
+    parts = rel.parts
+    if not parts:
+        return None
+    if parts[0] == GIT_METADATA:
+        return "it is git metadata, which only shopfloor changes"
+    if parts[0] in CONFIG_NAMES:
+        return "it is shopfloor's or Claude Code's configuration (settings, agents, skills, hooks)"
+    if parts[0] == HARNESS_DIR and (len(parts) < 2 or parts[1] != MARKER_DIR):
+        if len(parts) == 1:
+            return None  # the folder itself: creating it on the way to the marker folder is fine
+        return "it is shopfloor's own record of the run"
+    return None
+
+
+def read_only_within(root: Path) -> list[tuple[Path, bool]]:
+    """(path, writable) pairs to mount over a writable `root`, in order: what exists of the protected
+    paths read-only, then the marker folder writable again (created here so it can be mounted)."""
+    out: list[tuple[Path, bool]] = []
+    for name in (GIT_METADATA, *CONFIG_NAMES):
+        path = root / name
+        if os.path.lexists(path):
+            out.append((path, False))
+    harness = root / HARNESS_DIR
+    if harness.is_dir() and not harness.is_symlink():
+        markers = harness / MARKER_DIR
+        markers.mkdir(exist_ok=True)
+        out.append((harness, False))
+        if markers.is_dir() and not markers.is_symlink():
+            out.append((markers, True))
+    return out
+
+
+def home_dir() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (OSError, RuntimeError):  # no usable home directory: nothing there to protect
+        return None
+
+
+def is_secret_path(real: Path) -> bool:
+    """True when `real` (already resolved) is a credential store in the home directory, or inside one."""
+    home = home_dir()
+    if home is None:
+        return False
+    return any(real == home / s or real.is_relative_to(home / s) for s in HOME_SECRETS)
+
+
+def secret_paths_within(base: Path) -> list[Path]:
+    """The credential stores that lie inside directory `base` (so a listing of it can leave them out)."""
+    home = home_dir()
+    if home is None:
+        return []
+    return [home / s for s in HOME_SECRETS if (home / s).is_relative_to(base)]
+
+
+def secrets_to_hide() -> list[Path]:
+    """The secret files and folders that exist on this machine and that this process could read."""
+    found: list[Path] = []
+    home = home_dir()
+    if home is not None:
+        found += [home / s for s in HOME_SECRETS if os.path.lexists(home / s)]
+    found += [Path(p) for p in SYSTEM_SECRETS if os.access(p, os.R_OK)]
+    try:
+        keys = [e.path for e in os.scandir(SSH_HOST_KEYS) if e.name.endswith("_key")]
+    except OSError:
+        keys = []
+    found += [Path(k) for k in keys if os.access(k, os.R_OK)]
+    return found
