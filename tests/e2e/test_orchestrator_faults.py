@@ -144,16 +144,16 @@ def attempts(project: Path, task_id: str) -> list[str | None]:
 
 
 def conflict_script(word: str) -> list[Any]:
-    """Change shared.txt, finish; then (if handed a conflict) merge main, resolve, commit, finish again."""
+    """Change shared.txt, finish; then (if handed a conflict, with the merge started by shopfloor) edit
+    the conflict markers away and finish again: git itself is read-only for the agent."""
     return [
         tool("Read", file_path="{workdir}/shared.txt"),
         tool("Write", file_path="{workdir}/shared.txt", content=f"{word}\n"),
         tool("Write", file_path=MARKER, content="done"),
         "Done.",
-        tool("Bash", command="git merge main"),
+        tool("Bash", command="git status --short && git diff"),
         tool("Read", file_path="{workdir}/shared.txt"),
         tool("Write", file_path="{workdir}/shared.txt", content="one\ntwo\n"),
-        tool("Bash", command="git add -A && git commit -q --no-edit"),
         tool("Write", file_path=MARKER, content="resolved"),
         "Resolved the conflict.",
     ]

@@ -97,7 +97,7 @@ async def run_gate(
             reasons.append(f"base ref {base_ref!r} is not a commit here, so the diff could not be checked")
     tamper: list[TamperFinding] = []
     stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout if base else None
-    if base and settings.tamper_guard:
+    if base:
         tamper = await find_tampering(tree, base, before, task=task, settings=settings)
     findings: list[Finding] = []
     if settings.run_security and (base or not base_ref):

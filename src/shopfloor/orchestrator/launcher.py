@@ -42,8 +42,13 @@ class AgentLauncher:
         on_event: Callable[[Event], None],
         *,
         routed_model: str | None = None,
+        writable: tuple[Path, ...] | None = None,
     ) -> PreparedAgent:
-        """A built task agent (`routed_model` given: the task budget applies) or a planning agent."""
+        """A built task agent (`routed_model` given: the task budget applies) or a planning agent.
+
+        Agent and skill files come from the project, never from a worktree an agent could write to;
+        `writable` narrows what the agent may change (a planning agent: only where its output goes).
+        """
         limits = self.settings.limits
         per_task = self.settings.run.task_budget_usd
         if routed_model is not None and per_task is not None:
@@ -60,5 +65,7 @@ class AgentLauncher:
                 on_event=on_event,
                 backoffs=self.backoffs,
                 priced_as=routed_model,
+                catalog_root=self.project,
+                writable=writable,
             )
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from shopfloor.orchestrator.events import EventBus, ProviderThrottled, RunEvent,
 from shopfloor.orchestrator.executor import LocalExecutor
 from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.merge_queue import MergeQueue
-from shopfloor.orchestrator.pidfile import live_run_pid
+from shopfloor.orchestrator.pidfile import RunLock, live_run_pid
 from shopfloor.orchestrator.planning import Planner, PlanningError, queue_problems
 from shopfloor.orchestrator.recorder import GateReportWriter, QueueStatusWriter, StoreRecorder
 from shopfloor.orchestrator.scheduler import Concurrency, TaskOutcome
@@ -170,15 +169,19 @@ async def run_project(
     queue_missing = not Layout(project).task_queue.exists()
     if (queue_missing or options.decompose) and not (project / "PRD.md").is_file():
         raise RunSetupError(PRD_HELP.format(project=project))
-    running = live_run_pid(project)
-    if running is not None:
+    lock = RunLock(project)
+    if not lock.acquire():
+        running = live_run_pid(project)
+        who = f" (pid {running})" if running and running > 0 else ""
         raise RunSetupError(
-            f"another shopfloor run (pid {running}) is working in {project}; wait for it to end or stop "
-            "it with `shopfloor abort`"
+            f"another shopfloor run{who} is working in {project}; wait for it to end or stop it with "
+            "`shopfloor abort`"
         )
-    run = open_run(project, settings, options, listeners or [])
-    pid_file = Layout(project).run_lock
-    pid_file.write_text(str(os.getpid()), encoding="utf-8")
+    try:
+        run = open_run(project, settings, options, listeners or [])
+    except BaseException:
+        lock.release()
+        raise
     report: RunReport | None = None
     try:
         with anyio.CancelScope() as scope:
@@ -195,8 +198,8 @@ async def run_project(
             report = _finish(run, {}, aborted=True)
         return report
     finally:
-        pid_file.unlink(missing_ok=True)
         run.store.close()
+        lock.release()
 
 
 async def _stop_on_signal(scope: anyio.CancelScope) -> None:

@@ -7,7 +7,9 @@ only the given paths writable (`run`). Whatever the command leaves running is ki
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +59,11 @@ class Confinement:
         env = self.env() if env is None else env
         if not self.active:
             return await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=env)
+        program = argv[0]
+        found = (cwd / program).exists() if os.sep in program else shutil.which(program, path=env.get("PATH"))
+        if not found:
+            # As unconfined: a program that is not there cannot start (rather than exit 127 inside).
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", program)
         limits = limits_of(self.settings)
         group = PidsGroup.create(limits.max_processes) if limits.max_processes and os.geteuid() == 0 else None
         try:

@@ -175,6 +175,8 @@ def _mounts(policy: SandboxPolicy) -> list[str]:
         out += ["--ro-bind", str(d), str(d)]
     # Parents before children, so a folder inside another keeps its own mode once both are bound.
     for w in sorted({p.resolve() for p in policy.writable}, key=lambda p: len(p.parts)):
+        if not w.exists():  # a file the agent may create with Write, which Bash then cannot
+            continue
         out += ["--bind", str(w), str(w)]
         if w.is_dir():
             for path, writable in read_only_within(w):
