@@ -46,6 +46,7 @@ def run_agent_command(
     max_turns: int | None,
     budget_usd: float | None,
     as_json: bool,
+    no_sandbox: bool = False,
 ) -> int:
     workdir = workdir.expanduser().resolve()
     if not workdir.is_dir():
@@ -53,7 +54,7 @@ def run_agent_command(
     if not task_id.strip() or any(c in task_id for c in "/\\\0") or task_id.startswith("."):
         return _usage(f"--task-id {task_id!r} is not a valid ID (letters, digits, dashes)")
     try:
-        settings = load_settings(workdir)
+        settings = load_settings(workdir, overrides={"sandbox": {"enabled": False}} if no_sandbox else None)
     except ConfigError as err:
         return _usage(str(err))
     limits = settings.limits

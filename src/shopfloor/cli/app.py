@@ -98,6 +98,12 @@ def agent_run(
     max_turns: Annotated[int | None, typer.Option("--max-turns", min=1, help="Model calls allowed.")] = None,
     budget_usd: Annotated[float | None, typer.Option("--budget-usd", min=0.0, help="Dollar limit.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox", help="Run agents' commands and the gate's checks unconfined, on purpose."
+        ),
+    ] = False,
 ) -> None:
     """Run one agent on one task. Exit 0 when it wrote its marker, 1 when not, 2 on usage errors."""
     from shopfloor.cli.agent import run_agent_command
@@ -112,6 +118,7 @@ def agent_run(
         max_turns=max_turns,
         budget_usd=budget_usd,
         as_json=as_json,
+        no_sandbox=no_sandbox,
     )
     raise typer.Exit(code)
 
@@ -139,11 +146,19 @@ def run(
     tdd: Annotated[bool, typer.Option("--tdd", help="Test-first tasks from decomposition.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; call no model.")] = False,
     dashboard: Annotated[bool, typer.Option("--dashboard", help="Serve the live dashboard too.")] = False,
+    no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox", help="Run agents' commands and the gate's checks unconfined, on purpose."
+        ),
+    ] = False,
 ) -> None:
     """Run the task queue (decomposing PRD.md first when there is none). Exit 1 if a task failed."""
     from shopfloor.cli.run import run_command
 
     overrides: dict[str, dict[str, object]] = {"run": {}}
+    if no_sandbox:
+        overrides["sandbox"] = {"enabled": False}
     for key, value in (
         ("parallel", parallel),
         ("budget_usd", budget_usd),
@@ -172,13 +187,19 @@ def run(
 def resume(
     project: DirOpt = Path(),
     model: Annotated[str | None, typer.Option("--model", help="Model spec for every agent.")] = None,
+    no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox", help="Run agents' commands and the gate's checks unconfined, on purpose."
+        ),
+    ] = False,
 ) -> None:
     """Go on with the last run after Ctrl-C, abort or a crash; nothing verified and merged is redone."""
     from shopfloor.cli.run import run_command
 
     code = run_command(
         project,
-        overrides={},
+        overrides={"sandbox": {"enabled": False}} if no_sandbox else {},
         model=model,
         decompose=False,
         loops=0,

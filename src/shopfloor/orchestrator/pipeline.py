@@ -28,6 +28,7 @@ from shopfloor.orchestrator.store import Store
 from shopfloor.orchestrator.worktrees import ensure_repo
 from shopfloor.queue.routing import route
 from shopfloor.queue.tasks import load_task_queue
+from shopfloor.tools.sandbox import refusal, sandbox_support
 from shopfloor.vcs import git_path
 
 PRD_HELP = (
@@ -169,6 +170,9 @@ async def run_project(
     queue_missing = not Layout(project).task_queue.exists()
     if (queue_missing or options.decompose) and not (project / "PRD.md").is_file():
         raise RunSetupError(PRD_HELP.format(project=project))
+    if settings.sandbox.enabled and not (support := sandbox_support()).available:
+        # Every run runs agents' code: their Bash, and the gate's checks of what they wrote.
+        raise RunSetupError(refusal(support.reason))
     lock = RunLock(project)
     if not lock.acquire():
         running = live_run_pid(project)
