@@ -266,7 +266,7 @@ def test_sigkill_mid_run_then_resume_redoes_nothing_merged(tmp_path: Path) -> No
 
 def test_an_agent_silent_past_its_lease_is_retried_in_its_kept_worktree(tmp_path: Path) -> None:
     project = make_project(tmp_path, [("TASK-001", [])], "[run]\nlease_s = 2\n")
-    hang = "test -f .orchestrator/retry || { touch .orchestrator/retry; sleep 60; }"
+    hang = "test -f .orchestrator/complete/retry || { touch .orchestrator/complete/retry; sleep 60; }"
     d = scripts(
         tmp_path,
         {"TASK-001": [tool("Bash", command=hang, timeout=120000), *write_turns("a.py", "A = 1\n")]},

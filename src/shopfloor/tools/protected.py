@@ -7,6 +7,7 @@ agent writes its marker to). Outside it: the user's credential stores and shell 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path, PurePosixPath
 
@@ -66,6 +67,27 @@ def read_only_within(root: Path) -> list[tuple[Path, bool]]:
         if markers.is_dir() and not markers.is_symlink():
             out.append((markers, True))
     return out
+
+
+def git_metadata_dirs(root: Path) -> list[Path]:
+    """The git directories a worktree keeps outside itself (its `.git` is a file naming them): they must
+    stay readable, read-only, for `git status` and friends, even when they sit under the private /tmp."""
+    dot_git = root / GIT_METADATA
+    if dot_git.is_symlink() or not dot_git.is_file():
+        return []
+    try:
+        line = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return []
+    if not line.startswith("gitdir:"):
+        return []
+    gitdir = Path(line.removeprefix("gitdir:").strip())
+    gitdir = (gitdir if gitdir.is_absolute() else root / gitdir).resolve()
+    dirs = [gitdir]
+    with contextlib.suppress(OSError):
+        common = Path((gitdir / "commondir").read_text(encoding="utf-8").strip())
+        dirs.append((common if common.is_absolute() else gitdir / common).resolve())
+    return [d for d in dirs if d.is_dir()]
 
 
 def home_dir() -> Path | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shopfloor.config.sections import SandboxSettings
-from shopfloor.tools.protected import read_only_within, secrets_to_hide
+from shopfloor.tools.protected import git_metadata_dirs, read_only_within, secrets_to_hide
 from shopfloor.tools.seccomp import filter_fd
 
 SANDBOX_ENV = "SHOPFLOOR_SANDBOX"
@@ -181,6 +181,8 @@ def _mounts(policy: SandboxPolicy) -> list[str]:
         if w.is_dir():
             for path, writable in read_only_within(w):
                 out += ["--bind" if writable else "--ro-bind", str(path), str(path)]
+            for meta in git_metadata_dirs(w):
+                out += ["--ro-bind", str(meta), str(meta)]
     for secret in secrets_to_hide():
         real = secret.resolve()
         if real.is_dir():
