@@ -80,7 +80,7 @@ async def run_gate(
     tree = tree.resolve()
     started = datetime.now(UTC)
     reasons: list[str] = []
-    confinement = Confinement(sandbox or SandboxSettings(), network=settings.network)
+    confinement = Confinement(sandbox or SandboxSettings(), network=settings.network, readable=(tree,))
     if (why := confinement.unconfined_reason()) is not None:
         reasons.append(f"the checks ran without a sandbox: {why}")
     before = await tree_hash(tree)

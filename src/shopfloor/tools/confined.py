@@ -24,6 +24,8 @@ from shopfloor.tools.sandbox import SANDBOX_ENV_VARS, SandboxPolicy, confine, li
 class Confinement:
     settings: SandboxSettings = field(default_factory=SandboxSettings)
     network: bool = False
+    readable: tuple[Path, ...] = ()
+    """Folders every command must see, read-only (the tree under test, whose files a base run links)."""
 
     @property
     def active(self) -> bool:
@@ -69,6 +71,7 @@ class Confinement:
         try:
             policy = SandboxPolicy(
                 writable=tuple(writable),
+                readable=self.readable,
                 network=self.network,
                 unix_sockets=self.settings.unix_sockets,
                 limits=limits,

@@ -28,8 +28,6 @@ class WindowLine:
 
 @dataclass
 class Scan:
-    head: bytes
-    """The file's first bytes (up to one chunk), for sniffing."""
     lines: list[WindowLine] = field(default_factory=list)
     total: int = 0
     """Lines in the file; a final newline does not start one more."""
@@ -96,7 +94,7 @@ class _Window:
 
 
 def scan(fh: BinaryIO, first: int, count: int, keep_chars: int) -> Scan:
-    """Read `fh` once: its head, lines `first`..`first+count-1` (each cut to `keep_chars`), the line
+    """Read `fh` once: lines `first`..`first+count-1` (each cut to `keep_chars`), the line
     total, its SHA-256 and mtime. Undecodable bytes become U+FFFD."""
     hasher = hashlib.sha256()
     head = fh.read(CHUNK_BYTES)
@@ -115,7 +113,6 @@ def scan(fh: BinaryIO, first: int, count: int, keep_chars: int) -> Scan:
     window.feed(decoder.decode(b"", final=True))
     total = window.finish()
     return Scan(
-        head=head,
         lines=window.lines,
         total=total,
         sha256=hasher.hexdigest(),

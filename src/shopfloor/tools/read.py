@@ -12,7 +12,13 @@ from shopfloor.tools.base import Tool, ToolError, ToolInput
 from shopfloor.tools.beneath import Swapped, open_file
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.linescan import WindowLine, scan
-from shopfloor.tools.textfiles import has_binary_extension, looks_binary, missing_file_error, number_line
+from shopfloor.tools.textfiles import (
+    SNIFF_BYTES,
+    has_binary_extension,
+    looks_binary,
+    missing_file_error,
+    number_line,
+)
 
 MAX_LINES = 2000
 MAX_LINE_CHARS = 2000
@@ -74,10 +80,10 @@ class ReadTool(Tool[ReadInput]):
         except OSError as err:
             raise ToolError(f"Error: cannot read {path}: {err.strerror or err}") from err
         with os.fdopen(fd, "rb") as fh:
+            if looks_binary(path, os.pread(fd, SNIFF_BYTES, 0)):
+                raise ToolError(_binary_error(path))
             # The whole file is read once (counted and hashed) but only the window is kept, off the loop.
             found = await anyio.to_thread.run_sync(scan, fh, start, wanted, MAX_LINE_CHARS)
-        if looks_binary(path, found.head):
-            raise ToolError(_binary_error(path))
 
         total = found.total
         whole_file_asked = args.offset is None and args.limit is None

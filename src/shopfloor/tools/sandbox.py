@@ -71,6 +71,8 @@ class SandboxPolicy:
 
     writable: tuple[Path, ...]
     """Folders (or files) it may change; everything else is read-only."""
+    readable: tuple[Path, ...] = ()
+    """Folders it must see (read-only) even where they lie under the private /tmp: the workspace."""
     network: bool = False
     unix_sockets: bool = False
     """Allow creating Unix sockets (a socket file on the host then becomes reachable)."""
@@ -174,15 +176,16 @@ def _mounts(policy: SandboxPolicy) -> list[str]:
     for d in _toolchains_under_tmp():
         out += ["--ro-bind", str(d), str(d)]
     # Parents before children, so a folder inside another keeps its own mode once both are bound.
-    for w in sorted({p.resolve() for p in policy.writable}, key=lambda p: len(p.parts)):
-        if not w.exists():  # a file the agent may create with Write, which Bash then cannot
-            continue
-        out += ["--bind", str(w), str(w)]
-        if w.is_dir():
-            for path, writable in read_only_within(w):
-                out += ["--bind" if writable else "--ro-bind", str(path), str(path)]
-            for meta in git_metadata_dirs(w):
-                out += ["--ro-bind", str(meta), str(meta)]
+    binds = {p.resolve(): False for p in policy.readable}
+    binds.update({p.resolve(): True for p in policy.writable})
+    for path, writable in sorted(binds.items(), key=lambda b: len(b[0].parts)):
+        if path.exists():  # a missing file may be created with Write, not from Bash
+            out += ["--bind" if writable else "--ro-bind", str(path), str(path)]
+    for w in sorted(p for p, writable in binds.items() if writable and p.is_dir()):
+        for path, writable in read_only_within(w):
+            out += ["--bind" if writable else "--ro-bind", str(path), str(path)]
+        for meta in git_metadata_dirs(w):
+            out += ["--ro-bind", str(meta), str(meta)]
     for secret in secrets_to_hide():
         real = secret.resolve()
         if real.is_dir():

@@ -163,6 +163,7 @@ class ShellSession:
             self._pids = PidsGroup.create(limits.max_processes)
         return SandboxPolicy(
             writable=self.workspace.writable,
+            readable=self.workspace.allowed,
             network=self.settings.allow_network,
             unix_sockets=self.settings.unix_sockets,
             limits=limits,
