@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path, PurePosixPath
 
 GIT_METADATA = ".git"
@@ -113,16 +114,35 @@ def secret_paths_within(base: Path) -> list[Path]:
     return [home / s for s in HOME_SECRETS if (home / s).is_relative_to(base)]
 
 
-def secrets_to_hide() -> list[Path]:
-    """The secret files and folders that exist on this machine and that this process could read."""
-    found: list[Path] = []
-    home = home_dir()
-    if home is not None:
-        found += [home / s for s in HOME_SECRETS if os.path.lexists(home / s)]
-    found += [Path(p) for p in SYSTEM_SECRETS if os.access(p, os.R_OK)]
+SECRETS_TTL_S = 5.0
+"""How long a look at which secrets exist is reused: every sandboxed command asks, and a few dozen
+file-system calls a command add up."""
+_secrets_seen: tuple[str, float, list[tuple[str, bool]]] | None = None
+
+
+def secrets_to_hide() -> list[tuple[str, bool]]:
+    """(real path, is a folder) of the secret files and folders that exist here and that this process
+    could read; looked up again when HOME changes or the last look is a few seconds old."""
+    global _secrets_seen
+    home = os.environ.get("HOME", "")
+    now = time.monotonic()
+    if _secrets_seen is not None and _secrets_seen[0] == home and now - _secrets_seen[1] < SECRETS_TTL_S:
+        return _secrets_seen[2]
+    found: list[str] = []
+    real_home = home_dir()
+    if real_home is not None:
+        base = str(real_home)
+        found += [p for s in HOME_SECRETS if os.path.lexists(p := f"{base}/{s}")]
+    found += [p for p in SYSTEM_SECRETS if os.access(p, os.R_OK)]
     try:
         keys = [e.path for e in os.scandir(SSH_HOST_KEYS) if e.name.endswith("_key")]
     except OSError:
         keys = []
-    found += [Path(k) for k in keys if os.access(k, os.R_OK)]
-    return found
+    found += [k for k in keys if os.access(k, os.R_OK)]
+    hidden = []
+    for path in found:
+        real = os.path.realpath(path)
+        if os.path.exists(real):  # noqa: PTH110 (strings: this runs before every command)
+            hidden.append((real, os.path.isdir(real)))  # noqa: PTH112
+    _secrets_seen = (home, now, hidden)
+    return hidden

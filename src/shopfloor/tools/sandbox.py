@@ -10,6 +10,7 @@ Unix sockets, no capabilities, a process-count and a memory limit, and everythin
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shlex
 import shutil
@@ -95,7 +96,12 @@ _probe_lock = threading.Lock()
 
 
 def _bwrap() -> str | None:
-    return shutil.which("bwrap")
+    return _which_bwrap(os.environ.get("PATH", ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _which_bwrap(search_path: str) -> str | None:
+    return shutil.which("bwrap", path=search_path)
 
 
 def _base_mounts() -> list[str]:
@@ -157,10 +163,15 @@ def _toolchains_under_tmp() -> list[Path]:
 
     A virtualenv or checkout under /tmp (common in CI) must stay usable inside the sandbox, read-only.
     """
+    return _toolchains(os.environ.get("PATH", ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _toolchains(search_path: str) -> list[Path]:
     tmp = Path("/tmp")
     found: set[Path] = set()
     candidates = [Path(sys.prefix), Path(sys.base_prefix)]
-    candidates += [Path(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    candidates += [Path(p) for p in search_path.split(os.pathsep) if p]
     for c in candidates:
         try:
             real = c.resolve()
@@ -186,12 +197,8 @@ def _mounts(policy: SandboxPolicy) -> list[str]:
             out += ["--bind" if writable else "--ro-bind", str(path), str(path)]
         for meta in git_metadata_dirs(w):
             out += ["--ro-bind", str(meta), str(meta)]
-    for secret in secrets_to_hide():
-        real = secret.resolve()
-        if real.is_dir():
-            out += ["--tmpfs", str(real)]
-        elif real.exists():
-            out += ["--ro-bind", "/dev/null", str(real)]
+    for secret, is_dir in secrets_to_hide():
+        out += ["--tmpfs", secret] if is_dir else ["--ro-bind", "/dev/null", secret]
     if policy.pids_group is not None:
         out += ["--bind", str(policy.pids_group), str(policy.pids_group)]
     return out
