@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import anyio
 import pytest
 
 from shopfloor.orchestrator.executor import save_checked, save_work
@@ -15,6 +16,7 @@ from shopfloor.tools.bash import BashTool
 from shopfloor.tools.write import WriteTool
 from shopfloor.vcs import GitError, git
 from tests.security.hostile import (
+    agent_ctx,
     bash,
     finish,
     make_project,
@@ -97,8 +99,6 @@ def test_read_and_write_alone_cannot_repoint_a_worktree_at_a_planted_git_dir(tmp
 async def test_direct_calls_cannot_touch_git_metadata(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     wt = create_worktree(project, "TASK-001", "main", [])
-    from tests.security.hostile import agent_ctx
-
     ctx = agent_ctx(wt.path)
     try:
         for command in (
@@ -116,6 +116,40 @@ async def test_direct_calls_cannot_touch_git_metadata(tmp_path: Path) -> None:
     finally:
         await ctx.shell.aclose()
     assert run_git(project, "log", "--format=%s", "main").splitlines() == ["init"]
+
+
+async def test_an_agent_in_the_main_checkout_cannot_touch_its_git_dir_or_config(tmp_path: Path) -> None:
+    project = make_project(tmp_path)  # `shopfloor agent run --workdir .` works in the checkout itself
+    config_before = (project / ".git" / "config").read_bytes()
+    ctx = agent_ctx(project)
+    try:
+        for command in (
+            "git config core.fsmonitor 'touch /x'",
+            "echo '#!/bin/sh' > .git/hooks/post-commit",
+            "git update-ref refs/heads/main HEAD~0",
+            "rm -rf .git/objects",
+            "echo '[sandbox]' >> shopfloor.toml",
+            "echo x > .orchestrator/state.db",
+        ):
+            res = await call(BashTool(), ctx, command=command)
+            assert res.is_error and "Read-only file system" in res.content + "could not lock", (command, res)
+        # Configuration that does not exist yet cannot be mounted read-only: created, it is removed.
+        res = await call(
+            BashTool(), ctx, command="mkdir -p .claude/agents && echo x > .claude/agents/evil.md"
+        )
+        assert "shopfloor removed .claude" in res.content and not (project / ".claude").exists()
+        res = await call(BashTool(), ctx, command="echo ok > work.txt && git status --short")
+        assert not res.is_error and "?? work.txt" in res.content
+        late = "sleep 0.5; mkdir -p .shopfloor/agents && echo x > .shopfloor/agents/late.md; sleep 60"
+        await call(BashTool(), ctx, command=late, run_in_background=True)
+        while not (project / ".shopfloor").exists():
+            await anyio.sleep(0.05)
+    finally:
+        await ctx.shell.aclose()
+    assert not (project / ".shopfloor").exists()  # a background job's is removed once it is stopped
+    assert (project / ".git" / "config").read_bytes() == config_before
+    assert (project / "shopfloor.toml").read_text().startswith("[gate]")
+    assert not (project / ".claude").exists()
 
 
 def test_shopfloor_git_runs_no_program_the_repository_configured(tmp_path: Path) -> None:

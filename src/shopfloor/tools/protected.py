@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 from pathlib import Path, PurePosixPath
 
@@ -68,6 +69,31 @@ def read_only_within(root: Path) -> list[tuple[Path, bool]]:
         if markers.is_dir() and not markers.is_symlink():
             out.append((markers, True))
     return out
+
+
+def missing_protected(root: Path) -> list[str]:
+    """The protected names (git metadata, configuration) that do not exist in `root` yet.
+
+    The sandbox can only mount what exists read-only; one of these created from a command is removed
+    again afterwards (`remove_created`), so it never configures a later run.
+    """
+    return [name for name in (GIT_METADATA, *CONFIG_NAMES) if not os.path.lexists(root / name)]
+
+
+def remove_created(root: Path, names: list[str]) -> list[str]:
+    """Remove whichever of `names` now exist in `root` (links themselves, never what they point to)."""
+    removed = []
+    for name in names:
+        path = root / name
+        if not os.path.lexists(path):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        removed.append(name)
+    return removed
 
 
 def git_metadata_dirs(root: Path) -> list[Path]:

@@ -23,6 +23,7 @@ from shopfloor.tools.process import (
     run_process,
     start_process,
 )
+from shopfloor.tools.protected import missing_protected, remove_created
 from shopfloor.tools.sandbox import (
     SANDBOX_ENV_VARS,
     Confined,
@@ -120,6 +121,9 @@ class ShellSession:
         self._notice_given = False
         self._pids: PidsGroup | None = None
         self._pids_tried = False
+        root = workspace.root
+        self._absent = missing_protected(root) if root in workspace.writable else []
+        """Protected names the workspace lacked at the start: created by a command, they are removed."""
 
     @property
     def sandbox(self) -> bool:
@@ -215,6 +219,8 @@ class ShellSession:
             reported = side.read().decode("utf-8", errors="replace").strip().splitlines()
         if reported:
             note = self._follow(Path(reported[-1])) or note
+        if sandboxed and (swept := self.sweep()):
+            note = "\n".join(filter(None, [note, swept]))
         return ShellRun(
             output=result.output,
             exit_code=result.exit_code,
@@ -247,11 +253,24 @@ class ShellSession:
     def job(self, job_id: str) -> BackgroundJob | None:
         return self.jobs.get(job_id.strip())
 
+    def sweep(self) -> str | None:
+        """Remove git metadata or configuration a command created where there was none; say so."""
+        removed = remove_created(self.workspace.root, self._absent)
+        if not removed:
+            return None
+        return (
+            f"shopfloor removed {', '.join(removed)}: agents may not create git metadata or shopfloor's or "
+            "Claude Code's configuration."
+        )
+
     async def aclose(self) -> None:
-        """Stop every background job this agent started, and whatever its commands left running."""
+        """Stop every background job this agent started, and whatever its commands left running; then
+        remove protected paths they created (nothing of the agent is running any more to race it)."""
         for job in list(self.jobs.values()):
             with contextlib.suppress(OSError):
                 await job.kill()
+        if self.sandbox:
+            self.sweep()
         if self._pids is not None:
             self._pids.remove()
             self._pids = None
