@@ -112,7 +112,7 @@ def _namespace_flags(network: bool, user_namespace: bool) -> list[str]:
     # A new pid namespace lets bwrap mount /proc, hides the host's processes, and when the command ends
     # the kernel ends everything it left behind in it; --die-with-parent ends it all with shopfloor.
     flags = ["--unshare-pid", "--die-with-parent", "--cap-drop", "ALL"]
-    if user_namespace:
+    if user_namespace and os.geteuid() != 0:  # root needs none: its capabilities are dropped anyway
         flags.append("--unshare-user")
     if not network:
         flags.append("--unshare-net")
@@ -186,17 +186,24 @@ def _mounts(policy: SandboxPolicy) -> list[str]:
     out = _base_mounts()
     for d in _toolchains_under_tmp():
         out += ["--ro-bind", str(d), str(d)]
+    writable = {p.resolve() for p in policy.writable}
+
+    def hidden_or_writable(path: Path) -> bool:
+        # Read-only is the default everywhere else: a mount costs time on every command.
+        return path.is_relative_to("/tmp") or any(path.is_relative_to(w) for w in writable)
+
     # Parents before children, so a folder inside another keeps its own mode once both are bound.
-    binds = {p.resolve(): False for p in policy.readable}
-    binds.update({p.resolve(): True for p in policy.writable})
-    for path, writable in sorted(binds.items(), key=lambda b: len(b[0].parts)):
+    binds = {r: False for p in policy.readable if hidden_or_writable(r := p.resolve())}
+    binds.update(dict.fromkeys(writable, True))
+    for path, rw in sorted(binds.items(), key=lambda b: len(b[0].parts)):
         if path.exists():  # a missing file may be created with Write, not from Bash
-            out += ["--bind" if writable else "--ro-bind", str(path), str(path)]
-    for w in sorted(p for p, writable in binds.items() if writable and p.is_dir()):
-        for path, writable in read_only_within(w):
-            out += ["--bind" if writable else "--ro-bind", str(path), str(path)]
+            out += ["--bind" if rw else "--ro-bind", str(path), str(path)]
+    for w in sorted(p for p in writable if p.is_dir()):
+        for path, rw in read_only_within(w):
+            out += ["--bind" if rw else "--ro-bind", str(path), str(path)]
         for meta in git_metadata_dirs(w):
-            out += ["--ro-bind", str(meta), str(meta)]
+            if hidden_or_writable(meta):
+                out += ["--ro-bind", str(meta), str(meta)]
     for secret, is_dir in secrets_to_hide():
         out += ["--tmpfs", secret] if is_dir else ["--ro-bind", "/dev/null", secret]
     if policy.pids_group is not None:
