@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -98,3 +100,26 @@ def test_dashboard_refuses_a_public_address_unless_asked(tmp_path: Path) -> None
     proc = cli("dashboard", "--dir", str(tmp_path), "--host", "0.0.0.0")
     assert proc.returncode == 2
     assert "allow-remote" in proc.stderr
+
+
+def test_status_shows_cache_use_and_what_caching_saved(tmp_path: Path) -> None:
+    from shopfloor.models.base import Usage
+    from shopfloor.orchestrator.store import Store
+
+    with Store.for_project(tmp_path) as store:
+        run = store.open_run(budget_usd=None)
+        for task_id, saved in (("TASK-001", 0.0123), ("TASK-002", 0.0200)):
+            store.upsert_task(run.id, task_id, status="completed")
+            usage = Usage(cache_write_tokens=1_000, cache_read_tokens=20_000)
+            store.add_usage(run.id, task_id, usage, 0.01, cache_saved_usd=saved)
+        store.finish_run(run.id, "completed")
+    plain = cli("status", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "cache: read 40,000 tokens, wrote 2,000; caching saved $0.0323" in plain.stdout
+    report = json.loads(cli("status", "--json", cwd=tmp_path).stdout)
+    assert report["cache"] == {
+        "read_tokens": 40_000,
+        "write_tokens": 2_000,
+        "saved_usd": pytest.approx(0.0323),
+    }
+    assert [t["cache_saved_usd"] for t in report["tasks"]] == [0.0123, 0.02]

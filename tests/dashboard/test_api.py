@@ -197,3 +197,18 @@ def test_importing_the_package_loads_no_web_stack() -> None:
     code = "import sys, shopfloor.dashboard; print([m for m in ('fastapi', 'uvicorn') if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_run_totals_and_task_bars_carry_cache_use_and_saving(
+    server: DashboardServer, sample: SampleProject
+) -> None:
+    with Store.for_project(sample.root) as store:
+        from shopfloor.models.base import Usage
+
+        usage = Usage(cache_write_tokens=400, cache_read_tokens=3_600)
+        store.add_usage(sample.run_id, "TASK-002", usage, 0.003, cache_saved_usd=0.0071)
+    totals = get(server, "/api/run")["totals"]
+    assert totals["cache_saved_usd"] == pytest.approx(0.0071)
+    assert (totals["usage"]["cache_read_tokens"], totals["usage"]["cache_write_tokens"]) == (3_600, 400)
+    bars = {b["task_id"]: b for b in get(server, "/api/series")["per_task"]}
+    assert (bars["TASK-002"]["cache_read_tokens"], bars["TASK-002"]["cache_saved_usd"]) == (3_600, 0.0071)

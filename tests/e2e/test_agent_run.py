@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -173,3 +174,42 @@ def test_malformed_agent_file_is_a_usage_error_naming_file_and_line(project: Pat
     assert proc.returncode == 2
     assert "broken.md:" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_summary_shows_cache_use_and_what_caching_saved(project: Path) -> None:
+    marker = {"file_path": "{workdir}/.orchestrator/complete/{task_id}.done", "content": "done"}
+    turns = [
+        {"tool_calls": [{"tool": "Read", "input": {"file_path": "{workdir}/calc.py"}}]},
+        {"tool_calls": [{"tool": "Write", "input": marker}]},
+        "Done.",
+    ]
+    with FakeProvider(turns) as fake:
+        proc = run_cli([a for a in task_args(project) if a != "--json"], fake, project)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    line = next(ln for ln in proc.stdout.splitlines() if ln.strip().startswith("cache:"))
+    read, wrote = (int(n.replace(",", "")) for n in re.findall(r"(?:read|wrote) ([\d,]+)", line))
+    assert read > wrote > 1000  # the second and third calls read what the first wrote
+    assert re.search(r"caching saved \$0\.\d{4}$", line), line
+
+
+def test_a_scripted_agent_run_loads_no_provider_sdk(project: Path, tmp_path: Path) -> None:
+    script = tmp_path / "turns.yaml"
+    script.write_text(
+        "- tool: Write\n  input: {file_path: '{workdir}/.orchestrator/complete/{task_id}.done', content: x}\n"
+        "- Done.\n"
+    )
+    argv = [
+        sys.executable,
+        "-X",
+        "importtime",
+        "-m",
+        "shopfloor",
+        *task_args(project, "--model", f"scripted:{script}"),
+    ]
+    proc = subprocess.run(argv, cwd=project, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = {
+        ln.rsplit("|", 1)[-1].strip() for ln in proc.stderr.splitlines() if ln.startswith("import time:")
+    }
+    assert "shopfloor.agent.loop" in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in ("anthropic", "openai")) == []

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from shopfloor.orchestrator.pidfile import live_run_pid
 from shopfloor.testing import FakeProvider, Fault, route_by_task
 
 MARKER = "{workdir}/.orchestrator/complete/{task_id}.done"
@@ -346,4 +347,4 @@ def test_abort_stops_the_run_keeps_the_worktree_and_puts_the_task_back(tmp_path:
     worktree = project / ".orchestrator" / "worktrees" / "TASK-001"
     assert (worktree / "a.py").read_text() == "A = 1\n"
     assert "a.py" in git(project, "ls-tree", "--name-only", "shopfloor/TASK-001")  # saved on its branch
-    assert not (project / ".orchestrator" / "run.pid").exists()
+    assert live_run_pid(project) is None  # the run's lock went with it

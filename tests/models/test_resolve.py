@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,13 +12,13 @@ from shopfloor.config.sections import ModelSettings, Price
 from shopfloor.models.anthropic import AnthropicModel
 from shopfloor.models.base import ModelConfigError, Usage
 from shopfloor.models.openai import OpenAIModel
+from shopfloor.models.prices import KNOWN_MODELS
 from shopfloor.models.resolve import (
     ModelSpecError,
     newest_in_family,
     parse_spec,
     price_for,
     resolve_model,
-    sdk_model_ids,
 )
 from shopfloor.models.scripted import ScriptedModel
 
@@ -39,12 +41,28 @@ def test_newest_in_family_orders_by_version() -> None:
 
 
 @pytest.mark.parametrize("alias", ["sonnet", "opus", "haiku"])
-def test_aliases_follow_the_installed_sdk(alias: str) -> None:
+def test_aliases_name_the_newest_known_model_of_their_family(alias: str) -> None:
     resolved = parse_spec(alias, env=NO_ENV)
     assert resolved.provider == "anthropic"
     assert resolved.model_id.startswith(f"claude-{alias}-")
-    assert resolved.model_id == newest_in_family(alias, sdk_model_ids())
+    assert resolved.model_id == newest_in_family(alias, KNOWN_MODELS)
     assert resolved.alias == alias
+    assert price_for(resolved.model_id) is not None  # an alias always lands on a priced model
+
+
+def test_resolving_aliases_imports_no_provider_sdk() -> None:
+    """An SDK costs about a second to import; only the adapter that calls it may load it."""
+    code = (
+        "import sys\n"
+        "from shopfloor.models.resolve import parse_spec, price_for_spec, resolve_model\n"
+        "from shopfloor.config.sections import ModelSettings\n"
+        "for alias in ('sonnet', 'opus', 'haiku', 'inherit'):\n"
+        "    parse_spec(alias, env={})\n"
+        "    price_for_spec(alias)\n"
+        "print(sorted(m for m in ('anthropic', 'openai') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_alias_overrides_env_beats_config() -> None:

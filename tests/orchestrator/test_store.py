@@ -162,3 +162,36 @@ def _try(store: Store) -> BaseException | None:
     except BaseException as err:
         return err
     return None
+
+
+def test_what_caching_saved_adds_up_per_task(tmp_path: Path) -> None:
+    with Store.for_project(tmp_path) as store:
+        run = store.open_run(budget_usd=None)
+        store.start_attempt(run.id, "TASK-001")
+        store.add_usage(run.id, "TASK-001", Usage(cache_write_tokens=100), 0.01, cache_saved_usd=-0.002)
+        store.add_usage(run.id, "TASK-001", Usage(cache_read_tokens=900), 0.02, cache_saved_usd=0.05)
+        task = store.task(run.id, "TASK-001")
+        (bill,) = store.task_costs(run.id)
+    assert task is not None and task.cache_saved_usd == pytest.approx(0.048)
+    assert bill.cache_saved_usd == pytest.approx(0.048)
+    assert (task.usage.cache_read_tokens, task.usage.cache_write_tokens) == (900, 100)
+
+
+def test_a_database_of_the_first_schema_is_upgraded_in_place(tmp_path: Path) -> None:
+    from shopfloor.orchestrator.state_schema import MIGRATIONS
+
+    db = tmp_path / ".orchestrator" / "state.db"
+    db.parent.mkdir()
+    with sqlite3.connect(db) as conn:
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("INSERT INTO runs (started, status) VALUES (1.0, 'completed')")
+        conn.execute("INSERT INTO tasks (run_id, task_id, cost_usd) VALUES (1, 'TASK-001', 0.5)")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with Store.for_project(tmp_path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        old = store.task(1, "TASK-001")
+        assert old is not None and (old.cost_usd, old.cache_saved_usd) == (0.5, 0.0)
+        store.add_usage(1, "TASK-001", Usage(cache_read_tokens=10), 0.1, cache_saved_usd=0.25)
+        again = store.task(1, "TASK-001")
+    assert again is not None and again.cache_saved_usd == pytest.approx(0.25)

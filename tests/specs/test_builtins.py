@@ -11,6 +11,7 @@ from shopfloor.queue.issues import parse_issue_queue, validate_issues
 from shopfloor.queue.tasks import CATEGORIES, COMPLEXITIES, STATUSES, parse_task_queue, validate
 from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentSpec, discover_agents
 from shopfloor.specs.skills import discover_skills
+from shopfloor.specs.sources import builtin_dir
 
 AGENTS = [
     "backend-agent",
@@ -111,5 +112,31 @@ def test_builtin_skills_parse_cleanly_and_cover_their_topics(tmp_path: Path) -> 
     for name, words in topics.items():
         spec = catalog.get(name)
         assert spec is not None and spec.origin == "builtin"
-        missing = [w for w in words if w.lower() not in spec.body.lower()]
+        text = spec.body + "".join(f.read_text(encoding="utf-8") for f in spec.files)
+        missing = [w for w in words if w.lower() not in text.lower()]
         assert missing == [], name
+
+
+def test_builtin_skill_cores_stay_small() -> None:
+    """Every agent that names a skill pays for its SKILL.md on every model call; the detail waits in
+    reference files until a task needs it."""
+    sizes = {name: len((builtin_dir("skills") / name / "SKILL.md").read_bytes()) for name in SKILLS}
+    assert max(sizes.values()) <= 2_100, sizes
+    assert sum(sizes.values()) < 6_000, sizes
+
+
+REFERENCE = re.compile(r"`(references/[\w.-]+\.md)`")
+
+
+def test_each_core_names_its_reference_files_and_each_exists(tmp_path: Path) -> None:
+    catalog = discover_skills(tmp_path, home=tmp_path)
+    for name in SKILLS:
+        spec = catalog.get(name)
+        assert spec is not None and spec.directory is not None
+        named = REFERENCE.findall(spec.body)
+        folder = spec.directory.resolve()
+        assert len(named) >= 5, name
+        assert sorted({folder / n for n in named}) == spec.files, name  # none missing, none unnamed
+        for path in spec.files:
+            text = path.read_text(encoding="utf-8")
+            assert text.startswith("# ") and len(text) > 1_000, path

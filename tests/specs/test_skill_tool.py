@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,22 @@ async def test_loads_a_skill_with_its_bundled_files(skilled_ctx: ToolContext, tm
 async def test_builtin_skills_load_by_name(skilled_ctx: ToolContext) -> None:
     result = await call(SkillTool(), skilled_ctx, skill="backend_security")
     assert not result.is_error and "OWASP API Security Top 10" in result.content
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", ["api_development", "backend_security", "database_designer"])
+async def test_a_builtin_skill_says_where_its_reference_files_are(
+    skilled_ctx: ToolContext, name: str
+) -> None:
+    result = await call(SkillTool(), skilled_ctx, skill=name)
+    assert not result.is_error
+    base = re.search(
+        r"Base directory for this skill: (\S+)\. Paths it names are relative to it", result.content
+    )
+    assert base is not None
+    named = re.findall(r"`(references/[\w.-]+\.md)`", result.content)
+    assert named and all((Path(base.group(1)) / n).is_file() for n in named)
+    assert "Files bundled with this skill" not in result.content  # the text names every one already
 
 
 @pytest.mark.anyio

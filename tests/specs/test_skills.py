@@ -145,3 +145,49 @@ def test_skill_description_with_an_unquoted_colon_loads_with_a_warning(project: 
     spec = catalog.get("pdf")
     assert spec is not None and spec.description == "Use for: PDFs"
     assert [(p.severity, p.line) for p in catalog.problems] == [("warning", 3)]
+
+
+def test_listing_shortens_descriptions_before_it_leaves_skills_out(project: Path, home: Path) -> None:
+    for i in range(40):
+        write(project / f".claude/skills/s{i:02d}/SKILL.md", skill_md(f"s{i:02d}", "word " * 100, "Body."))
+    catalog = discover_skills(project, home=home)
+    text, warnings = catalog.system_prompt_section([], budget_chars=8_000)
+    assert warnings == []
+    ours = [ln for ln in text.splitlines() if ln.startswith("- s") and ": word" in ln]
+    assert len(ours) == 40
+    assert all(ln.endswith("...") and len(ln) <= 110 for ln in ours)  # each description cut to fit
+
+
+def test_listing_keeps_to_its_budget_and_says_how_many_it_left_out(project: Path, home: Path) -> None:
+    for i in range(800):
+        write(
+            project / f".claude/skills/skill-{i:03d}/SKILL.md", skill_md(f"skill-{i:03d}", "x " * 200, "B.")
+        )
+    catalog = discover_skills(project, home=home)
+    text, warnings = catalog.system_prompt_section([], budget_chars=2_000)
+    listing = text.split(":\n", 1)[1]
+    listed = [ln for ln in listing.splitlines() if ln.startswith("- skill-")]
+    left_out = 803 - len(listed)  # the three built-ins are listed last, so they are the first left out
+    assert len(listing) < 2_000 + 150
+    assert listed[0] == "- skill-000"  # names only
+    assert f"({left_out} more installed skills are not listed here" in listing
+    assert len(warnings) == 1 and f"{left_out} of 803 installed skills were left out" in warnings[0]
+
+
+def test_injected_project_skill_reads_the_same_in_every_worktree(tmp_path: Path, home: Path) -> None:
+    texts = []
+    for name in ("tree-one", "tree-two-longer"):
+        root = tmp_path / name
+        folder = root / ".claude/skills/release-notes"
+        write(folder / "SKILL.md", skill_md("release-notes", "Write release notes.", "See style.md first."))
+        write(folder / "style.md", "# Style\n")
+        write(folder / "scripts/collect.sh", "git log\n")
+        text, _ = discover_skills(root, home=home).system_prompt_section(["release-notes"], workdir=root)
+        texts.append(text)
+    assert texts[0] == texts[1]
+    assert "tree-" not in texts[0]
+    assert (
+        "Base directory for this skill: .claude/skills/release-notes (in the working directory)" in texts[0]
+    )
+    assert "- .claude/skills/release-notes/scripts/collect.sh" in texts[0]  # not named by the text
+    assert "style.md\n- " not in texts[0] and texts[0].count("style.md") == 1  # named, so not repeated

@@ -56,6 +56,8 @@ class ModelReplied(EventBase):
     usage: Usage
     cost_usd: float | None
     duration_s: float
+    cache_saved_usd: float | None = None
+    """What prompt caching saved on this call (cached tokens as plain input minus their cost)."""
 
 
 class ToolCalled(EventBase):

@@ -31,6 +31,7 @@ from shopfloor.models.base import (
     ModelError,
     ModelRequest,
     Part,
+    SystemPrompt,
     TextPart,
     ToolResultPart,
     ToolUsePart,
@@ -89,6 +90,8 @@ class AgentResult:
     """None when the model's price is unknown."""
     duration_s: float
     transcript: Path | None = None
+    cache_saved_usd: float | None = None
+    """What prompt caching saved against the same tokens billed as plain input; None when unpriced."""
     cause: FailureCause | None = None
     """Set when the outcome is `failed`."""
 
@@ -106,7 +109,7 @@ class AgentLoop:
     toolset: Toolset
     ctx: ToolContext
     task: AgentTask
-    system: str
+    system: SystemPrompt
     budget: Budget
     agent_name: str = "agent"
     emit: Callable[[Event], None] = lambda _e: None
@@ -157,7 +160,7 @@ class AgentLoop:
             return BudgetExceeded(stop)
         tools = self.toolset.specs()
         window = self.model.profile.context_window - self.model.profile.max_output_tokens
-        if elide_old_results(self.messages, budget_tokens=window - prefix_tokens(self.system, tools)):
+        if elide_old_results(self.messages, budget_tokens=window - prefix_tokens(self.system.text, tools)):
             self._notice("older tool output was elided to stay within the context window")
         turn = self.budget.turns + 1
         request = ModelRequest(
@@ -171,7 +174,7 @@ class AgentLoop:
                 task_id=self.task.task_id,
                 turn=turn,
                 messages=len(self.messages),
-                request_chars=len(self.system) + sum(len(m.model_dump_json()) for m in self.messages),
+                request_chars=len(self.system.text) + sum(len(m.model_dump_json()) for m in self.messages),
             )
         )
         t0 = time.monotonic()
@@ -193,6 +196,7 @@ class AgentLoop:
                 usage=response.usage,
                 cost_usd=cost,
                 duration_s=time.monotonic() - t0,
+                cache_saved_usd=self.model.profile.cache_saving(response.usage),
             )
         )
         if message.tool_uses:
@@ -282,7 +286,7 @@ class AgentLoop:
             model=profile.model_id,
             provider=profile.provider,
             workdir=str(self.task.workdir),
-            system_chars=len(self.system),
+            system_chars=len(self.system.text),
             tools=self.toolset.names,
             notices=list(self.ctx.notices),
         )
@@ -309,6 +313,7 @@ class AgentLoop:
             usage=self.budget.usage,
             cost_usd=self.budget.cost_usd if self.budget.cost_known else None,
             duration_s=duration_s,
+            cache_saved_usd=self.model.profile.cache_saving(self.budget.usage),
             cause=cause,
         )
 

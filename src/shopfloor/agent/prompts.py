@@ -1,14 +1,22 @@
-"""The texts the loop gives a model: the task prompt, the environment block, reminders."""
+"""The texts the loop gives a model: the system prompt's parts, the task prompt, reminders."""
 
 from __future__ import annotations
 
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from shopfloor.layout import Layout
+from shopfloor.models.base import CacheTTL, SystemPrompt
 from shopfloor.vcs import GitError, git
+
+SHARED_PARTS = ("agent", "skills")
+"""System prompt parts that are the same for every task of an agent, in order. With the tools they
+form one cached prefix, so keep anything that names a task's directory, branch or date out of them."""
+TASK_PARTS = ("environment",)
+"""Parts that differ per task; they follow the shared prefix."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,18 @@ class AgentTask:
     @property
     def failed_marker_path(self) -> Path:
         return Layout(self.workdir).marker(self.task_id, "failed")
+
+
+def system_prompt(parts: Mapping[str, str], *, shared_ttl: CacheTTL = "5m") -> SystemPrompt:
+    """The system prompt from named parts: the shared ones first, then the task's own; empty ones left out."""
+    unknown = sorted(set(parts) - {*SHARED_PARTS, *TASK_PARTS})
+    if unknown:
+        raise ValueError(f"unknown system prompt part(s): {', '.join(unknown)}")
+
+    def joined(names: tuple[str, ...]) -> str:
+        return "\n\n".join(text for name in names if (text := parts.get(name, "").strip()))
+
+    return SystemPrompt(shared=joined(SHARED_PARTS), task=joined(TASK_PARTS), shared_ttl=shared_ttl)
 
 
 def task_prompt(task: AgentTask) -> str:
@@ -61,12 +81,12 @@ def _git(workdir: Path, *args: str) -> str:
         out = git(workdir, *args, check=False, timeout_s=5)
     except (OSError, GitError):
         return ""
-    return out.stdout.strip() if out.ok else ""
+    return out.stdout.rstrip() if out.ok else ""  # `status --short` lines start with a space
 
 
 def environment_block(workdir: Path, *, today: date | None = None, status_lines: int = 20) -> str:
-    """Facts about where the agent runs, appended to its system prompt."""
-    branch = _git(workdir, "rev-parse", "--abbrev-ref", "HEAD")
+    """Facts about where this task runs: the per-task part of the system prompt."""
+    branch = _git(workdir, "rev-parse", "--abbrev-ref", "HEAD").strip()
     status = _git(workdir, "status", "--short").splitlines()
     if len(status) > status_lines:
         status = [*status[:status_lines], f"... and {len(status) - status_lines} more"]
@@ -79,7 +99,7 @@ def environment_block(workdir: Path, *, today: date | None = None, status_lines:
     ]
     if branch:
         lines.append(f"Git branch: {branch}")
-        lines.append("Git status: " + ("clean" if not status else "\n" + "\n".join(status)))
+        lines.append("Git status:" + (" clean" if not status else "\n" + "\n".join(status)))
     return "\n".join(lines)
 
 

@@ -12,11 +12,11 @@ from typing import Protocol
 from shopfloor.agent.budget import Budget
 from shopfloor.agent.events import Event, Notice, Transcript
 from shopfloor.agent.loop import AgentLoop, AgentResult
-from shopfloor.agent.prompts import AgentTask, environment_block
+from shopfloor.agent.prompts import AgentTask, environment_block, system_prompt
 from shopfloor.config.sections import ModelSettings
 from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
-from shopfloor.models.base import Model
+from shopfloor.models.base import CacheTTL, Model
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.tools.redact import redact_model
 from shopfloor.tools.registry import agent_toolset, make_context
@@ -54,6 +54,9 @@ class AgentRun:
     names the project, so files an agent writes in its worktree never configure a later session."""
     writable: tuple[Path, ...] | None = None
     """What the agent may change; None: its working directory (less git metadata and configuration)."""
+    cache_ttl: CacheTTL = "5m"
+    """How long the provider keeps the agent's shared prompt prefix; "1h" when more tasks of this agent
+    follow in the run, so a later task still finds it after a gate or a merge in between."""
 
 
 class Session(Protocol):
@@ -106,7 +109,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
     if isinstance(command, str) and command.strip():
         return _prepare_external(run, spec.name, command)
     skills = discover_skills(catalog)
-    skill_text, warnings = skills.system_prompt_section(spec.skills)
+    skill_text, warnings = skills.system_prompt_section(spec.skills, workdir=workdir)
     warnings = [*spec.warnings, *warnings]
     try:
         model = run.model or resolve_model(
@@ -126,8 +129,11 @@ def prepare(run: AgentRun) -> PreparedAgent:
         if not support.available:
             raise AgentSetupError(f"{spec.name} has Bash, and {refusal(support.reason)}")
     if spec.tools is not None and "Skill" not in spec.tools:
-        skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False)
-    system = "\n\n".join(part for part in (spec.body.strip(), environment_block(workdir), skill_text) if part)
+        skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False, workdir=workdir)
+    system = system_prompt(
+        {"agent": spec.body, "skills": skill_text, "environment": environment_block(workdir)},
+        shared_ttl=run.cache_ttl,
+    )
 
     limits = run.settings.limits
     turns = run.max_turns or spec.max_turns
@@ -190,7 +196,7 @@ async def run_agent(run: AgentRun) -> AgentResult:
             notice = await loop.ctx.shell.sandbox_notice()
             if notice is not None and notice not in loop.ctx.notices:
                 loop.ctx.notices.append(notice)
-            await loop.model.check_fits(loop.system, loop.toolset.specs())
+            await loop.model.check_fits(loop.system.text, loop.toolset.specs())
         result = await loop.run()
     finally:
         await prepared.aclose()

@@ -10,6 +10,7 @@ import anyio
 from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, AgentSetupError, run_agent
+from shopfloor.cli.bill import cache_line
 from shopfloor.cli.progress import AgentProgress
 from shopfloor.config.loader import ConfigError
 from shopfloor.config.settings import AgentConfig, load_settings
@@ -28,6 +29,7 @@ def result_json(result: AgentResult) -> str:
             "turns": result.turns,
             "usage": result.usage.model_dump(),
             "cost_usd": result.cost_usd,
+            "cache_saved_usd": result.cache_saved_usd,
             "duration_s": round(result.duration_s, 3),
             "transcript": str(result.transcript) if result.transcript else None,
         },
@@ -86,6 +88,7 @@ def run_agent_command(
             f"{result.task_id}: {result.outcome}"
             + (f": {result.reason}" if result.reason else "")
             + f"\n  turns {result.turns}, tokens {result.usage.total_tokens:,}, cost {cost}"
+            + f"\n  {cache_line(result.usage, result.cache_saved_usd)}"
             + f"\n  transcript {result.transcript}"
         )
     return EXIT_DONE if result.outcome == "completed" else EXIT_NOT_DONE

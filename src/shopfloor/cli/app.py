@@ -242,11 +242,14 @@ def verify(
     task_id: Annotated[str | None, typer.Argument(help="Task whose worktree to verify.")] = None,
     tree: Annotated[Path, typer.Option("--dir", help="Tree (or project) to verify.")] = Path(),
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    sarif: Annotated[
+        Path | None, typer.Option("--sarif", help="Also write the findings to FILE as SARIF 2.1.0.")
+    ] = None,
 ) -> None:
     """Run shopfloor's own checks and the security checklist. Exit 0 on pass, 1 on fail."""
     from shopfloor.cli.verify import verify_command
 
-    raise typer.Exit(verify_command(tree, task_id, as_json=as_json))
+    raise typer.Exit(verify_command(tree, task_id, as_json=as_json, sarif=sarif))
 
 
 @app.command()

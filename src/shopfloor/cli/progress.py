@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
-
-from rich.console import Console
-from rich.live import Live
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from shopfloor.agent.events import Event, ModelReplied, Notice, RunFinished, RunStarted, ToolCalled
 from shopfloor.models.base import Usage
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
 
 
 def _short(value: object, width: int = 60) -> str:
@@ -27,8 +29,13 @@ class AgentProgress:
     """Consumes loop events; renders turn, last tool, tokens and cost."""
 
     def __init__(self, console: Console | None = None):
-        self.console = console or Console(stderr=True)
-        self.live_mode = self.console.is_terminal
+        if console is None and not sys.stderr.isatty():
+            self.console: Console | None = None  # plain lines for another program: Rich is not even loaded
+        else:
+            from rich.console import Console
+
+            self.console = console or Console(stderr=True)
+        self.live_mode = self.console is not None and self.console.is_terminal
         self.turn = 0
         self.last_tool = "-"
         self.usage = Usage()
@@ -38,6 +45,8 @@ class AgentProgress:
 
     def __enter__(self) -> AgentProgress:
         if self.live_mode:
+            from rich.live import Live
+
             self._live = Live(self._render(), console=self.console, refresh_per_second=8, transient=True)
             self._live.__enter__()
         return self
@@ -49,6 +58,8 @@ class AgentProgress:
             self._live.__exit__(exc_type, exc, tb)
 
     def _render(self) -> Text:
+        from rich.text import Text
+
         cost = "unknown" if self.cost is None else f"${self.cost:.4f}"
         return Text.assemble(
             (f"{self.label} ", "bold"),
@@ -57,7 +68,7 @@ class AgentProgress:
         )
 
     def _line(self, text: str) -> None:
-        if self._live is not None:
+        if self._live is not None and self.console is not None:
             self.console.print(text, markup=False, highlight=False)
         else:
             print(text, file=sys.stderr, flush=True)

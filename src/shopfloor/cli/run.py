@@ -14,6 +14,7 @@ import anyio
 from rich.console import Console
 from rich.table import Table
 
+from shopfloor.cli.bill import cache_line
 from shopfloor.layout import Layout
 from shopfloor.orchestrator.events import RunEvent
 
@@ -86,6 +87,7 @@ def run_command(
         if server is not None:
             server.stop()
     print_report(report.run_id, report.status, report.outcomes, report.costs, report.total_cost_usd)
+    print(cache_line(report.usage, report.cache_saved_usd))
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -143,6 +145,7 @@ def dry_run_command(project: Path, settings: Settings) -> int:
 
 
 def status_command(project: Path, *, as_json: bool) -> int:
+    from shopfloor.models.base import Usage
     from shopfloor.orchestrator.store import Store
 
     project = project.expanduser().resolve()
@@ -163,7 +166,15 @@ def status_command(project: Path, *, as_json: bool) -> int:
     if as_json:
         print(
             json.dumps(
-                {"run": run.model_dump(mode="json"), "tasks": [t.model_dump(mode="json") for t in tasks]},
+                {
+                    "run": run.model_dump(mode="json"),
+                    "tasks": [t.model_dump(mode="json") for t in tasks],
+                    "cache": {
+                        "read_tokens": sum(t.usage.cache_read_tokens for t in tasks),
+                        "write_tokens": sum(t.usage.cache_write_tokens for t in tasks),
+                        "saved_usd": sum(t.cache_saved_usd for t in tasks),
+                    },
+                },
                 indent=2,
             )
         )
@@ -184,6 +195,8 @@ def status_command(project: Path, *, as_json: bool) -> int:
             )
         Console().print(table)
         print(f"total cost: ${sum(t.cost_usd for t in tasks):.4f}")
+        usage = sum((t.usage for t in tasks), Usage())
+        print(cache_line(usage, sum(t.cache_saved_usd for t in tasks)))
     bad = run.status not in ("completed", "running") or any(
         t.status not in ("completed", "in_progress", "verifying", "merging") for t in tasks
     )

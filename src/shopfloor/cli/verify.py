@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 from rich.console import Console
 from rich.table import Table
 
 from shopfloor.layout import Layout
+
+if TYPE_CHECKING:
+    from shopfloor.gate import GateReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -18,7 +22,7 @@ def _err(message: str) -> None:
     print(f"shopfloor: {message}", file=sys.stderr)
 
 
-def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
+def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Path | None = None) -> int:
     from shopfloor.config.loader import ConfigError
     from shopfloor.config.settings import load_settings
     from shopfloor.gate import GateTask, GitError, run_gate, write_verdict
@@ -30,6 +34,10 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
     root = tree.expanduser().resolve()
     if not root.is_dir():
         _err(f"{root} is not a directory")
+        return EXIT_USAGE
+    sarif_file = sarif.expanduser().resolve() if sarif is not None else None
+    if sarif_file is not None and not sarif_file.parent.is_dir():
+        _err(f"cannot write SARIF to {sarif_file}: {sarif_file.parent} is not a directory")
         return EXIT_USAGE
     try:
         settings = load_settings(root)
@@ -64,11 +72,26 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool) -> int:
         return EXIT_USAGE
     if task_id:
         write_verdict(target, report)
+    if sarif_file is not None and not _write_sarif(sarif_file, report):
+        return EXIT_USAGE
     if as_json:
         print(report.model_dump_json(indent=2))
     else:
         render_report(report)
     return EXIT_OK if report.verdict == "pass" else EXIT_FAILED
+
+
+def _write_sarif(path: Path, report: GateReport) -> bool:
+    from shopfloor import __version__
+    from shopfloor.gate.security.sarif import sarif_log
+
+    log = sarif_log(report.findings, tool_version=__version__, root_uri=Path(report.tree).as_uri() + "/")
+    try:
+        path.write_text(log.to_json() + "\n", encoding="utf-8")
+    except OSError as err:
+        _err(f"cannot write SARIF to {path}: {err.strerror or err}")
+        return False
+    return True
 
 
 def render_report(report: object) -> None:

@@ -37,6 +37,8 @@ class TokenCounts(Protocol):
     def cache_write_tokens(self) -> int: ...
     @property
     def cache_read_tokens(self) -> int: ...
+    @property
+    def cache_write_1h_tokens(self) -> int: ...
 
 
 class Price(BaseModel):
@@ -45,17 +47,34 @@ class Price(BaseModel):
     input: float
     output: float
     cache_write: float | None = None
+    """A cache write kept 5 minutes (Anthropic: 1.25 times the input price)."""
     cache_read: float | None = None
+    cache_write_1h: float | None = None
+    """A cache write kept one hour; twice the input price when not given, as Anthropic bills it."""
 
-    def cost(self, usage: TokenCounts) -> float:
+    def _cache_part(self, usage: TokenCounts) -> float:
+        """Cache writes and reads at their rates, in dollars per million."""
         write = self.cache_write if self.cache_write is not None else self.input
         read = self.cache_read if self.cache_read is not None else self.input
+        write_1h = self.cache_write_1h if self.cache_write_1h is not None else 2 * self.input
+        long_writes = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
         return (
-            usage.input_tokens * self.input
-            + usage.output_tokens * self.output
-            + usage.cache_write_tokens * write
+            (usage.cache_write_tokens - long_writes) * write
+            + long_writes * write_1h
             + usage.cache_read_tokens * read
-        ) / 1_000_000
+        )
+
+    def cost(self, usage: TokenCounts) -> float:
+        plain = usage.input_tokens * self.input + usage.output_tokens * self.output
+        return (plain + self._cache_part(usage)) / 1_000_000
+
+    def cache_saving(self, usage: TokenCounts) -> float:
+        """What caching saved on `usage`: its cached tokens billed as plain input, minus what they cost.
+
+        Negative when more was written to the cache than was read back (a task of one call).
+        """
+        as_input = (usage.cache_write_tokens + usage.cache_read_tokens) * self.input
+        return (as_input - self._cache_part(usage)) / 1_000_000
 
 
 class ModelSettings(BaseModel):

@@ -33,6 +33,9 @@ class RunTotals(BaseModel):
     cost_usd: float = 0.0
     tokens: int = 0
     usage: Usage = Field(default_factory=Usage)
+    """Cache reads and writes included (`cache_read_tokens`, `cache_write_tokens`)."""
+    cache_saved_usd: float = 0.0
+    """What prompt caching saved: cached tokens billed as plain input, minus what they cost."""
     tasks: int = 0
     by_status: dict[str, int] = Field(default_factory=dict)
 
@@ -63,6 +66,9 @@ class TaskBar(BaseModel):
     task_id: str
     cost_usd: float
     tokens: int
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_saved_usd: float = 0.0
 
 
 class Series(BaseModel):
@@ -121,6 +127,7 @@ class DashboardData:
         totals = RunTotals(tasks=len(rows))
         for record in records.values():
             totals.cost_usd += record.cost_usd
+            totals.cache_saved_usd += record.cache_saved_usd
             totals.usage = totals.usage + record.usage
         totals.tokens = totals.usage.total_tokens
         for row in rows:
@@ -165,7 +172,14 @@ class DashboardData:
             keep = [int(i * step) for i in range(MAX_SERIES_POINTS - 1)] + [len(times) - 1]
         points = [SeriesPoint(t_s=times[i], cost_usd=costs[i], tokens=totals[i]) for i in keep]
         bars = [
-            TaskBar(task_id=t.task_id, cost_usd=t.cost_usd, tokens=t.usage.total_tokens)
+            TaskBar(
+                task_id=t.task_id,
+                cost_usd=t.cost_usd,
+                tokens=t.usage.total_tokens,
+                cache_read_tokens=t.usage.cache_read_tokens,
+                cache_write_tokens=t.usage.cache_write_tokens,
+                cache_saved_usd=t.cache_saved_usd,
+            )
             for t in self.reader.tasks(run.id)
         ]
         return Series(

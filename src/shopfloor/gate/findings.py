@@ -1,4 +1,4 @@
-"""What a security check reports: a finding with file, line, rule, severity and a fix hint."""
+"""What a security check reports: a finding with file, line, rule, CWE, severity and a fix hint."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ class Finding(BaseModel):
     fix_hint: str
     source: str = "shopfloor"
     """Which scanner found it: shopfloor's own rules, bandit or detect-secrets."""
+    cwe: str | None = None
+    """The weakness it is an instance of, as `CWE-89`; None where no CWE entry fits."""
 
     @property
     def location(self) -> str:
@@ -70,20 +72,39 @@ class ScanScope:
 
 
 def dedupe(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (file, line, topic), keeping the most severe; sorted by file and line."""
+    """One finding per (file, line, topic); sorted by file and line.
+
+    Where shopfloor's own rule and a pattern scanner (bandit) report the same topic on the same line,
+    shopfloor's wins even when it is milder: it followed the data, the pattern only saw a call.
+    Otherwise the most severe one is kept.
+    """
     best: dict[tuple[str, int, str], Finding] = {}
     for f in findings:
         key = (f.file, f.line, _topic(f.rule_id))
         old = best.get(key)
-        if old is None or _RANK[f.severity] > _RANK[old.severity]:
+        if old is None or _better(f, old):
             best[key] = f
     return sorted(best.values(), key=lambda f: (f.file, f.line, -_RANK[f.severity], f.rule_id))
 
 
+def _better(new: Finding, old: Finding) -> bool:
+    if (new.source == "shopfloor") != (old.source == "shopfloor") and "bandit" in (new.source, old.source):
+        return new.source == "shopfloor"
+    return _RANK[new.severity] > _RANK[old.severity]
+
+
+# bandit and detect-secrets overlap with our own rules; group them so one issue is reported once.
+_TOPICS = {
+    "secret": {"B105", "B106", "B107"},
+    "sql": {"sql-injection", "B608", "B610", "B611"},
+    "shell": {"command-injection", "B602", "B605", "B604", "B607"},
+    "code": {"code-injection", "B102", "B307"},
+    "deserialization": {"unsafe-deserialization", "B301", "B302", "B506"},
+    "template": {"template-injection", "B701"},
+}
+
+
 def _topic(rule_id: str) -> str:
-    # bandit and detect-secrets overlap with our own rules; group them so one issue is reported once.
-    if rule_id.startswith(("secret-", "hardcoded-")) or rule_id in {"B105", "B106", "B107"}:
+    if rule_id.startswith(("secret-", "hardcoded-")):
         return "secret"
-    if rule_id in {"sql-injection", "B608"}:
-        return "sql"
-    return rule_id
+    return next((topic for topic, ids in _TOPICS.items() if rule_id in ids), rule_id)

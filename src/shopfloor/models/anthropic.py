@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from shopfloor.models.base import (
+    CacheTTL,
     Message,
     ModelConfigError,
     ModelError,
@@ -22,6 +24,7 @@ from shopfloor.models.base import (
     Usage,
 )
 from shopfloor.models.context_window import ensure_fits
+from shopfloor.models.prefix_gate import prefix_key
 from shopfloor.models.retry import (
     BackoffRegistry,
     ProviderBackoff,
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     from anthropic.types import RawMessageStreamEvent
 
 EPHEMERAL = {"type": "ephemeral"}
+LONG_LIVED = {"type": "ephemeral", "ttl": "1h"}
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 # An `error` event inside a 200 stream carries only its type; map it to the status it stands for.
@@ -109,39 +113,56 @@ class AnthropicModel:
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         params = self.request_params(request)
-        return await call_with_retries(
-            lambda: self._stream_once(params),
-            policy=self._policy,
-            backoff=self.backoff,
-            what=f"Anthropic model {self.model_id}",
-        )
+        key = prefix_key(self.model_id, request) if self._profile.supports_caching else None
+        begun = await self.backoff.prefixes.turn(key)
+        try:
+            return await call_with_retries(
+                lambda: self._stream_once(params, begun),
+                policy=self._policy,
+                backoff=self.backoff,
+                what=f"Anthropic model {self.model_id}",
+            )
+        finally:
+            begun()
 
     def request_params(self, request: ModelRequest) -> dict[str, Any]:
-        """The Messages API body for `request`, with cache breakpoints when the profile allows."""
+        """The Messages API body for `request`, with cache breakpoints when the profile allows.
+
+        Tools, then the shared part of the system prompt, end in breakpoints kept for `shared_ttl`:
+        one cached prefix that every task of the agent reads. The task's own part of the system prompt
+        follows outside it, and the newest message carries a 5-minute breakpoint for the conversation.
+        The longer-lived breakpoints come first, as the API requires.
+        """
         cache = self._profile.supports_caching
+        system = request.system
+        shared_mark = _cache_control(system.shared_ttl)
         params: dict[str, Any] = {
             "model": self.model_id,
             "max_tokens": request.max_tokens,
             "messages": [_message_to_wire(m) for m in request.messages],
         }
-        if request.system:
-            block: dict[str, Any] = {"type": "text", "text": request.system}
+        blocks: list[dict[str, Any]] = []
+        if system.shared:
+            blocks.append({"type": "text", "text": system.shared})
             if cache:
-                block["cache_control"] = EPHEMERAL
-            params["system"] = [block]
+                blocks[-1]["cache_control"] = shared_mark
+        if system.task:
+            blocks.append({"type": "text", "text": system.task})
+        if blocks:
+            params["system"] = blocks
         if request.tools:
             tools = [
                 {"name": t.name, "description": t.description, "input_schema": t.input_schema}
                 for t in request.tools
             ]
             if cache:
-                tools[-1]["cache_control"] = EPHEMERAL
+                tools[-1]["cache_control"] = shared_mark
             params["tools"] = tools
         if cache and params["messages"]:
             _mark_newest_block(params["messages"][-1])
         return params
 
-    async def _stream_once(self, params: dict[str, Any]) -> ModelResponse:
+    async def _stream_once(self, params: dict[str, Any], begun: Callable[[], None]) -> ModelResponse:
         import anthropic
         import httpx2
 
@@ -151,6 +172,7 @@ class AnthropicModel:
             stream = await self._client.messages.create(**params, stream=True)
             async with stream:
                 async for event in stream:
+                    begun()  # the prompt is cached once the answer starts: waiting requests may go
                     acc.feed(event)
         except anthropic.APIStatusError as exc:
             status = exc.status_code
@@ -197,6 +219,10 @@ def _message_to_wire(message: Message) -> dict[str, Any]:
     return {"role": message.role, "content": blocks}
 
 
+def _cache_control(ttl: CacheTTL) -> dict[str, str]:
+    return dict(LONG_LIVED if ttl == "1h" else EPHEMERAL)
+
+
 def _mark_newest_block(message: dict[str, Any]) -> None:
     for block in reversed(message["content"]):
         if block["type"] not in ("thinking", "redacted_thinking"):
@@ -218,11 +244,13 @@ class _StreamAccumulator:
         if event.type == "message_start":
             self.model = event.message.model or self.model
             u = event.message.usage
+            split = u.cache_creation
             self.usage = Usage(
                 input_tokens=u.input_tokens or 0,
                 output_tokens=u.output_tokens or 0,
                 cache_write_tokens=u.cache_creation_input_tokens or 0,
                 cache_read_tokens=u.cache_read_input_tokens or 0,
+                cache_write_1h_tokens=(split.ephemeral_1h_input_tokens or 0) if split else 0,
             )
         elif event.type == "content_block_start":
             block = event.content_block
@@ -256,6 +284,7 @@ class _StreamAccumulator:
                 output_tokens=d.output_tokens,
                 cache_write_tokens=_or(d.cache_creation_input_tokens, self.usage.cache_write_tokens),
                 cache_read_tokens=_or(d.cache_read_input_tokens, self.usage.cache_read_tokens),
+                cache_write_1h_tokens=self.usage.cache_write_1h_tokens,
             )
         elif event.type == "message_stop":
             self.done = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shopfloor.config.sections import Price
 
@@ -66,9 +66,13 @@ class ToolSpec(BaseModel):
 
 class Usage(BaseModel):
     input_tokens: int = 0
+    """Input billed at the plain rate (neither written to nor read from a cache)."""
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    """Every token written to a cache, whatever its lifetime."""
+    cache_write_1h_tokens: int = 0
+    """The part of `cache_write_tokens` kept for an hour (billed higher than a 5-minute write)."""
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -76,6 +80,7 @@ class Usage(BaseModel):
             output_tokens=self.output_tokens + other.output_tokens,
             cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            cache_write_1h_tokens=self.cache_write_1h_tokens + other.cache_write_1h_tokens,
         )
 
     @property
@@ -86,11 +91,38 @@ class Usage(BaseModel):
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "other"]
 
 
+CacheTTL = Literal["5m", "1h"]
+"""How long a provider keeps a cached prompt prefix after its last use."""
+
+
+class SystemPrompt(BaseModel):
+    """A system prompt in the order prompt caching needs: what every task of an agent shares first, so
+    providers cache it once for all of them, then what only this task has (its directory, git state)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    shared: str = ""
+    task: str = ""
+    shared_ttl: CacheTTL = "5m"
+    """How long to keep the shared prefix cached: "1h" when more tasks of the agent follow later."""
+
+    @property
+    def text(self) -> str:
+        """The whole prompt, for providers that take one string."""
+        return "\n\n".join(part for part in (self.shared, self.task) if part)
+
+
 class ModelRequest(BaseModel):
-    system: str
+    system: SystemPrompt
+    """A plain string is accepted as a prompt with no per-task part."""
     messages: list[Message]
     tools: list[ToolSpec] = Field(default_factory=list)
     max_tokens: int = 8192
+
+    @field_validator("system", mode="before")
+    @classmethod
+    def _plain_system(cls, value: object) -> object:
+        return SystemPrompt(shared=value) if isinstance(value, str) else value
 
 
 class ModelResponse(BaseModel):
@@ -114,6 +146,10 @@ class ModelProfile(BaseModel):
     def cost(self, usage: Usage) -> float | None:
         """Dollar cost of `usage`, or None when the price is unknown."""
         return self.price.cost(usage) if self.price else None
+
+    def cache_saving(self, usage: Usage) -> float | None:
+        """Dollars prompt caching saved on `usage` (see `Price.cache_saving`); None when unpriced."""
+        return self.price.cache_saving(usage) if self.price else None
 
 
 class ModelConfigError(ValueError):

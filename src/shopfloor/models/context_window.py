@@ -8,8 +8,6 @@ not for billing. Newer tokenizers count somewhat more tokens for the same text.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 import anyio
@@ -32,7 +30,7 @@ def estimate_prompt_tokens(system: str, tools: list[ToolSpec]) -> int:
 
 def estimate_request_tokens(request: ModelRequest) -> int:
     messages = json.dumps([m.model_dump() for m in request.messages], separators=(",", ":"))
-    return estimate_prompt_tokens(request.system, request.tools) + estimate_tokens(messages)
+    return estimate_prompt_tokens(request.system.text, request.tools) + estimate_tokens(messages)
 
 
 def ensure_fits(system: str, tools: list[ToolSpec], *, window: int, model_id: str, source: str) -> None:
@@ -55,6 +53,9 @@ def _server_root(base_url: str) -> str:
 
 def _fetch_json(url: str, *, api_key: str | None, timeout_s: float, body: dict[str, Any] | None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
+    import urllib.error  # only local-server probes need it: keep it off every agent's start-up
+    import urllib.request
+
     req = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET")
     req.add_header("Accept", "application/json")
     if body is not None:

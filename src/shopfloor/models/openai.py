@@ -219,8 +219,8 @@ class _ErrorTranslator:
 def to_chat_messages(request: ModelRequest) -> list[dict[str, Any]]:
     """Neutral conversation to Chat Completions messages (system first, tool results as `tool` role)."""
     out: list[dict[str, Any]] = []
-    if request.system:
-        out.append({"role": "system", "content": request.system})
+    if request.system.text:
+        out.append({"role": "system", "content": request.system.text})
     for message in request.messages:
         if message.role == "assistant":
             calls = message.tool_uses

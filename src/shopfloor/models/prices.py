@@ -64,6 +64,9 @@ BUILTIN_PRICES: dict[str, Price] = {
     "o1": _p(15, 60, 15, 7.50),
 }
 
+KNOWN_MODELS: tuple[str, ...] = tuple(BUILTIN_PRICES)
+"""Model ids shopfloor knows; `sonnet`, `opus` and `haiku` stand for the newest of their family here."""
+
 # (context window, max output tokens), by id prefix; the longest matching prefix wins.
 BUILTIN_LIMITS: dict[str, tuple[int, int]] = {
     "claude-fable-5": (1_000_000, 128_000),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import typing
@@ -13,12 +12,10 @@ from typing import Literal
 
 from shopfloor.config.sections import ModelSettings, Price
 from shopfloor.models.base import Model, ModelConfigError, ModelProfile
-from shopfloor.models.prices import builtin_limits, builtin_price
+from shopfloor.models.prices import KNOWN_MODELS, builtin_limits, builtin_price
 from shopfloor.models.retry import BackoffRegistry, RetryPolicy
 
 FAMILIES = ("sonnet", "opus", "haiku")
-# Used when the installed SDK lists no model of a family.
-PINNED = {"sonnet": "claude-sonnet-4-6", "opus": "claude-opus-4-6", "haiku": "claude-haiku-4-5"}
 PROVIDERS = ("anthropic", "openai", "scripted")
 
 
@@ -33,19 +30,6 @@ class ResolvedSpec:
     provider: Literal["anthropic", "openai", "scripted"]
     model_id: str
     alias: str | None = None
-
-
-@functools.cache
-def sdk_model_ids() -> tuple[str, ...]:
-    """Model ids the installed anthropic SDK names in its `Model` type (empty if unavailable)."""
-    try:
-        from anthropic.types.model import Model as SdkModel
-    except ImportError:
-        return ()
-    ids: list[str] = []
-    for arg in typing.get_args(SdkModel):
-        ids.extend(a for a in typing.get_args(arg) if isinstance(a, str))
-    return tuple(ids)
 
 
 def newest_in_family(family: str, ids: tuple[str, ...] | list[str]) -> str | None:
@@ -63,7 +47,8 @@ def newest_in_family(family: str, ids: tuple[str, ...] | list[str]) -> str | Non
 
 
 def alias_target(name: str, settings: ModelSettings, env: Mapping[str, str]) -> str | None:
-    """What an alias stands for: env SHOPFLOOR_MODEL_<NAME>, then config, then the SDK's newest."""
+    """What an alias stands for: env SHOPFLOOR_MODEL_<NAME>, then config, then the newest model of the
+    family in the built-in price table (no provider SDK is imported to find it)."""
     key = name.lower()
     from_env = env.get(f"SHOPFLOOR_MODEL_{key.upper().replace('-', '_')}")
     if from_env:
@@ -72,7 +57,7 @@ def alias_target(name: str, settings: ModelSettings, env: Mapping[str, str]) -> 
     if key in configured:
         return configured[key].strip()
     if key in FAMILIES:
-        return newest_in_family(key, sdk_model_ids()) or PINNED[key]
+        return newest_in_family(key, KNOWN_MODELS)
     return None
 
 
@@ -91,7 +76,7 @@ def parse_spec(
     settings: ModelSettings | None = None,
     env: Mapping[str, str] | None = None,
 ) -> ResolvedSpec:
-    """Resolve aliases and prefixes without building anything (no SDK import beyond alias lookup)."""
+    """Resolve aliases and prefixes without building anything or importing any provider SDK."""
     settings = settings or ModelSettings()
     env = os.environ if env is None else env
     text = (spec or "").strip()

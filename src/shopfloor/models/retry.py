@@ -19,6 +19,7 @@ from typing import TypeVar
 import anyio
 
 from shopfloor.models.base import ModelError, RetryableModelError
+from shopfloor.models.prefix_gate import PrefixGate
 
 T = TypeVar("T")
 
@@ -76,6 +77,8 @@ class ProviderBackoff:
     waits: list[float] = field(default_factory=list)
     holds: list[float] = field(default_factory=list)
     listeners: list[ThrottleListener] = field(default_factory=list)
+    prefixes: PrefixGate = field(default_factory=PrefixGate)
+    """Prompt prefixes being cached right now: parallel tasks wait for the first to start, then read it."""
     _paused_until: float = 0.0
 
     def pause_remaining(self) -> float:

@@ -10,7 +10,11 @@ from shopfloor.agent.events import Event
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
 from shopfloor.config.settings import AgentConfig, Settings
+from shopfloor.layout import Layout
+from shopfloor.models.base import CacheTTL
 from shopfloor.models.retry import BackoffRegistry
+from shopfloor.queue.routing import route
+from shopfloor.queue.tasks import load_task_queue
 
 
 @dataclass(frozen=True)
@@ -67,5 +71,19 @@ class AgentLauncher:
                 priced_as=routed_model,
                 catalog_root=self.project,
                 writable=writable,
+                cache_ttl=self.cache_ttl(agent) if routed_model is not None else "5m",
             )
         )
+
+    def cache_ttl(self, agent: str) -> CacheTTL:
+        """How long `agent`'s shared prompt prefix should stay cached: an hour while other unfinished tasks
+        of the queue go to it too, so a later one still finds the prefix after the gates and merges in
+        between; else 5 minutes. A 1-hour write costs 2x input against 1.25x and a read 0.1x, so one expiry
+        avoided pays for it (bench/cache_bill.py)."""
+        try:
+            tasks = load_task_queue(Layout(self.project).task_queue).tasks
+        except (OSError, ValueError):
+            return "5m"
+        routing = self.settings.routing
+        mine = [t for t in tasks if t.status != "completed" and route(t, routing).agent == agent]
+        return "1h" if len(mine) > 1 else "5m"

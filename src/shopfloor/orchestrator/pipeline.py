@@ -12,7 +12,7 @@ import anyio
 
 from shopfloor.config.settings import Settings
 from shopfloor.layout import Layout
-from shopfloor.models.base import ModelConfigError
+from shopfloor.models.base import ModelConfigError, Usage
 from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
 from shopfloor.orchestrator.coordinator import Coordinator
 from shopfloor.orchestrator.events import EventBus, ProviderThrottled, RunEvent, RunStatusChanged
@@ -60,6 +60,9 @@ class RunReport:
     costs: dict[str, float]
     total_cost_usd: float
     aborted: bool = False
+    usage: Usage = field(default_factory=Usage)
+    """Every task's tokens together, cache reads and writes included."""
+    cache_saved_usd: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -255,7 +258,8 @@ def preflight_models(run: Run) -> None:
 
 
 def _finish(run: Run, outcomes: dict[str, TaskOutcome], *, aborted: bool = False) -> RunReport:
-    costs = {c.task_id: c.cost_usd for c in run.store.task_costs(run.run_id)}
+    bills = run.store.task_costs(run.run_id)
+    costs = {c.task_id: c.cost_usd for c in bills}
     ok = all(o.verdict == "completed" for o in outcomes.values())
     status = "aborted" if aborted else ("completed" if ok else "failed")
     run.bus.emit(RunStatusChanged(status=status, finished=time.time()))
@@ -266,4 +270,6 @@ def _finish(run: Run, outcomes: dict[str, TaskOutcome], *, aborted: bool = False
         costs=costs,
         total_cost_usd=sum(costs.values()),
         aborted=aborted,
+        usage=sum((c.usage for c in bills), Usage()),
+        cache_saved_usd=sum(c.cache_saved_usd for c in bills),
     )

@@ -78,7 +78,8 @@ class StoreRecorder:
                         error=event.reason if failed else None,
                     )
             case ModelReplied():
-                store.add_usage(run_id, tid, event.usage, event.cost_usd or 0.0)
+                saved = event.cache_saved_usd or 0.0
+                store.add_usage(run_id, tid, event.usage, event.cost_usd or 0.0, cache_saved_usd=saved)
             case TaskMerged():
                 store.upsert_task(run_id, tid, merged_commit=event.commit, verified_tree=event.verified_tree)
             case _:

@@ -31,6 +31,8 @@ class TaskRecord(BaseModel):
     attempts: int
     cost_usd: float
     usage: Usage
+    cache_saved_usd: float = 0.0
+    """What prompt caching saved this task: its cached tokens as plain input, minus what they cost."""
     started: float | None
     finished: float | None
     branch: str | None
@@ -68,6 +70,7 @@ class TaskCost(BaseModel):
     cost_usd: float
     usage: Usage
     attempts: int
+    cache_saved_usd: float = 0.0
 
 
 class TaskFields(TypedDict, total=False):

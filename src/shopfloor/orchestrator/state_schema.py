@@ -69,6 +69,11 @@ CREATE TABLE events (
 CREATE INDEX events_by_run ON events(run_id, id);
 CREATE INDEX usage_by_task ON usage(run_id, task_id);
 """
+# What prompt caching saved, recorded with each call's cost (the price is known only then).
+_V2 = """
+ALTER TABLE tasks ADD COLUMN cache_saved_usd REAL NOT NULL DEFAULT 0;
+ALTER TABLE usage ADD COLUMN cache_saved_usd REAL NOT NULL DEFAULT 0;
+"""
 # One script per schema version; version N is reached by running scripts 1..N. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -261,7 +261,14 @@ class Store:
         return AttemptRecord.model_validate(dict(row))
 
     def add_usage(
-        self, run_id: int, task_id: str, usage: Usage, cost_usd: float, model: str | None = None
+        self,
+        run_id: int,
+        task_id: str,
+        usage: Usage,
+        cost_usd: float,
+        model: str | None = None,
+        *,
+        cache_saved_usd: float = 0.0,
     ) -> None:
         """Record one model call's usage, adding it to the task's and its current attempt's totals."""
         with self._write() as conn:
@@ -271,7 +278,8 @@ class Store:
             ).fetchone()
             conn.execute(
                 "INSERT INTO usage (run_id, task_id, attempt, ts, model, input_tokens, output_tokens, "
-                "cache_read_tokens, cache_write_tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "cache_read_tokens, cache_write_tokens, cost_usd, cache_saved_usd) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     task_id,
@@ -283,18 +291,21 @@ class Store:
                     usage.cache_read_tokens,
                     usage.cache_write_tokens,
                     cost_usd,
+                    cache_saved_usd,
                 ),
             )
             conn.execute(
                 "UPDATE tasks SET cost_usd = cost_usd + ?, input_tokens = input_tokens + ?, "
                 "output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?, "
-                "cache_write_tokens = cache_write_tokens + ? WHERE run_id = ? AND task_id = ?",
+                "cache_write_tokens = cache_write_tokens + ?, cache_saved_usd = cache_saved_usd + ? "
+                "WHERE run_id = ? AND task_id = ?",
                 (
                     cost_usd,
                     usage.input_tokens,
                     usage.output_tokens,
                     usage.cache_read_tokens,
                     usage.cache_write_tokens,
+                    cache_saved_usd,
                     run_id,
                     task_id,
                 ),
@@ -308,7 +319,13 @@ class Store:
     def task_costs(self, run_id: int) -> list[TaskCost]:
         """Cost and tokens per task, in the order tasks were first recorded."""
         return [
-            TaskCost(task_id=t.task_id, cost_usd=t.cost_usd, usage=t.usage, attempts=t.attempts)
+            TaskCost(
+                task_id=t.task_id,
+                cost_usd=t.cost_usd,
+                usage=t.usage,
+                attempts=t.attempts,
+                cache_saved_usd=t.cache_saved_usd,
+            )
             for t in self.tasks(run_id)
         ]
 

@@ -148,11 +148,50 @@ def _one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3].rstrip() + "..."
 
 
+def _shown(path: Path, workdir: Path | None) -> str:
+    """`path` relative to `workdir` when inside it (the same text in every worktree), else absolute."""
+    if workdir is not None:
+        resolved, root = path.resolve(), workdir.resolve()
+        if resolved.is_relative_to(root):
+            return resolved.relative_to(root).as_posix()
+    return str(path)
+
+
+def _listing(skills: list[SkillSpec], budget: int) -> tuple[list[str], int]:
+    """`- name: description` lines within `budget` characters, and how many skills were left out.
+
+    Descriptions are shortened first, then dropped; when even the names do not fit, the list ends
+    where the budget does.
+    """
+    for limit in (250, 100):
+        lines = [f"- {s.name}: {_one_line(s.description, limit)}" for s in skills]
+        if sum(len(line) + 1 for line in lines) <= budget:
+            return lines, 0
+    lines, used = [], 0
+    for spec in skills:
+        line = f"- {spec.name}"
+        if used + len(line) + 1 > budget:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return lines, len(skills) - len(lines)
+
+
+_ORIGIN_RANK = {"project": 0, "user": 1, "builtin": 2}
+LISTING_BUDGET_CHARS = 8_000
+"""Most characters the list of skills available on request takes in a system prompt (Claude Code
+gives its listing about 1% of the context window, 8,000 characters by default)."""
+
+
 class SkillCatalog(Layered[SkillSpec]):
     """Every skill found, by name, after precedence; the Skill tool's source of instructions."""
 
-    def render(self, name: str, args: str | None = None) -> str | None:
-        """The skill's full instructions with the paths of its bundled files, or None if unknown."""
+    def render(self, name: str, args: str | None = None, *, workdir: Path | None = None) -> str | None:
+        """The skill's instructions, the folder its files are in, and any file the text does not name.
+
+        Paths inside `workdir` are shown relative to it, so a skill injected into the system prompt
+        reads the same in every worktree of a project. None when the skill is unknown.
+        """
         spec = self.get(name.strip().lstrip("/"))
         if spec is None:
             return None
@@ -161,12 +200,22 @@ class SkillCatalog(Layered[SkillSpec]):
         if args and "$ARGUMENTS" in body:
             body = body.replace("$ARGUMENTS", args)
             args = None
-        parts = [f'<skill name="{spec.name}" source="{spec.source}">']
-        if spec.directory is not None:
-            parts.append(f"Base directory for this skill: {spec.directory}")
+        folder = spec.directory
+        if folder is None:
+            parts = [f'<skill name="{spec.name}" source="{_shown(spec.source, workdir)}">']
+        else:
+            parts = [f'<skill name="{spec.name}">']
+        if folder is not None and spec.files:
+            where = _shown(folder, workdir)
+            relative = " (in the working directory)" if not Path(where).is_absolute() else ""
+            parts.append(
+                f"Base directory for this skill: {where}{relative}. Paths it names are relative to it; "
+                "read those files when the work needs them."
+            )
         parts.append(body)
-        if spec.files:
-            listing = "\n".join(f"- {f}" for f in spec.files)
+        unnamed = [f for f in spec.files if folder is None or not _names(body, f, folder)]
+        if unnamed:
+            listing = "\n".join(f"- {_shown(f, workdir)}" for f in unnamed)
             parts.append(
                 f"Files bundled with this skill (open them with the Read tool when needed):\n{listing}"
             )
@@ -180,11 +229,17 @@ class SkillCatalog(Layered[SkillSpec]):
         return sorted({s.source.parent.resolve() for s in self.all() if s.files})
 
     def system_prompt_section(
-        self, injected: list[str], *, list_others: bool = True
+        self,
+        injected: list[str],
+        *,
+        list_others: bool = True,
+        workdir: Path | None = None,
+        budget_chars: int = LISTING_BUDGET_CHARS,
     ) -> tuple[str, list[str]]:
         """Text for an agent's system prompt: its own skills in full, the rest by name.
 
-        Returns the text and warnings for skills the agent names that do not exist.
+        The list of other skills stays within `budget_chars` and says how many it leaves out. Returns
+        the text and warnings (skills the agent names that do not exist, skills left out of the list).
         """
         warnings: list[str] = []
         wanted: list[str] = []
@@ -195,21 +250,41 @@ class SkillCatalog(Layered[SkillSpec]):
                 warnings.append(f"skills: {self.missing_message(name, 'skill')} The agent runs without it.")
             else:
                 wanted.append(name)
-        sections = [self.render(name) or "" for name in wanted]
+        sections = [self.render(name, workdir=workdir) or "" for name in wanted]
         text = ""
         if sections:
             text = "# Skills\n\nThese skills are part of your instructions:\n\n" + "\n\n".join(sections)
         others = [s for s in self.all() if s.name not in wanted] if list_others else []
         if others:
-            listing = "\n".join(f"- {s.name}: {_one_line(s.description)}" for s in others)
+            others.sort(key=lambda s: (_ORIGIN_RANK[s.origin], s.name))
+            lines, left_out = _listing(others, budget_chars)
+            if left_out:
+                lines.append(
+                    f"- ({left_out} more installed skills are not listed here; the Skill tool loads any "
+                    "skill by its exact name)"
+                )
+                warnings.append(
+                    f"skills: {left_out} of {len(others)} installed skills were left out of the agent's "
+                    f"skill list, which is kept under {budget_chars:,} characters; it can still load "
+                    "them by name"
+                )
             text += (
                 ("\n\n" if text else "")
                 + "# Skills available on request\n\n"
                 + "When a task matches one of these, load its full instructions with the Skill tool "
                 + '(for example `Skill(skill="name")`) before you start that part of the work:\n'
-                + listing
+                + "\n".join(lines)
             )
         return text, warnings
+
+
+def _names(body: str, path: Path, folder: Path) -> bool:
+    """Whether the skill's text names the bundled file `path` by its path inside the skill folder."""
+    try:
+        rel = path.relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return False
+    return rel in body
 
 
 def discover_skills(workdir: Path, *, home: Path | None = None) -> SkillCatalog:

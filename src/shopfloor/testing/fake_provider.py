@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,7 +34,9 @@ _DEFAULT_PARTIAL = ScriptTurn(
 class _State:
     queue: deque[TurnLike | Fault] = field(default_factory=deque)
     requests: list[RecordedRequest] = field(default_factory=list)
-    cache_prefixes: set[str] = field(default_factory=set)
+    cache: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Cached prefix digest -> (when it expires on the cache clock, its lifetime in seconds)."""
+    clock_skew: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -52,8 +55,12 @@ class FakeProvider:
         context_window: int | None = None,
         server_style: ServerStyle = "vllm",
         models: tuple[str, ...] = ("fake-model",),
+        prefill_s: float = 0.0,
     ):
         self.responder = responder
+        self.prefill_s = prefill_s
+        """Seconds an Anthropic request takes before its answer begins; what it writes to the prompt cache
+        is readable by other requests only from then on, as with the real service."""
         self.context_window = context_window
         self.server_style = server_style
         self.models = models
@@ -165,15 +172,27 @@ class FakeProvider:
             return parse_turn(head).filled(request.variables)
         return _DEFAULT_PARTIAL
 
+    def advance_clock(self, seconds: float) -> None:
+        """Let `seconds` pass for the prompt cache at once (cached prefixes expire as they would)."""
+        with self._state.lock:
+            self._state.clock_skew += seconds
+
+    def _now(self) -> float:
+        return time.monotonic() + self._state.clock_skew
+
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._state.ids):04d}"
 
     def anthropic_usage(self, body: dict[str, Any], turn: ScriptTurn) -> Usage:
-        """Estimated usage that imitates prompt caching at the request's cache_control breakpoints."""
+        """Estimated usage that imitates prompt caching at the request's cache_control breakpoints.
+
+        Like the real service: a breakpoint stores the prefix up to it for its `ttl` (5 minutes unless
+        "1h"); a later request reads the longest stored, unexpired prefix that ends at any block boundary
+        up to its last breakpoint, and a read renews that entry's lifetime. What lies between the read
+        and the last breakpoint is written, the part up to the last one-hour breakpoint as a 1-hour write.
+        """
         if turn.usage is not None:
             return turn.usage
-        # Like the real service: a breakpoint stores the prefix up to it, and a later request reads the
-        # longest stored prefix that ends at any block boundary up to its last breakpoint.
         blocks: list[tuple[str, Any]] = [("tools", t) for t in body.get("tools", [])]
         system = body.get("system", [])
         blocks += [
@@ -186,34 +205,42 @@ class FakeProvider:
         digest = hashlib.sha256()
         chars = 0
         boundaries: list[tuple[int, str]] = []
-        last_mark = -1
+        marks: list[tuple[int, float]] = []  # (block index, lifetime in seconds)
         for i, (role, block) in enumerate(blocks):
-            plain = (
-                {k: v for k, v in block.items() if k != "cache_control"} if isinstance(block, dict) else block
-            )
+            control, plain = None, block
+            if isinstance(block, dict):
+                control = block.get("cache_control")
+                plain = {k: v for k, v in block.items() if k != "cache_control"}
             text = json.dumps([role, plain], sort_keys=True)
             digest.update(text.encode())
             chars += len(text)
             boundaries.append((estimate_tokens("x" * chars), digest.copy().hexdigest()))
-            if isinstance(block, dict) and "cache_control" in block:
-                last_mark = i
+            if isinstance(control, dict):
+                marks.append((i, 3600.0 if control.get("ttl") == "1h" else 300.0))
         total = estimate_tokens("x" * chars)
+        last_mark = marks[-1][0] if marks else -1
         candidates = boundaries[: last_mark + 1]
-        marked = [
-            boundaries[i] for i, (_, b) in enumerate(blocks) if isinstance(b, dict) and "cache_control" in b
-        ]
         with self._state.lock:
-            seen = self._state.cache_prefixes
-            read = max((tokens for tokens, key in candidates if key in seen), default=0)
-            seen.update(key for _, key in marked)
+            cache, now = self._state.cache, self._now()
+            hits = [(tokens, key) for tokens, key in candidates if cache.get(key, (-1.0, 0.0))[0] > now]
+            read, hit = max(hits, default=(0, ""))
+            if hit:
+                cache[hit] = (now + cache[hit][1], cache[hit][1])
+        if self.prefill_s:
+            time.sleep(self.prefill_s)
+        with self._state.lock:
+            for i, lifetime in marks:
+                cache[boundaries[i][1]] = (now + lifetime, lifetime)
         newest = candidates[-1][0] if candidates else 0
         write = max(0, newest - read)
+        long_end = max((boundaries[i][0] for i, life in marks if life > 300.0), default=0)
         output = estimate_tokens(json.dumps(turn.model_dump(exclude_none=True)))
         return Usage(
             input_tokens=max(0, total - read - write),
             output_tokens=max(1, output),
             cache_read_tokens=read,
             cache_write_tokens=write,
+            cache_write_1h_tokens=min(write, max(0, long_end - read)),
         )
 
     def openai_usage(self, body: dict[str, Any], turn: ScriptTurn) -> Usage:

@@ -62,12 +62,16 @@ def anthropic_blocks(turn: ScriptTurn, ids: list[str]) -> list[dict[str, Any]]:
     return blocks
 
 
-def anthropic_usage(usage: Usage) -> dict[str, int]:
+def anthropic_usage(usage: Usage) -> dict[str, Any]:
     return {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "cache_creation_input_tokens": usage.cache_write_tokens,
         "cache_read_input_tokens": usage.cache_read_tokens,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": usage.cache_write_tokens - usage.cache_write_1h_tokens,
+            "ephemeral_1h_input_tokens": usage.cache_write_1h_tokens,
+        },
     }
 
 

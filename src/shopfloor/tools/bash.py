@@ -20,35 +20,21 @@ DEFAULT_TIMEOUT_MS = 120_000
 MAX_TIMEOUT_MS = 600_000
 
 _BASH_DESCRIPTION = f"""\
-Runs a bash command in the workspace and returns its output (stdout and stderr together).
-
-How it behaves:
-- Every call starts a new bash process. The working directory carries over to the next call (a `cd` \
-sticks as long as it stays inside the workspace); exported variables, aliases and functions do not, \
-so set them again in the same command when you need them.
-- stdin is closed, so interactive programs cannot prompt you: pass flags like `-y`, `--no-edit`, \
-`-m "message"` instead, and never open an editor or pager.
-- `timeout` is in milliseconds: {DEFAULT_TIMEOUT_MS} by default, {MAX_TIMEOUT_MS} at most. A command \
-that runs over is killed together with everything it started, and you get the output it had produced.
-- Output longer than {OUTPUT_LIMIT} characters is cut in the middle; the start and the end are kept. \
-Narrow noisy commands yourself (`| tail -50`, `-q`, a test selector) so nothing important is cut.
-- A non-zero exit status is reported as "Exit code N" and the call counts as failed.
-- Commands may run in a sandbox: the workspace is writable, the rest of the file system read-only, \
-/tmp is private to the call, and the network may be unreachable.
-
-Using it well:
-- Reach for the dedicated tools first: Read to look at a file (not cat, head or tail), Grep to \
-search contents (not grep or rg), Glob to find files by name (not find or ls -R), Edit and Write to \
-change files (not sed, awk or echo redirection). Keep Bash for running things: tests, builds, git, \
-package managers, project scripts.
-- Put double quotes around paths that contain spaces: `cd "my project"`.
-- Join dependent steps with `&&` so a failure stops the chain; use `;` only when later steps must \
-run anyway. Several independent commands can go in separate calls.
-- Prefer absolute paths over `cd`-ing around, so each command says where it works.
-- Start servers, watchers and other long-running programs with `run_in_background: true`; you get \
-an id back at once, read what it prints with BashOutput and stop it with KillBash. Do not use `&` \
-for this: what a foreground call leaves behind is killed when the call ends.
-- Give `description` a few words saying what the command does, e.g. "Run the unit tests"."""
+Runs a bash command in the workspace; returns stdout and stderr together.
+- Each call is a new bash process. The working directory carries over (while inside the workspace); \
+exported variables, aliases and functions do not.
+- stdin is closed: pass `-y`, `--no-edit`, `-m "message"`; never open an editor or pager.
+- `timeout` in ms ({DEFAULT_TIMEOUT_MS} default, {MAX_TIMEOUT_MS} max); on timeout everything the \
+command started is killed and you get its output so far.
+- Output over {OUTPUT_LIMIT} characters is cut in the middle; narrow noisy commands (`| tail -50`, \
+`-q`, a test selector).
+- A non-zero exit is reported as "Exit code N" and the call fails.
+- There may be a sandbox: the workspace writable, the rest read-only, a private /tmp, maybe no network.
+- Use Read, Grep, Glob, Edit and Write instead of cat, grep, find, sed or echo; keep Bash for tests, \
+builds, git, package managers and scripts.
+- Quote paths with spaces; chain dependent steps with `&&`; prefer absolute paths to `cd`.
+- Servers and watchers: `run_in_background: true` returns an id at once; read output with \
+BashOutput, stop with KillBash. Not `&`: what a call leaves behind is killed when it ends."""
 
 _OUTPUT_DESCRIPTION = """\
 Reads what a background command (started by Bash with run_in_background) has printed since the last \
@@ -70,14 +56,14 @@ class BashInput(ToolInput):
         default=DEFAULT_TIMEOUT_MS,
         gt=0,
         allow_inf_nan=False,
-        description=f"Optional limit in milliseconds (default {DEFAULT_TIMEOUT_MS}, max {MAX_TIMEOUT_MS}).",
+        description=f"Limit in ms (default {DEFAULT_TIMEOUT_MS}, max {MAX_TIMEOUT_MS}).",
     )
     description: str = Field(
-        default="", description="A few words on what the command does, e.g. 'List files in src'."
+        default="", description="A few words on what it does, e.g. 'Run the unit tests'."
     )
     run_in_background: bool = Field(
         default=False,
-        description="Start the command and return at once; read its output later with BashOutput.",
+        description="Return at once; read the output later with BashOutput.",
     )
 
 

@@ -36,13 +36,9 @@ class EditProblem(Exception):
 
 class EditInput(ToolInput):
     file_path: str = Field(description="Absolute path of the file to change.")
-    old_string: str = Field(
-        description="The exact text to replace, as it is in the file (without Read's line-number prefixes)."
-    )
-    new_string: str = Field(description="The text to put in its place (must differ from old_string).")
-    replace_all: bool = Field(
-        default=False, description="Replace every occurrence of old_string instead of exactly one."
-    )
+    old_string: str = Field(description="The exact text to replace, without Read's line-number prefixes.")
+    new_string: str = Field(description="The text to put in its place (must differ).")
+    replace_all: bool = Field(default=False, description="Replace every occurrence, not exactly one.")
 
 
 class EditOperation(ToolInput):
@@ -73,12 +69,10 @@ class EditTool(Tool[EditInput]):
     name = "Edit"
     input_model = EditInput
     description = (
-        "Replace an exact piece of text in a file. Read the whole file first; the edit is refused if you "
-        "have not, or if the file changed since. old_string must match the file exactly, indentation and "
-        "all, and without the line-number prefix Read shows; it must occur exactly once unless "
-        "replace_all is true, so include a few neighbouring lines when the text alone is not unique. "
-        "replace_all suits renaming a variable throughout a file. Prefer Edit over Write for changing "
-        "existing files. An empty old_string creates a new file holding new_string."
+        "Replace an exact piece of text in a file you have read in full (refused if not, or if it changed "
+        "since). old_string must match exactly, indentation included, and occur once unless replace_all "
+        "is true: add neighbouring lines to make it unique, or use replace_all to rename throughout. "
+        "Prefer Edit to Write for existing files. An empty old_string creates a new file of new_string."
     )
 
     async def run(self, args: EditInput, ctx: ToolContext) -> str:

@@ -93,12 +93,10 @@ def _takewhile_literal(parts: Iterable[str]) -> Iterator[str]:
 
 
 class GlobInput(ToolInput):
-    pattern: str = Field(
-        description='Glob to match file paths against, e.g. "**/*.py" or "src/**/*.{ts,tsx}".'
-    )
+    pattern: str = Field(description='The glob, e.g. "**/*.py" or "src/**/*.{ts,tsx}".')
     path: str | None = Field(
         default=None,
-        description="Directory to search in (absolute). Leave it out to search the whole workspace.",
+        description="Directory to search (absolute); the whole workspace when left out.",
     )
 
 
@@ -107,13 +105,11 @@ class GlobTool(Tool[GlobInput]):
     read_only = True
     input_model = GlobInput
     description = (
-        "Find files by name or path pattern, fast in any size of repository. Supports `**` (any depth), "
-        "`*`, `?`, `[abc]` and `{a,b}`; a pattern without a slash matches the file name at any depth "
-        '("*.py" finds every Python file), one with a slash is matched from the search directory '
-        '("src/**/*.ts"). Returns absolute paths, most recently modified first, at most '
-        f"{MAX_RESULTS}. Hidden and git-ignored files are included; .git is not. Use Glob to locate "
-        "files by name and Grep to search inside them; when several searches are needed, run them "
-        "together in one turn."
+        "Find files by name or path pattern (`**`, `*`, `?`, `[abc]`, `{a,b}`). A pattern without a "
+        'slash matches file names at any depth ("*.py"); one with a slash matches from the search '
+        'directory ("src/**/*.ts"). Returns absolute paths, newest first, at most '
+        f"{MAX_RESULTS}; hidden and git-ignored files count, .git does not. Grep searches inside files; "
+        "run several searches in one turn."
     )
 
     def __init__(self, *, use_rg: bool = True):

@@ -34,65 +34,53 @@ OutputMode = Literal["content", "files_with_matches", "count"]
 _BINARY_PROBE = 8 * 1024 * 1024
 _MODES: dict[str, SearchMode] = {"files_with_matches": "files", "content": "content", "count": "count"}
 
-DESCRIPTION = """Search file contents with a regular expression (ripgrep's Rust regex syntax).
-
-- Use this instead of running grep or rg through Bash.
-- Syntax: `log.*Error`, `function\\s+\\w+`. Alternation is `a|b` (not `a\\|b`). Literal braces need
-  escaping: `interface\\{\\}`. Patterns match within one line unless multiline is true.
-- Narrow the files with `glob` ("*.py", "src/**/*.{ts,tsx}") or `type` ("py", "js", "go", "rust", ...).
-- output_mode: "files_with_matches" (default; paths, newest first), "content" (matching lines, with
-  -A/-B/-C context and -n line numbers), "count" (matching lines per file, and a total); content
-  and count go by path.
-- Respects .gitignore, searches hidden files, never looks inside .git, skips binary files.
-- head_limit (default 250, 0 for all) and offset page through long answers."""
+DESCRIPTION = """Search file contents with a regular expression (ripgrep's Rust syntax); use it instead \
+of grep or rg in Bash.
+- `log.*Error`, `function\\s+\\w+`; alternation is `a|b` (not `a\\|b`); literal braces need escaping \
+(`interface\\{\\}`). Patterns match within a line unless multiline is true.
+- output_mode "files_with_matches" (default) lists paths newest first; "content" gives matching \
+lines (-A/-B/-C context, -n numbers); "count" gives matches per file and a total.
+- Respects .gitignore, searches hidden files, skips .git and binary files."""
 
 
 class GrepInput(ToolInput):
     pattern: str = Field(description="Regular expression to search for in file contents.")
     path: str | None = Field(
-        default=None, description="File or directory to search (absolute). Defaults to the workspace root."
+        default=None, description="File or directory to search (absolute); default the workspace."
     )
     glob: str | None = Field(
         default=None,
         description=(
-            'Only search files matching this glob, e.g. "*.js" or "src/**/*.{ts,tsx}"; several globs '
-            'can be separated by spaces or commas, and "!glob" leaves files out.'
+            'Only files matching this glob ("*.js", "src/**/*.{ts,tsx}"); separate several with spaces '
+            'or commas; "!glob" leaves files out.'
         ),
     )
     file_type: str | None = Field(
         default=None,
         alias="type",
-        description="Only search files of this type: py, js, ts, go, rust, java, md, json, yaml, ...",
+        description="Only files of this type: py, js, ts, go, rust, java, md, json, yaml, ...",
     )
     output_mode: OutputMode = Field(
         default="files_with_matches",
-        description='"content" shows matching lines, "files_with_matches" lists files, "count" counts.',
+        description="What to return (see above).",
     )
     before: int | None = Field(
-        default=None, alias="-B", ge=0, description="Lines of context before each match (content mode)."
+        default=None, alias="-B", ge=0, description="Lines before each match (content)."
     )
-    after: int | None = Field(
-        default=None, alias="-A", ge=0, description="Lines of context after each match (content mode)."
-    )
+    after: int | None = Field(default=None, alias="-A", ge=0, description="Lines after each match (content).")
     context: int | None = Field(
         default=None,
         alias="-C",
         ge=0,
-        description="Lines of context before and after each match (content mode).",
+        description="Lines around each match (content).",
     )
     line_numbers: bool | None = Field(
-        default=None, alias="-n", description="Show line numbers (content mode; default true)."
+        default=None, alias="-n", description="Line numbers (content; default true)."
     )
     ignore_case: bool = Field(default=False, alias="-i", description="Case-insensitive search.")
-    multiline: bool = Field(
-        default=False, description="Let patterns span lines; `.` then also matches newlines."
-    )
-    head_limit: int = Field(
-        default=250, ge=0, description="Show at most this many lines or files (0 for no limit)."
-    )
-    offset: int = Field(
-        default=0, ge=0, description="Skip this many lines or files first, to page through results."
-    )
+    multiline: bool = Field(default=False, description="Patterns may span lines; `.` matches newlines.")
+    head_limit: int = Field(default=250, ge=0, description="At most this many lines or files (0: all).")
+    offset: int = Field(default=0, ge=0, description="Skip this many first, to page through long answers.")
 
 
 class GrepTool(Tool[GrepInput]):

@@ -31,12 +31,12 @@ class ReadInput(ToolInput):
     offset: int | None = Field(
         default=None,
         ge=0,
-        description="1-based number of the first line to show. Only needed for files too long for one call.",
+        description="First line to show (1-based), for files too long for one call.",
     )
     limit: int | None = Field(
         default=None,
         ge=1,
-        description=f"How many lines to show (at most {MAX_LINES}). Only needed for long files.",
+        description=f"How many lines to show (at most {MAX_LINES}), for long files.",
     )
 
 
@@ -45,14 +45,12 @@ class ReadTool(Tool[ReadInput]):
     read_only = True
     input_model = ReadInput
     description = (
-        "Read a text file from the workspace. The answer shows each line prefixed with its line number "
-        f"and a tab; the number and tab are not part of the file. Up to {MAX_LINES} lines are shown per "
-        f"call and lines longer than {MAX_LINE_CHARS} characters are cut; for a longer file the answer "
-        "says which lines you got, and `offset` (first line, 1-based) and `limit` (line count) fetch the "
-        "rest. Pass an absolute path. Read a file in full before you change it with Edit or Write, and "
-        "when you copy text from the answer into Edit, leave out the line-number prefix. Reading several "
-        "files that may be relevant in one turn is fine and saves time. Directories cannot be read: use "
-        "Glob to list files, or `ls` through Bash. Binary files (images, archives, databases) are refused."
+        "Read a text file (absolute path). Each line comes prefixed with its number and a tab, which are "
+        "not part of the file: leave them out when you copy text into Edit. Up to "
+        f"{MAX_LINES} lines a call, lines cut at {MAX_LINE_CHARS} characters; for a longer file the answer "
+        "says which lines you got, and `offset` and `limit` fetch the rest. Read a file in full before "
+        "changing it with Edit or Write. Read several relevant files in one turn. Directories (use Glob "
+        "or `ls`) and binary files cannot be read."
     )
 
     async def run(self, args: ReadInput, ctx: ToolContext) -> str:

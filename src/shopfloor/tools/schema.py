@@ -6,18 +6,29 @@ from typing import Any
 
 from pydantic import BaseModel
 
+_NULL = {"type": "null"}
 
-def _strip_titles(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _strip_titles(v) for k, v in node.items() if k != "title"}
+
+def _compact(node: Any) -> Any:
+    """No titles, and an optional field (`X | None = None`) offered as plain X: a model leaves it out
+    rather than sending null. Every tool definition is paid for on every model call."""
     if isinstance(node, list):
-        return [_strip_titles(v) for v in node]
-    return node
+        return [_compact(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and _NULL in options:
+        (kept,) = [o for o in options if o != _NULL]
+        rest = {k: v for k, v in node.items() if k != "anyOf" and not (k == "default" and v is None)}
+        node = {**rest, **kept}
+    return {k: _compact(v) for k, v in node.items() if k != "title"}
 
 
 def schema_for(model: type[BaseModel]) -> dict[str, Any]:
-    """A compact object schema: by-alias names, no titles, additionalProperties false."""
-    schema = _strip_titles(model.model_json_schema(by_alias=True))
+    """A compact object schema: by-alias names, no titles, no null alternatives, no extra properties.
+
+    Input still goes through `model`, so an explicit null from a model is accepted as before.
+    """
+    schema = _compact(model.model_json_schema(by_alias=True))
     schema["additionalProperties"] = False
-    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
     return dict(schema)

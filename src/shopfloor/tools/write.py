@@ -22,12 +22,10 @@ class WriteTool(Tool[WriteInput]):
     name = "Write"
     input_model = WriteInput
     description = (
-        "Write a whole file: create it (missing parent folders are made) or replace everything in it. "
-        "Pass an absolute path inside the workspace and the complete content. To overwrite a file that "
-        "already exists you must have read it in full with Read first, and it must not have changed "
-        "since. To change part of an existing file prefer Edit, which sends only the changed text and "
-        "cannot drop the rest by accident. Create new files only when the task needs them; do not add "
-        "documentation or README files nobody asked for."
+        "Create a file or replace all of it (missing folders are made), given an absolute path and the "
+        "complete content. An existing file must have been read in full with Read, unchanged since. To "
+        "change part of a file use Edit, which cannot drop the rest by accident. Create files only when "
+        "the task needs them: no documentation or README nobody asked for."
     )
 
     async def run(self, args: WriteInput, ctx: ToolContext) -> str:

@@ -37,6 +37,10 @@ RELEVANT = {
 _BATCH = 200
 
 
+class _BanditCwe(BaseModel):
+    id: int = 0
+
+
 class _BanditResult(BaseModel):
     filename: str
     line_number: int
@@ -45,6 +49,7 @@ class _BanditResult(BaseModel):
     issue_confidence: str
     issue_text: str
     more_info: str = ""
+    issue_cwe: _BanditCwe | None = None
 
 
 class _BanditReport(BaseModel):
@@ -115,6 +120,7 @@ def parse_bandit_json(output: str) -> list[Finding]:
                 message=r.issue_text,
                 fix_hint=f"See {r.more_info}" if r.more_info else f"Avoid {RELEVANT[r.test_id]}.",
                 source="bandit",
+                cwe=f"CWE-{r.issue_cwe.id}" if r.issue_cwe and r.issue_cwe.id else None,
             )
         )
     return out

@@ -1,51 +1,33 @@
-"""The backend security checklist over a tree or a diff: project facts first, then each file's rules."""
+"""The backend security checklist over a tree or a diff: every file is parsed and the routes of the
+whole project modelled first, then the files in scope are judged against that model."""
 
 from __future__ import annotations
 
 import ast
 import asyncio
-import os
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 
 from shopfloor.gate.findings import Finding, ScanScope, dedupe, soften_for_tests
 from shopfloor.gate.security.bandit_scan import scan_bandit
-from shopfloor.gate.security.js_checks import check_js_source
-from shopfloor.gate.security.js_routes import collect_js_facts
-from shopfloor.gate.security.js_tokens import tokenize
-from shopfloor.gate.security.project import ProjectFacts
-from shopfloor.gate.security.python_checks import check_python_source
-from shopfloor.gate.security.python_route_checks import check_python_routes
-from shopfloor.gate.security.python_routes import collect_python_facts
+from shopfloor.gate.security.files import CODE_SUFFIXES, is_generated, source_files
+from shopfloor.gate.security.js_checks import js_findings, js_routes
+from shopfloor.gate.security.js_project import JsProject
+from shopfloor.gate.security.py_checks import python_findings, python_routes
+from shopfloor.gate.security.py_modules import Project, load_module
+from shopfloor.gate.security.route_rules import route_findings
+from shopfloor.gate.security.routes import ProjectFacts
 from shopfloor.gate.security.secrets import scan_secrets, wants_secret_scan
+from shopfloor.gate.testfiles import JS_SUFFIXES
 
-JS_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs")
-_SKIP_DIRS = {
-    "node_modules", ".git", ".venv", "venv", "__pycache__", "dist", "build", ".tox", ".mypy_cache",
-    ".pytest_cache", ".ruff_cache", ".orchestrator", ".next", "coverage", "vendor", ".nox", ".eggs",
-}  # fmt: skip
-_MAX_BYTES = 512 * 1024
+__all__ = ["run_checklist", "source_files"]
 
-
-def source_files(root: Path) -> list[str]:
-    """Relative paths of the files the checklist reads, skipping dependencies, caches and build output."""
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in _SKIP_DIRS and not (Path(dirpath) / d / "pyvenv.cfg").exists()
-        )
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            if name.endswith(".min.js") or not (
-                rel.endswith((".py", *JS_SUFFIXES)) or wants_secret_scan(rel)
-            ):
-                continue
-            try:
-                if path.is_file() and path.stat().st_size <= _MAX_BYTES:
-                    out.append(rel)
-            except OSError:
-                continue
-    return out
+_LIMITER_CONFIG = re.compile(
+    r"limit_req|ratelimit|rate-limit|rate_limit|throttl|slowapi|flask-limiter|django-ratelimit|"
+    r"express-rate-limit|rate-limiter-flexible|express-slow-down|express-brute|koa-ratelimit",
+    re.IGNORECASE,
+)
+_VALIDATOR_DEPS = re.compile(r"\b(pydantic|marshmallow|zod|joi|yup|ajv|celebrate|express-validator)\b")
 
 
 async def run_checklist(
@@ -59,49 +41,67 @@ async def run_checklist(
     root = root.resolve()
     scope = scope or ScanScope()
     everything = await asyncio.to_thread(source_files, root)
-    targets = (
-        [f for f in scope.files if (root / f).is_file()] if scope.changed_lines is not None else everything
-    )
-    findings = await asyncio.to_thread(_own_rules, root, everything, targets)
+    sources = await asyncio.to_thread(_read_all, root, everything)
+    wanted = [f for f in scope.files if f in sources] if scope.changed_lines is not None else sorted(sources)
+    targets = set(wanted)
+    findings = await asyncio.to_thread(_own_rules, sources, targets)
     if use_detect_secrets:
-        findings += await asyncio.to_thread(scan_secrets, root, [f for f in targets if wants_secret_scan(f)])
+        findings += await asyncio.to_thread(scan_secrets, root, [f for f in wanted if wants_secret_scan(f)])
     if use_bandit:
-        findings += await scan_bandit(root, [f for f in targets if f.endswith(".py")])
+        findings += await scan_bandit(root, [f for f in wanted if f.endswith(".py")])
     kept = [soften_for_tests(f) for f in findings if scope.keeps(f)]
     return dedupe(kept)
 
 
-def _own_rules(root: Path, everything: list[str], targets: list[str]) -> list[Finding]:
-    facts = ProjectFacts()
-    py_trees: dict[str, tuple[ast.Module, str]] = {}
-    js_sources: dict[str, str] = {}
-    for rel in everything:
-        text = _read(root / rel)
-        if text is None:
+def _read_all(root: Path, rels: list[str]) -> dict[str, str]:
+    """Every readable source file by path, vendored and built assets left out."""
+    out = {}
+    for rel in rels:
+        try:
+            text = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
             continue
+        if not is_generated(rel, text):
+            out[rel] = text
+    return out
+
+
+def _own_rules(sources: dict[str, str], targets: set[str]) -> list[Finding]:
+    facts = ProjectFacts()
+    project = Project()
+    js = JsProject()
+    for rel, text in sources.items():
         if rel.endswith(".py"):
             try:
                 tree = ast.parse(text, filename=rel)
             except (SyntaxError, ValueError):
                 continue
-            py_trees[rel] = (tree, text)
-            collect_python_facts(tree, rel, facts)
+            project.add(load_module(rel, tree, text))
         elif rel.endswith(JS_SUFFIXES):
-            js_sources[rel] = text
-            collect_js_facts(tokenize(text), rel, facts)
-    out: list[Finding] = []
-    for rel in targets:
-        if rel in py_trees:
-            tree, text = py_trees[rel]
-            out += check_python_source(rel, tree)
-            out += check_python_routes(rel, tree, text, facts)
-        elif rel in js_sources:
-            out += check_js_source(rel, js_sources[rel], facts)
-    return out
+            js.add(rel, text)
+        elif not rel.endswith(CODE_SUFFIXES):
+            _config_facts(rel, text, facts)
+    py_handlers = python_routes(project, facts)
+    js_handlers = js_routes(js, facts)
+    facts.routes = [h.route for h in py_handlers] + [h.route for h in js_handlers]
+    findings = python_findings(project, py_handlers, targets)
+    findings += js_findings(js, js_handlers, targets)
+    findings += route_findings(facts, targets)
+    if facts.hashes_passwords:
+        # A model hook may hash it on save (mongoose `pre('save')`, Django's set_password): worth a look.
+        findings = [_hashed_elsewhere(f) if f.rule_id == "plaintext-password" else f for f in findings]
+    return findings
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+def _hashed_elsewhere(f: Finding) -> Finding:
+    note = " The project hashes passwords elsewhere; check that this path goes through it."
+    return f.model_copy(update={"severity": "medium", "message": f.message + note})
+
+
+def _config_facts(rel: str, text: str, facts: ProjectFacts) -> None:
+    """Dependencies and deployment files: a limiter in a proxy config or a dependency list counts."""
+    name = PurePosixPath(rel).name
+    if _LIMITER_CONFIG.search(text):
+        facts.limiter = True
+    if name in {"package.json", "pyproject.toml", "Pipfile", "setup.cfg"} or name.startswith("requirements"):
+        facts.validators = facts.validators or bool(_VALIDATOR_DEPS.search(text))

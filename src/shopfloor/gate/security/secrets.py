@@ -9,7 +9,7 @@ from pathlib import Path
 
 from shopfloor.config.sections import Severity
 from shopfloor.gate.findings import Finding
-from shopfloor.gate.security.python_checks import FIELD_LABELS
+from shopfloor.gate.security.names import FIELD_LABELS, plausible_secret
 
 # Kinds that name a real credential format: a match is almost never an accident.
 _HIGH_TYPES = {
@@ -42,6 +42,12 @@ _SKIPPED_TYPES = {"Public IP (ipv4)", "Hex High Entropy String"}
 
 
 _EXAMPLE_PASSWORDS = {
+    "postgres",
+    "changethis",
+    "changeme",
+    "root",
+    "admin",
+    "example",
     "pass",
     "password",
     "passwd",
@@ -86,7 +92,7 @@ def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
             target, line_map = _candidate_lines(root / rel, Path(tmp) / str(n))
             for secret in scan_file(str(target)):
                 value = str(secret.secret_value or "")
-                if secret.type == "Secret Keyword" and _label(value):
+                if secret.type == "Secret Keyword" and _label(value, target, secret.line_number):
                     continue
                 line = line_map[secret.line_number - 1] if line_map else int(secret.line_number)
                 finding = _to_finding(rel, str(secret.type), line)
@@ -97,8 +103,12 @@ def scan_secrets(root: Path, rel_paths: list[str]) -> list[Finding]:
                 if finding.line in docs:
                     # Example URLs and keys in docstrings and comments document a format; they run nowhere.
                     finding = finding.model_copy(update={"severity": "low", "message": _DOC_NOTE})
-                elif secret.type == "Basic Auth Credentials" and value.lower() in _EXAMPLE_PASSWORDS:
-                    finding = finding.model_copy(update={"severity": "medium"})
+                elif secret.type == "Basic Auth Credentials" and _throwaway(
+                    rel, root / rel, finding.line, value
+                ):
+                    finding = finding.model_copy(
+                        update={"severity": "low" if _scaffolding(rel) else "medium"}
+                    )
                 elif secret.type == "Private Key" and not _has_key_body(root / rel, finding.line):
                     finding = finding.model_copy(update={"severity": "low", "message": _PLACEHOLDER_KEY})
                 found.append(finding)
@@ -123,6 +133,34 @@ def _candidate_lines(path: Path, workdir: Path) -> tuple[Path, list[int]]:
     copy = workdir / path.name  # same name: detect-secrets' filters look at it
     copy.write_text("\n".join(lines[n - 1] for n in keep) + "\n", encoding="utf-8")
     return copy, keep
+
+
+def _scaffolding(rel: str) -> bool:
+    """CI, compose, example and test files: their credentials set up a throwaway database."""
+    p = Path(rel)
+    name = p.name.lower()
+    return (
+        bool({".github", ".gitlab", ".circleci", ".buildkite", "tests", "test"} & set(p.parts[:-1]))
+        or name.startswith(("docker-compose", "compose.", ".gitlab-ci", ".travis", "jenkinsfile"))
+        or any(w in name for w in ("example", "sample", "template", ".dist"))
+    )
+
+
+_LOCAL_HOST = re.compile(
+    r"://[^:/@\s]*:[^@\s]*@(localhost|127\.0\.0\.1|0\.0\.0\.0|host\.docker\.internal|[a-z][\w-]*)[:/\s'\"]",
+    re.I,
+)
+
+
+def _throwaway(rel: str, path: Path, line: int, value: str) -> bool:
+    """A well-known example password, a URL to a local or compose-service host, or a scaffolding file."""
+    if value.lower() in _EXAMPLE_PASSWORDS or _scaffolding(rel):
+        return True
+    try:
+        row = path.read_text(encoding="utf-8", errors="replace").splitlines()[line - 1]
+    except (OSError, IndexError):
+        return False
+    return bool(_LOCAL_HOST.search(row + " "))
 
 
 def _has_key_body(path: Path, line: int) -> bool:
@@ -154,10 +192,22 @@ def _doc_lines(path: Path) -> set[int]:
     return lines
 
 
-def _label(value: str) -> bool:
-    """A keyword match whose value is a field label (`PASSWORD = "password"`) or too short to be a secret."""
+_KEY_ON_LINE = re.compile(r"""([A-Za-z_][\w.-]*)['"]?\s*[:=]\s*['"]?""")
+
+
+def _label(value: str, path: Path, line: int) -> bool:
+    """A keyword match whose value is a label (`RESET_PASSWORD: 'resetPassword'`, `PASSWORD =
+    "password"`) or too short to be a secret, judged with the key on its line as our own rules are."""
     v = value.strip().lower().replace("-", "_")
-    return len(v) < 6 or v in FIELD_LABELS
+    if len(v) < 6 or v in FIELD_LABELS:
+        return True
+    try:
+        row = path.read_text(encoding="utf-8", errors="replace").splitlines()[line - 1]
+    except (OSError, IndexError):
+        return False
+    before = row.split(value, 1)[0]
+    keys = _KEY_ON_LINE.findall(before)
+    return bool(keys) and not plausible_secret(value, keys[-1])
 
 
 def _to_finding(rel: str, kind: str, line: int) -> Finding | None:
@@ -173,4 +223,5 @@ def _to_finding(rel: str, kind: str, line: int) -> Finding | None:
         message=f"Possible hard-coded secret ({kind}).",
         fix_hint="Read it from the environment or a secret store; rotate it if it was ever committed.",
         source="detect-secrets",
+        cwe="CWE-798",
     )
