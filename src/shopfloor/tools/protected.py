@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import time
 from pathlib import Path, PurePosixPath
 
@@ -168,7 +169,17 @@ def secrets_to_hide() -> list[tuple[str, bool]]:
     hidden = []
     for path in found:
         real = os.path.realpath(path)
-        if os.path.exists(real):  # noqa: PTH110 (strings: this runs before every command)
-            hidden.append((real, os.path.isdir(real)))  # noqa: PTH112
+        try:
+            info = os.stat(real)  # noqa: PTH116 (plain strings: this runs before every sandboxed command)
+            is_dir = stat.S_ISDIR(info.st_mode)
+            if is_dir:
+                with os.scandir(real) as entries:
+                    empty = next(entries, None) is None
+            else:
+                empty = info.st_size == 0
+        except OSError:
+            continue
+        if not empty:  # nothing to hide, and every mount costs each command time
+            hidden.append((real, is_dir))
     _secrets_seen = (home, now, hidden)
     return hidden
