@@ -131,6 +131,7 @@ async def test_home_secrets_history_and_shadow_are_hidden_from_bash(
     (home / ".config" / "gh").mkdir(parents=True)
     (home / ".config" / "gh" / "hosts.yml").write_text("oauth_token: GH-SECRET-MATERIAL\n")
     (home / "notes.txt").write_text("ordinary file\n")
+    (home / ".gnupg").mkdir()  # empty: nothing to read, but nothing may be planted there either
     monkeypatch.setenv("HOME", str(home))
     ctx = agent_ctx(workspace_dir)
     try:
@@ -138,7 +139,7 @@ async def test_home_secrets_history_and_shadow_are_hidden_from_bash(
             BashTool(),
             ctx,
             command="cat ~/.ssh/id_ed25519 ~/.aws/credentials ~/.bash_history ~/.config/gh/hosts.yml "
-            "/etc/shadow ~/notes.txt 2>&1; ls -A ~/.ssh ~/.aws",
+            "/etc/shadow ~/notes.txt 2>&1; ls -A ~/.ssh ~/.aws; echo planted > ~/.gnupg/gpg.conf",
         )
         read = await call(ReadTool(), ctx, file_path=str(home / ".ssh" / "id_ed25519"))
     finally:
@@ -149,3 +150,4 @@ async def test_home_secrets_history_and_shadow_are_hidden_from_bash(
     assert "ordinary file" in res.content  # the rest of the home stays as it was
     assert read.is_error and "credentials" in read.content
     assert (home / ".ssh" / "id_ed25519").read_text() == "PRIVATE-KEY-MATERIAL\n"
+    assert list((home / ".gnupg").iterdir()) == []

@@ -144,12 +144,12 @@ def secret_paths_within(base: Path) -> list[Path]:
 SECRETS_TTL_S = 5.0
 """How long a look at which secrets exist is reused: every sandboxed command asks, and a few dozen
 file-system calls a command add up."""
-_secrets_seen: tuple[str, float, list[tuple[str, bool]]] | None = None
+_secrets_seen: tuple[str, float, list[tuple[str, bool, bool]]] | None = None
 
 
-def secrets_to_hide() -> list[tuple[str, bool]]:
-    """(real path, is a folder) of the secret files and folders that exist here and that this process
-    could read; looked up again when HOME changes or the last look is a few seconds old."""
+def secrets_to_hide() -> list[tuple[str, bool, bool]]:
+    """(real path, is a folder, is empty) of the secret files and folders that exist here and that this
+    process could read; looked up again when HOME changes or the last look is a few seconds old."""
     global _secrets_seen
     home = os.environ.get("HOME", "")
     now = time.monotonic()
@@ -179,7 +179,6 @@ def secrets_to_hide() -> list[tuple[str, bool]]:
                 empty = info.st_size == 0
         except OSError:
             continue
-        if not empty:  # nothing to hide, and every mount costs each command time
-            hidden.append((real, is_dir))
+        hidden.append((real, is_dir, empty))
     _secrets_seen = (home, now, hidden)
     return hidden

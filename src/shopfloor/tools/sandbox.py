@@ -204,8 +204,10 @@ def _mounts(policy: SandboxPolicy) -> list[str]:
         for meta in git_metadata_dirs(w):
             if hidden_or_writable(meta):
                 out += ["--ro-bind", str(meta), str(meta)]
-    for secret, is_dir in secrets_to_hide():
-        out += ["--tmpfs", secret] if is_dir else ["--ro-bind", "/dev/null", secret]
+    for secret, is_dir, empty in secrets_to_hide():
+        # An empty one has nothing to show; it needs covering only where a command could write into it.
+        if not empty or hidden_or_writable(Path(secret)):
+            out += ["--tmpfs", secret] if is_dir else ["--ro-bind", "/dev/null", secret]
     if policy.pids_group is not None:
         out += ["--bind", str(policy.pids_group), str(policy.pids_group)]
     return out
