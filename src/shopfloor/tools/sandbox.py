@@ -26,7 +26,8 @@ from shopfloor.tools.protected import git_metadata_dirs, read_only_within, secre
 from shopfloor.tools.seccomp import filter_fd
 
 SANDBOX_ENV = "SHOPFLOOR_SANDBOX"
-"""Set to `off` to run commands without the sandbox even where bwrap works."""
+"""Set to `off` to make shopfloor behave as if bwrap did not work here (runs then refuse, unless told to
+go without: `--no-sandbox`)."""
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: `sudo apt install bubblewrap`, Fedora: `sudo dnf install "
     "bubblewrap`, Arch: `sudo pacman -S bubblewrap`)"
