@@ -10,12 +10,13 @@ import pytest
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)
 def test_demo_runs_end_to_end_and_the_final_tree_passes_its_tests_and_the_gate(tmp_path: Path) -> None:
     target = tmp_path / "demo"
     env_path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
     proc = subprocess.run(
         [sys.executable, "-m", "shopfloor", "demo", "--dir", str(target)],
-        capture_output=True, text=True, timeout=600, env={"PATH": env_path, "HOME": str(tmp_path)},
+        capture_output=True, text=True, timeout=1200, env={"PATH": env_path, "HOME": str(tmp_path)},
     )  # fmt: skip
     out = proc.stdout
     assert proc.returncode == 0, out[-3000:] + proc.stderr[-3000:]

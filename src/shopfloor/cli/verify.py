@@ -118,9 +118,33 @@ def render_report(report: object) -> None:
         )
     for t in report.tamper:
         console.print(f"TAMPER {t.path} ({t.change}): {t.reason}", markup=False, highlight=False)
+    render_mutation(console, report)
     console.print(
         f"verdict: {report.verdict}" + (f" ({'; '.join(report.reasons)})" if report.reasons else "")
     )
+
+
+def render_mutation(console: Console, report: object) -> None:
+    """The mutation check's score, its notes, and each surviving mutant's diff."""
+    from shopfloor.gate import GateReport
+
+    assert isinstance(report, GateReport)
+    m = report.mutation
+    if m is None:
+        return
+    notes = f" ({'; '.join(m.notes)})" if m.notes else ""
+    if m.score is None:
+        console.print(f"mutation: not scored{notes}", markup=False, highlight=False)
+        return
+    ran = m.killed + m.survived
+    console.print(
+        f"mutation: score {m.score:.2f}, {m.killed} of {ran} mutants killed in {m.duration_s:.1f}s{notes}",
+        markup=False,
+        highlight=False,
+    )
+    for s in m.survivors:
+        console.print(f"--- surviving mutant in {s.function} ({s.file}:{s.line}) ---", markup=False)
+        console.print(s.diff.rstrip(), markup=False, highlight=False)
 
 
 def dashboard_command(project: Path, *, host: str, port: int, allow_remote: bool) -> int:

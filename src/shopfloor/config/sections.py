@@ -174,6 +174,14 @@ class GateSettings(BaseModel):
     """Run a task's new tests on its base commit too: they must fail there at least once."""
     passes_before: Literal["fail", "review", "off"] = "fail"
     """New tests that pass before the change too: a failure (backend tasks), a review item, or ignored."""
+    mutation: Literal["fail", "review", "off"] = "fail"
+    """A changed function whose every mutant survives the task's new tests: a failure (backend tasks), a
+    review item, or not checked. Other surviving mutants are always review items."""
+    mutation_budget_s: float = Field(60.0, ge=0)
+    """Seconds the mutation check may spend on one task (0 turns it off); skipped with a note when the
+    budget cannot fit one run of the task's tests, cut short with a note when it runs out."""
+    mutants_per_function: int = Field(4, ge=1)
+    """Most mutants tried on one changed function: a return value, a condition, an operator, a statement."""
     network: bool = False
     """Let the checks reach the network; they run in the same sandbox as agents' Bash, offline by default."""
 

@@ -7,6 +7,8 @@ from shopfloor.gate.security import Finding, at_least
 
 _AGENT_OUTPUT_CHARS = 2500
 _REVIEW_ITEMS = 10
+_MUTANT_DIFFS = 5
+_MUTANT_DIFF_CHARS = 1200
 
 
 def format_report_for_agent(report: GateReport) -> str:
@@ -39,6 +41,7 @@ def format_report_for_agent(report: GateReport) -> str:
     ):
         if group:
             lines += ["", title] + [_finding_line(f) for f in group]
+    lines += _mutation_block(report)
     if report.tamper:
         lines += ["", "TEST TAMPERING (this task may not change these; restore them from the base):"]
         for t in report.tamper:
@@ -67,6 +70,32 @@ def _check_block(c: CheckResult) -> list[str]:
     where = "" if c.cwd == "." else f" (in {c.cwd})"
     tail = c.output_tail[-_AGENT_OUTPUT_CHARS:].rstrip() or "(no output)"
     return [f"- {c.kind}: `{c.command}`{where}: {why}", "  last output:", _indent(tail, "    ")]
+
+
+def _mutation_block(report: GateReport) -> list[str]:
+    """The score, why the check was cut short, and each surviving mutant as a diff to act on."""
+    m = report.mutation
+    if m is None:
+        return []
+    if m.status == "skipped":
+        return ["", "Mutation check: " + "; ".join(m.notes)] if m.notes else []
+    ran = m.killed + m.survived
+    head = f"MUTATION CHECK: score {m.score:.2f} ({m.killed} of {ran} mutants killed by the task's tests)"
+    lines = ["", head + ("." if not m.notes else f"; {'; '.join(m.notes)}.")]
+    survivors = m.survivors
+    if not survivors:
+        return lines
+    lines.append(
+        "Each mutant below is a small fault put into code this task changed; the task's tests still pass "
+        "with it, so they do not check that behaviour. Add or fix tests until each one would fail:"
+    )
+    for s in survivors[:_MUTANT_DIFFS]:
+        unreached = "" if s.reached else " (no test runs this line)"
+        lines.append(f"- {s.file}:{s.line} in `{s.function}`: {s.description}{unreached}")
+        lines.append(_indent(s.diff.rstrip()[:_MUTANT_DIFF_CHARS], "    "))
+    if len(survivors) > _MUTANT_DIFFS:
+        lines.append(f"- ... and {len(survivors) - _MUTANT_DIFFS} more surviving mutants")
+    return lines
 
 
 def _finding_line(f: Finding) -> str:

@@ -107,6 +107,61 @@ class TamperFinding(BaseModel):
     """The diff against the base, cut to a readable size."""
 
 
+MutantStatus = Literal["killed", "survived", "not-run"]
+
+
+class MutantOutcome(BaseModel):
+    """One mutant and what the task's tests did about it."""
+
+    file: str
+    function: str
+    line: int
+    kind: Literal["return", "condition", "operator", "statement"]
+    description: str
+    status: MutantStatus
+    reached: bool = True
+    """False when no test executed the mutated lines: it survives without being run."""
+    timed_out: bool = False
+    """Killed because the tests ran over their time (a mutant that loops forever, say)."""
+    duration_s: float = 0.0
+    diff: str = ""
+    """The mutant as a diff of its file; kept for survivors only."""
+
+
+class FunctionScore(BaseModel):
+    """How one changed function's mutants fared."""
+
+    file: str
+    function: str
+    line: int
+    killed: int
+    survived: int
+    not_run: int = 0
+
+
+class MutationReport(BaseModel):
+    """Mutants of the functions a task changed, run against the tests it added or changed."""
+
+    status: Literal["ran", "skipped"]
+    score: float | None = None
+    """Killed / (killed + survived) over the mutants that ran; None when none ran."""
+    killed: int = 0
+    survived: int = 0
+    not_run: int = 0
+    budget_s: float
+    duration_s: float = 0.0
+    tests: list[str] = Field(default_factory=list)
+    """What was run against each mutant: pytest node ids or test files."""
+    functions: list[FunctionScore] = Field(default_factory=list)
+    mutants: list[MutantOutcome] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    """Why the check was skipped or cut short, one line each."""
+
+    @property
+    def survivors(self) -> list[MutantOutcome]:
+        return [m for m in self.mutants if m.status == "survived"]
+
+
 class GateReport(BaseModel):
     """Everything the gate found on one tree, and its verdict."""
 
@@ -122,6 +177,8 @@ class GateReport(BaseModel):
     checks: list[CheckResult] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     tamper: list[TamperFinding] = Field(default_factory=list)
+    mutation: MutationReport | None = None
+    """The mutation check on the task's changed functions (score, surviving mutants); None when not run."""
     verdict: Verdict
     reasons: list[str] = Field(default_factory=list)
     """Why it failed (or notes on a pass), one line each."""

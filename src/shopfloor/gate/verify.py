@@ -9,7 +9,7 @@ from pathlib import Path
 from shopfloor.config.sections import GateSettings, SandboxSettings
 from shopfloor.gate.detect import detect_checks, python_for
 from shopfloor.gate.gitdiff import changed_lines, diff_entries
-from shopfloor.gate.report import Check, CheckResult, GateReport, GateTask, TamperFinding
+from shopfloor.gate.report import Check, CheckResult, GateReport, GateTask, MutationReport, TamperFinding
 from shopfloor.gate.security import Finding, ScanScope, at_least, run_checklist
 from shopfloor.gate.tamper import find_tampering
 from shopfloor.gate.treehash import tree_hash
@@ -100,10 +100,12 @@ async def run_gate(
     if base:
         tamper = await find_tampering(tree, base, before, task=task, settings=settings)
     findings: list[Finding] = []
+    mutation: MutationReport | None = None
     if settings.run_security and (base or not base_ref):
         findings = await run_checklist(tree, scope=await _scope(tree, base, before))
     if base:
-        findings += await test_proof(tree, base, task, settings, confinement)
+        proof_findings, mutation = await test_proof(tree, base, task, settings, confinement)
+        findings += proof_findings
     after = await tree_hash(tree)
 
     reasons += _verdict_reasons(results, findings, tamper, settings)
@@ -124,6 +126,7 @@ async def run_gate(
         checks=results,
         findings=findings,
         tamper=tamper,
+        mutation=mutation,
         verdict="fail" if failed else "pass",
         reasons=reasons,
         fail_on=settings.fail_on,
@@ -144,9 +147,16 @@ def runs_tests(check: Check) -> bool:
 
 async def test_proof(
     tree: Path, base: str, task: GateTask | None, settings: GateSettings, confinement: Confinement
-) -> list[Finding]:
-    """Findings that show whether the task's new tests can fail (issue: tests that test nothing)."""
-    from shopfloor.gate.testproof import check_test_integrity, prove_tests, red_check
+) -> tuple[list[Finding], MutationReport | None]:
+    """Findings that show whether the task's new tests can fail (tests that test nothing), and the
+    mutation check's report when it applies."""
+    from shopfloor.gate.testproof import (
+        check_test_integrity,
+        mutation_check,
+        mutation_findings,
+        prove_tests,
+        red_check,
+    )
 
     findings: list[Finding] = []
     if settings.test_integrity:
@@ -160,15 +170,25 @@ async def test_proof(
             timeout_s=settings.timeout_s,
             confinement=confinement,
         )
-        return findings + red.findings()
+        return findings + red.findings(), None
+    backend = task is None or (task.category or "backend") == "backend"
     if settings.prove_tests and settings.passes_before != "off":
         proof = await prove_tests(
             tree, tree, base, None, timeout_s=settings.timeout_s, confinement=confinement
         )
-        backend = task is None or (task.category or "backend") == "backend"
         strict = settings.passes_before == "fail" and backend
         findings += proof.findings(passes_before="high" if strict else "medium")
-    return findings
+    if settings.mutation == "off":
+        return findings, None
+    mutation = await mutation_check(
+        tree,
+        base,
+        budget_s=settings.mutation_budget_s,
+        per_function=settings.mutants_per_function,
+        confinement=confinement,
+    )
+    strict = settings.mutation == "fail" and backend
+    return findings + mutation_findings(mutation, untested="high" if strict else "medium"), mutation
 
 
 async def _scope(tree: Path, base: str | None, head_tree: str) -> ScanScope:

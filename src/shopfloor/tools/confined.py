@@ -26,6 +26,8 @@ class Confinement:
     network: bool = False
     readable: tuple[Path, ...] = ()
     """Folders every command must see, read-only (the tree under test, whose files a base run links)."""
+    also_writable: tuple[Path, ...] = ()
+    """Folders every command may write besides its own (a scratch copy's side folder for results)."""
 
     @property
     def active(self) -> bool:
@@ -70,7 +72,7 @@ class Confinement:
         group = PidsGroup.create(limits.max_processes) if limits.max_processes and os.geteuid() == 0 else None
         try:
             policy = SandboxPolicy(
-                writable=tuple(writable),
+                writable=(*writable, *self.also_writable),
                 readable=self.readable,
                 network=self.network,
                 unix_sockets=self.settings.unix_sockets,

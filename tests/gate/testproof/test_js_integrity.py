@@ -95,7 +95,85 @@ CHEATS = [
         "jest.mock of the unit under test",
         "jest.mock('../src/math', () => ({ add: () => 3, mul: () => 0 }));  // <-\n\n"
         "it('adds', () => {\n  expect(add(1, 2)).toBe(3);\n});\n",
-        "TI006",
+        "TI007",
+    ),
+    (
+        "jest: result compared with itself",
+        "it('multiplies', () => {\n  expect(mul(2, 3)).toBe(mul(2, 3));  // <-\n});\n",
+        "TI002",
+    ),
+    (
+        "node:test: result compared with itself",
+        "const test = require('node:test');\nconst assert = require('node:assert');\n"
+        "test('multiplies', () => {\n  assert.deepStrictEqual(mul(2, 3), mul(2, 3));  // <-\n});\n",
+        "TI002",
+    ),
+    (
+        "mocha+chai: result compared with itself",
+        "const { expect } = require('chai');\ndescribe('mul', function () {\n"
+        "  it('multiplies', function () {\n    expect(mul(2, 3)).to.equal(mul(2, 3));  // <-\n  });\n});\n",
+        "TI002",
+    ),
+    (
+        "jest.spyOn with a fake, then the fake asserted",
+        "import * as math from '../src/math';\nit('multiplies', () => {\n"
+        "  jest.spyOn(math, 'mul').mockReturnValue(6);  // <-\n  expect(math.mul(2, 3)).toBe(6);\n});\n",
+        "TI007",
+    ),
+    (
+        "vitest: vi.spyOn in beforeEach, then the fake asserted",
+        "import * as math from '../src/math';\nbeforeEach(() => {\n"
+        "  vi.spyOn(math, 'mul').mockImplementation(() => 6);  // <-\n});\n"
+        "it('multiplies', () => {\n  expect(math.mul(2, 3)).toEqual(6);\n});\n",
+        "TI007",
+    ),
+    (
+        "node:test mock.method, then the fake asserted",
+        "const test = require('node:test');\nconst assert = require('node:assert');\n"
+        "const math = require('../src/math');\ntest('multiplies', (t) => {\n"
+        "  t.mock.method(math, 'mul', () => 6);  // <-\n  assert.equal(math.mul(2, 3), 6);\n});\n",
+        "TI007",
+    ),
+    (
+        "mocha+chai: sinon stub, then the stub asserted",
+        "const { expect } = require('chai');\nconst math = require('../src/math');\n"
+        "it('multiplies', function () {\n  sinon.stub(math, 'mul').returns(6);  // <-\n"
+        "  expect(math.mul(2, 3)).to.equal(6);\n});\n",
+        "TI007",
+    ),
+    (
+        "|| true",
+        "it('multiplies', () => {\n  expect(Number.isInteger(mul(2, 3)) || true).toBe(true);  // <-\n});\n",
+        "TI008",
+    ),
+    (
+        "node:test: assert.ok(x || true)",
+        "const test = require('node:test');\nconst assert = require('node:assert');\n"
+        "test('multiplies', () => {\n  assert.ok(mul(2, 3) === 6 || true);  // <-\n});\n",
+        "TI008",
+    ),
+    (
+        "length >= 0",
+        "it('multiplies', () => {\n  const got = [mul(2, 3)];\n"
+        "  expect(got.length).toBeGreaterThanOrEqual(0);  // <-\n});\n",
+        "TI008",
+    ),
+    (
+        "toBeDefined right after new",
+        "it('multiplies', () => {\n  const m = new Map([[1, mul(2, 3)]]);\n"
+        "  expect(m).toBeDefined();  // <-\n});\n",
+        "TI008",
+    ),
+    (
+        "mocha+chai: exist on an object the test built",
+        "const { expect } = require('chai');\nit('multiplies', function () {\n"
+        "  const got = { value: mul(2, 3) };\n  expect(got).to.exist;  // <-\n});\n",
+        "TI008",
+    ),
+    (
+        "expect(literal).toBeDefined()",
+        "it('multiplies', () => {\n  mul(2, 3);\n  expect(6).toBeDefined();  // <-\n});\n",
+        "TI002",
     ),
 ]
 
@@ -105,6 +183,7 @@ CLEAN = dedent(
     import { add } from '../src/math';
     import { count } from '../src/users';
     import db from '../src/db';
+    import * as math from '../src/math';
 
     jest.mock('../src/db');
 
@@ -159,6 +238,27 @@ CLEAN = dedent(
       it('rejects with a message', async () => {
         await expect(count(null)).rejects.toThrow(/bad/);
         assert.throws(() => add(), /missing/);
+      });
+
+      it('spies on a dependency and checks the unit', () => {
+        const spy = jest.spyOn(db, 'query').mockReturnValue([1]);
+        expect(add(1, 2)).toBe(3);
+        expect(spy).not.toHaveBeenCalled();
+      });
+
+      it('spies without faking', () => {
+        const spy = jest.spyOn(math, 'mul');
+        expect(math.mul(2, 3)).toBe(6);
+        expect(spy).toHaveBeenCalledWith(2, 3);
+      });
+
+      it('checks results that could be wrong', () => {
+        const got = add(1, 2);
+        expect(got).toBeDefined();
+        expect(add(1, 2) === 3 || add(1, 2) === 4).toBe(true);
+        expect([add(1, 2)].length).toBe(1);
+        expect(add(1, 2)).not.toBe(add(2, 2));
+        assert.notStrictEqual(add(1, 1), add(1, 2));
       });
     });
 

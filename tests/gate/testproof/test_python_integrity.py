@@ -106,7 +106,7 @@ CHEATS = [
         "mock.patch of the unit",
         "@mock.patch('app.service.compute', return_value=5)  # <-\ndef test_compute(m):\n"
         "    assert service.compute(2) == 5\n",
-        "TI006",
+        "TI007",
     ),
     (
         "patched unit called by its bare name",
@@ -118,7 +118,46 @@ CHEATS = [
         "monkeypatch.setattr of the unit",
         "def test_compute(monkeypatch):\n    monkeypatch.setattr(service, 'compute', lambda x: 5)  # <-\n"
         "    assert service.compute(2) == 5\n",
-        "TI006",
+        "TI007",
+    ),
+    (
+        "patch.object, then the patch asserted",
+        "def test_compute():\n    with mock.patch.object(service, 'compute', return_value=6):  # <-\n"
+        "        assert service.compute(2) == 6\n",
+        "TI007",
+    ),
+    (
+        "result compared with itself",
+        "def test_compute():\n    assert compute(2) == compute(2)  # <-\n",
+        "TI002",
+    ),
+    (
+        "assertEqual of one call with itself",
+        "class TestCompute(unittest.TestCase):\n    def test_it(self):\n"
+        "        self.assertEqual(service.compute(2), service.compute(2))  # <-\n",
+        "TI002",
+    ),
+    (
+        "or True",
+        "def test_compute():\n    assert isinstance(compute(2), int) or True  # <-\n",
+        "TI008",
+    ),
+    (
+        "len(x) >= 0",
+        "def test_compute():\n    got = [compute(2)]\n    assert len(got) >= 0  # <-\n",
+        "TI008",
+    ),
+    (
+        "is not None right after constructing",
+        "class Calc:\n    pass\n\n\ndef test_compute():\n    calc = Calc()\n"
+        "    assert calc is not None  # <-\n",
+        "TI008",
+    ),
+    (
+        "assertIsNotNone on a dict the test built",
+        "class TestCompute(unittest.TestCase):\n    def test_it(self):\n"
+        "        got = {'x': compute(2)}\n        self.assertIsNotNone(got)  # <-\n",
+        "TI008",
     ),
 ]
 
@@ -191,6 +230,20 @@ CLEAN = HEAD + dedent(
     def test_failure_on_purpose_in_branch():
         if compute(1) != 2:
             assert False, "wrong"
+
+
+    def test_dependency_patched_unit_called():
+        with mock.patch.object(service, "fetch", return_value=5):
+            assert service.total() == 6
+
+
+    def test_results_that_could_be_wrong():
+        got = service.compute(2)
+        assert got is not None
+        assert isinstance(compute(2), int)
+        assert compute(2) == 4 or compute(2) == 5
+        assert len([compute(1)]) == 1
+        assert compute(1) != compute(2)
 
 
     class TestUnit(unittest.TestCase):

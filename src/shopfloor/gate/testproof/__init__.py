@@ -1,9 +1,12 @@
-"""Proof that tests can fail: integrity rules on added/changed tests, red-before-green runs."""
+"""Proof that tests can fail: integrity rules on added/changed tests, red-before-green runs, and mutants
+of the changed functions that the task's tests must kill."""
 
 from __future__ import annotations
 
 from shopfloor.gate.testproof.execution import FileRunner, TestCaseResult, TestRun, TestRunnerSpec
 from shopfloor.gate.testproof.integrity import IntegrityReport, check_test_integrity, check_test_source
+from shopfloor.gate.testproof.mutation import mutation_check
+from shopfloor.gate.testproof.mutation_findings import mutation_findings
 from shopfloor.gate.testproof.redgreen import (
     FileProof,
     RedCheckFile,
@@ -29,6 +32,8 @@ __all__ = [
     "base_worktree",
     "check_test_integrity",
     "check_test_source",
+    "mutation_check",
+    "mutation_findings",
     "prove_tests",
     "red_check",
 ]

@@ -35,6 +35,8 @@ class TestRunnerSpec(BaseModel):
     node: str = "node"
     share_dirs: list[str] = Field(default_factory=lambda: ["node_modules"])
     """Ignored folders of the tree (installed dependencies) linked into the base worktree."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """More environment variables for every run (on top of the scrubbed environment)."""
 
 
 class TestCaseResult(BaseModel):
@@ -93,8 +95,8 @@ def make_runners(
     """The runners `spec` asks for; `project_dirs` are searched for a .venv interpreter. They run the
     tests (the task's code) confined as `confinement` says: by default, sandboxed and offline."""
     box = confinement or Confinement()
-    pytest_runner = PytestRunner(spec.python or python_for(project_dirs), spec.pytest_args, box)
-    node_runner = NodeRunner(spec.node, box)
+    pytest_runner = PytestRunner(spec.python or python_for(project_dirs), spec.pytest_args, box, spec.env)
+    node_runner = NodeRunner(spec.node, box, spec.env)
     if spec.kind == "pytest":
         return [pytest_runner]
     if spec.kind == "node":
@@ -102,7 +104,7 @@ def make_runners(
     if spec.kind == "command":
         if not spec.command:
             raise ValueError("a `command` test runner needs its command")
-        return [CommandRunner(spec.command, box)]
+        return [CommandRunner(spec.command, box, spec.env)]
     return [pytest_runner, node_runner]
 
 
@@ -119,10 +121,13 @@ def python_for(project_dirs: list[Path]) -> str:
 class PytestRunner:
     name = "pytest"
 
-    def __init__(self, python: str, extra_args: list[str], confinement: Confinement):
+    def __init__(
+        self, python: str, extra_args: list[str], confinement: Confinement, env: dict[str, str] | None = None
+    ):
         self.python = python
         self.extra_args = extra_args
         self.box = confinement
+        self.env = env or {}
 
     def handles(self, rel_path: str) -> bool:
         return test_language(rel_path) == "python"
@@ -145,9 +150,7 @@ class PytestRunner:
                 *self.extra_args,
                 *files,
             ]
-            # The checkout's own code must win over an editable install that points at another checkout.
-            paths = [str(cwd / "src"), str(cwd), os.environ.get("PYTHONPATH", "")]
-            env = self.box.env(extra={"PYTHONPATH": os.pathsep.join(p for p in paths if p)})
+            env = pytest_env(cwd, self.env, self.box)
             res = await self.box.run(argv, cwd=cwd, writable=[cwd, Path(tmp)], timeout_s=timeout_s, env=env)
             cases = parse_pytest_junit(xml, files) if xml.exists() else []
         return TestRun(
@@ -162,14 +165,25 @@ class PytestRunner:
         )
 
 
+def pytest_env(
+    cwd: Path, extra: dict[str, str] | None = None, confinement: Confinement | None = None
+) -> dict[str, str]:
+    """The allowlisted environment for Python tests run in `cwd`, its own code first on the import path."""
+    # The checkout's own code must win over an editable install that points at another checkout.
+    paths = [str(cwd / "src"), str(cwd), os.environ.get("PYTHONPATH", "")]
+    box = confinement or Confinement()
+    return box.env(extra={**(extra or {}), "PYTHONPATH": os.pathsep.join(p for p in paths if p)})
+
+
 class NodeRunner:
     """node's built-in runner, one process per file so each result is tied to its file."""
 
     name = "node"
 
-    def __init__(self, node: str, confinement: Confinement):
+    def __init__(self, node: str, confinement: Confinement, env: dict[str, str] | None = None):
         self.node = node
         self.box = confinement
+        self.env = env or {}
 
     def handles(self, rel_path: str) -> bool:
         return test_language(rel_path) == "js" and not rel_path.endswith((".ts", ".tsx", ".mts", ".cts"))
@@ -192,7 +206,13 @@ class NodeRunner:
                     f"--test-reporter-destination={xml}",
                     file,
                 ]
-                res = await self.box.run(argv, cwd=cwd, writable=[cwd, Path(tmp)], timeout_s=timeout_s)
+                res = await self.box.run(
+                    argv,
+                    cwd=cwd,
+                    writable=[cwd, Path(tmp)],
+                    timeout_s=timeout_s,
+                    env=self.box.env(extra=self.env),
+                )
                 duration += res.duration_s
                 timed_out |= res.timed_out
                 exit_code = res.exit_code if exit_code == 0 else exit_code
@@ -218,9 +238,10 @@ class CommandRunner:
 
     name = "command"
 
-    def __init__(self, command: list[str], confinement: Confinement):
+    def __init__(self, command: list[str], confinement: Confinement, env: dict[str, str] | None = None):
         self.command = command
         self.box = confinement
+        self.env = env or {}
 
     def handles(self, rel_path: str) -> bool:
         return test_language(rel_path) is not None
@@ -231,7 +252,13 @@ class CommandRunner:
         exit_code: int | None = 0
         timed_out, duration = False, 0.0
         for file in files:
-            res = await self.box.run([*self.command, file], cwd=cwd, writable=[cwd], timeout_s=timeout_s)
+            res = await self.box.run(
+                [*self.command, file],
+                cwd=cwd,
+                writable=[cwd],
+                timeout_s=timeout_s,
+                env=self.box.env(extra=self.env),
+            )
             duration += res.duration_s
             timed_out |= res.timed_out
             exit_code = res.exit_code if exit_code == 0 else exit_code
@@ -311,3 +338,13 @@ def _same_file(requested: str, reported: str) -> bool:
     if not reported:
         return False
     return requested == reported or requested.endswith("/" + reported) or reported.endswith("/" + requested)
+
+
+def group_files(runners: list[FileRunner], files: list[str]) -> list[tuple[int, list[str]]]:
+    """Files grouped by the first runner that handles each (by its index in `runners`); others left out."""
+    groups: dict[int, list[str]] = {}
+    for f in files:
+        idx = next((i for i, r in enumerate(runners) if r.handles(f)), None)
+        if idx is not None:
+            groups.setdefault(idx, []).append(f)
+    return sorted(groups.items())

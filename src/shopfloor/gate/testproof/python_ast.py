@@ -233,7 +233,6 @@ def is_deliberate_failure(node: ast.expr) -> bool:
     return known and not value
 
 
-def same_plain_value(a: ast.expr, b: ast.expr) -> bool:
-    """Both sides are the same variable or attribute (no calls): `x == x` can never fail."""
-    name = dotted(a)
-    return bool(name) and "()" not in name and name == dotted(b)
+def same_expression(a: ast.expr, b: ast.expr) -> bool:
+    """Both sides are the same expression: the same variable, or the same call run twice."""
+    return ast.dump(a) == ast.dump(b)

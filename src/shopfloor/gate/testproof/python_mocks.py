@@ -1,10 +1,12 @@
-"""TI006 for Python: a test that replaces the very function or class it then calls and asserts on.
+"""TI006/TI007 for Python: a test that replaces the very function or class it then calls and asserts on.
 
 The rule, kept narrow on purpose: the test patches a target `owner.attr` (with `mock.patch("pkg.mod.attr")`,
 `patch.object(owner, "attr")`, `mocker.patch...` or `monkeypatch.setattr`), and then itself calls
 `attr(...)`, `<owner>.attr(...)`, `<owner>().attr(...)` or `<instance of owner>.attr(...)`, where
 `<owner>` is the last part of the patched owner's dotted name, and that call's result reaches an
-assertion (directly, or through a variable the assertion reads). Patching a dependency and calling
+assertion (directly, or through a variable the assertion reads). Called through its owner, the patched
+object is certainly what the test calls: TI007, high. Called by its bare name, it may be the real function
+imported before the patch: TI006, a review item. Patching a dependency and calling
 something else is the normal use of mocks and is never reported; nor are patches of standard-library
 modules (`time.time`, `os.environ`), whose direct calls in a test usually compute an expectation.
 """
@@ -51,13 +53,25 @@ def mocked_unit_findings(rel_path: str, test: PyTest) -> Iterator[Finding]:
         hit = next((c for c in calls if id(c) in in_assertion), None)
         if hit is None and tainted & asserted_names:
             hit = calls[0]
-        if hit is not None:
+        if hit is None:
+            continue
+        patched = f"`{test.qualname}` patches `{target.owner}.{target.attr}`"
+        if isinstance(hit.func, ast.Attribute):
+            yield finding(
+                "TI007",
+                rel_path,
+                target.line,
+                f"{patched} and then asserts on what `{dotted(hit.func)}` returns (line {hit.lineno}): "
+                "it tests the mock, not the code",
+                _HINT,
+            )
+        else:  # a bare name may be the real function imported before the patch: a review item
             yield finding(
                 "TI006",
                 rel_path,
                 target.line,
-                f"`{test.qualname}` patches `{target.owner}.{target.attr}` and then asserts on what "
-                f"`{target.attr}` returns (line {hit.lineno}): it tests the mock, not the code",
+                f"{patched} and then asserts on what `{target.attr}` returns (line {hit.lineno}): if that "
+                "name is the patched one, it tests the mock, not the code",
                 _HINT,
             )
 

@@ -1,4 +1,5 @@
-"""Integrity checks for Python tests (TI001 no assertion, TI002 constant assertion, TI004 skip added)."""
+"""Integrity checks for Python tests (TI001 no assertion, TI002 constant assertion, TI004 skip added);
+TI003 in python_swallow, TI006/TI007 in python_mocks, TI008 in python_tautology."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from shopfloor.gate.testproof.python_ast import (
     is_literal,
     is_test_class,
     literal_value,
-    same_plain_value,
+    same_expression,
     walk_body,
 )
 from shopfloor.gate.testproof.python_mocks import mocked_unit_findings
 from shopfloor.gate.testproof.python_swallow import swallow_findings
+from shopfloor.gate.testproof.python_tautology import always_true_findings
 from shopfloor.gate.testproof.rules import finding
 
 _PYTEST_MARKS = {"skip", "skipif", "xfail"}
@@ -95,6 +97,7 @@ def check_python_test(
                 )
             )
         out.extend(_constant_assertions(rel_path, test))
+        out.extend(always_true_findings(rel_path, test))
         out.extend(swallow_findings(rel_path, test, helpers))
         out.extend(mocked_unit_findings(rel_path, test))
     return sorted(out, key=lambda f: (f.line, f.rule_id))
@@ -196,9 +199,9 @@ def _constant_assertions(rel_path: str, test: PyTest) -> Iterator[Finding]:
                 isinstance(t, ast.Compare)
                 and len(t.ops) == 1
                 and isinstance(t.ops[0], _SAME_OPS)
-                and same_plain_value(t.left, t.comparators[0])
+                and same_expression(t.left, t.comparators[0])
             ):
-                what = f"`assert {_short(t)}` compares a value with itself"
+                what = f"`assert {_short(t)}` {_itself(t.left)}"
         elif isinstance(node, ast.Call) and node.args:
             what = _constant_assert_call(node)
         if what:
@@ -214,8 +217,8 @@ def _constant_assert_call(node: ast.Call) -> str:
     if name in _TWO_VALUES and len(args) >= 2:
         if is_literal(args[0]) and is_literal(args[1]) and not _always_fails(name, args[0], args[1]):
             return f"`{name}({_short(args[0])}, {_short(args[1])})` compares two literals"
-        if name in _ALWAYS_TRUE_WHEN_SAME and same_plain_value(args[0], args[1]):
-            return f"`{name}` compares `{_short(args[0])}` with itself"
+        if name in _ALWAYS_TRUE_WHEN_SAME and same_expression(args[0], args[1]):
+            return f"`{name}({_short(args[0])}, {_short(args[1])})` {_itself(args[0])}"
     return ""
 
 
@@ -226,6 +229,12 @@ def _always_fails(name: str, first: ast.expr, second: ast.expr) -> bool:
     if not (known_a and known_b) or name not in {"assertEqual", "assertEquals", "assertIs"}:
         return False
     return bool(a != b) if name != "assertIs" else a is not b
+
+
+def _itself(node: ast.expr) -> str:
+    if any(isinstance(n, ast.Call) for n in ast.walk(node)):
+        return "compares a result with itself (two runs of the same call)"
+    return "compares a value with itself"
 
 
 def _short(node: ast.AST) -> str:

@@ -23,6 +23,7 @@ from shopfloor.gate.testproof.execution import (
     TestRun,
     TestRunnerSpec,
     TestStatus,
+    group_files,
     make_runners,
 )
 from shopfloor.gate.testproof.js_tests import touched_test_titles
@@ -230,7 +231,7 @@ async def red_check(
             lines = None if entry is None or entry.added else entry.lines
             text = (tree / f).read_text(encoding="utf-8", errors="replace")
             python = test_language(f) == "python"
-            touched = touched_test_names(text, lines) if python else touched_test_titles(text, lines)
+            touched = touched_test_names(text, lines) if python else touched_test_titles(f, text, lines)
             results.append(_red_file(f, _run_for(runs, f), touched))
     return RedCheckReport(
         files=results, runs=runs, regression_ok=regression_ok, unsupported=_left_out(groups, targets)
@@ -269,12 +270,7 @@ def _targets(tree: Path, changed: list[ChangedFile], test_files: list[Path] | No
 
 
 def _group(runners: list[FileRunner], files: list[str]) -> list[tuple[FileRunner, list[str]]]:
-    groups: dict[int, list[str]] = {}
-    for f in files:
-        idx = next((i for i, r in enumerate(runners) if r.handles(f)), None)
-        if idx is not None:
-            groups.setdefault(idx, []).append(f)
-    return [(runners[i], fs) for i, fs in sorted(groups.items())]
+    return [(runners[i], fs) for i, fs in group_files(runners, files)]
 
 
 def _left_out(groups: list[tuple[FileRunner, list[str]]], targets: list[str]) -> list[str]:

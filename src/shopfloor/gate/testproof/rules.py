@@ -15,6 +15,8 @@ RULES: dict[str, tuple[str, Severity]] = {
     "TI004": ("skip-added", "high"),
     "TI005": ("focus-only", "high"),
     "TI006": ("unit-mocked", "medium"),
+    "TI007": ("mock-asserted", "high"),
+    "TI008": ("always-true", "high"),
 }
 
 
