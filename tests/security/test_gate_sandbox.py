@@ -230,3 +230,28 @@ def test_the_gate_s_processes_die_with_a_killed_run(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert left_behind(marker) == []
+
+
+async def test_the_mutation_check_runs_the_task_s_tests_confined_too(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "tests").mkdir(parents=True)
+    (tree / "calc.py").write_text("def add(a, b):\n    return a\n")
+    git(tree, "init", "-q", "-b", "main")
+    git(tree, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "add", "-A")
+    git(tree, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "base")
+    base = git(tree, "rev-parse", "HEAD").strip()
+    outside = Path.home() / f".shopfloor-mutation-escape-{os.getpid()}"
+    (tree / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    (tree / "tests" / "test_calc.py").write_text(
+        f"try:\n    open({str(outside)!r}, 'w').write('escaped')\nexcept OSError:\n    pass\n\n"
+        "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    )
+    settings = GateSettings(
+        commands=["true"], run_security=False, test_integrity=False, prove_tests=False, mutation="review"
+    )
+    try:
+        report = await run_gate(tree, task=GateTask(id="T-1"), base_ref=base, settings=settings)
+        assert not outside.exists()
+    finally:
+        outside.unlink(missing_ok=True)
+    assert report.mutation is not None and report.mutation.status == "ran", report.mutation
