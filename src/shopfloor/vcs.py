@@ -240,6 +240,18 @@ def git_path(cwd: Path, name: str) -> Path:
     return raw if raw.is_absolute() else cwd / raw
 
 
+def checkouts(cwd: Path) -> dict[str, Path]:
+    """Each checked-out branch (short name) and the worktree it is checked out in."""
+    found: dict[str, Path] = {}
+    listing = git(cwd, "worktree", "list", "--porcelain").stdout
+    for record in listing.split("\n\n"):
+        fields = dict(line.partition(" ")[::2] for line in record.splitlines() if line)
+        branch = fields.get("branch", "")
+        if branch.startswith("refs/heads/") and "worktree" in fields:
+            found[branch.removeprefix("refs/heads/")] = Path(fields["worktree"])
+    return found
+
+
 def conflicted_files(cwd: Path) -> list[str]:
     out = git(cwd, "diff", "--name-only", "--diff-filter=U", check=False).stdout
     return [line for line in out.splitlines() if line]

@@ -10,6 +10,7 @@ import pytest
 from shopfloor.layout import Layout
 from shopfloor.tools.bash import BashTool
 from shopfloor.tools.edit import EditTool
+from shopfloor.tools.notebook import NotebookEditTool
 from shopfloor.tools.write import WriteTool
 from tests.security.hostile import (
     GATE,
@@ -74,8 +75,15 @@ async def test_direct_calls_of_a_planning_agent_write_only_its_output(tmp_path: 
     project = make_project(tmp_path, queue=False)
     layout = Layout(project)
     layout.marker_dir.mkdir(parents=True)
+    notebook = project / "analysis.ipynb"
+    notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n')
     ctx = agent_ctx(project, writable=[layout.marker_dir, layout.task_queue])
     try:
+        res = await call(
+            NotebookEditTool(), ctx, notebook_path=str(notebook), new_source="x", cell_type="code",
+            edit_mode="insert",
+        )  # fmt: skip
+        assert res.is_error and "access denied" in res.content, res.content
         ok = await call(WriteTool(), ctx, file_path=str(layout.task_queue), content="# Tasks\n")
         assert not ok.is_error, ok.content
         assert not (

@@ -32,6 +32,17 @@ def test_run_refuses_without_a_sandbox_and_runs_when_told_to_go_without(tmp_path
     assert (project / "a.py").is_file()
 
 
+def test_dry_run_names_the_missing_sandbox_among_its_problems(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    d = scripts(tmp_path, {"TASK-001": finish()})
+    planned = shopfloor("run", "--dry-run", "--model", f"scripted:{d}", cwd=project, env=NO_BWRAP)
+    assert planned.returncode == 2, planned.stdout + planned.stderr
+    assert_explains(planned.stderr)
+    spec = f"scripted:{d}"
+    fine = shopfloor("run", "--dry-run", "--no-sandbox", "--model", spec, cwd=project, env=NO_BWRAP)
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+
+
 def test_the_config_key_is_the_same_opt_out(tmp_path: Path) -> None:
     toml = '[gate]\ncommands = ["true"]\nprove_tests = false\n[sandbox]\nenabled = false\n'
     project = make_project(tmp_path, toml)

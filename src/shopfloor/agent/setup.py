@@ -12,15 +12,16 @@ from typing import Protocol
 from shopfloor.agent.budget import Budget
 from shopfloor.agent.events import Event, Notice, Transcript
 from shopfloor.agent.loop import AgentLoop, AgentResult
-from shopfloor.agent.prompts import AgentTask, environment_block, system_prompt
+from shopfloor.agent.prompts import AgentTask
+from shopfloor.agent.side_model import SideModel
+from shopfloor.agent.subagents import TaskServices, sandbox_refusal
 from shopfloor.config.sections import ModelSettings
 from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
 from shopfloor.models.base import CacheTTL, Model
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.tools.redact import redact_model
-from shopfloor.tools.registry import agent_toolset, make_context
-from shopfloor.tools.sandbox import refusal, sandbox_support
+from shopfloor.tools.registry import agent_toolset
 
 
 class AgentSetupError(Exception):
@@ -87,6 +88,8 @@ class PreparedAgent:
     async def aclose(self) -> None:
         if isinstance(self.loop, AgentLoop):
             await self.loop.ctx.shell.aclose()
+            if isinstance(self.loop.ctx.side_model, SideModel):
+                await self.loop.ctx.side_model.aclose()
         self.transcript.close()
 
 
@@ -108,9 +111,9 @@ def prepare(run: AgentRun) -> PreparedAgent:
     command = spec.extra.get("command")
     if isinstance(command, str) and command.strip():
         return _prepare_external(run, spec.name, command)
+    if spec.cannot_start:
+        raise AgentSetupError(f"agent {spec.name} ({spec.source}) cannot start: {spec.cannot_start}")
     skills = discover_skills(catalog)
-    skill_text, warnings = skills.system_prompt_section(spec.skills, workdir=workdir)
-    warnings = [*spec.warnings, *warnings]
     try:
         model = run.model or resolve_model(
             run.model_spec,
@@ -123,42 +126,40 @@ def prepare(run: AgentRun) -> PreparedAgent:
         raise AgentSetupError(str(err)) from err
     _price_scripted(model, run.priced_as or spec.model, run.settings.models)
 
-    toolset = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=bool(skills.names()))
-    if "Bash" in toolset.names and run.settings.sandbox.enabled:
-        support = sandbox_support()
-        if not support.available:
-            raise AgentSetupError(f"{spec.name} has Bash, and {refusal(support.reason)}")
-    if spec.tools is not None and "Skill" not in spec.tools:
-        skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False, workdir=workdir)
-    system = system_prompt(
-        {"agent": spec.body, "skills": skill_text, "environment": environment_block(workdir)},
-        shared_ttl=run.cache_ttl,
-    )
-
     limits = run.settings.limits
     turns = run.max_turns or spec.max_turns
     if turns is not None:
         limits = limits.model_copy(update={"max_turns": turns})
-    ctx = make_context(
+    tools = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=False)
+    if (refused := sandbox_refusal(tools, run.settings)) is not None:  # before anything is written
+        raise AgentSetupError(f"{spec.name} has Bash, and {refused}")
+    transcript, emit = _recorder(run)
+    services = TaskServices(
         workdir,
-        skills=skills,
-        extra_dirs=tuple(d for d in skills.bundle_dirs() if not d.is_relative_to(workdir)),
-        sandbox=run.settings.sandbox,
+        run.task.task_id,
+        run.settings,
+        agents,
+        skills,
+        emit,
+        run.guards,
+        run.backoffs,
         writable=run.writable,
     )
-    transcript, emit = _recorder(run)
+    # The system prompt's parts (shared prefix, then the task's own), the tools and their rules.
+    composed = services.compose(spec, depth=0, shared_ttl=run.cache_ttl)
+    budget = Budget(limits)
     loop = AgentLoop(
         model=model,
-        toolset=toolset,
-        ctx=ctx,
+        toolset=composed.toolset,
+        ctx=services.context(composed, model=model, budget=budget, depth=0, via=[]),
         task=run.task,
-        system=system,
-        budget=Budget(limits),
+        system=composed.system,
+        budget=budget,
         agent_name=spec.name,
         emit=emit,
         guards=run.guards,
     )
-    return PreparedAgent(loop=loop, transcript=transcript, warnings=warnings, emit=emit)
+    return PreparedAgent(loop=loop, transcript=transcript, warnings=composed.warnings, emit=emit)
 
 
 def _recorder(run: AgentRun) -> tuple[Transcript, Callable[[Event], None]]:

@@ -37,7 +37,8 @@ def demo_command(target: Path | None) -> int:
     from shopfloor.cli.verify import render_report
     from shopfloor.config.settings import load_settings
     from shopfloor.gate import run_gate
-    from shopfloor.orchestrator.pipeline import RunOptions, run_project
+    from shopfloor.orchestrator.pipeline import run_project
+    from shopfloor.orchestrator.run_options import RunOptions
     from shopfloor.orchestrator.store import Store
     from shopfloor.tools.sandbox import refusal, sandbox_support
 
@@ -69,10 +70,16 @@ def demo_command(target: Path | None) -> int:
     listeners: list[Callable[[RunEvent], None]] = [view]
     with view:
         report = anyio.run(run_project, root, settings, RunOptions(model=f"scripted:{scripts}"), listeners)
+    if report.aborted:
+        print(
+            f"\nThe demo stopped. What it did so far is in {root}; `shopfloor resume --dir {root}` goes on.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print("\nFinal verification of the merged project: running its checks and the security checklist...")
     final = anyio.run(
         lambda: run_gate(root, task=None, base_ref=None, settings=settings.gate, sandbox=settings.sandbox)
     )
-    print("\nFinal verification of the merged project:")
     render_report(final)
     with Store.for_project(root) as store:
         tasks = store.tasks(report.run_id)

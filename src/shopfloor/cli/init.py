@@ -4,25 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PRD_TEMPLATE = """# Product requirements: <name>
-
-## Goal
-What should exist when this is done, and for whom.
-
-## Users
-Who uses it and what they need to do.
-
-## Requirements
-1. <A feature, described by what a user can do.>
-   - Acceptance: <how we know it works, e.g. `pytest tests/test_feature.py` passes>
-2. ...
-
-## Security and quality
-Authentication, authorization, validation, rate limits, logging rules.
-
-## Non-goals
-What is deliberately out of scope.
-"""
+from shopfloor.orchestrator.prd import PRD_TEMPLATE
 
 CONFIG_TEMPLATE = """# shopfloor configuration. Every key is optional; these are the defaults.
 
@@ -83,4 +65,9 @@ def init_command(project: Path) -> int:
     for rel in made:
         print(f"created {root / rel}")
     print("Next: describe what to build in PRD.md, then run `shopfloor run --dry-run` and `shopfloor run`.")
+    if (root / ".git").exists():
+        print(
+            "Commit shopfloor.toml and .shopfloor/ with your project: each task works in a checkout of the "
+            "last commit, so an agent file that is not committed does not reach it."
+        )
     return 0

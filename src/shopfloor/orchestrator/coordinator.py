@@ -151,6 +151,8 @@ class Coordinator:
                 merged = await self._merge_once(task, placement)
                 if isinstance(merged, Merged):
                     return await self._merged(placement, merged, report.tree_hash)
+                if isinstance(merged, MergeFailed):  # no agent can help with that: it waits for resume
+                    return TaskOutcome(tid, "failed", merged.reason)
         protected = await anyio.to_thread.run_sync(
             protected_test_files, self.project, task, tasks, self.merged_commit
         )

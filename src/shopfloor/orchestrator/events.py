@@ -18,6 +18,9 @@ from shopfloor.agent.events import (
     Notice,
     RunFinished,
     RunStarted,
+    SubagentFinished,
+    SubagentStarted,
+    TodosChanged,
     ToolAnswered,
     ToolCalled,
     UserMessage,
@@ -37,6 +40,8 @@ class RunStatusChanged(EventBase):
     kind: Literal["run_status"] = "run_status"
     status: str
     finished: float | None = None
+    note: str = ""
+    """With a finished run: one line on what stopped it or what to do next."""
 
 
 class TaskStatus(EventBase):
@@ -148,6 +153,9 @@ RunEvent = Annotated[
     | ToolCalled
     | ToolAnswered
     | Notice
+    | TodosChanged
+    | SubagentStarted
+    | SubagentFinished
     | RunFinished
     | OrchestratorEvent,
     Field(discriminator="kind"),

@@ -17,6 +17,18 @@ from shopfloor.queue.routing import route
 from shopfloor.queue.tasks import load_task_queue
 
 
+def model_spec(project: Path, override: str | None, task_id: str, routed: str | None) -> str | None:
+    """The spec a task's agent runs with: `--model` when given (`scripted:DIR` picks DIR/<TASK-ID>.yaml),
+    else what routing chose."""
+    if override and override.startswith("scripted:"):
+        path = Path(override.removeprefix("scripted:")).expanduser()
+        if not path.is_absolute():
+            path = project / path
+        if path.is_dir():
+            return f"scripted:{path / f'{task_id}.yaml'}"
+    return override or routed
+
+
 @dataclass(frozen=True)
 class AgentLauncher:
     project: Path
@@ -30,14 +42,7 @@ class AgentLauncher:
     """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
 
     def spec_for(self, task_id: str, routed: str | None) -> str | None:
-        spec = self.model_override
-        if spec and spec.startswith("scripted:"):
-            path = Path(spec.removeprefix("scripted:")).expanduser()
-            if not path.is_absolute():
-                path = self.project / path
-            if path.is_dir():
-                return f"scripted:{path / f'{task_id}.yaml'}"
-        return spec or routed
+        return model_spec(self.project, self.model_override, task_id, routed)
 
     def prepare(
         self,

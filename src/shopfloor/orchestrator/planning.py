@@ -13,6 +13,7 @@ from shopfloor.agent.setup import PreparedAgent
 from shopfloor.layout import ISSUE_QUEUE, TASK_QUEUE, Layout
 from shopfloor.orchestrator.events import RunEvent, TaskStarted, TaskStatus
 from shopfloor.orchestrator.launcher import AgentLauncher
+from shopfloor.queue.files import NotUtf8Error
 from shopfloor.queue.record_file import QueueProblem
 from shopfloor.queue.tasks import load_task_queue, validate
 
@@ -28,7 +29,10 @@ class PlanningError(Exception):
 def queue_problems(path: Path) -> list[QueueProblem]:
     if not path.is_file():
         return [QueueProblem(str(path), 1, None, "the file was not written")]
-    queue = load_task_queue(path)
+    try:
+        queue = load_task_queue(path)
+    except NotUtf8Error as err:
+        return [QueueProblem(str(path), err.line, None, "not UTF-8 text; save the file as UTF-8")]
     problems = validate(queue)
     if not problems and not queue.tasks:
         problems.append(QueueProblem(str(path), 1, None, "the queue holds no tasks"))

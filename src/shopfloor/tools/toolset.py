@@ -50,11 +50,15 @@ class Toolset:
         keep = [t for n, t in self._tools.items() if (allowed is None or n in allowed) and n not in denied]
         return Toolset(keep)
 
+    def replaced(self, tool: Tool[Any]) -> Toolset:
+        """The same tools with `tool` in place of the one of its name (when there is one)."""
+        return Toolset(tool if n == tool.name else t for n, t in self._tools.items())
+
     def specs(self) -> list[ToolSpec]:
         """The tools as offered to a model; built once, since the loop asks before every call."""
         if self._specs is None:
             self._specs = [
-                ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema())
+                ToolSpec(name=t.name, description=t.describe(), input_schema=t.input_schema())
                 for t in self._tools.values()
             ]
         return list(self._specs)
@@ -84,6 +88,10 @@ class Toolset:
             args = tool.input_model.model_validate(dict(raw_input))
         except ValidationError as err:
             return ToolResult(describe_validation_error(name, err), is_error=True)
+        if ctx.policy is not None:
+            refusal = ctx.policy.refusal(name, args.model_dump(by_alias=True, exclude_none=True))
+            if refusal is not None:
+                return ToolResult(refusal, is_error=True)
         try:
             out = await tool.run(args, ctx)
         except ToolError as err:
