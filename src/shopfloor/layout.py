@@ -41,7 +41,8 @@ class Layout:
 
     @property
     def run_lock(self) -> Path:
-        return self.state_dir / "run.pid"
+        """Locked by the live run (one per project); holds its pid."""
+        return self.state_dir / "run.lock"
 
     @property
     def marker_dir(self) -> Path:

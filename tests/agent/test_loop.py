@@ -14,13 +14,14 @@ from shopfloor.agent.events import (
     ModelReplied,
     RunFinished,
     ToolAnswered,
+    ToolCalled,
     Transcript,
     UserMessage,
     read_transcript,
 )
 from shopfloor.agent.loop import AgentLoop
 from shopfloor.agent.prompts import AgentTask
-from shopfloor.config.sections import LimitSettings
+from shopfloor.config.sections import LimitSettings, SandboxSettings
 from shopfloor.models.base import Message, Price, SystemPrompt, TextPart, ToolResultPart, ToolUsePart
 from shopfloor.models.scripted import ScriptedModel
 from shopfloor.tools.registry import agent_toolset, make_context
@@ -37,7 +38,7 @@ def make_loop(
     loop = AgentLoop(
         model=ScriptedModel(turns, price=price),
         toolset=agent_toolset(["Read", "Write", "Edit", "Glob", "Grep", "Bash"], [], has_skills=False),
-        ctx=make_context(root, sandbox=False),
+        ctx=make_context(root, sandbox=SandboxSettings(enabled=False)),
         task=task,
         system=SystemPrompt(shared="You are a test agent."),
         budget=Budget(limits or LimitSettings()),
@@ -86,8 +87,9 @@ async def test_failed_marker_ends_as_failed_with_the_agents_reason(tmp_path: Pat
 async def test_bad_tool_arguments_and_unknown_tools_come_back_as_errors(tmp_path: Path) -> None:
     turns = [
         {"tool_calls": [{"tool": "Read", "input": {"file_path": 5, "bogus": True}}]},
-        {"tool_calls": [{"tool": "Read", "raw_arguments": "{not json"}]},
+        {"tool_calls": [{"tool": "Read", "raw_arguments": '{"file_path": "/tmp/x'}]},
         {"tool_calls": [{"tool": "WebFetch", "input": {"url": "http://x"}}]},
+        {"tool_calls": [{"tool": "Read", "raw_arguments": '["/tmp/x"]'}]},
         write_marker(),
         "done",
     ]
@@ -95,10 +97,20 @@ async def test_bad_tool_arguments_and_unknown_tools_come_back_as_errors(tmp_path
     result = await loop.run()
     assert result.outcome == "completed"
     answers = [e for e in events if isinstance(e, ToolAnswered)]
-    assert all(a.is_error for a in answers[:3])
+    assert all(a.is_error for a in answers[:4])
     assert "bogus" in answers[0].content
-    assert "not valid JSON" in answers[1].content
+    # One message, said once, with what was sent and what to do.
+    assert answers[1].content == (
+        "Error: the arguments for Read are not valid JSON (Unterminated string starting at: line 1 column "
+        '15 (char 14)). You sent: {"file_path": "/tmp/x\n'
+        "Send the call again with the arguments as one JSON object."
+    )
     assert "No such tool available: WebFetch" in answers[2].content and "Bash" in answers[2].content
+    assert answers[3].content.startswith("Error: the arguments for Read must be a JSON object, not an array")
+    assert "not valid JSON" not in answers[3].content
+    # The record keeps what the model sent, not an empty input.
+    calls = [e for e in events if isinstance(e, ToolCalled) and e.name == "Read"]
+    assert [c.raw_input for c in calls] == [None, '{"file_path": "/tmp/x', '["/tmp/x"]']
 
 
 async def test_turn_token_and_dollar_budgets_stop_before_the_next_call(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,26 @@ def test_status_shows_cache_use_and_what_caching_saved(tmp_path: Path) -> None:
         "saved_usd": pytest.approx(0.0323),
     }
     assert [t["cache_saved_usd"] for t in report["tasks"]] == [0.0123, 0.02]
+
+
+def test_help_screens_name_values_and_cut_nothing_at_80_columns(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "80", "TERM": "dumb"}
+
+    def help_of(*args: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "shopfloor", *args, "--help"], capture_output=True, text=True, env=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    run = help_of("run")
+    switches = [line for line in run.splitlines() if "--dry-run" in line or "--decompose" in line]
+    assert switches and all("<bool>" not in line for line in switches)
+    assert "--parallel" in run and " N " in run and "<int range>" not in run
+    agent = help_of("agent", "run")
+    assert "…" not in agent and "scripted:PATH" in agent
+    listing = subprocess.run(
+        [sys.executable, "-m", "shopfloor", "agents", "--dir", str(tmp_path)],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert "decomposition-agent" in listing.stdout and "…" not in listing.stdout

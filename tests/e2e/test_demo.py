@@ -49,3 +49,32 @@ def test_demo_runs_end_to_end_and_the_final_tree_passes_its_tests_and_the_gate(t
     )  # fmt: skip
     assert verify.returncode == 0, verify.stdout[-2000:]
     assert "verdict: pass" in verify.stdout
+
+
+def test_ctrl_c_stops_the_demo_without_a_final_verification_and_says_how_to_go_on(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    target = tmp_path / "demo"
+    env_path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+    err_path = tmp_path / "stderr.txt"
+    with err_path.open("w") as err:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "shopfloor", "demo", "--dir", str(target)],
+            stdout=subprocess.PIPE, stderr=err, text=True, env={"PATH": env_path, "HOME": str(tmp_path)},
+        )  # fmt: skip
+        try:
+            for _ in range(1200):  # until the first gate round starts: the phase is said as it starts
+                if "gate: running" in err_path.read_text() or demo.poll() is not None:
+                    break
+                time.sleep(0.1)
+            demo.send_signal(signal.SIGINT)
+            out, _ = demo.communicate(timeout=120)
+        finally:
+            demo.kill()
+    said = err_path.read_text()
+    assert "gate: running the project's checks" in said
+    assert demo.returncode == 1, out + said
+    assert "Final verification" not in out
+    assert f"The demo stopped. What it did so far is in {target}" in said
+    assert "Traceback" not in out + said

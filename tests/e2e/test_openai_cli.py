@@ -45,3 +45,24 @@ def test_server_whose_context_cannot_hold_the_prompt_is_refused_clearly(tmp_path
     assert proc.returncode == 2
     assert "context" in proc.stderr.lower() and "1024" in proc.stderr
     assert calls == []
+
+
+def test_a_refused_connection_names_the_url_and_is_not_retried(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
+    env.update(OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-local")
+    proc = subprocess.run(
+        [sys.executable, "-m", "shopfloor", "agent", "run", "general-purpose", "--task-id", "TASK-002",
+         "--objective", "Create hello.txt.", "--workdir", str(tmp_path), "--model", "openai:fake-model"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == 1, said
+    assert f"server at {url} refused the connection" in said and "OPENAI_BASE_URL" in said
+    assert "still failing after" not in said  # given up on at once, not after minutes of retries
+    assert "Traceback" not in said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,9 +102,16 @@ def scripts(tmp_path: Path, per_task: dict[str, list[Any]]) -> Path:
     return d
 
 
-def shopfloor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def shopfloor(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess; `env` adds to (never replaces) this process's environment."""
+    full = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "shopfloor", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "shopfloor", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=full,
     )
 
 
@@ -182,10 +190,13 @@ def test_a_hand_broken_queue_gets_a_clear_error_with_its_line(project: Path, tmp
 
 
 def test_dry_run_shows_waves_agents_and_models_without_calling_a_model(project: Path) -> None:
-    proc = shopfloor("run", "--dry-run", cwd=project)
-    assert proc.returncode == 0, proc.stderr
-    assert "backend-agent" in proc.stdout and "opus" in proc.stdout
-    assert "2 wave(s)" in proc.stdout
+    proc = shopfloor("run", "--dry-run", cwd=project, env={"ANTHROPIC_API_KEY": "sk-test"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "backend-agent" in proc.stdout and "opus (anthropic:claude-opus" in proc.stdout
+    assert "3 task(s) to run in 2 wave(s)" in proc.stdout
+    assert 'custom: python3 -c "import sys" [config]' in proc.stdout  # the checks the gate runs
+    assert "Nothing stops this run" in proc.stdout
+    assert not (project / ".orchestrator" / "state.db").exists()
 
 
 def test_decomposition_gets_queue_errors_back_and_fixes_them(project: Path, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from shopfloor.orchestrator.pidfile import live_run_pid
 from shopfloor.testing import FakeProvider, Fault, route_by_task
 
 MARKER = "{workdir}/.orchestrator/complete/{task_id}.done"
@@ -144,16 +145,16 @@ def attempts(project: Path, task_id: str) -> list[str | None]:
 
 
 def conflict_script(word: str) -> list[Any]:
-    """Change shared.txt, finish; then (if handed a conflict) merge main, resolve, commit, finish again."""
+    """Change shared.txt, finish; then (if handed a conflict, with the merge started by shopfloor) edit
+    the conflict markers away and finish again: git itself is read-only for the agent."""
     return [
         tool("Read", file_path="{workdir}/shared.txt"),
         tool("Write", file_path="{workdir}/shared.txt", content=f"{word}\n"),
         tool("Write", file_path=MARKER, content="done"),
         "Done.",
-        tool("Bash", command="git merge main"),
+        tool("Bash", command="git status --short && git diff"),
         tool("Read", file_path="{workdir}/shared.txt"),
         tool("Write", file_path="{workdir}/shared.txt", content="one\ntwo\n"),
-        tool("Bash", command="git add -A && git commit -q --no-edit"),
         tool("Write", file_path=MARKER, content="resolved"),
         "Resolved the conflict.",
     ]
@@ -240,7 +241,9 @@ def test_sigkill_mid_run_then_resume_redoes_nothing_merged(tmp_path: Path) -> No
     finally:
         run.kill()
         run.wait()
-    assert "Merge TASK-001" in git(project, "log", "--format=%s", "main")
+    # TASK-001 is merged into the run's integration branch; the user's branch gets it when the run ends.
+    assert "Merge TASK-001" in git(project, "log", "--format=%s", "shopfloor/integration/main")
+    assert "Merge TASK-001" not in git(project, "log", "--format=%s", "main")
     worktree = project / ".orchestrator" / "worktrees" / "TASK-002"
     assert (worktree / "b.py").is_file() and "b.py" in git(worktree, "status", "--porcelain")
     # What a kill in the middle of a git command in the worktree leaves behind.
@@ -266,7 +269,7 @@ def test_sigkill_mid_run_then_resume_redoes_nothing_merged(tmp_path: Path) -> No
 
 def test_an_agent_silent_past_its_lease_is_retried_in_its_kept_worktree(tmp_path: Path) -> None:
     project = make_project(tmp_path, [("TASK-001", [])], "[run]\nlease_s = 2\n")
-    hang = "test -f .orchestrator/retry || { touch .orchestrator/retry; sleep 60; }"
+    hang = "test -f .orchestrator/complete/retry || { touch .orchestrator/complete/retry; sleep 60; }"
     d = scripts(
         tmp_path,
         {"TASK-001": [tool("Bash", command=hang, timeout=120000), *write_turns("a.py", "A = 1\n")]},
@@ -346,4 +349,38 @@ def test_abort_stops_the_run_keeps_the_worktree_and_puts_the_task_back(tmp_path:
     worktree = project / ".orchestrator" / "worktrees" / "TASK-001"
     assert (worktree / "a.py").read_text() == "A = 1\n"
     assert "a.py" in git(project, "ls-tree", "--name-only", "shopfloor/TASK-001")  # saved on its branch
-    assert not (project / ".orchestrator" / "run.pid").exists()
+    assert live_run_pid(project) is None  # the run's lock went with it
+
+
+def test_an_uncommitted_edit_in_the_checkout_pauses_delivery_and_no_agent_runs_again(tmp_path: Path) -> None:
+    project = make_project(tmp_path, [("TASK-001", [])])
+    edit = [tool("Read", file_path="{workdir}/shared.txt"), *write_turns("shared.txt", "from the task\n")]
+    d = scripts(tmp_path, {"TASK-001": edit})
+    (project / "shared.txt").write_text("the user's edit, not committed\n")
+    proc = shopfloor("run", "--model", f"scripted:{d}", cwd=project)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    said = proc.stdout + proc.stderr
+    assert "commit or stash your changes to shared.txt, then `shopfloor resume`" in said
+    assert "Traceback" not in said
+    # The task is verified and merged (into the integration branch); its agent ran once; nothing of the
+    # user's checkout changed.
+    assert attempts(project, "TASK-001") == ["completed"]
+    assert queue_status(project, "TASK-001") == "completed"
+    assert (project / "shared.txt").read_text() == "the user's edit, not committed\n"
+    assert git(project, "log", "--format=%s", "main").strip() == "init"
+    data = status(project)
+    assert data["run"]["status"] == "paused" and "shared.txt" in data["run"]["note"]
+    plain = shopfloor("status", cwd=project)
+    assert "next: the verified work is on shopfloor/integration/main" in plain.stdout
+
+    git(project, "stash")
+    resumed = shopfloor("resume", cwd=project)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "shopfloor/integration/main holds verified work not yet in main" in resumed.stderr
+    assert (project / "shared.txt").read_text() == "from the task\n"
+    assert "Merge TASK-001" in git(project, "log", "--format=%s", "main")
+    assert attempts(project, "TASK-001") == ["completed"]  # resumed without paying an agent again
+    assert status(project)["run"]["status"] == "completed"
+    again = shopfloor("resume", cwd=project)
+    assert again.returncode == 0 and "nothing to resume" in again.stdout
+    assert len(query(project, "SELECT id FROM runs")) == 1

@@ -19,7 +19,7 @@ LAYOUTS = Path(__file__).parent.parent / "queue" / "seed_layouts"
 
 
 def shopfloor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
+    env = {"ANTHROPIC_API_KEY": "sk-test-unused", **os.environ, "COLUMNS": "200"}  # dry runs check keys
     return subprocess.run(
         [sys.executable, "-m", "shopfloor", *args],
         cwd=cwd,

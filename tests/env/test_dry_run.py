@@ -13,7 +13,8 @@ from tests.env.runs import add_tasks
 
 
 def dry_run(project: Path, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", **({"PATH": path} if path else {})}
+    # A key is set so that the only problems the plan can list are the environment's (nothing is called).
+    env = {**os.environ, "COLUMNS": "200", "ANTHROPIC_API_KEY": "k", **({"PATH": path} if path else {})}
     argv = [sys.executable, "-m", "shopfloor", "run", "--dry-run"]
     return subprocess.run(argv, cwd=project, capture_output=True, text=True, timeout=120, env=env)
 
@@ -32,12 +33,14 @@ def test_dry_run_shows_the_detected_environment_and_checks(tmp_path: Path) -> No
     proc = dry_run(project)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[:8] == [
+    at = lines.index("Environment of each task's worktree (set up before its agent, with network):")
+    assert lines[at : at + 9] == [
         "Environment of each task's worktree (set up before its agent, with network):",
         "  npm in .",
         "  setup (detected): npm ci",
         "  copied in: .env",
         "  cache: the first task installs; later tasks with the same lockfiles get a copy",
+        "",
         "Checks the gate would run on the project as it stands:",
         "  test: npm test -- --coverage [ci]",
         "  lint: eslint . [detected]",  # the project's lint script, in check mode

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from shopfloor.config.sections import EnvSettings
 from shopfloor.env import inspect_env
 from shopfloor.gate import Check, GateSettings, run_check, run_gate
 from shopfloor.gate.detect import detect_checks
+from shopfloor.tools.sandbox import SANDBOX_ENV, sandbox_support
 
 FAST = GateSettings(run_security=False, test_integrity=False, prove_tests=False)
 
@@ -168,3 +170,28 @@ async def test_a_package_in_package_json_that_node_cannot_find_was_never_install
     )
     undeclared = await run_check(shell("node -e \"require('left-pad')\"", root, "test"), root, FAST)
     assert undeclared.environment is None and not undeclared.passed  # the work's own mistake
+
+
+@pytest.mark.anyio
+async def test_the_sandboxed_checks_run_in_the_trees_environment_never_a_parent_checkouts_modules(
+    outside_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SANDBOX_ENV, raising=False)
+    assert sandbox_support().available, "bubblewrap is needed (the CI script installs it)"
+    checkout = write(outside_tmp / "checkout", {"node_modules/ghost/index.js": "x"})
+    modules = checkout / "node_modules"
+    root = write(
+        checkout / ".orchestrator" / "worktrees" / "T-1",
+        {"package.json": "{}", "node_modules/.bin/projtool": "#!/bin/sh\necho from the project\n"},
+    )
+    (root / "node_modules" / ".bin" / "projtool").chmod(0o755)
+    command = (
+        f'projtool; echo "$APP_MODE"; ls {modules} | wc -l; '
+        f"touch {checkout}/x 2>/dev/null && echo wrote || echo read-only"
+    )
+    settings = FAST.model_copy(update={"commands": [command]})
+    env = inspect_env(root, EnvSettings(vars={"APP_MODE": "testing"}))
+    report = await run_gate(root, task=None, base_ref=None, settings=settings, env=env)
+    [check] = report.checks
+    assert check.output_tail.split() == ["from", "the", "project", "testing", "0", "read-only"]
+    assert not any("without a sandbox" in r for r in report.reasons)

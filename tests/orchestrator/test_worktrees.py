@@ -50,7 +50,8 @@ def test_ensure_repo_initialises_an_empty_dir(tmp_path: Path) -> None:
 
 
 def test_ensure_repo_commits_what_is_there_but_not_run_state(project: Path) -> None:
-    assert sh(project, "ls-files").splitlines() == ["app.py"]
+    # The first commit also takes the .gitignore shopfloor writes for secrets and dependencies.
+    assert sh(project, "ls-files").splitlines() == [".gitignore", "app.py"]
     assert sh(project, "status", "--porcelain") == ""
     assert "/.orchestrator/" in (project / ".git" / "info" / "exclude").read_text()
 
@@ -83,6 +84,7 @@ def test_worktree_starts_from_base_with_dependencies_merged(project: Path) -> No
     assert wt.path == project / ".orchestrator" / "worktrees" / "TASK-003"
     assert wt.branch == "shopfloor/TASK-003"
     assert sorted(p.name for p in wt.path.iterdir() if p.name != ".git") == [
+        ".gitignore",
         ".orchestrator",
         "app.py",
         "models.py",

@@ -71,7 +71,7 @@ def test_flat_file_without_frontmatter_uses_stem_and_first_paragraph(catalog: Sk
 
 def test_project_skill_beats_user_and_builtin(project: Path, home: Path) -> None:
     write(project / ".claude/skills/api_development/SKILL.md", skill_md("api_development", "Ours.", "local"))
-    write(home / ".claude/skills/api/SKILL.md", skill_md("api_development", "Mine.", "user"))
+    write(home / ".claude/skills/api_development/SKILL.md", skill_md("api_development", "Mine.", "user"))
     write(home / ".claude/skills/backend_security.md", skill_md("backend_security", "Mine.", "user sec"))
     catalog = discover_skills(project, home=home)
     api = catalog.get("api_development")
@@ -88,15 +88,25 @@ def test_project_skill_beats_user_and_builtin(project: Path, home: Path) -> None
 
 def test_broken_skill_files_are_problems_with_lines(project: Path, home: Path) -> None:
     skills = project / ".claude/skills"
-    write(skills / "nodesc/SKILL.md", "---\nname: nodesc\n---\nbody\n")
-    write(skills / "noyaml/SKILL.md", "# no frontmatter\n")
-    write(skills / "badyaml/SKILL.md", "---\nname: badyaml\ndescription: a\n  b: c\n---\n")
+    write(skills / "nodesc/SKILL.md", "---\nname: nodesc\n---\nThe first paragraph.\n\nMore.\n")
+    write(skills / "noyaml/SKILL.md", "# No frontmatter\n\nJust instructions.\n")
+    write(skills / "badyaml/SKILL.md", "---\nname: badyaml\ndescription: a\n  b: c\n---\nDo it.\n")
+    write(skills / "latin1/SKILL.md", b"---\ndescription: caf\xe9\n---\nbody\n")
+    write(skills / "listdesc/SKILL.md", "---\ndescription: [a, b]\n---\nbody\n")
     write(skills / "fine/SKILL.md", skill_md("fine", "Fine.", "ok"))
     catalog = discover_skills(project, home=home)
     assert catalog.get("fine") is not None
     errors = sorted((p.path.parent.name, p.line) for p in catalog.errors)
-    assert errors == [("badyaml", 4), ("nodesc", 1), ("noyaml", 1)]
-    assert catalog.get("nodesc") is None
+    assert errors == [("latin1", 2), ("listdesc", 2)]
+    assert catalog.get("latin1") is None and catalog.get("listdesc") is None
+    # Every field is optional in Claude Code: the description falls back to the first paragraph, and
+    # a skill whose YAML cannot be read loads without its fields.
+    nodesc, noyaml, badyaml = catalog.get("nodesc"), catalog.get("noyaml"), catalog.get("badyaml")
+    assert nodesc is not None and nodesc.description == "The first paragraph."
+    assert noyaml is not None and noyaml.description == "No frontmatter"
+    assert badyaml is not None and badyaml.description == "Do it." and badyaml.body == "Do it."
+    warned = sorted((p.path.parent.name, p.line) for p in catalog.problems if p.severity == "warning")
+    assert warned == [("badyaml", 1), ("badyaml", 4), ("nodesc", 1), ("noyaml", 1)]
 
 
 def test_render_gives_instructions_and_bundled_paths(catalog: SkillCatalog, project: Path) -> None:

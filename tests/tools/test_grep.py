@@ -312,3 +312,26 @@ async def test_a_search_past_its_time_limit_is_stopped(tool_ctx: ToolContext, ws
     tool = GrepTool(engine="python" if engine == "python" else "rg", timeout_s=-1)
     out = await call(tool, tool_ctx, pattern="load")
     assert out.is_error and "took longer than -1s" in out.content and "Narrow it" in out.content
+
+
+async def test_a_runaway_regex_without_ripgrep_is_stopped_and_never_freezes_other_agents(
+    tool_ctx: ToolContext, ws: Path
+) -> None:
+    import anyio
+
+    # Python's regex engine needs minutes for this line, holding the interpreter lock all the while.
+    (ws / "slow.txt").write_text("a" * 30 + "b\n")
+    ticks = 0
+
+    async def another_agent() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await anyio.sleep(0.01)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(another_agent)
+        out = await call(GrepTool(engine="python", timeout_s=1), tool_ctx, pattern="(a+)+$", path="slow.txt")
+        tg.cancel_scope.cancel()
+    assert out.is_error and "took longer than 1s" in out.content
+    assert ticks > 1  # the event loop went on while the search ran

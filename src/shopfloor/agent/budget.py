@@ -30,6 +30,14 @@ class Budget:
             self.cost_usd += cost
             self.last_cost_usd = cost
 
+    def absorb(self, usage: Usage, cost: float | None) -> None:
+        """Spend made on the agent's behalf outside its own turns (a sub-agent, a side question)."""
+        self.usage = self.usage + usage
+        if cost is None:
+            self.cost_known = False
+        else:
+            self.cost_usd += cost
+
     @property
     def elapsed_s(self) -> float:
         return time.monotonic() - self.started

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from shopfloor.models.base import Usage
+from shopfloor.tools.todo import TodoItem
 
 OutcomeKind = Literal["completed", "incomplete", "budget_exceeded", "failed"]
 
@@ -20,6 +21,9 @@ class EventBase(BaseModel):
 
     ts: float = Field(default_factory=time.time)
     task_id: str = ""
+    via: list[str] = Field(default_factory=list)
+    """Where it happened below the task's own agent, outermost first: a sub-agent's call id
+    (`sub-1`) or a tool that asked a model (`WebFetch`). Empty for the task's agent itself."""
 
 
 class RunStarted(EventBase):
@@ -66,6 +70,8 @@ class ToolCalled(EventBase):
     call_id: str
     name: str
     input: dict[str, Any]
+    raw_input: str | None = None
+    """What the model sent, when it was not a JSON object (then `input` is empty)."""
 
 
 class ToolAnswered(EventBase):
@@ -83,6 +89,39 @@ class Notice(EventBase):
     message: str
 
 
+class TodosChanged(EventBase):
+    """The agent's task list, as its TodoWrite call just set it."""
+
+    kind: Literal["todos_changed"] = "todos_changed"
+    todos: list[TodoItem]
+
+
+class SubagentStarted(EventBase):
+    """An Agent/Task call started another agent; its events follow with `call` in their `via`."""
+
+    kind: Literal["subagent_started"] = "subagent_started"
+    call: str
+    agent: str
+    model: str
+    description: str
+    prompt: str
+    depth: int
+
+
+class SubagentFinished(EventBase):
+    kind: Literal["subagent_finished"] = "subagent_finished"
+    call: str
+    agent: str
+    outcome: OutcomeKind
+    reason: str = ""
+    turns: int
+    usage: Usage
+    cost_usd: float | None
+    duration_s: float
+    text: str
+    """Its final message: what the delegating agent got back."""
+
+
 class RunFinished(EventBase):
     kind: Literal["run_finished"] = "run_finished"
     outcome: OutcomeKind
@@ -94,7 +133,17 @@ class RunFinished(EventBase):
 
 
 Event = Annotated[
-    RunStarted | UserMessage | ModelCalled | ModelReplied | ToolCalled | ToolAnswered | Notice | RunFinished,
+    RunStarted
+    | UserMessage
+    | ModelCalled
+    | ModelReplied
+    | ToolCalled
+    | ToolAnswered
+    | Notice
+    | TodosChanged
+    | SubagentStarted
+    | SubagentFinished
+    | RunFinished,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -39,6 +39,7 @@ from shopfloor.models.base import (
 )
 from shopfloor.tools.base import ToolResult
 from shopfloor.tools.context import ToolContext
+from shopfloor.tools.redact import redact
 from shopfloor.tools.toolset import Toolset
 
 MAX_REMINDERS = 2
@@ -89,6 +90,8 @@ class AgentResult:
     """None when the model's price is unknown."""
     duration_s: float
     transcript: Path | None = None
+    final_text: str = ""
+    """The agent's last message (what a delegated agent reports back)."""
     cache_saved_usd: float | None = None
     """What prompt caching saved against the same tokens billed as plain input; None when unpriced."""
     cause: FailureCause | None = None
@@ -114,6 +117,10 @@ class AgentLoop:
     emit: Callable[[Event], None] = lambda _e: None
     guards: Sequence[Callable[[], str | None]] = ()
     """Extra stop checks run before each model call (for example the run-wide budget)."""
+    opening: str | None = None
+    """The first user message when it is not the task prompt (a delegated agent's brief)."""
+    ends_at_reply: bool = False
+    """A reply without tool calls completes the run (a delegated agent writes no marker)."""
     messages: list[Message] = field(default_factory=list)
     _reminders: int = 0
     _started: bool = False
@@ -122,7 +129,7 @@ class AgentLoop:
         if not self._started:
             self._started = True
             self.emit(self._started_event())
-            self._say(task_prompt(self.task))
+            self._say(self.opening if self.opening is not None else task_prompt(self.task))
         return await self._drive()
 
     async def send(self, text: str) -> AgentResult:
@@ -208,7 +215,7 @@ class AgentLoop:
         return self._end_of_turn()
 
     def _end_of_turn(self) -> Step:
-        if self.task.marker_path.exists():
+        if self.ends_at_reply or self.task.marker_path.exists():
             return Completed()
         if self.task.failed_marker_path.exists():
             reason = self.task.failed_marker_path.read_text(encoding="utf-8", errors="replace").strip()
@@ -244,16 +251,17 @@ class AgentLoop:
     async def _run_one(self, turn: int, call: ToolUsePart, out: dict[str, ToolResultPart]) -> None:
         self.emit(
             ToolCalled(
-                task_id=self.task.task_id, turn=turn, call_id=call.id, name=call.name, input=call.input
+                task_id=self.task.task_id,
+                turn=turn,
+                call_id=call.id,
+                name=call.name,
+                input=call.input,
+                raw_input=call.raw_input,
             )
         )
         t0 = time.monotonic()
         if call.input_error:
-            result = ToolResult(
-                f"Error: the arguments for {call.name} were not valid JSON: "
-                f"{call.input_error}. Send the call again with a JSON object.",
-                True,
-            )
+            result = ToolResult(call.input_error, True)
         else:
             result = await self.toolset.call(call.name, call.input, self.ctx)
         out[call.id] = ToolResultPart(tool_use_id=call.id, content=result.content, is_error=result.is_error)
@@ -270,6 +278,7 @@ class AgentLoop:
         )
 
     def _say(self, text: str) -> None:
+        text = redact(text)  # gate output and conflict details go to the provider: no secrets in them
         self.messages.append(_user(text))
         self.emit(UserMessage(task_id=self.task.task_id, text=text))
 
@@ -313,7 +322,12 @@ class AgentLoop:
             duration_s=duration_s,
             cache_saved_usd=self.model.profile.cache_saving(self.budget.usage),
             cause=cause,
+            final_text=_last_words(self.messages),
         )
+
+
+def _last_words(messages: list[Message]) -> str:
+    return next((m.text for m in reversed(messages) if m.role == "assistant" and m.text), "")
 
 
 def _user(text: str) -> Message:

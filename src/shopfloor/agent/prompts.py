@@ -12,7 +12,7 @@ from shopfloor.layout import Layout
 from shopfloor.models.base import CacheTTL, SystemPrompt
 from shopfloor.vcs import GitError, git
 
-SHARED_PARTS = ("agent", "skills")
+SHARED_PARTS = ("agent", "memory", "skills")
 """System prompt parts that are the same for every task of an agent, in order. With the tools they
 form one cached prefix, so keep anything that names a task's directory, branch or date out of them."""
 TASK_PARTS = ("environment",)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -13,14 +12,17 @@ from typing import Protocol
 from shopfloor.agent.budget import Budget
 from shopfloor.agent.events import Event, Notice, Transcript
 from shopfloor.agent.loop import AgentLoop, AgentResult
-from shopfloor.agent.prompts import AgentTask, environment_block, system_prompt
+from shopfloor.agent.prompts import AgentTask
+from shopfloor.agent.side_model import SideModel
+from shopfloor.agent.subagents import TaskServices, sandbox_refusal
 from shopfloor.config.sections import ModelSettings
 from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
 from shopfloor.models.base import CacheTTL, Model
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.tools.child_env import EnvOverlay
-from shopfloor.tools.registry import agent_toolset, make_context
+from shopfloor.tools.redact import redact_model
+from shopfloor.tools.registry import agent_toolset
 
 
 class AgentSetupError(Exception):
@@ -49,6 +51,11 @@ class AgentRun:
     """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
     priced_as: str | None = None
     """For a scripted model with no price of its own: the model whose list price to report."""
+    catalog_root: Path | None = None
+    """Where agent and skill files are found; defaults to the working directory. An orchestrated run
+    names the project, so files an agent writes in its worktree never configure a later session."""
+    writable: tuple[Path, ...] | None = None
+    """What the agent may change; None: its working directory (less git metadata and configuration)."""
     env: EnvOverlay | None = None
     """The task worktree's project environment, for the agent's shell (PATH, variables)."""
     cache_ttl: CacheTTL = "5m"
@@ -84,6 +91,8 @@ class PreparedAgent:
     async def aclose(self) -> None:
         if isinstance(self.loop, AgentLoop):
             await self.loop.ctx.shell.aclose()
+            if isinstance(self.loop.ctx.side_model, SideModel):
+                await self.loop.ctx.side_model.aclose()
         self.transcript.close()
 
 
@@ -94,7 +103,8 @@ def prepare(run: AgentRun) -> PreparedAgent:
     from shopfloor.specs.skills import discover_skills
 
     workdir = run.task.workdir
-    agents = discover_agents(workdir)
+    catalog = run.catalog_root or workdir
+    agents = discover_agents(catalog)
     spec = agents.get(run.agent)
     if spec is None:
         problems = [f"{p.path}:{p.line}: {p.message}" for p in agents.problems if p.severity == "error"]
@@ -104,9 +114,9 @@ def prepare(run: AgentRun) -> PreparedAgent:
     command = spec.extra.get("command")
     if isinstance(command, str) and command.strip():
         return _prepare_external(run, spec.name, command)
-    skills = discover_skills(workdir)
-    skill_text, warnings = skills.system_prompt_section(spec.skills, workdir=workdir)
-    warnings = [*spec.warnings, *warnings]
+    if spec.cannot_start:
+        raise AgentSetupError(f"agent {spec.name} ({spec.source}) cannot start: {spec.cannot_start}")
+    skills = discover_skills(catalog)
     try:
         model = run.model or resolve_model(
             run.model_spec,
@@ -119,43 +129,41 @@ def prepare(run: AgentRun) -> PreparedAgent:
         raise AgentSetupError(str(err)) from err
     _price_scripted(model, run.priced_as or spec.model, run.settings.models)
 
-    toolset = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=bool(skills.names()))
-    if spec.tools is not None and "Skill" not in spec.tools:
-        skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False, workdir=workdir)
-    system = system_prompt(
-        {
-            "agent": spec.body,
-            "skills": skill_text,
-            "environment": environment_block(workdir, installed=run.env is not None),
-        },
-        shared_ttl=run.cache_ttl,
-    )
-
     limits = run.settings.limits
     turns = run.max_turns or spec.max_turns
     if turns is not None:
         limits = limits.model_copy(update={"max_turns": turns})
-    ctx = make_context(
+    tools = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=False)
+    if (refused := sandbox_refusal(tools, run.settings)) is not None:  # before anything is written
+        raise AgentSetupError(f"{spec.name} has Bash, and {refused}")
+    transcript, emit = _recorder(run)
+    services = TaskServices(
         workdir,
-        skills=skills,
-        extra_dirs=tuple(d for d in skills.bundle_dirs() if not d.is_relative_to(workdir)),
-        sandbox=run.settings.sandbox.enabled,
-        allow_network=run.settings.sandbox.allow_network,
+        run.task.task_id,
+        run.settings,
+        agents,
+        skills,
+        emit,
+        run.guards,
+        run.backoffs,
+        writable=run.writable,
         overlay=run.env,
     )
-    transcript, emit = _recorder(run)
+    # The system prompt's parts (shared prefix, then the task's own), the tools and their rules.
+    composed = services.compose(spec, depth=0, shared_ttl=run.cache_ttl)
+    budget = Budget(limits)
     loop = AgentLoop(
         model=model,
-        toolset=toolset,
-        ctx=ctx,
+        toolset=composed.toolset,
+        ctx=services.context(composed, model=model, budget=budget, depth=0, via=[]),
         task=run.task,
-        system=system,
-        budget=Budget(limits),
+        system=composed.system,
+        budget=budget,
         agent_name=spec.name,
         emit=emit,
         guards=run.guards,
     )
-    return PreparedAgent(loop=loop, transcript=transcript, warnings=warnings, emit=emit)
+    return PreparedAgent(loop=loop, transcript=transcript, warnings=composed.warnings, emit=emit)
 
 
 def _recorder(run: AgentRun) -> tuple[Transcript, Callable[[Event], None]]:
@@ -165,6 +173,7 @@ def _recorder(run: AgentRun) -> tuple[Transcript, Callable[[Event], None]]:
     sink = run.on_event
 
     def emit(event: Event) -> None:
+        event = redact_model(event)  # the transcript, the store and the dashboard all start here
         transcript.write(event)
         if sink is not None:
             sink(event)
@@ -203,15 +212,6 @@ def _with_transcript(result: AgentResult, path: Path) -> AgentResult:
     from dataclasses import replace
 
     return replace(result, transcript=path)
-
-
-def redact(text: str) -> str:
-    """Remove any provider key of ours from text headed for logs or transcripts."""
-    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
-        key = os.environ.get(name)
-        if key and len(key) >= 8:
-            text = text.replace(key, f"[{name}]")
-    return text
 
 
 def _price_scripted(model: Model, alias: str | None, settings: ModelSettings) -> None:

@@ -38,14 +38,15 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version.", metavar=""),
     ] = False,
 ) -> None:
     """shopfloor: agents that write code, a harness that checks it."""
 
 
 @app.command()
-def tools(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def tools(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.", metavar="")] = False) -> None:
     """Show each tool's name, description and input schema exactly as a model receives them."""
     from shopfloor.tools.registry import builtin_toolset
 
@@ -60,10 +61,28 @@ def tools(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 
 @app.command()
 def agents(
-    workdir: Annotated[Path, typer.Option("--dir", help="Project directory.")] = Path(),
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    workdir: Annotated[Path, typer.Option("--dir", help="Project directory.", metavar="DIR")] = Path(),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.", metavar="")] = False,
+    show: Annotated[
+        str | None,
+        typer.Option("--show", help="Print exactly what a model receives as this agent.", metavar="NAME"),
+    ] = None,
+    task_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--task-file", help="With --show: a task-queue file whose first task to use.", metavar="FILE"
+        ),
+    ] = None,
 ) -> None:
     """List the agents found (project, user, built-in) and problems in their files."""
+    if not workdir.is_dir():
+        raise fail(f"{workdir} is not a directory; pass a project directory with --dir")
+    if show is not None:
+        from shopfloor.cli.agent_show import show_agent
+
+        raise typer.Exit(show_agent(workdir.resolve(), show, task_file=task_file, as_json=as_json))
+    if task_file is not None:
+        raise fail("--task-file goes with --show NAME")
     from shopfloor.cli.views import show_agents
 
     code = show_agents(workdir.resolve(), as_json=as_json)
@@ -72,32 +91,55 @@ def agents(
 
 @app.command()
 def skills(
-    workdir: Annotated[Path, typer.Option("--dir", help="Project directory.")] = Path(),
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    workdir: Annotated[Path, typer.Option("--dir", help="Project directory.", metavar="DIR")] = Path(),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.", metavar="")] = False,
 ) -> None:
     """List the skills found and problems in their files."""
     from shopfloor.cli.views import show_skills
 
+    if not workdir.is_dir():
+        raise fail(f"{workdir} is not a directory; pass a project directory with --dir")
     code = show_skills(workdir.resolve(), as_json=as_json)
     raise typer.Exit(code)
 
 
 @agent_app.command("run")
 def agent_run(
-    agent: Annotated[str, typer.Argument(help="Agent name, as in its file's `name:`.")],
-    task_id: Annotated[str, typer.Option("--task-id", help="The task's ID, e.g. TASK-001.")],
-    objective: Annotated[str, typer.Option("--objective", help="What the agent must achieve.")],
+    agent: Annotated[str, typer.Argument(help="Agent name, as in its file's `name:`.", metavar="AGENT")],
+    task_id: Annotated[str, typer.Option("--task-id", help="The task's ID, e.g. TASK-001.", metavar="ID")],
+    objective: Annotated[
+        str, typer.Option("--objective", help="What the agent must achieve.", metavar="TEXT")
+    ],
     criteria: Annotated[
-        list[str] | None, typer.Option("--criteria", help="An acceptance criterion (repeatable).")
+        list[str] | None,
+        typer.Option("--criteria", help="An acceptance criterion (repeatable).", metavar="TEXT"),
     ] = None,
-    workdir: Annotated[Path, typer.Option("--workdir", help="Directory the agent works in.")] = Path(),
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="Directory the agent works in.", metavar="DIR")
+    ] = Path(),
     model: Annotated[
         str | None,
-        typer.Option("--model", help="sonnet|opus|haiku|inherit|anthropic:ID|openai:ID|scripted:PATH"),
+        typer.Option(
+            "--model",
+            help="sonnet, opus, haiku, inherit, anthropic:ID, openai:ID or scripted:PATH.",
+            metavar="SPEC",
+        ),
     ] = None,
-    max_turns: Annotated[int | None, typer.Option("--max-turns", min=1, help="Model calls allowed.")] = None,
-    budget_usd: Annotated[float | None, typer.Option("--budget-usd", min=0.0, help="Dollar limit.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    max_turns: Annotated[
+        int | None, typer.Option("--max-turns", min=1, help="Model calls allowed.", metavar="N")
+    ] = None,
+    budget_usd: Annotated[
+        float | None, typer.Option("--budget-usd", min=0.0, help="Dollar limit.", metavar="USD")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.", metavar="")] = False,
+    no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox",
+            help="Run agents' commands and the gate's checks unconfined, on purpose.",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Run one agent on one task. Exit 0 when it wrote its marker, 1 when not, 2 on usage errors."""
     from shopfloor.cli.agent import run_agent_command
@@ -112,38 +154,71 @@ def agent_run(
         max_turns=max_turns,
         budget_usd=budget_usd,
         as_json=as_json,
+        no_sandbox=no_sandbox,
     )
     raise typer.Exit(code)
 
 
-DirOpt = Annotated[Path, typer.Option("--dir", help="Project directory.")]
+DirOpt = Annotated[Path, typer.Option("--dir", help="Project directory.", metavar="DIR")]
 
 
 @app.command()
 def run(
     project: DirOpt = Path(),
-    decompose: Annotated[bool, typer.Option("--decompose", help="Re-run decomposition of PRD.md.")] = False,
-    parallel: Annotated[int | None, typer.Option("--parallel", min=1, help="Agents at once (4).")] = None,
-    budget_usd: Annotated[float | None, typer.Option("--budget-usd", min=0.0, help="Run budget.")] = None,
+    decompose: Annotated[
+        bool, typer.Option("--decompose", help="Re-run decomposition of PRD.md.", metavar="")
+    ] = False,
+    parallel: Annotated[
+        int | None, typer.Option("--parallel", min=1, help="Agents at once (4).", metavar="N")
+    ] = None,
+    budget_usd: Annotated[
+        float | None, typer.Option("--budget-usd", min=0.0, help="Run budget.", metavar="USD")
+    ] = None,
     task_budget_usd: Annotated[
-        float | None, typer.Option("--task-budget-usd", min=0.0, help="Budget reserved per task.")
+        float | None,
+        typer.Option("--task-budget-usd", min=0.0, help="Budget reserved per task.", metavar="USD"),
     ] = None,
     attempts: Annotated[
-        int | None, typer.Option("--attempts", min=1, help="Agent sessions per task (3).")
+        int | None, typer.Option("--attempts", min=1, help="Agent sessions per task (3).", metavar="N")
     ] = None,
     gate_rounds: Annotated[
-        int | None, typer.Option("--gate-rounds", min=1, help="Failed gate rounds per task (3).")
+        int | None, typer.Option("--gate-rounds", min=1, help="Failed gate rounds per task (3).", metavar="N")
     ] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Model spec for every agent.")] = None,
-    loops: Annotated[int, typer.Option("--loops", min=0, help="Improvement loops after the queue.")] = 0,
-    tdd: Annotated[bool, typer.Option("--tdd", help="Test-first tasks from decomposition.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; call no model.")] = False,
-    dashboard: Annotated[bool, typer.Option("--dashboard", help="Serve the live dashboard too.")] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Model for every agent: sonnet, opus, haiku, anthropic:ID, openai:ID or scripted:DIR.",
+            metavar="SPEC",
+        ),
+    ] = None,
+    loops: Annotated[
+        int, typer.Option("--loops", min=0, help="Improvement loops after the queue.", metavar="N")
+    ] = 0,
+    tdd: Annotated[
+        bool, typer.Option("--tdd", help="Test-first tasks from decomposition.", metavar="")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan; call no model.", metavar="")
+    ] = False,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard", help="Serve the live dashboard too.", metavar="")
+    ] = False,
+    no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox",
+            help="Run agents' commands and the gate's checks unconfined, on purpose.",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Run the task queue (decomposing PRD.md first when there is none). Exit 1 if a task failed."""
     from shopfloor.cli.run import run_command
 
     overrides: dict[str, dict[str, object]] = {"run": {}}
+    if no_sandbox:
+        overrides["sandbox"] = {"enabled": False}
     for key, value in (
         ("parallel", parallel),
         ("budget_usd", budget_usd),
@@ -171,14 +246,29 @@ def run(
 @app.command()
 def resume(
     project: DirOpt = Path(),
-    model: Annotated[str | None, typer.Option("--model", help="Model spec for every agent.")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Model for every agent; by default the one the run started with.",
+            metavar="SPEC",
+        ),
+    ] = None,
+    no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox",
+            help="Run agents' commands and the gate's checks unconfined, on purpose.",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Go on with the last run after Ctrl-C, abort or a crash; nothing verified and merged is redone."""
     from shopfloor.cli.run import run_command
 
     code = run_command(
         project,
-        overrides={},
+        overrides={"sandbox": {"enabled": False}} if no_sandbox else {},
         model=model,
         decompose=False,
         loops=0,
@@ -192,12 +282,27 @@ def resume(
 @app.command()
 def status(
     project: DirOpt = Path(),
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.", metavar="")] = False,
+    run_id: Annotated[
+        int | None,
+        typer.Option("--run", min=1, help="This run instead of the latest (`shopfloor runs`).", metavar="N"),
+    ] = None,
 ) -> None:
-    """Tasks of the latest run: agent, model, status, attempts, cost, time."""
+    """Tasks of the latest run (or --run N): agent, model, status, attempts, cost, time."""
     from shopfloor.cli.run import status_command
 
-    raise typer.Exit(status_command(project, as_json=as_json))
+    raise typer.Exit(status_command(project, as_json=as_json, run_id=run_id))
+
+
+@app.command()
+def runs(
+    project: DirOpt = Path(),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.", metavar="")] = False,
+) -> None:
+    """Every run recorded here: when it started, how it ended, tasks done, cost."""
+    from shopfloor.cli.run import runs_command
+
+    raise typer.Exit(runs_command(project, as_json=as_json))
 
 
 @app.command()
@@ -209,7 +314,9 @@ def abort(project: DirOpt = Path()) -> None:
 
 
 @app.command()
-def logs(task_id: Annotated[str, typer.Argument(help="Task ID.")], project: DirOpt = Path()) -> None:
+def logs(
+    task_id: Annotated[str, typer.Argument(help="Task ID.", metavar="TASK-ID")], project: DirOpt = Path()
+) -> None:
     """Print a task's transcripts: turns, tool calls and results."""
     from shopfloor.cli.run import logs_command
 
@@ -218,11 +325,14 @@ def logs(task_id: Annotated[str, typer.Argument(help="Task ID.")], project: DirO
 
 @app.command()
 def verify(
-    task_id: Annotated[str | None, typer.Argument(help="Task whose worktree to verify.")] = None,
-    tree: Annotated[Path, typer.Option("--dir", help="Tree (or project) to verify.")] = Path(),
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    task_id: Annotated[
+        str | None, typer.Argument(help="Task whose worktree to verify.", metavar="TASK-ID")
+    ] = None,
+    tree: Annotated[Path, typer.Option("--dir", help="Tree (or project) to verify.", metavar="DIR")] = Path(),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.", metavar="")] = False,
     sarif: Annotated[
-        Path | None, typer.Option("--sarif", help="Also write the findings to FILE as SARIF 2.1.0.")
+        Path | None,
+        typer.Option("--sarif", help="Also write the findings to FILE as SARIF 2.1.0.", metavar="FILE"),
     ] = None,
 ) -> None:
     """Run shopfloor's own checks and the security checklist. Exit 0 on pass, 1 on fail."""
@@ -233,9 +343,13 @@ def verify(
 
 @app.command()
 def issue(
-    text: Annotated[str, typer.Argument(help="What is wrong or missing.")],
-    category: Annotated[str, typer.Option("--category", help="backend, frontend, ...")] = "backend",
-    priority: Annotated[str, typer.Option("--priority", help="critical, high, medium, low")] = "medium",
+    text: Annotated[str, typer.Argument(help="What is wrong or missing.", metavar="TEXT")],
+    category: Annotated[
+        str, typer.Option("--category", help="backend, frontend, ...", metavar="NAME")
+    ] = "backend",
+    priority: Annotated[
+        str, typer.Option("--priority", help="critical, high, medium, low", metavar="LEVEL")
+    ] = "medium",
     project: DirOpt = Path(),
 ) -> None:
     """Report an issue; the next improvement loop turns it into a task (safe during a run)."""
@@ -254,7 +368,9 @@ def init(project: DirOpt = Path()) -> None:
 
 @app.command()
 def demo(
-    target: Annotated[Path | None, typer.Option("--dir", help="Where to copy the example.")] = None,
+    target: Annotated[
+        Path | None, typer.Option("--dir", help="Where to copy the example.", metavar="DIR")
+    ] = None,
 ) -> None:
     """The whole pipeline on an example service with a scripted model: no API key, no network."""
     from shopfloor.cli.demo import demo_command
@@ -265,10 +381,12 @@ def demo(
 @app.command()
 def dashboard(
     project: DirOpt = Path(),
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 = any free).")] = 0,
-    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port (0 = any free).", metavar="N")
+    ] = 0,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.", metavar="ADDRESS")] = "127.0.0.1",
     allow_remote: Annotated[
-        bool, typer.Option("--allow-remote", help="Allow binding a non-loopback address.")
+        bool, typer.Option("--allow-remote", help="Allow binding a non-loopback address.", metavar="")
     ] = False,
 ) -> None:
     """Serve the live dashboard for the project's runs (loopback only unless asked)."""
@@ -278,7 +396,19 @@ def dashboard(
 
 
 def main() -> None:
+    import errno
+    import sqlite3
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except (OSError, sqlite3.OperationalError) as err:
+        # The machine, not the input, failed: say so in one line, without a traceback.
+        full = isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        if full or "full" in str(err) or "disk I/O" in str(err):
+            typer.echo(
+                f"shopfloor: the disk is full ({err}); free some space, then run the command again", err=True
+            )
+            sys.exit(USAGE_ERROR)
+        raise

@@ -38,8 +38,10 @@ def demo_command(target: Path | None) -> int:
     from shopfloor.config.settings import load_settings
     from shopfloor.env import EnvBroken, Environments
     from shopfloor.gate import run_gate
-    from shopfloor.orchestrator.pipeline import RunOptions, run_project
+    from shopfloor.orchestrator.pipeline import run_project
+    from shopfloor.orchestrator.run_options import RunOptions
     from shopfloor.orchestrator.store import Store
+    from shopfloor.tools.sandbox import refusal, sandbox_support
 
     source = example_source()
     if not source.is_dir():
@@ -52,11 +54,19 @@ def demo_command(target: Path | None) -> int:
     shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
     print(SCRIPTED_NOTE)
     print(f"Project: {root}\n")
-    settings = load_settings(root, overrides={"run": {"parallel": 2, "attempts": 3, "gate_rounds": 3}})
+    overrides: dict[str, dict[str, object]] = {"run": {"parallel": 2, "attempts": 3, "gate_rounds": 3}}
+    support = sandbox_support()
+    if not support.available:
+        # The demo's agents play a script shipped with shopfloor, so running them unconfined is safe here;
+        # a real run would refuse, and the user should know why and what to do.
+        print(f"Note: {refusal(support.reason)}")
+        print("The demo's agents are scripted by shopfloor itself, so it runs them unconfined this once.\n")
+        overrides["sandbox"] = {"enabled": False}
+    settings = load_settings(root, overrides=overrides)
     # The example declares its environment in its shopfloor.toml; set it up once here (the checkout the
     # final verification runs on), and every task's worktree gets a copy of it.
     try:
-        env = anyio.run(lambda: Environments(root, settings.env).prepare("checkout", root))
+        env = anyio.run(lambda: Environments(root, settings.env, settings.sandbox).prepare("checkout", root))
     except EnvBroken as err:
         print(f"shopfloor: the example's environment could not be set up: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -67,8 +77,18 @@ def demo_command(target: Path | None) -> int:
     listeners: list[Callable[[RunEvent], None]] = [view]
     with view:
         report = anyio.run(run_project, root, settings, RunOptions(model=f"scripted:{scripts}"), listeners)
-    final = anyio.run(lambda: run_gate(root, task=None, base_ref=None, settings=settings.gate, env=env))
-    print("\nFinal verification of the merged project:")
+    if report.aborted:
+        print(
+            f"\nThe demo stopped. What it did so far is in {root}; `shopfloor resume --dir {root}` goes on.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print("\nFinal verification of the merged project: running its checks and the security checklist...")
+    final = anyio.run(
+        lambda: run_gate(
+            root, task=None, base_ref=None, settings=settings.gate, env=env, sandbox=settings.sandbox
+        )
+    )
     render_report(final)
     with Store.for_project(root) as store:
         tasks = store.tasks(report.run_id)

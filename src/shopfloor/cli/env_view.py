@@ -10,11 +10,10 @@ if TYPE_CHECKING:
 
 
 def environment_lines(project: Path, settings: Settings) -> list[str]:
-    """The detected environment (stacks, setup, files, services, cache state) and the gate's checks."""
+    """The detected environment: stacks, setup, files, services, cache state."""
     from shopfloor.env import inspect_env
     from shopfloor.env.cache import EnvCache
     from shopfloor.env.setup import setup_path
-    from shopfloor.gate.detect import detect
     from shopfloor.layout import Layout
 
     env = inspect_env(project, settings.env)
@@ -32,11 +31,20 @@ def environment_lines(project: Path, settings: Settings) -> list[str]:
             if cached
             else "  cache: the first task installs; later tasks with the same lockfiles get a copy"
         )
+    return lines
+
+
+def check_lines(project: Path, settings: Settings) -> list[str]:
+    """The checks the gate would run on the project as it stands, and what detection noted."""
+    from shopfloor.env import inspect_env
+    from shopfloor.gate.detect import detect
+
+    env = inspect_env(project, settings.env)
     found = detect(project, task=None, settings=settings.gate, env=env)
     if settings.gate.commands:
-        lines.append("Checks the gate runs ([gate] commands):")
+        lines = ["Checks the gate runs ([gate] commands):"]
     else:
-        lines.append("Checks the gate would run on the project as it stands:")
+        lines = ["Checks the gate would run on the project as it stands:"]
     for c in found.checks:
         where = "" if c.cwd == project else f" (in {c.cwd.relative_to(project).as_posix()})"
         lines.append(f"  {c.kind}: {c.command}{where} [{c.source}]")

@@ -4,25 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PRD_TEMPLATE = """# Product requirements: <name>
-
-## Goal
-What should exist when this is done, and for whom.
-
-## Users
-Who uses it and what they need to do.
-
-## Requirements
-1. <A feature, described by what a user can do.>
-   - Acceptance: <how we know it works, e.g. `pytest tests/test_feature.py` passes>
-2. ...
-
-## Security and quality
-Authentication, authorization, validation, rate limits, logging rules.
-
-## Non-goals
-What is deliberately out of scope.
-"""
+from shopfloor.orchestrator.prd import PRD_TEMPLATE
 
 CONFIG_TEMPLATE = """# shopfloor configuration. Every key is optional; these are the defaults.
 
@@ -48,10 +30,14 @@ max_turns = 100       # model calls per agent run
 
 [gate]
 # commands = ["python -m pytest -q"]   # replaces detection when set
+# network = false                      # the checks run in the sandbox, offline
 
 [sandbox]
-enabled = true        # bubblewrap for Bash where it works
+enabled = true        # bubblewrap for agents' Bash and the gate's checks; false runs them unconfined
 allow_network = false
+# env = ["DATABASE_URL"]   # more variables commands may see (PATH, locale, toolchains are built in)
+# max_processes = 512
+# max_memory_mb = 4096
 """
 
 
@@ -79,4 +65,9 @@ def init_command(project: Path) -> int:
     for rel in made:
         print(f"created {root / rel}")
     print("Next: describe what to build in PRD.md, then run `shopfloor run --dry-run` and `shopfloor run`.")
+    if (root / ".git").exists():
+        print(
+            "Commit shopfloor.toml and .shopfloor/ with your project: each task works in a checkout of the "
+            "last commit, so an agent file that is not committed does not reach it."
+        )
     return 0

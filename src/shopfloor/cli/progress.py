@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from shopfloor.agent.events import Event, ModelReplied, Notice, RunFinished, RunStarted, ToolCalled
+from shopfloor.cli.safe_text import visible
 from shopfloor.models.base import Usage
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class AgentProgress:
         )
 
     def _line(self, text: str) -> None:
+        text = visible(text)  # agents' and programs' words: shown, never obeyed by the terminal
         if self._live is not None and self.console is not None:
             self.console.print(text, markup=False, highlight=False)
         else:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -52,18 +53,35 @@ def run_command(
 ) -> int:
     from shopfloor.agent.setup import AgentSetupError
     from shopfloor.cli.live import RunView
+    from shopfloor.cli.plan import dry_run_command
     from shopfloor.models.base import ModelConfigError
-    from shopfloor.orchestrator.pipeline import RunOptions, RunSetupError, run_project
+    from shopfloor.orchestrator.pipeline import last_run, run_project
+    from shopfloor.orchestrator.preflight import RunSetupError
+    from shopfloor.orchestrator.run_options import RunOptions
 
     project = project.expanduser().resolve()
     if not project.is_dir():
         _err(f"{project} is not a directory")
         return EXIT_USAGE
-    settings = settings_for(project, overrides)
+    options = RunOptions(decompose=decompose, model=model, loops=loops, overrides=overrides)
+    if resume:
+        try:
+            last = last_run(project)
+        except RunSetupError as err:
+            _err(str(err))
+            return EXIT_USAGE
+        if last is None:
+            _err(f"no run to resume in {project}; start one with `shopfloor run`")
+            return EXIT_USAGE
+        if last.status == "completed":
+            print(f"Run {last.id} completed; nothing to resume. Start a new run with `shopfloor run`.")
+            return EXIT_OK
+        options = RunOptions.model_validate(last.options).resumed_with(options)
+    settings = settings_for(project, options.overrides)
     if settings is None:
         return EXIT_USAGE
     if dry_run:
-        return dry_run_command(project, settings)
+        return dry_run_command(project, settings, options)
     server = None
     if dashboard:
         from shopfloor.dashboard.server import DashboardError, serve_dashboard
@@ -74,7 +92,6 @@ def run_command(
             _err(f"the dashboard could not start: {err}")
             return EXIT_USAGE
         print(f"dashboard: {server.url}", file=sys.stderr, flush=True)
-    options = RunOptions(decompose=decompose, model=model, loops=loops, resume=resume)
     view = RunView()
     listeners: list[Callable[[RunEvent], None]] = [view]
     try:
@@ -88,6 +105,10 @@ def run_command(
             server.stop()
     print_report(report.run_id, report.status, report.outcomes, report.costs, report.total_cost_usd)
     print(cache_line(report.usage, report.cache_saved_usd))
+    if report.note:
+        print(f"next: {report.note}")
+    elif report.aborted:
+        print("next: `shopfloor resume` goes on where the run stopped, with the same options")
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -96,7 +117,7 @@ def print_report(
 ) -> None:
     table = Table(title=f"Run {run_id}: {status}")
     for col in ("task", "result", "cost", "note"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("task", "result"))
     for tid, outcome in sorted(outcomes.items()):
         table.add_row(tid, outcome.verdict, f"${costs.get(tid, 0.0):.4f}", outcome.reason[:90])
     Console().print(table)
@@ -106,65 +127,30 @@ def print_report(
     print(f"total cost: ${total:.4f}")
 
 
-def dry_run_command(project: Path, settings: Settings) -> int:
-    from shopfloor.cli.env_view import environment_lines
-    from shopfloor.orchestrator.plan import make_plan
-    from shopfloor.queue.tasks import load_task_queue, validate
-    from shopfloor.queue.vocabulary import priority_rank
-
-    print("\n".join(environment_lines(project, settings)) + "\n")
-    path = Layout(project).task_queue
-    if not path.is_file():
-        print("No task queue yet: a run would first ask the decomposition agent to write one from PRD.md.")
-        return EXIT_OK
-    queue = load_task_queue(path)
-    problems = validate(queue)
-    if problems:
-        for p in problems:
-            _err(str(p))
-        return EXIT_USAGE
-    plan = make_plan(queue, settings)
-    tasks = {t.id: t for t in queue.tasks}
-    order = {tid: n for n, tid in enumerate(tasks)}
-    table = Table(title="Plan (no model is called)")
-    for col in ("wave", "task", "priority", "agent", "model", "cost range"):
-        table.add_column(col)
-    for t in sorted(
-        plan.tasks, key=lambda t: (t.wave, priority_rank(tasks[t.task_id].priority), order[t.task_id])
-    ):
-        cost = "unknown" if t.cost_low is None else f"${t.cost_low:.2f}-${t.cost_high or 0:.2f}"
-        table.add_row(str(t.wave), t.task_id, tasks[t.task_id].priority or "-", t.agent, t.model, cost)
-    Console().print(table)
-    print(f"{len(plan.waves)} wave(s), up to {settings.run.parallel} agents at once")
-    rng = plan.cost_range
-    print("estimated cost: " + ("unknown" if rng is None else f"${rng[0]:.2f} to ${rng[1]:.2f}"))
-    assumed = [(t.id, note) for t in queue.tasks if t.status != "completed" for note in t.assumed]
-    if assumed:
-        print("assumed where the queue does not say (write the field to change it):")
-        for tid, note in assumed:
-            print(f"  {tid}: {note}")
-    return EXIT_OK
-
-
-def status_command(project: Path, *, as_json: bool) -> int:
+def status_command(project: Path, *, as_json: bool, run_id: int | None = None) -> int:
     from shopfloor.models.base import Usage
-    from shopfloor.orchestrator.store import Store
+    from shopfloor.orchestrator.pidfile import live_run_pid
+    from shopfloor.orchestrator.store import Store, StoreError
 
     project = project.expanduser().resolve()
     db = Layout(project).state_db
     if not db.exists():
-        _err(f"no run has been started in {project}")
+        _err(f"no run has been started in {project}; start one with `shopfloor run`")
         return EXIT_FAILED
-    from shopfloor.orchestrator.pidfile import live_run_pid
-
-    with Store(db) as store:
-        run = store.latest_run()
-        if run is None:
-            _err("no run recorded")
-            return EXIT_FAILED
-        tasks = store.tasks(run.id)
-    if run.status == "running" and live_run_pid(project) is None:
+    try:
+        with Store(db, read_only=True) as store:
+            run = store.latest_run() if run_id is None else store.run(run_id)
+            tasks = store.tasks(run.id) if run is not None else []
+    except StoreError as err:
+        _err(str(err))
+        return EXIT_USAGE
+    if run is None:
+        _err("no run recorded" if run_id is None else f"no run {run_id}; `shopfloor runs` lists the runs")
+        return EXIT_FAILED if run_id is None else EXIT_USAGE
+    live = live_run_pid(project) is not None
+    if run.status == "running" and not (live and run_id in (None, run.id)):
         run = run.model_copy(update={"status": "interrupted"})  # killed: `shopfloor resume` goes on
+    scripted = str(run.options.get("model") or "").startswith("scripted:")
     if as_json:
         print(
             json.dumps(
@@ -176,20 +162,26 @@ def status_command(project: Path, *, as_json: bool) -> int:
                         "write_tokens": sum(t.usage.cache_write_tokens for t in tasks),
                         "saved_usd": sum(t.cache_saved_usd for t in tasks),
                     },
+                    "scripted": scripted,
                 },
                 indent=2,
             )
         )
     else:
-        table = Table(title=f"Run {run.id}: {run.status}")
-        for col in ("task", "agent", "model", "status", "attempts", "cost", "time"):
-            table.add_column(col)
+        title = f"Run {run.id}: {run.status}" + (" (scripted models)" if scripted else "")
+        # Light rules leave room for whole names at 80 columns; a longer one folds, never cut short.
+        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        for col in ("task", "agent", "model", "status", "tries", "cost", "time"):
+            table.add_column(col, no_wrap=col not in ("agent", "model"), overflow="fold")
         for t in tasks:
             took = f"{(t.finished or 0) - t.started:.0f}s" if t.started and t.finished else "-"
+            model = t.model or "-"
+            if model.startswith("scripted:"):
+                model = "scripted"
             table.add_row(
                 t.task_id,
                 t.agent or "-",
-                t.model or "-",
+                model,
                 t.status,
                 str(t.attempts),
                 f"${t.cost_usd:.4f}",
@@ -199,10 +191,60 @@ def status_command(project: Path, *, as_json: bool) -> int:
         print(f"total cost: ${sum(t.cost_usd for t in tasks):.4f}")
         usage = sum((t.usage for t in tasks), Usage())
         print(cache_line(usage, sum(t.cache_saved_usd for t in tasks)))
+        if scripted:
+            print(
+                "scripted: no model was called; the models are the ones routing chose, and the costs are "
+                "what they would have been at those models' list prices"
+            )
+        if run.status in ("interrupted", "aborted"):
+            print("next: `shopfloor resume` goes on where it stopped, with the same options")
+        elif run.note:
+            print(f"next: {run.note}" if run.status == "paused" else f"note: {run.note}")
     bad = run.status not in ("completed", "running") or any(
         t.status not in ("completed", "in_progress", "verifying", "merging") for t in tasks
     )
     return EXIT_FAILED if bad else EXIT_OK
+
+
+def runs_command(project: Path, *, as_json: bool) -> int:
+    """Every run recorded in the project, oldest first."""
+    import datetime
+
+    from shopfloor.orchestrator.store import Store, StoreError
+
+    project = project.expanduser().resolve()
+    db = Layout(project).state_db
+    if not db.exists():
+        _err(f"no run has been started in {project}; start one with `shopfloor run`")
+        return EXIT_FAILED
+    try:
+        with Store(db, read_only=True) as store:
+            runs = [(r, store.tasks(r.id)) for r in store.runs()]
+    except StoreError as err:
+        _err(str(err))
+        return EXIT_USAGE
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r, _ in runs], indent=2))
+        return EXIT_OK
+    table = Table(title="Runs")
+    for col in ("run", "started", "status", "tasks done", "cost"):
+        table.add_column(col, no_wrap=True)
+    for r, tasks in runs:
+        started = datetime.datetime.fromtimestamp(r.started).strftime("%Y-%m-%d %H:%M")
+        done = sum(t.status == "completed" for t in tasks)
+        table.add_row(
+            str(r.id),
+            started,
+            r.status,
+            f"{done}/{len(tasks)}",
+            f"${sum(t.cost_usd for t in tasks):.4f}",
+        )
+    Console().print(table)
+    for r, _ in runs:
+        if r.note:
+            print(f"run {r.id}: {r.note}")
+    print("details of one: `shopfloor status --run N`")
+    return EXIT_OK
 
 
 def abort_command(project: Path) -> int:
@@ -222,15 +264,8 @@ def abort_command(project: Path) -> int:
 
 
 def logs_command(project: Path, task_id: str) -> int:
-    from shopfloor.agent.events import (
-        ModelReplied,
-        Notice,
-        RunFinished,
-        ToolAnswered,
-        ToolCalled,
-        UserMessage,
-        read_transcript,
-    )
+    from shopfloor.agent.events import read_transcript
+    from shopfloor.cli.views import transcript_lines
 
     runs = Layout(project.expanduser().resolve()).runs_dir
     files = sorted(runs.glob(f"*/{task_id}.jsonl"), key=lambda p: p.stat().st_mtime)
@@ -239,25 +274,8 @@ def logs_command(project: Path, task_id: str) -> int:
         return EXIT_FAILED
     for path in files:
         print(f"== {path}")
-        for ev in read_transcript(path):
-            match ev:
-                case ModelReplied():
-                    print(
-                        f"turn {ev.turn}: {ev.text.strip()[:500]}" if ev.text.strip() else f"turn {ev.turn}"
-                    )
-                case ToolCalled():
-                    print(f"  -> {ev.name} {json.dumps(ev.input)[:300]}")
-                case ToolAnswered():
-                    flag = " (error)" if ev.is_error else ""
-                    print(f"  <- {ev.name}{flag}: {ev.content.strip()[:300]}")
-                case UserMessage():
-                    print(f"user: {ev.text.strip()[:2000]}")
-                case Notice():
-                    print(f"note: {ev.message}")
-                case RunFinished():
-                    print(f"== {ev.outcome} {ev.reason}".rstrip())
-                case _:
-                    pass
+        for line in transcript_lines(read_transcript(path)):
+            print(line)
     return EXIT_OK
 
 

@@ -65,7 +65,14 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Pat
     env = inspect_env(target, settings.env)
     try:
         report = anyio.run(
-            lambda: run_gate(target, task=gate_task, base_ref=base, settings=settings.gate, env=env)
+            lambda: run_gate(
+                target,
+                task=gate_task,
+                base_ref=base,
+                settings=settings.gate,
+                env=env,
+                sandbox=settings.sandbox,
+            )
         )
     except GitError as err:
         _err(f"cannot verify {target}: {err}")

@@ -37,6 +37,8 @@ def read_project_config(root: Path) -> tuple[dict[str, Any], Path | None]:
             data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{path}: {err}") from err
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"{path} is not UTF-8 text (byte {err.start}); save it as UTF-8") from err
         for key in table or ():
             data = data.get(key) if isinstance(data, dict) else None
         if isinstance(data, dict):
@@ -63,3 +65,18 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[path[-1]] = _parse_env_value(raw)
     return out
+
+
+def has_path(tree: Mapping[str, Any], path: tuple[str | int, ...]) -> bool:
+    """True when `tree` holds a value at `path` (keys of nested tables)."""
+    node: Any = tree
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return False
+        node = node[key]
+    return True
+
+
+def env_name(path: tuple[str | int, ...]) -> str:
+    """The variable that sets `path`: ("limits", "max_turns") -> SHOPFLOOR_LIMITS__MAX_TURNS."""
+    return ENV_PREFIX + "__".join(str(p).upper() for p in path)

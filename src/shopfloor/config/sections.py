@@ -90,17 +90,17 @@ class ModelSettings(BaseModel):
     """Model id -> list price in US$ per million tokens; wins over the built-in table."""
     context_windows: dict[str, int] = Field(default_factory=dict)
     """Model id -> context window in tokens, for models the built-in table does not know."""
-    max_retries: int = 5
+    max_retries: int = Field(5, ge=0)
     """Retries after the first attempt for 429, 529, 5xx and dropped connections or streams."""
-    retry_base_delay_s: float = 1.0
+    retry_base_delay_s: float = Field(1.0, ge=0)
     """First backoff delay in seconds; it doubles on each retry (with jitter)."""
-    retry_max_delay_s: float = 60.0
+    retry_max_delay_s: float = Field(60.0, ge=0)
     """Longest backoff delay in seconds, unless the server's retry-after asks for more."""
-    max_retry_after_s: float = 600.0
+    max_retry_after_s: float = Field(600.0, ge=0)
     """A server asking to wait longer than this many seconds ends the call instead."""
-    request_timeout_s: float = 600.0
+    request_timeout_s: float = Field(600.0, gt=0)
     """Seconds a model call may go without receiving data before it is abandoned and retried."""
-    max_tokens: int = 16_384
+    max_tokens: int = Field(16_384, ge=1)
     """Most tokens a model may write in one turn (lowered to the model's own limit)."""
     anthropic_base_url: str | None = None
     """Messages API endpoint; default ANTHROPIC_BASE_URL, then Anthropic's own."""
@@ -108,7 +108,7 @@ class ModelSettings(BaseModel):
     """Chat Completions endpoint; default OPENAI_BASE_URL, then OpenAI's own."""
     openai_stream: bool = True
     """Stream Chat Completions answers; turn off for servers that stream tool calls badly."""
-    probe_timeout_s: float = 2.0
+    probe_timeout_s: float = Field(2.0, gt=0)
     """Seconds to wait for a local server to report its context window."""
 
 
@@ -149,7 +149,7 @@ class GateSettings(BaseModel):
 
     commands: list[str] = Field(default_factory=list)
     """Shell commands to run instead of the detected checks (task commands still run too)."""
-    timeout_s: float = 600.0
+    timeout_s: float = Field(600.0, gt=0)
     """Wall-clock limit for one check; the whole process group is killed when it runs over."""
     fail_on: Severity = "high"
     """The lowest security severity that fails the gate; lower findings are review items."""
@@ -173,7 +173,7 @@ class GateSettings(BaseModel):
     interpreter shopfloor runs on)."""
     require_checks: bool = True
     """Fail when no build, lint or test check could be found at all: such a tree is not verified."""
-    output_tail_chars: int = 4000
+    output_tail_chars: int = Field(4000, ge=0)
     """How much of the end of each check's output the report keeps (ANSI codes removed)."""
     test_integrity: bool = True
     """Check added and changed tests for ways of not testing anything (no assertion, a skip, ...)."""
@@ -189,6 +189,8 @@ class GateSettings(BaseModel):
     budget cannot fit one run of the task's tests, cut short with a note when it runs out."""
     mutants_per_function: int = Field(4, ge=1)
     """Most mutants tried on one changed function: a return value, a condition, an operator, a statement."""
+    network: bool = False
+    """Let the checks reach the network; they run in the same sandbox as agents' Bash, offline by default."""
 
 
 class ServiceSettings(BaseModel):
@@ -231,12 +233,33 @@ class EnvSettings(BaseModel):
 
 
 class SandboxSettings(BaseModel):
-    """How agents' shell commands are confined."""
+    """How agents' shell commands and the gate's checks are confined."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(True, description="Run Bash commands inside bubblewrap where it works.")
-    allow_network: bool = Field(False, description="Let sandboxed commands reach the network.")
+    enabled: bool = Field(
+        True,
+        description="Run agents' Bash commands and the gate's checks inside bubblewrap. false runs them "
+        "unconfined on purpose (`--no-sandbox` does the same for one run); where bwrap does not work, "
+        "`run` and `agent run` refuse Bash-capable agents unless it is false.",
+    )
+    allow_network: bool = Field(False, description="Let agents' sandboxed commands reach the network.")
+    env: list[str] = Field(
+        default_factory=list,
+        description="More environment variables agents' commands and the gate's checks may see: names, or "
+        "`PREFIX*`. Built in: PATH, HOME, USER, locale, terminal and toolchain variables.",
+    )
+    max_processes: int = Field(
+        512, ge=0, description="Processes an agent's commands may run at once (0: no limit)."
+    )
+    max_memory_mb: int = Field(
+        4096, ge=0, description="Memory one sandboxed process may allocate, in MiB (0: no limit)."
+    )
+    unix_sockets: bool = Field(
+        False,
+        description="Let sandboxed commands create Unix sockets (multiprocessing managers, local servers); "
+        "socket files of the host (docker, ssh-agent) then become reachable too.",
+    )
 
 
 class RunSettings(BaseModel):
@@ -263,3 +286,29 @@ class RunSettings(BaseModel):
     )
     merge_attempts: int = Field(2, ge=1, description="Tries to resolve a merge conflict per task.")
     tdd: bool = Field(False, description="Ask decomposition for test-first tasks.")
+
+
+class ToolSettings(BaseModel):
+    """The `[tools]` section: what the tools beyond files and shell may do."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    web: bool = False
+    """Let WebFetch reach the network (a `WebFetch(domain:...)` rule in `tools:` allows that domain)."""
+    web_search: bool = True
+    """Offer the provider's server-side web search to WebSearch (Anthropic models only)."""
+    web_model: str | None = None
+    """Model that reads fetched pages and runs searches; default haiku on Anthropic runs, else the
+    agent's own model."""
+    fetch_max_bytes: int = Field(10_000_000, ge=1)
+    """Largest page WebFetch downloads."""
+    fetch_max_chars: int = Field(100_000, ge=1000)
+    """Markdown characters of a page handed to the model that answers WebFetch's prompt."""
+    fetch_timeout_s: float = Field(60.0, gt=0)
+    """Seconds one WebFetch download may take."""
+    fetch_cache_s: float = Field(900.0, ge=0)
+    """Seconds a fetched page is reused from the cache (Claude Code keeps 15 minutes)."""
+    agent_depth: int = Field(3, ge=0)
+    """How deep Task/Agent delegation may nest below the task's agent (0 = no delegation)."""
+    agent_share: float = Field(0.5, gt=0, le=1)
+    """Share of the delegating agent's remaining token and dollar budget a sub-agent may spend."""

@@ -9,7 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shopfloor.config.loader import ConfigError, deep_merge, env_overrides, read_project_config
+from shopfloor.config.loader import (
+    ConfigError,
+    deep_merge,
+    env_name,
+    env_overrides,
+    has_path,
+    read_project_config,
+)
 from shopfloor.config.sections import (
     EnvSettings,
     GateSettings,
@@ -18,6 +25,7 @@ from shopfloor.config.sections import (
     RoutingSettings,
     RunSettings,
     SandboxSettings,
+    ToolSettings,
 )
 
 
@@ -33,6 +41,7 @@ class Settings(BaseModel):
     env: EnvSettings = Field(default_factory=EnvSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class AgentConfig:
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     deadline_s: float = RunSettings.model_fields["task_deadline_s"].default
     """How long an external (`command:`) agent may take to write its marker."""
+    tools: ToolSettings = field(default_factory=ToolSettings)
 
     @classmethod
     def of(cls, settings: Settings, *, limits: LimitSettings | None = None) -> AgentConfig:
@@ -52,6 +62,7 @@ class AgentConfig:
             limits=limits or settings.limits,
             sandbox=settings.sandbox,
             deadline_s=settings.run.task_deadline_s,
+            tools=settings.tools,
         )
 
 
@@ -60,12 +71,20 @@ def load_settings(
 ) -> Settings:
     """Defaults, then the project file, then environment, then `overrides` (from flags)."""
     data, source = read_project_config(root)
-    merged = deep_merge(deep_merge(data, env_overrides(environ)), overrides or {})
+    from_env = env_overrides(environ)
+    merged = deep_merge(deep_merge(data, from_env), overrides or {})
     try:
         return Settings.model_validate(merged)
     except ValidationError as err:
-        where = str(source) if source else "configuration"
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors(include_url=False)
-        )
-        raise ConfigError(f"{where}: {problems}") from err
+        problems = []
+        for e in err.errors(include_url=False):
+            loc = tuple(e["loc"])
+            # Blame the layer the value came from: the flags win over the environment over the file.
+            if has_path(overrides or {}, loc):
+                where = "the command line"
+            elif has_path(from_env, loc):
+                where = env_name(loc)
+            else:
+                where = str(source) if source else "configuration"
+            problems.append(f"{where}: {'.'.join(str(p) for p in loc)}: {e['msg']}")
+        raise ConfigError("; ".join(problems)) from err

@@ -114,6 +114,7 @@ class ProjectEnv:
             vars=env,
             drop_path=own_venv_bin(),
             hidden=parent_node_modules(self.root),
+            ports=tuple(sorted(self.service_ports)),
         )
 
 

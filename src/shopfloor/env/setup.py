@@ -3,7 +3,8 @@ sandbox: the files it needs copied in, the run's services started, its dependenc
 from the cache), each step written to a log a person can read.
 
 After the agent, `refresh` installs again when the task changed a manifest or lockfile; that install runs
-the task's own package files, so it is confined like the agent's shell, with the network it needs.
+the task's own package files, so it is confined like the agent's shell (`Confinement`, as `[sandbox]`
+says), with the network it needs.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
-from shopfloor.config.sections import EnvSettings
+from shopfloor.config.sections import EnvSettings, SandboxSettings
 from shopfloor.env.cache import EnvCache
 from shopfloor.env.project_env import EnvSource, ProjectEnv, own_venv_bin, parent_node_modules
 from shopfloor.env.services import ServiceFailed, Services, service_port
 from shopfloor.env.spec import EnvSpec, SetupStep, env_spec
 from shopfloor.layout import Layout
 from shopfloor.tools.child_env import EnvOverlay
-from shopfloor.tools.process import run_process, scrub_env
-from shopfloor.tools.sandbox import SANDBOX_ENV_VARS, bwrap_argv, sandbox_support
+from shopfloor.tools.confined import Confinement
+from shopfloor.tools.process import child_env
+from shopfloor.tools.redact import redact, secret_name
+from shopfloor.tools.sandbox import SANDBOX_ENV_VARS
 from shopfloor.tools.terminal import plain_text
 from shopfloor.vcs import git, git_path
 
@@ -37,6 +40,15 @@ _CONFINED_STORES = {
     "YARN_GLOBAL_FOLDER": "/tmp/.yarn",
     "COREPACK_HOME": "/tmp/.corepack",
 }
+# What package managers read from the environment to find their registry (proxies, mirrors, certificates):
+# setup gets these besides the usual allowlist, but never one whose name says it holds a secret (those
+# only through `[env] pass_env`).
+_SETUP_CONFIG = (
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "all_proxy", "npm_config_*", "NPM_CONFIG_*", "YARN_*", "PNPM_*", "BUN_*", "COREPACK_*", "PIP_*",
+    "UV_*", "POETRY_*", "PDM_*", "CARGO_*", "GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOSUMDB",
+    "GOINSECURE",
+)  # fmt: skip
 _QUIET_MANAGERS = {
     "POETRY_VIRTUALENVS_IN_PROJECT": "true",
     "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -83,7 +95,7 @@ class SetupLog:
     def write(self, text: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as f:
-            f.write(plain_text(text))
+            f.write(redact(plain_text(text)))
 
     def header(self, what: str) -> None:
         self.write(f"\n== {what} ({datetime.now(UTC).isoformat(timespec='seconds')})\n")
@@ -92,9 +104,11 @@ class SetupLog:
 class Environments:
     """The run's environments: one per task worktree, a shared cache, and the services."""
 
-    def __init__(self, project: Path, settings: EnvSettings) -> None:
+    def __init__(self, project: Path, settings: EnvSettings, sandbox: SandboxSettings | None = None) -> None:
         self.project = project.resolve()
         self.settings = settings
+        self.sandbox = sandbox or SandboxSettings()
+        """How a reinstall after a task (`refresh`) is confined."""
         layout = Layout(self.project)
         self.cache = EnvCache(layout.env_cache_dir)
         self._layout = layout
@@ -185,9 +199,13 @@ class Environments:
         return self._locks.setdefault(key, anyio.Lock())
 
     def setup_env(self, *, confined: bool = False) -> dict[str, str]:
-        """What setup commands get: the usual scrubbed environment, the tokens `[env] pass_env` names,
-        quiet package managers, and no virtualenv of shopfloor's."""
-        env = scrub_env(extra=SANDBOX_ENV_VARS if confined else None)
+        """What setup commands get: the allowlisted environment with `[sandbox] env` and the package
+        managers' own settings (proxies, mirrors; nothing secret-looking), the tokens `[env] pass_env`
+        names, quiet package managers, and no virtualenv of shopfloor's."""
+        env = child_env(
+            allow=[*self.sandbox.env, *_SETUP_CONFIG], extra=SANDBOX_ENV_VARS if confined else None
+        )
+        env = {k: v for k, v in env.items() if not secret_name(k) or k in self.sandbox.env}
         for name in self.settings.pass_env:
             if name in os.environ:
                 env[name] = os.environ[name]
@@ -201,26 +219,31 @@ class Environments:
     async def _run_steps(
         self, steps: tuple[SetupStep, ...], tree: Path, log: SetupLog, *, confined: bool
     ) -> None:
-        sandboxed = confined and (await sandbox_support()).available
-        if confined and not sandboxed:
-            log.write("(no sandbox on this machine: the install runs unconfined)\n")
-        env = self.setup_env(confined=sandboxed)
+        # After a task, the install runs what the task wrote (its package files, their scripts): confined
+        # like the agent's shell, with the network it needs. Before the agent, nothing of the task's exists.
+        box = Confinement(
+            self.sandbox if confined else self.sandbox.model_copy(update={"enabled": False}),
+            network=True,
+            readable=(tree,),
+            overlay=EnvOverlay(hidden=parent_node_modules(tree)),
+        )
+        if confined and (why := box.unconfined_reason()) is not None:
+            log.write(f"(no sandbox here: the install runs unconfined: {why})\n")
+        elif confined and not box.active:
+            log.write("(the sandbox is turned off: the install runs unconfined)\n")
+        env = self.setup_env(confined=box.active)
         bash = shutil.which("bash") or "/bin/sh"
         for step in steps:
             cwd = tree / step.cwd
-            argv = [bash, "-c", step.command]
-            if sandboxed:
-                argv = bwrap_argv(
-                    argv,
-                    writable=[tree],
-                    cwd=cwd,
-                    allow_network=True,
-                    bwrap=shutil.which("bwrap") or "bwrap",
-                    hidden=parent_node_modules(tree),
-                )
             log.write(f"$ {step.describe()}\n")
             try:
-                done = await run_process(argv, cwd=cwd, timeout_s=self.settings.timeout_s, env=env)
+                done = await box.run(
+                    [bash, "-c", step.command],
+                    cwd=cwd,
+                    writable=[tree],
+                    timeout_s=self.settings.timeout_s,
+                    env=env,
+                )
             except OSError as err:
                 log.write(f"could not start: {err}\n")
                 raise EnvBroken(f"setup `{step.describe()}` could not start: {err}") from err

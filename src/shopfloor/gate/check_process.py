@@ -24,9 +24,16 @@ class CheckRun:
 
 
 async def run_quietly(
-    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout_s: float, quiet_s: float = 0.0
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout_s: float,
+    quiet_s: float = 0.0,
+    pass_fds: Sequence[int] = (),
 ) -> CheckRun:
-    """Run `argv`; stop it after `timeout_s`, or after `quiet_s` without output (0: never)."""
+    """Run `argv` (passing it `pass_fds`); stop it after `timeout_s`, or after `quiet_s` without output
+    (0: never)."""
     start = time.monotonic()
     buf = OutputBuffer()
     last = [start]
@@ -35,7 +42,7 @@ async def run_quietly(
         last[0] = time.monotonic()
         buf.feed(data)
 
-    proc = await start_process(argv, cwd=cwd, sink=sink, env=env)
+    proc = await start_process(argv, cwd=cwd, sink=sink, env=env, pass_fds=pass_fds)
     stopped: Stopped | None = None
     try:
         while True:

@@ -110,10 +110,11 @@ class CheckResult(BaseModel):
 
 
 class TamperFinding(BaseModel):
-    """An existing test, CI or lint configuration file the task changed."""
+    """An existing test, CI or lint configuration file the task changed (or shopfloor's configuration,
+    which a task may not even add)."""
 
     path: str
-    change: Literal["modified", "deleted", "renamed"]
+    change: Literal["added", "modified", "deleted", "renamed"]
     reason: str
     """Which protection it falls under (test file, CI config, lint config, protected path)."""
     diff: str

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopfloor.config.sections import GateSettings
+from shopfloor.config.sections import GateSettings, SandboxSettings
 from shopfloor.env.project_env import ProjectEnv, inspect_env
 from shopfloor.gate.blockers import after_running, before_running, could_not_start
 from shopfloor.gate.check_process import run_quietly
@@ -24,7 +24,8 @@ from shopfloor.gate.report import (
 from shopfloor.gate.security import Finding, ScanScope, at_least, run_checklist
 from shopfloor.gate.tamper import find_tampering
 from shopfloor.gate.treehash import tree_hash
-from shopfloor.tools.process import scrub_env
+from shopfloor.tools.confined import Confinement
+from shopfloor.tools.redact import redact
 from shopfloor.tools.terminal import plain_text
 from shopfloor.vcs import GitError, agit, resolve_commit
 
@@ -35,11 +36,14 @@ async def run_check(
     settings: GateSettings,
     env: ProjectEnv | None = None,
     service_ports: dict[int, str] | None = None,
+    confinement: Confinement | None = None,
 ) -> CheckResult:
-    """Run one check in its folder, in the tree's environment, with its timeouts. A check that cannot run
-    (its program or dependencies missing, a service down) comes back with `environment` set."""
+    """Run one check in its folder, in the tree's environment, with its timeouts, in the same sandbox as
+    agents' Bash (only `tree` writable, no network unless `[gate] network`). A check that cannot run (its
+    program or dependencies missing, a service down) comes back with `environment` set."""
     env = env or inspect_env(tree)
-    child_env = check_env(env)
+    confinement = confinement or Confinement(network=settings.network, overlay=env.overlay())
+    child_env = check_env(confinement)
     blocked = before_running(check, env, child_env.get("PATH"))
     if blocked is not None:
         return _result(
@@ -47,8 +51,9 @@ async def run_check(
         )
     quiet = settings.quiet_timeout_s if runs_tests(check) else 0.0
     try:
-        run = await run_quietly(check.exec_argv(), cwd=check.cwd, env=child_env, timeout_s=check.timeout_s,
-                                quiet_s=quiet)  # fmt: skip
+        with confinement.command(check.exec_argv(), cwd=check.cwd, writable=[tree], env=child_env) as cmd:
+            run = await run_quietly(cmd.argv, cwd=check.cwd, env=child_env, timeout_s=check.timeout_s,
+                                    quiet_s=quiet, pass_fds=cmd.pass_fds)  # fmt: skip
     except OSError as exc:
         why = could_not_start(check, exc, env)
         return _result(check, tree, settings, exit_code=None, output=why, duration=0.0, environment=why)
@@ -89,7 +94,7 @@ def _result(
         source=check.source,
         exit_code=exit_code,
         duration_s=round(duration, 3),
-        output_tail=output[-settings.output_tail_chars :],
+        output_tail=redact(output[-settings.output_tail_chars :]),
         timed_out=timed_out,
         quiet=quiet,
         passed=not timed_out and environment is None and exit_code in check.ok_exit_codes,
@@ -97,10 +102,10 @@ def _result(
     )
 
 
-def check_env(env: ProjectEnv) -> dict[str, str]:
-    """What a check runs with: the scrubbed environment and the tree's own (its venv and node_modules/.bin
-    first on PATH, its package managers offline), never shopfloor's own interpreter."""
-    return env.overlay().apply(scrub_env(extra={"FORCE_COLOR": "0"}))
+def check_env(confinement: Confinement) -> dict[str, str]:
+    """What a check runs with: the allowlisted environment and the tree's own (its venv and
+    node_modules/.bin first on PATH, its package managers offline), never shopfloor's own interpreter."""
+    return confinement.env(extra={"FORCE_COLOR": "0"})
 
 
 async def run_gate(
@@ -111,14 +116,23 @@ async def run_gate(
     settings: GateSettings,
     env: ProjectEnv | None = None,
     setup: CheckResult | None = None,
+    sandbox: SandboxSettings | None = None,
 ) -> GateReport:
     """Judge `tree` in its environment (`env`, or the tree as it stands): run its checks, guard its tests
     against the base, scan its diff; never raises on a failing project, only on a tree that cannot be
-    hashed at all. A failed `setup` (installing what the task changed) stands in for the checks."""
+    hashed at all. A failed `setup` (installing what the task changed) stands in for the checks.
+
+    The checks and the test proof run the tree's code, so they run confined as `sandbox` says.
+    """
     tree = tree.resolve()
     env = env or inspect_env(tree)
     started = datetime.now(UTC)
     reasons: list[str] = []
+    confinement = Confinement(
+        sandbox or SandboxSettings(), network=settings.network, readable=(tree,), overlay=env.overlay()
+    )
+    if (why := confinement.unconfined_reason()) is not None:
+        reasons.append(f"the checks ran without a sandbox: {why}")
     before = await tree_hash(tree)
     found = detect(tree, task=task, settings=settings, env=env)
     checks = found.checks
@@ -127,7 +141,7 @@ async def run_gate(
     if setup is not None and not setup.passed:
         results = [setup]
     else:
-        results = [await run_check(c, tree, settings, env, found.service_ports) for c in checks]
+        results = [await run_check(c, tree, settings, env, found.service_ports, confinement) for c in checks]
     reasons += [f"note: {n}" for n in found.notes]
 
     base: str | None = None
@@ -138,7 +152,7 @@ async def run_gate(
             reasons.append(f"base ref {base_ref!r} is not a commit here, so the diff could not be checked")
     tamper: list[TamperFinding] = []
     stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout if base else None
-    if base and settings.tamper_guard:
+    if base:
         tamper = await find_tampering(tree, base, before, task=task, settings=settings)
     findings: list[Finding] = []
     mutation: MutationReport | None = None
@@ -146,7 +160,7 @@ async def run_gate(
         findings = await run_checklist(tree, scope=await _scope(tree, base, before))
     broken = [r.environment for r in results if r.environment]
     if base and not broken:
-        proof_findings, mutation = await test_proof(tree, base, task, settings, env)
+        proof_findings, mutation = await test_proof(tree, base, task, settings, confinement, env)
         findings += proof_findings
     after = await tree_hash(tree)
 
@@ -194,7 +208,12 @@ def runs_tests(check: Check) -> bool:
 
 
 async def test_proof(
-    tree: Path, base: str, task: GateTask | None, settings: GateSettings, env: ProjectEnv | None = None
+    tree: Path,
+    base: str,
+    task: GateTask | None,
+    settings: GateSettings,
+    confinement: Confinement,
+    env: ProjectEnv | None = None,
 ) -> tuple[list[Finding], MutationReport | None]:
     """Findings that show whether the task's new tests can fail (tests that test nothing), and the
     mutation check's report when it applies."""
@@ -215,18 +234,31 @@ async def test_proof(
         findings += (await check_test_integrity(tree, base_ref=base)).findings
     if task is not None and task.test_first:
         red = await red_check(
-            tree, base, None, regression_ok=task.regression_ok, runner=runner, timeout_s=settings.timeout_s
+            tree,
+            base,
+            None,
+            regression_ok=task.regression_ok,
+            runner=runner,
+            timeout_s=settings.timeout_s,
+            confinement=confinement,
         )
         return findings + red.findings(), None
     backend = task is None or (task.category or "backend") == "backend"
     if settings.prove_tests and settings.passes_before != "off":
-        proof = await prove_tests(tree, tree, base, None, runner=runner, timeout_s=settings.timeout_s)
+        proof = await prove_tests(
+            tree, tree, base, None, runner=runner, timeout_s=settings.timeout_s, confinement=confinement
+        )
         strict = settings.passes_before == "fail" and backend
         findings += proof.findings(passes_before="high" if strict else "medium")
     if settings.mutation == "off":
         return findings, None
     mutation = await mutation_check(
-        tree, base, budget_s=settings.mutation_budget_s, per_function=settings.mutants_per_function
+        tree,
+        base,
+        budget_s=settings.mutation_budget_s,
+        runner=runner,
+        per_function=settings.mutants_per_function,
+        confinement=confinement,
     )
     strict = settings.mutation == "fail" and backend
     return findings + mutation_findings(mutation, untested="high" if strict else "medium"), mutation

@@ -22,6 +22,8 @@ from shopfloor.models.base import (
     ToolSpec,
     ToolUsePart,
     Usage,
+    WebSearchHit,
+    WebSearchResult,
 )
 from shopfloor.models.context_window import ensure_fits
 from shopfloor.models.prefix_gate import prefix_key
@@ -31,9 +33,11 @@ from shopfloor.models.retry import (
     RetryPolicy,
     call_with_retries,
     connection_error,
+    refused,
     status_error,
+    unreachable_error,
 )
-from shopfloor.models.tool_args import parse_tool_arguments
+from shopfloor.models.tool_args import parse_tool_arguments, tool_call
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -158,6 +162,8 @@ class AnthropicModel:
             if cache:
                 tools[-1]["cache_control"] = shared_mark
             params["tools"] = tools
+        if request.web_search is not None:
+            params.setdefault("tools", []).append(web_search_tool(request))
         if cache and params["messages"]:
             _mark_newest_block(params["messages"][-1])
         return params
@@ -183,7 +189,9 @@ class AnthropicModel:
                 "Anthropic", status, detail, headers=dict(exc.response.headers), secrets=secrets
             ) from None
         except anthropic.APIConnectionError as exc:
-            raise connection_error("Anthropic", exc.message) from None
+            if refused(exc):
+                raise unreachable_error("Anthropic", self.base_url, "ANTHROPIC_BASE_URL") from None
+            raise connection_error("Anthropic", f"{exc.message} ({self.base_url})") from None
         except httpx2.RequestError as exc:
             raise connection_error(
                 "Anthropic", f"the response stream broke off ({type(exc).__name__})"
@@ -191,6 +199,21 @@ class AnthropicModel:
         except anthropic.AnthropicError as exc:
             raise ModelError(f"Anthropic client error: {exc}") from None
         return acc.finish()
+
+
+WEB_SEARCH_TOOL = "web_search_20250305"
+
+
+def web_search_tool(request: ModelRequest) -> dict[str, Any]:
+    """The Messages API's server-side web search tool, as the request asks for it."""
+    options = request.web_search
+    assert options is not None
+    tool: dict[str, Any] = {"type": WEB_SEARCH_TOOL, "name": "web_search", "max_uses": options.max_uses}
+    if options.allowed_domains:
+        tool["allowed_domains"] = list(options.allowed_domains)
+    if options.blocked_domains:
+        tool["blocked_domains"] = list(options.blocked_domains)
+    return tool
 
 
 def _message_to_wire(message: Message) -> dict[str, Any]:
@@ -255,8 +278,10 @@ class _StreamAccumulator:
         elif event.type == "content_block_start":
             block = event.content_block
             entry: dict[str, Any] = {"type": block.type, "text": "", "json": []}
-            if block.type == "tool_use":
+            if block.type in ("tool_use", "server_tool_use"):
                 entry.update(id=block.id, name=block.name, input=block.input)
+            elif block.type == "web_search_tool_result":
+                entry.update(tool_use_id=block.tool_use_id, content=block.content)
             elif block.type == "thinking":
                 entry.update(text=block.thinking, signature=block.signature or None)
             elif block.type == "redacted_thinking":
@@ -300,10 +325,11 @@ class _StreamAccumulator:
                 parts.append(TextPart(text=entry["text"]))
             elif kind == "tool_use":
                 if entry["json"]:
-                    args, error = parse_tool_arguments("".join(entry["json"]), entry["name"])
+                    parts.append(tool_call(entry["id"], entry["name"], "".join(entry["json"])))
                 else:
-                    args, error = dict(entry.get("input") or {}), None
-                parts.append(ToolUsePart(id=entry["id"], name=entry["name"], input=args, input_error=error))
+                    parts.append(
+                        ToolUsePart(id=entry["id"], name=entry["name"], input=dict(entry.get("input") or {}))
+                    )
             elif kind == "thinking":
                 parts.append(ThinkingPart(thinking=entry["text"], signature=entry.get("signature")))
             elif kind == "redacted_thinking":
@@ -314,7 +340,33 @@ class _StreamAccumulator:
             stop_reason=stop,
             usage=self.usage,
             model=self.model,
+            web_searches=self._searches(),
         )
+
+    def _searches(self) -> list[WebSearchResult]:
+        """Each `web_search` the server ran, paired with its `web_search_tool_result` block."""
+        queries: dict[str, str] = {}
+        out: list[WebSearchResult] = []
+        for _, entry in sorted(self.blocks.items()):
+            if entry["type"] == "server_tool_use" and entry.get("name") == "web_search":
+                args = dict(entry.get("input") or {})
+                if entry["json"]:
+                    args, _ = parse_tool_arguments("".join(entry["json"]), "web_search")
+                queries[entry["id"]] = str(args.get("query", ""))
+            elif entry["type"] == "web_search_tool_result":
+                query = queries.get(entry["tool_use_id"], "")
+                content = entry["content"]
+                if isinstance(content, list):
+                    hits = [
+                        WebSearchHit(title=r.title, url=r.url, page_age=getattr(r, "page_age", None))
+                        for r in content
+                    ]
+                    out.append(WebSearchResult(query=query, hits=hits))
+                else:
+                    out.append(
+                        WebSearchResult(query=query, error=str(getattr(content, "error_code", content)))
+                    )
+        return out
 
 
 def _or(value: int | None, fallback: int) -> int:

@@ -22,6 +22,9 @@ class ToolUsePart(BaseModel):
     name: str
     input: dict[str, Any] = Field(default_factory=dict)
     input_error: str | None = None
+    """The whole message for the model: what is wrong and what to do."""
+    raw_input: str | None = None
+    """The argument text exactly as the model sent it, kept when it could not be parsed."""
 
 
 class ThinkingPart(BaseModel):
@@ -88,6 +91,28 @@ class Usage(BaseModel):
         return self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
 
 
+class WebSearchOptions(BaseModel):
+    """The provider's server-side web search, offered to the model for one request."""
+
+    max_uses: int = 8
+    allowed_domains: list[str] = Field(default_factory=list)
+    blocked_domains: list[str] = Field(default_factory=list)
+
+
+class WebSearchHit(BaseModel):
+    title: str
+    url: str
+    page_age: str | None = None
+
+
+class WebSearchResult(BaseModel):
+    """One search the provider ran during a reply: its query and hits, or the error it gave."""
+
+    query: str = ""
+    hits: list[WebSearchHit] = Field(default_factory=list)
+    error: str | None = None
+
+
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "other"]
 
 
@@ -118,6 +143,8 @@ class ModelRequest(BaseModel):
     messages: list[Message]
     tools: list[ToolSpec] = Field(default_factory=list)
     max_tokens: int = 8192
+    web_search: WebSearchOptions | None = None
+    """Offer the provider's own web search (Anthropic's `web_search` server tool) for this request."""
 
     @field_validator("system", mode="before")
     @classmethod
@@ -130,6 +157,8 @@ class ModelResponse(BaseModel):
     stop_reason: StopReason
     usage: Usage
     model: str
+    web_searches: list[WebSearchResult] = Field(default_factory=list)
+    """Searches the provider ran while answering (only when the request offered web search)."""
 
 
 class ModelProfile(BaseModel):

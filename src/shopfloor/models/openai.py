@@ -39,9 +39,11 @@ from shopfloor.models.retry import (
     RetryPolicy,
     call_with_retries,
     connection_error,
+    refused,
     status_error,
+    unreachable_error,
 )
-from shopfloor.models.tool_args import parse_tool_arguments
+from shopfloor.models.tool_args import tool_call
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -178,14 +180,15 @@ class OpenAIModel:
         return acc.finish(request)
 
     def _errors(self) -> _ErrorTranslator:
-        return _ErrorTranslator([self._api_key, os.environ.get("OPENAI_API_KEY")])
+        return _ErrorTranslator([self._api_key, os.environ.get("OPENAI_API_KEY")], self.base_url)
 
 
 class _ErrorTranslator:
     """Context manager that turns SDK and transport failures into neutral model errors."""
 
-    def __init__(self, secrets: list[str | None]):
+    def __init__(self, secrets: list[str | None], base_url: str):
         self.secrets = secrets
+        self.base_url = base_url
 
     async def __aenter__(self) -> None:
         return None
@@ -202,7 +205,9 @@ class _ErrorTranslator:
                 "OpenAI", exc.status_code, exc.message, headers=headers, secrets=self.secrets
             ) from None
         if isinstance(exc, openai.APIConnectionError):
-            raise connection_error("OpenAI", exc.message) from None
+            if refused(exc):
+                raise unreachable_error("OpenAI-compatible", self.base_url, "OPENAI_BASE_URL") from None
+            raise connection_error("OpenAI", f"{exc.message} ({self.base_url})") from None
         if isinstance(exc, openai.APIError):  # an error object inside a 200 stream
             kind = f"{exc.type or ''} {exc.code or ''}"
             status = 400 if "invalid_request" in kind else 429 if "rate_limit" in kind else 500
@@ -324,10 +329,9 @@ class _ChatAccumulator:
             parts.append(TextPart(text=text))
         for i, entry in enumerate(self.calls.values()):
             name = entry["name"] or "unknown_tool"
-            args, error = parse_tool_arguments("".join(entry["args"]), name)
             # Stable when the server gives no id: same conversation position, same id.
             call_id = entry["id"] or f"call_{self.turn_no}_{i}"
-            parts.append(ToolUsePart(id=call_id, name=name, input=args, input_error=error))
+            parts.append(tool_call(call_id, name, "".join(entry["args"])))
         message = Message(role="assistant", parts=parts)
         stop = _FINISH.get(self.finish_reason or "", "other")
         if any(isinstance(p, ToolUsePart) for p in parts):

@@ -242,3 +242,24 @@ def status_error(
 def connection_error(provider: str, detail: str) -> RetryableModelError:
     """A dropped connection, timeout, or a stream that ended before its final event."""
     return RetryableModelError(f"{provider} connection problem: {detail}", status=None)
+
+
+def refused(exc: BaseException) -> bool:
+    """True when the server refused the connection outright: nothing listens there, so a retry cannot help."""
+    cur: BaseException | None = exc
+    for _ in range(12):  # the SDK wraps the transport's error, which wraps the socket's
+        if cur is None:
+            return False
+        said = str(cur).lower()
+        if isinstance(cur, ConnectionRefusedError) or "connection refused" in said or "errno 111" in said:
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def unreachable_error(provider: str, url: str, env_var: str) -> ModelError:
+    """What to say when `url` refused the connection: where, what was tried, what to do."""
+    return ModelError(
+        f"{provider} server at {url} refused the connection (tried once; a refused connection is not "
+        f"retried): nothing is listening there. Start the server, or set {env_var} to where it runs."
+    )

@@ -2,7 +2,8 @@
 
 A script is a list of assistant turns. Each turn is a plain string (text, end of turn), a single
 tool call `{"tool": "Read", "input": {...}}`, or a mapping with `text`, `tool_calls`, `thinking`,
-`usage` and `stop_reason`. A file may also be a mapping `{priced_as: MODEL, turns: [...]}`.
+`usage`, `stop_reason` and `web_searches` (searches the provider runs itself, with their results).
+A file may also be a mapping `{priced_as: MODEL, turns: [...]}`.
 Strings inside turns may use `{workdir}` and `{task_id}`, filled from the task prompt.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shopfloor.models.base import StopReason, Usage
+from shopfloor.models.base import StopReason, Usage, WebSearchHit, WebSearchResult
 
 
 class ScriptError(ValueError):
@@ -34,11 +35,23 @@ class ScriptToolCall(BaseModel):
     omit_id: bool = False
 
 
+class ScriptWebSearch(BaseModel):
+    """A search the provider runs itself during the turn (Anthropic's `web_search` server tool)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str
+    results: list[WebSearchHit] = Field(default_factory=list)
+    error: str | None = None
+    """An error code (`max_uses_exceeded`, `too_many_requests`, ...) instead of results."""
+
+
 class ScriptTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = None
     tool_calls: list[ScriptToolCall] = Field(default_factory=list)
+    web_searches: list[ScriptWebSearch] = Field(default_factory=list)
     thinking: str | None = None
     usage: Usage | None = None
     stop_reason: StopReason | None = None
@@ -48,6 +61,11 @@ class ScriptTurn(BaseModel):
         if self.stop_reason is not None:
             return self.stop_reason
         return "tool_use" if self.tool_calls else "end_turn"
+
+    def searches(self) -> list[WebSearchResult]:
+        return [
+            WebSearchResult(query=w.query, hits=list(w.results), error=w.error) for w in self.web_searches
+        ]
 
     def filled(self, variables: dict[str, str]) -> ScriptTurn:
         """A copy with `{workdir}`-style placeholders replaced in every string."""

@@ -28,7 +28,7 @@ from shopfloor.models.script import (
     parse_turn,
     prompt_variables,
 )
-from shopfloor.models.tool_args import parse_tool_arguments
+from shopfloor.models.tool_args import tool_call
 
 
 class ScriptExhausted(ModelError):
@@ -110,7 +110,11 @@ class ScriptedModel:
         message = Message(role="assistant", parts=self._parts(turn))
         usage = turn.usage or self._estimate_usage(request, message)
         return ModelResponse(
-            message=message, stop_reason=turn.effective_stop_reason, usage=usage, model=self._profile.model_id
+            message=message,
+            stop_reason=turn.effective_stop_reason,
+            usage=usage,
+            model=self._profile.model_id,
+            web_searches=turn.searches() if request.web_search is not None else [],
         )
 
     def _parts(self, turn: ScriptTurn) -> list[Part]:
@@ -121,18 +125,11 @@ class ScriptedModel:
             parts.append(TextPart(text=turn.text))
         for call in turn.tool_calls:
             self._ids += 1
+            call_id = call.id or f"toolu_scripted_{self._ids:04d}"
             if call.raw_arguments is not None:
-                args, error = parse_tool_arguments(call.raw_arguments, call.tool)
+                parts.append(tool_call(call_id, call.tool, call.raw_arguments))
             else:
-                args, error = call.input, None
-            parts.append(
-                ToolUsePart(
-                    id=call.id or f"toolu_scripted_{self._ids:04d}",
-                    name=call.tool,
-                    input=args,
-                    input_error=error,
-                )
-            )
+                parts.append(ToolUsePart(id=call_id, name=call.tool, input=call.input))
         return parts
 
     def _estimate_usage(self, request: ModelRequest, message: Message) -> Usage:

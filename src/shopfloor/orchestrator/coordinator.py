@@ -151,6 +151,8 @@ class Coordinator:
                 merged = await self._merge_once(task, placement)
                 if isinstance(merged, Merged):
                     return await self._merged(placement, merged, report.tree_hash)
+                if isinstance(merged, MergeFailed):  # no agent can help with that: it waits for resume
+                    return TaskOutcome(tid, "failed", merged.reason)
         protected = await anyio.to_thread.run_sync(
             protected_test_files, self.project, task, tasks, self.merged_commit
         )
@@ -216,10 +218,10 @@ class Coordinator:
             tries += 1
             if tries >= self.settings.run.merge_attempts:
                 return MergeFailed(f"merge conflict in {', '.join(merged.files)} after {tries} tries", True)
+            how = await self.executor.start_merge(placement, merged.integration)
             result = await attempt.resume(
                 f"Your branch {merged.branch} conflicts with {merged.integration} in: "
-                f"{', '.join(merged.files)}.\n{merged.details}\n"
-                "When it is resolved and committed, write the completion marker again."
+                f"{', '.join(merged.files)}.\n{merged.details}\n\n{how}"
             )
         return result
 

@@ -18,11 +18,15 @@ from shopfloor.agent.events import (
     Notice,
     RunFinished,
     RunStarted,
+    SubagentFinished,
+    SubagentStarted,
+    TodosChanged,
     ToolAnswered,
     ToolCalled,
     UserMessage,
 )
 from shopfloor.gate.report import GateReport
+from shopfloor.tools.redact import redact_model
 
 TaskState = Literal[
     "pending", "in_progress", "verifying", "merging", "completed", "failed", "blocked", "skipped"
@@ -36,6 +40,8 @@ class RunStatusChanged(EventBase):
     kind: Literal["run_status"] = "run_status"
     status: str
     finished: float | None = None
+    note: str = ""
+    """With a finished run: one line on what stopped it or what to do next."""
 
 
 class TaskStatus(EventBase):
@@ -159,6 +165,9 @@ RunEvent = Annotated[
     | ToolCalled
     | ToolAnswered
     | Notice
+    | TodosChanged
+    | SubagentStarted
+    | SubagentFinished
     | RunFinished
     | OrchestratorEvent,
     Field(discriminator="kind"),
@@ -177,5 +186,6 @@ class EventBus:
         self.listeners.append(listener)
 
     def emit(self, event: RunEvent) -> None:
+        event = redact_model(event)  # every record of the run (store, reports, dashboard) starts here
         for listener in self.listeners:
             listener(event)

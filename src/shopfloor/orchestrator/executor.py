@@ -8,6 +8,7 @@ calls over a copy of the repository.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,7 +36,7 @@ from shopfloor.orchestrator.worktrees import (
 )
 from shopfloor.queue.routing import Route
 from shopfloor.queue.tasks import Task
-from shopfloor.vcs import conflicted_files, git, git_path, rev_parse
+from shopfloor.vcs import check_worktree, conflicted_files, git, git_path, rev_parse
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,10 @@ class LocalServices:
         return self.launcher.prepare(self.agent, brief, on_event, routed_model=self.routed_model, env=overlay)
 
     async def save(self, message: str) -> None:
-        await anyio.to_thread.run_sync(save_work, self.worktree, message)
+        await anyio.to_thread.run_sync(save_checked, self.launcher.project, self.worktree, message)
 
     async def gate(self) -> GateReport:
+        await anyio.to_thread.run_sync(check_worktree, self.worktree, self.launcher.project)
         setup = await self._refresh_env()
         report = await run_gate(
             self.worktree,
@@ -97,6 +99,7 @@ class LocalServices:
             settings=self.launcher.settings.gate,
             env=self.env,
             setup=setup,
+            sandbox=self.launcher.settings.sandbox,
         )
         write_verdict(self.worktree, report)
         return report
@@ -121,10 +124,32 @@ class LocalServices:
         return self.launcher.backoffs.throttled_count
 
 
+_CONFLICT_MARKER = re.compile(rb"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
+
+
+def conflict_markers_left(worktree: Path, files: list[str]) -> list[str]:
+    """The files among `files` that still hold a conflict marker line."""
+    left = []
+    for name in files:
+        path = worktree / name
+        if path.is_file() and not path.is_symlink() and _CONFLICT_MARKER.search(path.read_bytes()):
+            left.append(name)
+    return left
+
+
 def save_work(worktree: Path, message: str) -> None:
-    """Commit the worktree's work, unless a merge has unresolved conflicts (never commit markers)."""
-    if not conflicted_files(worktree):
-        commit_all(worktree, message)
+    """Commit the worktree's work. During a merge, only once no conflicted file holds a marker any more:
+    the agent cannot stage files (git metadata is read-only for it), so resolving is editing them."""
+    conflicted = conflicted_files(worktree)
+    if conflicted and conflict_markers_left(worktree, conflicted):
+        return
+    commit_all(worktree, message)
+
+
+def save_checked(project: Path, worktree: Path, message: str) -> None:
+    """`save_work` after checking that the worktree's `.git` still leads to the project's repository."""
+    check_worktree(worktree, project)
+    save_work(worktree, message)
 
 
 class LocalExecutor:
@@ -140,7 +165,9 @@ class LocalExecutor:
         self.integration = integration
         self.launcher = launcher
         self.emit = emit
-        self.environments = environments or Environments(project, launcher.settings.env)
+        self.environments = environments or Environments(
+            project, launcher.settings.env, launcher.settings.sandbox
+        )
 
     async def place(self, task_id: str, deps: list[str]) -> Placement:
         """The task's worktree, new or taken over from an earlier run (its leftovers committed)."""
@@ -179,7 +206,9 @@ class LocalExecutor:
             if merged is not None:
                 return Placement(wt, base, recovered=AlreadyMerged(merged, report))
             return Placement(wt, base, recovered=VerifiedUnmerged(report))
-        await anyio.to_thread.run_sync(save_work, wt.path, f"{wt.task_id}: work left by an interrupted run")
+        await anyio.to_thread.run_sync(
+            save_checked, self.project, wt.path, f"{wt.task_id}: work left by an interrupted run"
+        )
         problem = await anyio.to_thread.run_sync(self._catch_up_dependencies, wt, deps)
         return Placement(wt, base, problem=problem)
 
@@ -213,7 +242,33 @@ class LocalExecutor:
         await self.environments.aclose()
 
     async def save(self, placement: Placement, message: str) -> None:
-        await anyio.to_thread.run_sync(save_work, placement.worktree.path, message)
+        await anyio.to_thread.run_sync(save_checked, self.project, placement.worktree.path, message)
+
+    async def start_merge(self, placement: Placement, integration: str) -> str:
+        """Begin merging `integration` into the task's worktree, leaving the conflicts for its agent to
+        edit; returns what to tell the agent. The agent cannot run the merge itself (read-only git)."""
+        wt = placement.worktree.path
+
+        def merge() -> list[str]:
+            check_worktree(wt, self.project)
+            if not git_path(wt, "MERGE_HEAD").exists():
+                git(wt, "merge", "-q", "--no-ff", "--no-commit", "--no-verify", integration,
+                    check=False, identity=True)  # fmt: skip
+            return conflicted_files(wt)
+
+        files = await anyio.to_thread.run_sync(merge)
+        if not files:
+            return (
+                f"shopfloor merged {integration} into your worktree and git found no conflicts there; "
+                "check that the result still builds and passes the checks, then write the marker again."
+            )
+        return (
+            f"shopfloor has started merging {integration} into your worktree {wt}. Conflicted files: "
+            f"{', '.join(files)}. Edit each so it keeps both sides' intent and no conflict marker "
+            "(<<<<<<<, =======, >>>>>>>) is left, then run the checks. Do not run git commands that change "
+            "the repository (git add, commit, merge): git metadata is read-only for you, and shopfloor "
+            "commits the merge once no conflict markers remain."
+        )
 
     async def finish(self, placement: Placement) -> None:
         """Copy the agent's marker and the gate's verdict to the project, where a person looks for them."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-
-import anyio
 
 from shopfloor.layout import Layout
 from shopfloor.orchestrator.coordinator import Coordinator
@@ -15,7 +14,6 @@ from shopfloor.orchestrator.scheduler import TaskOutcome
 from shopfloor.queue.files import locked_update
 from shopfloor.queue.issues import Issue, load_issue_queue, update_issues
 from shopfloor.queue.tasks import Task, parse_task_queue
-from shopfloor.vcs import git
 
 _PRIORITY_COMPLEXITY = {"critical": "complex", "high": "normal", "medium": "normal", "low": "easy"}
 
@@ -63,14 +61,22 @@ def issues_to_tasks(project: Path, issues: list[Issue]) -> dict[str, str]:
 
 
 async def improvement_loops(
-    project: Path, planner: Planner, coordinator: Coordinator, bus: EventBus, loops: int
+    project: Path,
+    planner: Planner,
+    coordinator: Coordinator,
+    bus: EventBus,
+    loops: int,
+    before_research: Callable[[], Awaitable[None]],
 ) -> dict[str, TaskOutcome]:
+    """Research, issues to tasks, tasks: `loops` times. `before_research` brings the run's work into the
+    checkout the research agent reads."""
     issue_queue = Layout(project).issue_queue
     outcomes: dict[str, TaskOutcome] = {}
     for n in range(1, loops + 1):
         bus.emit(RunStatusChanged(status=f"improvement loop {n}"))
         pending = load_issue_queue(issue_queue).pending()
         if not pending:
+            await before_research()
             result = await planner.research()
             if result.outcome != "completed":
                 outcomes[f"research-{n}"] = TaskOutcome("research", "failed", result.reason)
@@ -84,10 +90,5 @@ async def improvement_loops(
         update_issues(issue_queue, dict.fromkeys(done, "completed"))
         outcomes.update({t: ran[t] for t in links.values() if t in ran})
         summary = ", ".join(f"{i} -> {links[i]}" for i in links)
-        message = f"shopfloor: improvement loop {n} ({summary})"
-        await anyio.to_thread.run_sync(_commit_loop, project, message)
+        await coordinator.merge_queue.note(f"shopfloor: improvement loop {n} ({summary})")
     return outcomes
-
-
-def _commit_loop(project: Path, message: str) -> None:
-    git(project, "commit", "-q", "--allow-empty", "--no-verify", "-m", message, identity=True)

@@ -18,6 +18,18 @@ from shopfloor.queue.tasks import load_task_queue
 from shopfloor.tools.child_env import EnvOverlay
 
 
+def model_spec(project: Path, override: str | None, task_id: str, routed: str | None) -> str | None:
+    """The spec a task's agent runs with: `--model` when given (`scripted:DIR` picks DIR/<TASK-ID>.yaml),
+    else what routing chose."""
+    if override and override.startswith("scripted:"):
+        path = Path(override.removeprefix("scripted:")).expanduser()
+        if not path.is_absolute():
+            path = project / path
+        if path.is_dir():
+            return f"scripted:{path / f'{task_id}.yaml'}"
+    return override or routed
+
+
 @dataclass(frozen=True)
 class AgentLauncher:
     project: Path
@@ -31,14 +43,7 @@ class AgentLauncher:
     """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
 
     def spec_for(self, task_id: str, routed: str | None) -> str | None:
-        spec = self.model_override
-        if spec and spec.startswith("scripted:"):
-            path = Path(spec.removeprefix("scripted:")).expanduser()
-            if not path.is_absolute():
-                path = self.project / path
-            if path.is_dir():
-                return f"scripted:{path / f'{task_id}.yaml'}"
-        return spec or routed
+        return model_spec(self.project, self.model_override, task_id, routed)
 
     def prepare(
         self,
@@ -47,9 +52,14 @@ class AgentLauncher:
         on_event: Callable[[Event], None],
         *,
         routed_model: str | None = None,
+        writable: tuple[Path, ...] | None = None,
         env: EnvOverlay | None = None,
     ) -> PreparedAgent:
-        """A built task agent (`routed_model` given: the task budget applies) or a planning agent."""
+        """A built task agent (`routed_model` given: the task budget applies) or a planning agent.
+
+        Agent and skill files come from the project, never from a worktree an agent could write to;
+        `writable` narrows what the agent may change (a planning agent: only where its output goes).
+        """
         limits = self.settings.limits
         per_task = self.settings.run.task_budget_usd
         if routed_model is not None and per_task is not None:
@@ -66,6 +76,8 @@ class AgentLauncher:
                 on_event=on_event,
                 backoffs=self.backoffs,
                 priced_as=routed_model,
+                catalog_root=self.project,
+                writable=writable,
                 env=env,
                 cache_ttl=self.cache_ttl(agent) if routed_model is not None else "5m",
             )

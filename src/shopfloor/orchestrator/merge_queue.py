@@ -1,9 +1,9 @@
-"""Integrating finished task branches into the project's checked-out branch, one at a time.
+"""Integrating finished task branches into the run's integration branch, one at a time.
 
-The merge itself is computed away from the main checkout (`git merge-tree`, or a scratch worktree on git
-older than 2.38), so a conflict never leaves the main checkout mid-merge. A clean result is then taken in
-with a fast-forward, which keeps the user's uncommitted changes when they do not touch the same files and
-refuses, changing nothing, when they do.
+The integration branch (`shopfloor/integration/<branch>`, see `delivery.py`) is never checked out: each
+merge commit is built away from every checkout (`git merge-tree`, or a scratch worktree on git older than
+2.38) and the branch is moved to it with a compare-and-swap of its ref. The user's own checkout is not
+touched while a run goes on; `delivery.py` brings it up to date once, at the end.
 """
 
 from __future__ import annotations
@@ -17,18 +17,10 @@ import anyio
 import anyio.to_thread
 
 from shopfloor.layout import Layout
-from shopfloor.vcs import (
-    GitError,
-    conflicted_files,
-    current_branch,
-    git,
-    git_path,
-    git_version,
-    rev_parse,
-)
+from shopfloor.vcs import GitError, checkouts, conflicted_files, git, git_version, rev_parse
 
 MergeMethod = Literal["auto", "merge-tree", "scratch"]
-_IN_PROGRESS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
+_CAS_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -49,14 +41,38 @@ class MergeConflict:
     integration: str
     files: list[str]
     details: str
-    """What git said, plus what the agent should do, ready to send back to it."""
+    """What git said about the conflict."""
 
 
 MergeResult = Merged | MergeConflict
 
 
 class MergeRefused(RuntimeError):
-    """The main checkout is not in a state to take a merge; nothing was changed."""
+    """The integration branch cannot take a merge now; nothing was changed. The message says why."""
+
+
+@dataclass(frozen=True)
+class Conflicted:
+    files: list[str]
+    said: str
+    """git's own CONFLICT lines."""
+
+
+def is_ancestor(project: Path, older: str, newer: str) -> bool:
+    return git(project, "merge-base", "--is-ancestor", older, newer, check=False).ok
+
+
+def merge_commit(
+    project: Path, head: str, tip: str, message: str, method: MergeMethod = "auto"
+) -> str | Conflicted:
+    """A merge commit of `tip` into `head` (parents in that order), built without touching a checkout."""
+    use = method if method != "auto" else ("merge-tree" if git_version() >= (2, 38) else "scratch")
+    return (_merge_tree if use == "merge-tree" else _merge_in_scratch)(project, head, tip, message)
+
+
+def move_branch(project: Path, branch: str, new: str, old: str) -> bool:
+    """Point `branch` at `new` only if it still points at `old` (False when it moved meanwhile)."""
+    return git(project, "update-ref", f"refs/heads/{branch}", new, old, check=False).ok
 
 
 def merge_branch(
@@ -64,46 +80,33 @@ def merge_branch(
     task_id: str,
     branch: str,
     *,
-    integration: str | None = None,
+    integration: str,
     message: str | None = None,
     method: MergeMethod = "auto",
 ) -> MergeResult:
-    """Merge `branch` into the checked-out branch with a merge commit (`--no-ff`), or report the conflict."""
+    """Merge `branch` into `integration` with a merge commit (`--no-ff`), or report the conflict."""
     project = project.resolve()
-    for marker in _IN_PROGRESS:
-        if git_path(project, marker).exists():
-            raise MergeRefused(
-                f"{project} has a git operation in progress ({marker}); finish or abort it first"
-            )
-    checked_out = current_branch(project)
-    if checked_out is None or (integration is not None and checked_out != integration):
+    holder = checkouts(project).get(integration)
+    if holder is not None:
         raise MergeRefused(
-            f"{project} is on {checked_out or 'a detached HEAD'}, not {integration or 'a branch'}"
+            f"{integration} is checked out in {holder}; shopfloor merges into it without a checkout, so "
+            "switch that checkout to another branch, then `shopfloor resume`"
         )
     message = message or f"Merge {task_id} ({branch})"
-    for _ in range(3):  # HEAD can move under us if the user commits meanwhile; start again then
-        head, tip = rev_parse(project, "HEAD"), rev_parse(project, branch)
-        if git(project, "merge-base", "--is-ancestor", tip, head, check=False).ok:
+    for _ in range(_CAS_TRIES):  # someone else may move the branch meanwhile; start again then
+        head, tip = rev_parse(project, f"refs/heads/{integration}"), rev_parse(project, branch)
+        if is_ancestor(project, tip, head):
             return Merged(task_id, branch, head, already_merged=True)
-        use = method if method != "auto" else ("merge-tree" if git_version() >= (2, 38) else "scratch")
-        outcome = (_merge_tree if use == "merge-tree" else _merge_in_scratch)(project, head, tip, message)
-        if isinstance(outcome, tuple):
-            files, said = outcome
-            return MergeConflict(
-                task_id, branch, checked_out, files, _advice(branch, checked_out, files, said)
-            )
-        taken = git(project, "merge", "--ff-only", "--no-verify", "-q", outcome, check=False)
-        if taken.ok:
+        outcome = merge_commit(project, head, tip, message, method)
+        if isinstance(outcome, Conflicted):
+            advice = _advice(branch, integration, outcome.files, outcome.said)
+            return MergeConflict(task_id, branch, integration, outcome.files, advice)
+        if move_branch(project, integration, outcome, head):
             return Merged(task_id, branch, outcome)
-        if rev_parse(project, "HEAD") == head:
-            raise MergeRefused(
-                f"merging {task_id} into {checked_out} would overwrite uncommitted changes in {project}; "
-                f"commit or stash them and the merge can be retried. git said: {taken.output}"
-            )
-    raise MergeRefused(f"{checked_out} kept moving while {task_id} was being merged")
+    raise MergeRefused(f"{integration} kept moving while {task_id} was being merged; `shopfloor resume`")
 
 
-def _merge_tree(project: Path, head: str, tip: str, message: str) -> str | tuple[list[str], str]:
+def _merge_tree(project: Path, head: str, tip: str, message: str) -> str | Conflicted:
     """A merge commit built without touching any checkout, or (conflicted files, git's messages)."""
     result = git(project, "merge-tree", "--write-tree", "--name-only", head, tip, check=False)
     if result.code not in (0, 1):
@@ -111,13 +114,13 @@ def _merge_tree(project: Path, head: str, tip: str, message: str) -> str | tuple
     tree, _, rest = result.stdout.partition("\n")
     if result.code == 1:
         names, _, messages = rest.partition("\n\n")
-        return [n for n in names.splitlines() if n], messages.strip()
+        return Conflicted([n for n in names.splitlines() if n], messages.strip())
     return git(
         project, "commit-tree", tree.strip(), "-p", head, "-p", tip, "-m", message, identity=True
     ).stdout.strip()
 
 
-def _merge_in_scratch(project: Path, head: str, tip: str, message: str) -> str | tuple[list[str], str]:
+def _merge_in_scratch(project: Path, head: str, tip: str, message: str) -> str | Conflicted:
     """The same in a private detached worktree, for git versions without `merge-tree --write-tree`."""
     scratch = Layout(project).worktrees_dir / "_merge"
     listed = git(project, "worktree", "list", "--porcelain").stdout
@@ -149,23 +152,18 @@ def _merge_in_scratch(project: Path, head: str, tip: str, message: str) -> str |
         line for line in merged.output.splitlines() if line.startswith(("CONFLICT", "Auto-merging"))
     )
     git(scratch, "merge", "--abort", check=False)
-    return files, said
+    return Conflicted(files, said)
 
 
 def _advice(branch: str, integration: str, files: list[str], said: str) -> str:
     listed = ", ".join(files) or "(see below)"
-    return (
-        f"Merging {branch} into {integration} conflicts in: {listed}.\n"
-        f"{said}\n\n"
-        f"To resolve: in your worktree run `git merge {integration}`, fix the conflicted files keeping both "
-        "sides' intent, run the checks again, and commit the merge."
-    )
+    return f"Merging {branch} into {integration} conflicts in: {listed}.\n{said}"
 
 
 class MergeQueue:
     """Serialises merges into the integration branch; await `merge` from any number of tasks."""
 
-    def __init__(self, project: Path, integration: str | None = None, method: MergeMethod = "auto") -> None:
+    def __init__(self, project: Path, integration: str, method: MergeMethod = "auto") -> None:
         self.project = project
         self.integration = integration
         self.method: MergeMethod = method
@@ -175,7 +173,22 @@ class MergeQueue:
         async with self._lock:
             return await anyio.to_thread.run_sync(self._merge, task_id, branch, message)
 
+    async def note(self, message: str) -> str:
+        """An empty commit on the integration branch, saying what happened there (an improvement loop)."""
+        async with self._lock:
+            return await anyio.to_thread.run_sync(self._note, message)
+
     def _merge(self, task_id: str, branch: str, message: str | None) -> MergeResult:
         return merge_branch(
             self.project, task_id, branch, integration=self.integration, message=message, method=self.method
         )
+
+    def _note(self, message: str) -> str:
+        for _ in range(_CAS_TRIES):
+            head = rev_parse(self.project, f"refs/heads/{self.integration}")
+            commit = git(
+                self.project, "commit-tree", f"{head}^{{tree}}", "-p", head, "-m", message, identity=True
+            ).stdout.strip()
+            if move_branch(self.project, self.integration, commit, head):
+                return commit
+        raise MergeRefused(f"{self.integration} kept moving while a note was added")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -11,45 +10,36 @@ from pathlib import Path
 
 import anyio
 
+from shopfloor.agent.events import Notice
+from shopfloor.agent.setup import AgentSetupError
 from shopfloor.config.settings import Settings
 from shopfloor.layout import Layout
 from shopfloor.models.base import ModelConfigError, Usage
 from shopfloor.models.retry import BackoffRegistry, ThrottleEvent
 from shopfloor.orchestrator.coordinator import Coordinator
+from shopfloor.orchestrator.delivery import (
+    Delivery,
+    IntegrationError,
+    Undelivered,
+    deliver,
+    start_integration,
+)
 from shopfloor.orchestrator.events import EventBus, ProviderThrottled, RunEvent, RunStatusChanged
 from shopfloor.orchestrator.executor import LocalExecutor
 from shopfloor.orchestrator.launcher import AgentLauncher
-from shopfloor.orchestrator.merge_queue import MergeQueue
-from shopfloor.orchestrator.pidfile import live_run_pid
+from shopfloor.orchestrator.merge_queue import MergeQueue, is_ancestor
+from shopfloor.orchestrator.pidfile import RunLock, live_run_pid
 from shopfloor.orchestrator.planning import Planner, PlanningError, queue_problems
+from shopfloor.orchestrator.preflight import RunSetupError, check_before_run, model_problems, model_uses
 from shopfloor.orchestrator.recorder import GateReportWriter, QueueStatusWriter, StoreRecorder
+from shopfloor.orchestrator.run_options import RunOptions
 from shopfloor.orchestrator.scheduler import Concurrency, TaskOutcome
 from shopfloor.orchestrator.spend import RunSpend
-from shopfloor.orchestrator.store import Store
-from shopfloor.orchestrator.worktrees import ensure_repo
-from shopfloor.queue.routing import route
+from shopfloor.orchestrator.state_records import RunRecord
+from shopfloor.orchestrator.store import Store, StoreError
+from shopfloor.orchestrator.worktrees import WorktreeError, ensure_repo
 from shopfloor.queue.tasks import load_task_queue
-from shopfloor.vcs import git_path
-
-PRD_HELP = (
-    "PRD.md not found in {project}. Write one (what to build, for whom, requirements and acceptance "
-    "criteria), or run `shopfloor init` to scaffold PRD.md and .shopfloor/ config."
-)
-
-
-class RunSetupError(Exception):
-    """The project cannot be run as it stands (exit code 2); the message says what to do."""
-
-
-@dataclass
-class RunOptions:
-    decompose: bool = False
-    model: str | None = None
-    """A model spec for every agent; `scripted:DIR` plays DIR/<TASK-ID>.yaml for each task."""
-    loops: int = 0
-    resume: bool = False
-    task_ids: list[str] = field(default_factory=list)
-    """Run only these tasks (and nothing else), when given."""
+from shopfloor.vcs import GitError, git_path
 
 
 @dataclass
@@ -63,10 +53,16 @@ class RunReport:
     usage: Usage = field(default_factory=Usage)
     """Every task's tokens together, cache reads and writes included."""
     cache_saved_usd: float = 0.0
+    note: str = ""
+    """What is left to do, when the run could not finish by itself (e.g. the checkout was not updated)."""
 
     @property
     def ok(self) -> bool:
-        return not self.aborted and all(o.verdict == "completed" for o in self.outcomes.values())
+        return (
+            not self.aborted
+            and not self.note
+            and all(o.verdict == "completed" for o in self.outcomes.values())
+        )
 
 
 @dataclass
@@ -81,21 +77,48 @@ class Run:
     launcher: AgentLauncher
     planner: Planner
     coordinator: Coordinator
+    branch: str
+    """The user's branch, which gets the run's work when it ends."""
+    integration: str
+    """The branch the run merges verified tasks into meanwhile (see `delivery.py`)."""
+
+    def deliver(self) -> Delivery:
+        try:
+            return deliver(self.project, self.branch, self.integration)
+        except GitError as err:  # the branch deleted or renamed meanwhile, a repository in a bad state
+            return Undelivered(
+                self.branch,
+                self.integration,
+                [],
+                f"the verified work is on {self.integration} but {self.branch} could not be updated ({err}); "
+                f"merge it yourself (`git merge {self.integration}`)",
+            )
 
 
 def open_run(
     project: Path, settings: Settings, options: RunOptions, listeners: list[Callable[[RunEvent], None]]
 ) -> Run:
-    repo = ensure_repo(project)
-    store = Store.for_project(project)
+    try:
+        repo = ensure_repo(project)
+        store = Store.for_project(project)
+    except (WorktreeError, GitError, StoreError) as err:
+        raise RunSetupError(str(err)) from err
     record = None
     if options.resume:
         last = store.latest_run()
         if last is not None and last.status != "completed":
             record = last
             _take_over(store, record.id)
+    branch = (options.branch if options.resume else None) or repo.branch
     if record is None:
-        record = store.open_run(budget_usd=settings.run.budget_usd, config=settings)
+        stored = options.model_copy(update={"branch": branch, "resume": False})
+        record = store.open_run(budget_usd=settings.run.budget_usd, config=settings, options=stored)
+    try:
+        integration = start_integration(project, branch)
+    except (IntegrationError, GitError) as err:
+        store.finish_run(record.id, "failed", str(err))
+        store.close()
+        raise RunSetupError(str(err)) from err
     run_id = record.id
     concurrency = Concurrency(settings.run.parallel)
     spend = RunSpend(settings.run.budget_usd, settings.run.task_budget_usd or settings.limits.budget_usd)
@@ -106,6 +129,15 @@ def open_run(
         bus.subscribe(listener)
     if options.resume:
         bus.emit(RunStatusChanged(status="running"))
+    if repo.first is not None:
+        bus.emit(Notice(message=repo.first.describe()))
+    if not is_ancestor(project, integration, branch):
+        bus.emit(
+            Notice(
+                message=f"{integration} holds verified work not yet in {branch}; this run builds on it and "
+                f"brings it into {branch} when it ends"
+            )
+        )
 
     def throttled(event: ThrottleEvent) -> None:
         concurrency.lower()
@@ -135,15 +167,27 @@ def open_run(
     coordinator = Coordinator(
         project=project,
         settings=settings,
-        executor=LocalExecutor(project, repo.branch, launcher, bus.emit),
-        merge_queue=MergeQueue(project, repo.branch),
+        executor=LocalExecutor(project, integration, launcher, bus.emit),
+        merge_queue=MergeQueue(project, integration),
         spend=spend,
         concurrency=concurrency,
         emit=bus.emit,
         merged_commit=merged_commit,
     )
     planner = Planner(project, settings.run.tdd, launcher, bus.emit)
-    return Run(project, settings, store, run_id, bus, launcher, planner, coordinator)
+    return Run(project, settings, store, run_id, bus, launcher, planner, coordinator, branch, integration)
+
+
+def last_run(project: Path) -> RunRecord | None:
+    """The project's latest run, if any, read without changing anything."""
+    db = Layout(project).state_db
+    if not db.exists():
+        return None
+    try:
+        with Store(db, read_only=True) as store:
+            return store.latest_run()
+    except StoreError as err:
+        raise RunSetupError(str(err)) from err
 
 
 def _take_over(store: Store, run_id: int) -> None:
@@ -168,39 +212,50 @@ async def run_project(
     options: RunOptions,
     listeners: list[Callable[[RunEvent], None]] | None = None,
 ) -> RunReport:
-    """Run the whole pipeline once; SIGTERM/SIGINT stop agents cleanly and keep every worktree."""
+    """Run the whole pipeline once; SIGTERM/SIGINT stop agents cleanly and keep every worktree.
+
+    Everything that can be checked without a model is checked before anything is written (RunSetupError).
+    """
     project = project.resolve()
-    queue_missing = not Layout(project).task_queue.exists()
-    if (queue_missing or options.decompose) and not (project / "PRD.md").is_file():
-        raise RunSetupError(PRD_HELP.format(project=project))
-    running = live_run_pid(project)
-    if running is not None:
+    decompose = check_before_run(project, settings, options)
+    lock = RunLock(project)
+    if not lock.acquire():
+        running = live_run_pid(project)
+        who = f" (pid {running})" if running and running > 0 else ""
         raise RunSetupError(
-            f"another shopfloor run (pid {running}) is working in {project}; wait for it to end or stop "
-            "it with `shopfloor abort`"
+            f"another shopfloor run{who} is working in {project}; wait for it to end or stop it with "
+            "`shopfloor abort`"
         )
-    run = open_run(project, settings, options, listeners or [])
-    pid_file = Layout(project).run_lock
-    pid_file.write_text(str(os.getpid()), encoding="utf-8")
+    try:
+        run = open_run(project, settings, options, listeners or [])
+    except BaseException:
+        lock.release()
+        raise
     report: RunReport | None = None
     try:
         with anyio.CancelScope() as scope:
             try:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(_stop_on_signal, scope)
-                    report = await _run(run, options, queue_missing)
+                    report = await _run(run, options, decompose)
                     tg.cancel_scope.cancel()
             except BaseExceptionGroup as group:  # one failing branch: surface its own error
                 if len(group.exceptions) == 1:
                     raise group.exceptions[0] from None
                 raise
-        if report is None:  # cancelled by a signal
-            report = _finish(run, {}, aborted=True)
+        if report is None:  # cancelled by a signal: what was verified and merged still reaches the user
+            delivery = await anyio.to_thread.run_sync(run.deliver)
+            report = _finish(run, _where_it_stopped(run), delivery, aborted=True)
         return report
+    except (RunSetupError, AgentSetupError, ModelConfigError) as err:
+        run.bus.emit(RunStatusChanged(status="failed", finished=time.time(), note=str(err)))
+        raise
     finally:
-        await run.coordinator.executor.aclose()  # the run's services stop with it
-        pid_file.unlink(missing_ok=True)
-        run.store.close()
+        try:
+            await run.coordinator.executor.aclose()  # the run's services stop with it
+        finally:
+            run.store.close()
+            lock.release()
 
 
 async def _stop_on_signal(scope: anyio.CancelScope) -> None:
@@ -210,8 +265,8 @@ async def _stop_on_signal(scope: anyio.CancelScope) -> None:
             return
 
 
-async def _run(run: Run, options: RunOptions, queue_missing: bool) -> RunReport:
-    if queue_missing or options.decompose:
+async def _run(run: Run, options: RunOptions, decompose: bool) -> RunReport:
+    if decompose:
         run.bus.emit(RunStatusChanged(status="decomposing"))
         try:
             await run.planner.decompose()
@@ -226,37 +281,53 @@ async def _run(run: Run, options: RunOptions, queue_missing: bool) -> RunReport:
     if options.loops:
         from shopfloor.orchestrator.improve import improvement_loops
 
+        async def deliver_first() -> None:  # research reads the checkout: bring the work there first
+            await anyio.to_thread.run_sync(run.deliver)
+
         outcomes.update(
-            await improvement_loops(run.project, run.planner, run.coordinator, run.bus, options.loops)
+            await improvement_loops(
+                run.project, run.planner, run.coordinator, run.bus, options.loops, deliver_first
+            )
         )
-    return _finish(run, outcomes)
+    return _finish(run, outcomes, await anyio.to_thread.run_sync(run.deliver))
 
 
 def preflight_models(run: Run) -> None:
-    """Build each model the pending tasks are routed to once, so a missing key or a bad spec stops the
-    run before any task starts instead of failing every task in turn."""
-    from shopfloor.models.resolve import resolve_model
-
-    seen: set[str] = set()
-    for task in load_task_queue(Layout(run.project).task_queue).tasks:
-        if task.status == "completed":
-            continue
-        spec = run.launcher.spec_for(task.id, route(task, run.settings.routing).model) or "inherit"
-        if spec in seen or spec.startswith("scripted:"):
-            continue
-        seen.add(spec)
-        try:
-            resolve_model(spec, agent_model=None, settings=run.settings.models, base_dir=run.project)
-        except ModelConfigError as err:
-            raise RunSetupError(f"{task.id}: {err}") from err
+    """Build each model the pending tasks are routed to once (after decomposition wrote the queue), so a
+    missing key or a bad spec stops the run before any task starts instead of failing every task in turn."""
+    tasks = load_task_queue(Layout(run.project).task_queue).tasks
+    uses = model_uses(run.project, run.settings, run.launcher.model_override, tasks)
+    problems = model_problems(run.project, run.settings, uses)
+    if problems:
+        raise RunSetupError(problems[0])
 
 
-def _finish(run: Run, outcomes: dict[str, TaskOutcome], *, aborted: bool = False) -> RunReport:
+def _where_it_stopped(run: Run) -> dict[str, TaskOutcome]:
+    """Each task of the queue when a run is stopped: completed, or left for `shopfloor resume`."""
+    try:
+        tasks = load_task_queue(Layout(run.project).task_queue).tasks
+    except (OSError, ValueError):
+        return {}
+    done = {t.task_id for t in run.store.tasks(run.run_id) if t.status == "completed"}
+    return {
+        t.id: TaskOutcome(t.id, "completed")
+        if t.id in done or t.status == "completed"
+        else TaskOutcome(t.id, "skipped", "the run stopped first")
+        for t in tasks
+    }
+
+
+def _finish(
+    run: Run, outcomes: dict[str, TaskOutcome], delivery: Delivery, *, aborted: bool = False
+) -> RunReport:
     bills = run.store.task_costs(run.run_id)
     costs = {c.task_id: c.cost_usd for c in bills}
     ok = all(o.verdict == "completed" for o in outcomes.values())
-    status = "aborted" if aborted else ("completed" if ok else "failed")
-    run.bus.emit(RunStatusChanged(status=status, finished=time.time()))
+    note = delivery.reason if isinstance(delivery, Undelivered) else ""
+    status = "aborted" if aborted else ("paused" if note else "completed" if ok else "failed")
+    if note:
+        run.bus.emit(Notice(message=note))
+    run.bus.emit(RunStatusChanged(status=status, finished=time.time(), note=note))
     return RunReport(
         run_id=run.run_id,
         status=status,
@@ -266,4 +337,5 @@ def _finish(run: Run, outcomes: dict[str, TaskOutcome], *, aborted: bool = False
         aborted=aborted,
         usage=sum((c.usage for c in bills), Usage()),
         cache_saved_usd=sum(c.cache_saved_usd for c in bills),
+        note=note,
     )

@@ -49,7 +49,7 @@ class StoreRecorder:
         store.record_event(run_id, event.kind, event, task_id=tid or None)
         match event:
             case RunStatusChanged(finished=finished, status=status) if finished is not None:
-                store.finish_run(run_id, status)
+                store.finish_run(run_id, status, event.note or None)
             case RunStatusChanged(status="running"):
                 store.set_run_status(run_id, "running")
             case TaskStarted():

@@ -20,6 +20,10 @@ class RunRecord(BaseModel):
     """running, completed, failed, aborted, interrupted: whatever the orchestrator last set."""
     budget_usd: float | None
     config: dict[str, JsonValue]
+    options: dict[str, JsonValue] = Field(default_factory=dict)
+    """The options the run was started with (`--model`, `--loops`, the flags that change settings)."""
+    note: str | None = None
+    """One line on how the run ended when that needs saying: what failed, what to do next."""
 
 
 class TaskRecord(BaseModel):
@@ -94,6 +98,7 @@ _TASK_COLUMNS = frozenset(TaskFields.__annotations__)
 def run_from_row(row: sqlite3.Row) -> RunRecord:
     data = dict(row)
     data["config"] = json.loads(data["config"])
+    data["options"] = json.loads(data.get("options") or "{}")
     return RunRecord.model_validate(data)
 
 

@@ -74,6 +74,11 @@ _V2 = """
 ALTER TABLE tasks ADD COLUMN cache_saved_usd REAL NOT NULL DEFAULT 0;
 ALTER TABLE usage ADD COLUMN cache_saved_usd REAL NOT NULL DEFAULT 0;
 """
+# The options a run started with (so `resume` goes on with them), and one line on how it ended.
+_V3 = """
+ALTER TABLE runs ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN note TEXT;
+"""
 # One script per schema version; version N is reached by running scripts 1..N. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Unpack
@@ -32,10 +33,8 @@ from shopfloor.orchestrator.state_records import (
     task_from_row,
 )
 from shopfloor.orchestrator.state_schema import MIGRATIONS, SCHEMA_VERSION
-
-
-class StoreError(RuntimeError):
-    """The state database cannot be used (for example, written by a newer shopfloor)."""
+from shopfloor.orchestrator.store_errors import StoreError as StoreError
+from shopfloor.orchestrator.store_errors import describe_db_error
 
 
 def _json(value: BaseModel | Mapping[str, Any]) -> str:
@@ -50,15 +49,38 @@ _TASK_COLUMNS = frozenset(TaskFields.__annotations__)
 class Store:
     """The state database. Open once per process; safe to use from several threads."""
 
-    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0, read_only: bool = False) -> None:
+        """`read_only` opens an existing database for reading (status, the dashboard): nothing is written,
+        so it works on a full disk."""
         self.path = path
+        self.read_only = read_only
         self._timeout = busy_timeout_s
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        self._immutable = False
+        try:
+            if read_only:
+                if not path.is_file():
+                    raise StoreError(f"{path} does not exist")
+                try:
+                    self._probe()
+                except sqlite3.OperationalError:
+                    # Reading a WAL database needs its shared-memory file, which a full disk cannot hold:
+                    # read the file as it stands instead (nobody can be writing to it then either).
+                    self.close()
+                    self._closed, self._immutable, self._local = False, True, threading.local()
+                    self._probe()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._migrate()
+        except sqlite3.Error as err:
+            self.close()
+            raise StoreError(describe_db_error(path, err)) from err
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def for_project(cls, project: Path) -> Store:
@@ -86,12 +108,23 @@ class Store:
                 raise StoreError(f"{self.path} is closed")
             # check_same_thread=False only so close() can close every thread's connection; each
             # connection is otherwise used by the thread that opened it.
+            target = str(self.path)
+            if self.read_only:
+                where = urllib.parse.quote(str(self.path.resolve()))
+                target = f"file:{where}?mode=ro" + ("&immutable=1" if self._immutable else "")
             conn = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+                target,
+                timeout=self._timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self.read_only,
             )
             self._all.append(conn)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+        if self.read_only:
+            self._local.conn = conn
+            return conn
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -112,16 +145,23 @@ class Store:
     def _migrate(self) -> None:
         with self._write() as conn:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} has schema version {version}, newer than this shopfloor knows "
-                    f"({SCHEMA_VERSION}); upgrade shopfloor"
-                )
+            self._check_version(version)
             for script in MIGRATIONS[version:]:
                 for statement in script.split(";"):
                     if statement.strip():
                         conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _probe(self) -> None:
+        self._check_version(int(self._conn().execute("PRAGMA user_version").fetchone()[0]))
+        self._conn().execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this shopfloor knows "
+                f"({SCHEMA_VERSION}); upgrade shopfloor (`pip install -U shopfloor`)"
+            )
 
     @property
     def schema_version(self) -> int:
@@ -130,12 +170,17 @@ class Store:
     # Runs
 
     def open_run(
-        self, *, budget_usd: float | None = None, config: BaseModel | Mapping[str, Any] | None = None
+        self,
+        *,
+        budget_usd: float | None = None,
+        config: BaseModel | Mapping[str, Any] | None = None,
+        options: BaseModel | Mapping[str, Any] | None = None,
     ) -> RunRecord:
         with self._write() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (started, status, budget_usd, config) VALUES (?, 'running', ?, ?)",
-                (time.time(), budget_usd, _json(config or {})),
+                "INSERT INTO runs (started, status, budget_usd, config, options) "
+                "VALUES (?, 'running', ?, ?, ?)",
+                (time.time(), budget_usd, _json(config or {}), _json(options or {})),
             )
             run_id = cur.lastrowid
         assert run_id is not None
@@ -143,16 +188,19 @@ class Store:
         assert run is not None
         return run
 
-    def finish_run(self, run_id: int, status: str) -> None:
+    def finish_run(self, run_id: int, status: str, note: str | None = None) -> None:
         with self._write() as conn:
             conn.execute(
-                "UPDATE runs SET status = ?, finished = ? WHERE id = ?", (status, time.time(), run_id)
+                "UPDATE runs SET status = ?, finished = ?, note = ? WHERE id = ?",
+                (status, time.time(), note, run_id),
             )
 
     def set_run_status(self, run_id: int, status: str) -> None:
         """Change the status without finishing (e.g. back to running on resume)."""
         with self._write() as conn:
-            conn.execute("UPDATE runs SET status = ?, finished = NULL WHERE id = ?", (status, run_id))
+            conn.execute(
+                "UPDATE runs SET status = ?, finished = NULL, note = NULL WHERE id = ?", (status, run_id)
+            )
 
     def run(self, run_id: int) -> RunRecord | None:
         row = self._conn().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()

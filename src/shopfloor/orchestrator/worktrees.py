@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shopfloor.layout import ORCHESTRATOR_DIR, Layout
+from shopfloor.orchestrator.first_commit import FirstCommit, first_commit
 from shopfloor.vcs import (
     GitError,
     conflicted_files,
@@ -48,6 +49,8 @@ class RepoInfo:
     """The integration branch: the one checked out in the project."""
     created: bool
     """True when shopfloor ran `git init` (or made the first commit) just now."""
+    first: FirstCommit | None = None
+    """What that first commit took in and left out."""
 
 
 @dataclass(frozen=True)
@@ -85,19 +88,20 @@ def ensure_repo(project: Path) -> RepoInfo:
         elif Path(top.stdout.strip()).resolve() != project:
             raise WorktreeError(
                 f"{project} is inside the git repository at {top.stdout.strip()}; "
-                "run shopfloor at the repository's root"
+                f"run shopfloor at the repository's root (`cd {top.stdout.strip()}`)"
             )
         exclude_orchestrator_dir(project)
+        first = None
         if not ref_exists(project, "HEAD"):
-            git(project, "add", "-A")
-            git(
-                project, "commit", "-q", "--no-verify", "--allow-empty", "-m", "Initial commit", identity=True
-            )
+            first = first_commit(project, made_repo=created)
             created = True
         branch = current_branch(project)
     if branch is None:
-        raise WorktreeError(f"{project} has a detached HEAD; check out the branch tasks should merge into")
-    return RepoInfo(project, branch, created)
+        raise WorktreeError(
+            f"{project} has a detached HEAD; check out the branch tasks should merge into "
+            "(`git switch BRANCH`), then run shopfloor again"
+        )
+    return RepoInfo(project, branch, created, first)
 
 
 def exclude_orchestrator_dir(project: Path) -> None:

@@ -30,10 +30,22 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+class NotUtf8Error(ValueError):
+    """A queue file that is not UTF-8 text; the message names the file, the line and what to do."""
+
+    def __init__(self, path: Path, line: int) -> None:
+        super().__init__(f"{path}:{line}: not UTF-8 text; save the file as UTF-8")
+        self.path = path
+        self.line = line
+
+
 def read_text_exact(path: Path) -> str:
     """The file's text with its line endings as they are (no newline translation)."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        return handle.read()
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise NotUtf8Error(path, data.count(b"\n", 0, err.start) + 1) from None
 
 
 @contextlib.contextmanager

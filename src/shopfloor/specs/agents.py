@@ -20,6 +20,7 @@ from shopfloor.specs.sources import (
     load_guarded,
     search_roots,
 )
+from shopfloor.specs.tool_rules import RuleSyntaxError, parse_rule
 
 __all__ = [
     "CLAUDE_CODE_ONLY_TOOLS",
@@ -35,19 +36,27 @@ __all__ = [
 ]
 
 SHOPFLOOR_TOOLS = (
-    "Read", "Write", "Edit", "MultiEdit", "Glob", "Grep", "Bash", "BashOutput", "KillBash", "Skill",
+    "Read", "Write", "Edit", "MultiEdit", "Glob", "Grep", "LS", "Bash", "BashOutput", "KillBash",
+    "NotebookEdit", "TodoWrite", "WebFetch", "WebSearch", "Agent", "Task", "Skill",
 )  # fmt: skip
-"""Tools shopfloor provides."""
+"""Tools shopfloor provides (`Task` is the older name of `Agent`; an agent is offered the one it names)."""
 CLAUDE_CODE_ONLY_TOOLS = (
-    "WebFetch", "WebSearch", "TodoWrite", "TodoRead", "NotebookEdit", "NotebookRead", "Task", "Agent",
-    "ExitPlanMode", "LS", "SlashCommand", "AskUserQuestion", "ListMcpResourcesTool", "ReadMcpResourceTool",
+    "TodoRead", "NotebookRead", "ExitPlanMode", "EnterPlanMode", "SlashCommand", "AskUserQuestion",
+    "ListMcpResourcesTool", "ReadMcpResourceTool", "TaskCreate", "TaskGet", "TaskList", "TaskUpdate",
+    "TaskOutput", "TaskStop", "SendMessage", "TeamCreate", "TeamDelete", "EnterWorktree", "ExitWorktree",
+    "LSP", "ToolSearch",
 )  # fmt: skip
 """Claude Code tools an agent file may name; shopfloor accepts the names but does not offer the tools."""
 _TOOL_ALIASES = {"KillShell": "KillBash"}  # newer Claude Code name for the same tool
-_CLAUDE_CODE_FIELDS = ("permissionMode", "hooks", "mcpServers")
+# Tools whose rules take a pattern (`Bash(git:*)`); a pattern on any other tool means nothing.
+_PATTERN_TOOLS = (
+    "Bash", "WebFetch", "Agent", "Task", "Skill", "Read", "Edit", "Write", "MultiEdit", "NotebookEdit",
+)  # fmt: skip
+_CLAUDE_CODE_FIELDS = (
+    "permissionMode", "hooks", "mcpServers", "memory", "background", "effort", "isolation", "initialPrompt",
+)  # fmt: skip
 # shopfloor's own extension: `command:` makes the agent an external program (see shopfloor.agent.external).
 _SHOPFLOOR_FIELDS = ("command",)
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TOKEN = re.compile(r"[^,\s()]+(?:\([^)]*\))?")
 
 
@@ -65,8 +74,12 @@ class AgentSpec:
     source: Path
     origin: Origin
     tools: list[str] | None = None
-    """None means every tool shopfloor provides."""
+    """The tool names listed (Claude Code's, some shopfloor lacks); None means every tool, [] none."""
+    tool_rules: list[str] = field(default_factory=list)
+    """`tools:` entries with a pattern (`Bash(git:*)`): the only calls of that tool the agent may make."""
     disallowed_tools: list[str] = field(default_factory=list)
+    denied_rules: list[str] = field(default_factory=list)
+    """`disallowedTools:` entries with a pattern (`Bash(rm:*)`): calls refused though the tool stays."""
     model: str | None = None
     skills: list[str] = field(default_factory=list)
     max_turns: int | None = None
@@ -75,6 +88,21 @@ class AgentSpec:
     """Frontmatter fields shopfloor does not use, kept as written."""
     warnings: list[str] = field(default_factory=list)
     """Non-fatal problems, each as `line N: message`."""
+
+    @property
+    def unavailable_tools(self) -> list[str]:
+        """Listed tools shopfloor does not provide (the model is not offered them)."""
+        return [t for t in self.tools or [] if t not in SHOPFLOOR_TOOLS]
+
+    @property
+    def cannot_start(self) -> str | None:
+        """Why the agent cannot run: it lists tools and none of them exists (Claude Code refuses too)."""
+        if self.tools and not any(t in SHOPFLOOR_TOOLS for t in self.tools):
+            return (
+                f"none of the tools in its `tools:` list ({', '.join(self.tools)}) is available in "
+                f"shopfloor; list some of {', '.join(SHOPFLOOR_TOOLS)}, or leave `tools:` out to allow all"
+            )
+        return None
 
 
 def parse_agent_file(path: Path, origin: Origin = "project") -> AgentSpec:
@@ -89,10 +117,22 @@ def parse_agent_file(path: Path, origin: Origin = "project") -> AgentSpec:
 
 def parse_agent_bytes(data: bytes, path: Path, origin: Origin) -> tuple[AgentSpec, list[SpecProblem]]:
     """Parse agent file contents; returns the spec and its warnings as problems."""
+    if not data.strip():
+        raise AgentFileError(path, 1, "the file is empty, so it is not an agent", severity="warning")
     try:
-        fm = frontmatter.parse(data)
+        fm = frontmatter.parse(data, required=False)
     except FrontmatterError as err:
         raise AgentFileError(path, err.line, err.message) from None
+    if not fm.present or "name" not in fm.data:
+        # Claude Code takes Markdown without a `name` for documentation and skips it quietly.
+        what = "no frontmatter" if not fm.present else "no `name` field"
+        raise AgentFileError(
+            path,
+            fm.start_line,
+            f"{what}, so this is not an agent (Claude Code reads it as documentation and skips it); "
+            "give it `name:` and `description:` in YAML frontmatter to make it one",
+            severity="warning",
+        )
     return _AgentParser(path, fm).build(origin)
 
 
@@ -132,14 +172,18 @@ class _AgentParser:
         name = self.text("name", required=True)
         description = self.text("description", required=True)
         assert name is not None and description is not None
-        if not _NAME.match(name):
-            raise self.fail("name", f"the name `{name}` may use only letters, digits, `-`, `_` and `.`")
+        # Claude Code documents lowercase-and-hyphens but loads any name without `:` (kept for plugin
+        # namespaces) that does not start with `-`; names with spaces are common.
+        if ":" in name or name.startswith("-") or any(ord(c) < 32 for c in name):
+            raise self.fail(
+                "name", f"the name `{name}` may not contain `:` or control characters, or start with `-`"
+            )
         for key, line in self.fm.duplicates:
             self.warn(line, f"`{key}` appears more than once; the last one is used")
         for key, line in self.fm.quoted:
             self.warn(line, frontmatter.quoted_warning(key))
-        tools = self.tool_list("tools", allowed=True)
-        denied = self.tool_list("disallowedTools", allowed=False) or []
+        tools, rules = self.tool_list("tools", allowed=True)
+        denied, denied_rules = self.tool_list("disallowedTools", allowed=False)
         extra: dict[str, Any] = {}
         for key, value in data.items():
             if key in _FIELDS:
@@ -156,12 +200,15 @@ class _AgentParser:
             self.warn(self.fm.body_line, "the body is empty, so the agent has no instructions")
         spec = AgentSpec(
             name=name,
-            description=description,
+            # Claude Code's loader turns a literal `\n` in the description into a line break.
+            description=description.replace("\\n", "\n"),
             body=self.fm.body,
             source=self.path,
             origin=origin,
             tools=tools,
-            disallowed_tools=denied,
+            tool_rules=rules,
+            disallowed_tools=denied or [],
+            denied_rules=denied_rules,
             model=self.text("model", required=False),
             skills=self.skill_list(),
             max_turns=self.max_turns(),
@@ -171,11 +218,11 @@ class _AgentParser:
         spec.warnings = [f"line {w.line}: {w.message}" for w in self.warnings]
         return spec, list(self.warnings)
 
-    def tokens(self, key: str, what: str) -> list[tuple[str, int]] | None:
+    def tokens(self, key: str, what: str) -> list[tuple[str, int]]:
         """The names in a comma/space separated string or a YAML list, each with its line."""
         value = self.fm.data.get(key)
         if value is None:
-            return None
+            return []
         line = self.fm.line_of(key)
         if isinstance(value, str):
             return [(t, line) for t in _TOKEN.findall(value)]
@@ -183,57 +230,84 @@ class _AgentParser:
             lines = self.fm.item_lines.get(key, [])
             out: list[tuple[str, int]] = []
             for i, item in enumerate(value):
+                at = lines[i] if i < len(lines) else line
                 if not isinstance(item, str):
-                    raise self.fail(key, f"`{key}` must list {what} as text; item {i + 1} is {item!r}")
-                out += [(t, lines[i] if i < len(lines) else line) for t in _TOKEN.findall(item)]
+                    self.warn(at, f"`{key}` item {item!r} is not text, so it is ignored")
+                    continue
+                out += [(t, at) for t in _TOKEN.findall(item)]
             return out
         raise self.fail(key, f"`{key}` must be a comma-separated string or a YAML list of {what}")
 
-    def tool_list(self, key: str, *, allowed: bool) -> list[str] | None:
-        found = self.tokens(key, "tool names")
-        if found is None:
-            return None
-        if not found:
-            hint = "; leave the field out to allow every tool" if allowed else ""
-            raise self.fail(key, f"`{key}` is empty{hint}")
-        if allowed and any(t == "*" for t, _ in found):
-            return None
-        names: list[str] = []
-        for raw, line in found:
-            name = self.tool_name(raw, line, allowed=allowed)
-            if name is not None and name not in names:
-                names.append(name)
-        if allowed and not any(n in SHOPFLOOR_TOOLS for n in names):
-            listed = ", ".join(t for t, _ in found)
-            raise self.fail(
-                key,
-                f"none of the tools listed ({listed}) is one shopfloor provides; "
-                f"use some of: {', '.join(SHOPFLOOR_TOOLS)}, or leave `{key}` out to allow all",
-            )
-        return names
+    def tool_list(self, key: str, *, allowed: bool) -> tuple[list[str] | None, list[str]]:
+        """The tool names of `tools:`/`disallowedTools:` and their pattern rules (`Bash(git:*)`).
 
-    def tool_name(self, raw: str, line: int, *, allowed: bool) -> str | None:
-        name, _, pattern = raw.partition("(")
-        name = _TOOL_ALIASES.get(name, name)
-        if pattern:
-            if not allowed:
-                self.warn(line, f"`{raw}`: argument patterns are not supported, so this rule is ignored")
-                return None
-            self.warn(line, f"`{raw}`: argument patterns are not supported; all of {name} is allowed")
+        As in Claude Code: absent means every tool; present but empty (`[]`, `""`, null) means none.
+        """
+        if key not in self.fm.data:
+            return None, []
+        found = self.tokens(key, "tool names")
+        if allowed and any(t == "*" for t, _ in found):
+            return None, []
+        names: list[str] = []
+        rules: list[str] = []
+        bare: set[str] = set()
+        for raw, line in found:
+            parsed = self.tool_rule(raw, line)
+            if parsed is None:
+                continue
+            name, rule = parsed
+            if rule is None:
+                bare.add(name)
+                self.check_name(name, line)
+            else:
+                rules.append(rule)
+            if name not in names and (allowed or rule is None):
+                names.append(name)
+        if allowed:
+            # A tool listed bare as well as with a pattern is allowed whole.
+            rules = [r for r in rules if parse_rule(r).tool not in bare]
+            if found and not any(n in SHOPFLOOR_TOOLS for n in names):
+                listed = ", ".join(t for t, _ in found)
+                self.warn(
+                    self.fm.line_of(key),
+                    f"none of the tools listed ({listed}) is available in shopfloor, so the agent "
+                    "cannot start (Claude Code refuses such an agent too)",
+                )
+        return names, rules
+
+    def tool_rule(self, raw: str, line: int) -> tuple[str, str | None] | None:
+        """(tool name, the rule text when it has a pattern), or None for an entry that is no rule."""
+        try:
+            rule = parse_rule(raw)
+        except RuleSyntaxError as err:
+            self.warn(line, f"{err}; the entry is ignored")
+            return None
+        name = _TOOL_ALIASES.get(rule.tool, rule.tool)
+        if rule.specifier is None:
+            return name, None
+        if name not in _PATTERN_TOOLS:
+            self.check_name(name, line)
+            self.warn(line, f"`{raw}`: a pattern means nothing for {name}, so all of {name} is meant")
+            return name, None
+        if name == "WebFetch" and not rule.specifier.startswith("domain:"):
+            self.warn(line, f"`{raw}`: WebFetch rules are written `WebFetch(domain:example.com)`")
+        return name, f"{name}({rule.specifier})"
+
+    def check_name(self, name: str, line: int) -> None:
         if name in SHOPFLOOR_TOOLS:
-            return name
-        if name in CLAUDE_CODE_ONLY_TOOLS or name.startswith("mcp__"):
+            return
+        if name.startswith("mcp__"):
+            self.warn(line, f"`{name}` is an MCP tool; shopfloor does not connect MCP servers yet")
+        elif name in CLAUDE_CODE_ONLY_TOOLS:
             self.warn(line, f"`{name}` is a Claude Code tool that shopfloor does not provide")
         else:
             close = difflib.get_close_matches(name, SHOPFLOOR_TOOLS + CLAUDE_CODE_ONLY_TOOLS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             self.warn(line, f"unknown tool `{name}`{hint}")
-        return name
 
     def skill_list(self) -> list[str]:
-        found = self.tokens("skills", "skill names") or []
         out: list[str] = []
-        for name, _ in found:
+        for name, _ in self.tokens("skills", "skill names"):
             if name not in out:
                 out.append(name)
         return out
@@ -245,7 +319,12 @@ class _AgentParser:
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise self.fail("maxTurns", f"`maxTurns` must be a whole number of at least 1, not {value!r}")
+            # Claude Code logs an invalid value and runs without the limit; so do we, out loud.
+            self.warn(
+                self.fm.line_of("maxTurns"),
+                f"`maxTurns` must be a whole number of at least 1, not {value!r}; it is ignored",
+            )
+            return None
         return value
 
 
@@ -275,10 +354,10 @@ def _agent_files(root: Path) -> Iterator[Path]:
 
 def _load(root: Path, origin: Origin) -> Iterator[Loaded[AgentSpec]]:
     for path in _agent_files(root):
-        yield load_guarded(path, lambda data, p: parse_agent_bytes(data, p, origin), _claimed_name)
+        yield load_guarded(path, lambda data, p: parse_agent_bytes(data, p, origin), _claimed_name, root)
 
 
 def _claimed_name(data: bytes, path: Path) -> str:
     """The name a file that failed to parse was meant to define: its `name:` line, else its stem."""
-    match = re.search(rb"^name:[ \t]*['\"]?([A-Za-z0-9._-]+)", data, re.MULTILINE)
-    return match.group(1).decode() if match else path.stem
+    match = re.search(rb"^name:[ \t]*['\"]?([^'\"\r\n#]+?)['\"]?[ \t]*$", data, re.MULTILINE)
+    return match.group(1).decode(errors="replace").strip() if match else path.stem

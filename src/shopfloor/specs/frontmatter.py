@@ -12,6 +12,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FENCE = "---"
+_CLOSING = re.compile(r"-{3,}")
 
 
 class FrontmatterError(Exception):
@@ -41,6 +42,8 @@ class Frontmatter:
     """Fields whose unquoted `: ` made the YAML invalid and that were read as plain text instead."""
     body: str = ""
     body_line: int = 1
+    yaml_error: FrontmatterError | None = None
+    """With `tolerate_yaml`: why the fields could not be read (they are then empty)."""
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.start_line)
@@ -48,8 +51,9 @@ class Frontmatter:
 
 def quoted_warning(key: str) -> str:
     return (
-        f"`{key}` holds an unquoted `: `, which is not valid YAML; it was read as plain text "
-        "(put the value in quotes to make the file valid)"
+        f"`{key}` holds an unquoted value YAML cannot read (a `: ` inside it, or a leading `*`, `@` "
+        "or backtick); it was read as plain text, as Claude Code reads it (put the value in quotes "
+        "to make the file valid YAML)"
     )
 
 
@@ -66,8 +70,12 @@ def decode(data: bytes) -> str:
         ) from None
 
 
-def parse(data: bytes, *, required: bool = True) -> Frontmatter:
-    """Split `data` into frontmatter fields and body. Raises FrontmatterError with a file line."""
+def parse(data: bytes, *, required: bool = True, tolerate_yaml: bool = False) -> Frontmatter:
+    """Split `data` into frontmatter fields and body. Raises FrontmatterError with a file line.
+
+    With `tolerate_yaml`, YAML that cannot be read leaves the fields empty and is reported in
+    `yaml_error` (Claude Code loads a skill that way, "with empty metadata").
+    """
     text = decode(data)
     if not text.strip():
         raise FrontmatterError(1, "the file is empty; expected YAML frontmatter between two `---` lines")
@@ -78,12 +86,24 @@ def parse(data: bytes, *, required: bool = True) -> Frontmatter:
         raise FrontmatterError(
             1, "the file does not start with `---`; expected YAML frontmatter between two `---` lines"
         )
-    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == _FENCE), None)
+    # Claude Code accepts a closing line of more than three dashes (`-----`); so do we.
+    close = next((i for i in range(1, len(lines)) if _CLOSING.fullmatch(lines[i].rstrip())), None)
     if close is None:
-        raise FrontmatterError(
+        unclosed = FrontmatterError(
             1, "the frontmatter opened on line 1 is never closed; add a `---` line after the last field"
         )
-    fm = _load_lenient("\n".join(lines[1:close]))
+        if not tolerate_yaml:
+            raise unclosed
+        return Frontmatter(data={}, present=False, body=text.strip(), yaml_error=unclosed)
+    try:
+        fm = _load_lenient("\n".join(lines[1:close]))
+    except FrontmatterError as err:
+        if not tolerate_yaml:
+            raise
+        body = "\n".join(lines[close + 1 :]).strip()
+        return Frontmatter(
+            data={}, present=True, end_line=close + 1, body=body, body_line=close + 2, yaml_error=err
+        )
     return Frontmatter(
         data=fm.data,
         present=True,
@@ -125,23 +145,29 @@ class _Loaded:
 _OFFSET = 2
 
 
-# A top-level `key: value` line whose plain value itself contains `: ` (common in hand-written
-# descriptions such as "Use when: ..."). Strict YAML rejects it; we read it as text and warn.
-_LOOSE_LINE = re.compile(r"^([A-Za-z_][\w-]*):[ \t]+([^'\"\[{|>&*!%@`#\s].*?:[ \t].*?)[ \t]*$")
+# A top-level `key: value` line. When strict YAML fails, such a line whose plain value YAML cannot
+# read (an inner `: ` as in "Use when: ...", or a first character YAML reserves, as in "**Bold**")
+# is read as text, as Claude Code's loader does, with a warning.
+_TOP_LINE = re.compile(r"^([A-Za-z_][\w-]*):[ \t]+(.+?)[ \t]*$")
+_RESERVED_START = "*@`%!&"
+
+
+def _needs_quotes(value: str) -> bool:
+    if value[0] in "'\"[{|>#":  # quoted, a flow collection, a block scalar or a comment: leave it
+        return False
+    return value[0] in _RESERVED_START or ": " in value or value.endswith(":")
 
 
 def _load_lenient(source: str) -> _Loaded:
-    """Strict YAML; if that fails only because a plain value contains `: `, quote such values."""
+    """Strict YAML; if that fails, quote the plain values YAML cannot read and try once more."""
     try:
         return _load_yaml(source)
     except FrontmatterError as strict:
-        if "mapping values are not allowed here" not in strict.message:
-            raise
         lines = source.split("\n")
         quoted: list[tuple[str, int]] = []
         for i, line in enumerate(lines):
-            match = _LOOSE_LINE.match(line)
-            if match:
+            match = _TOP_LINE.match(line)
+            if match and _needs_quotes(match.group(2)):
                 lines[i] = f"{match.group(1)}: {json.dumps(match.group(2))}"
                 quoted.append((match.group(1), i + _OFFSET))
         if not quoted:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +19,17 @@ from shopfloor.specs.sources import (
     load_guarded,
     search_roots,
 )
+from shopfloor.specs.tool_rules import RuleSyntaxError, parse_rule
 
 SKILL_FILE = "SKILL.md"
+_RULE_TOKEN = re.compile(r"[^,\s()]+(?:\([^)]*\))?")
 _MAX_DEPTH = 4
 _MAX_BUNDLED = 200
 # Fields Claude Code skills commonly carry; shopfloor keeps them without complaint.
 _QUIET_FIELDS = (
     "allowed-tools", "license", "metadata", "version", "model", "argument-hint",
-    "disable-model-invocation", "user-invocable", "when_to_use",
+    "disable-model-invocation", "user-invocable", "when_to_use", "compatibility", "arguments",
+    "disallowed-tools", "effort", "context", "agent", "background", "hooks", "paths", "shell",
 )  # fmt: skip
 _SKIPPED = ("__pycache__", "node_modules")
 
@@ -47,6 +50,10 @@ class SkillSpec:
     files: list[Path] = field(default_factory=list)
     """Absolute paths of bundled files (references, scripts) in the skill's own folder."""
     extra: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
+    """The `name:` field when it differs from the name (a SKILL.md is named by its folder)."""
+    allowed_tools: list[str] = field(default_factory=list)
+    """`allowed-tools` rules (`Bash(git add:*)`): calls they cover are allowed once the skill is in use."""
 
     @property
     def directory(self) -> Path | None:
@@ -55,10 +62,11 @@ class SkillSpec:
 
 
 def parse_skill_bytes(data: bytes, path: Path, origin: Origin) -> tuple[SkillSpec, list[SpecProblem]]:
-    """Parse a SKILL.md (frontmatter required) or a flat skill file (frontmatter optional)."""
+    """Parse a SKILL.md or a flat skill file; every field is optional, frontmatter included."""
     folder_layout = path.name == SKILL_FILE
     try:
-        fm = frontmatter.parse(data, required=folder_layout)
+        # Every field of a skill is optional in Claude Code, frontmatter included.
+        fm = frontmatter.parse(data, required=False, tolerate_yaml=True)
     except FrontmatterError as err:
         raise SkillFileError(path, err.line, err.message) from None
     warnings: list[SpecProblem] = []
@@ -74,18 +82,21 @@ def parse_skill_bytes(data: bytes, path: Path, origin: Origin) -> tuple[SkillSpe
             raise SkillFileError(path, fm.line_of(key), f"`{key}` must be text, not {value!r}")
         return value.strip() or None
 
+    if fm.yaml_error is not None:
+        warn(
+            fm.yaml_error.line,
+            f"{fm.yaml_error.message}; the skill loads without its fields (as in Claude Code): its name "
+            "comes from its folder and its description from its first paragraph",
+        )
     for key, line in fm.quoted:
         warn(line, frontmatter.quoted_warning(key))
-    default_name = path.parent.name if folder_layout else path.stem
-    name = text("name") or default_name
+    # Claude Code names a skill folder's skill after the folder; `name:` is only a label there.
+    label = text("name")
+    name = path.parent.name if folder_layout else (label or path.stem)
     description = text("description")
     if description is None:
-        if folder_layout:
-            raise SkillFileError(
-                path, fm.start_line, "the frontmatter has no `description` field, which every skill needs"
-            )
         description = _first_paragraph(fm.body) or name
-        warn(1, "no `description` in frontmatter; using the first paragraph")
+        warn(fm.start_line, "no `description` in frontmatter; using the first paragraph, as Claude Code does")
     if not fm.body:
         warn(fm.body_line, "the skill has no instructions after its frontmatter")
     extra = {k: v for k, v in fm.data.items() if k not in ("name", "description")}
@@ -93,8 +104,26 @@ def parse_skill_bytes(data: bytes, path: Path, origin: Origin) -> tuple[SkillSpe
         if key not in _QUIET_FIELDS:
             warn(fm.line_of(key), f"unknown field `{key}` is kept but has no effect")
     files = _bundled(path.parent) if folder_layout else []
-    spec = SkillSpec(name, description, fm.body, path, origin, files, extra)
+    allowed = _allowed_tools(fm.data.get("allowed-tools"), fm.line_of("allowed-tools"), warn)
+    spec = SkillSpec(
+        name, description, fm.body, path, origin, files, extra, label if label != name else None, allowed
+    )
     return spec, warnings
+
+
+def _allowed_tools(value: object, line: int, warn: Callable[[int, str], None]) -> list[str]:
+    """`allowed-tools` as a comma/space separated string or a YAML list, each entry a tool rule."""
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    if value is not None and not items and not isinstance(value, list):
+        warn(line, f"`allowed-tools` must be a string or a list of tool rules, not {value!r}; it is ignored")
+    out: list[str] = []
+    for item in items:
+        for token in _RULE_TOKEN.findall(str(item)):
+            try:
+                out.append(parse_rule(token).text)
+            except RuleSyntaxError as err:
+                warn(line, f"`allowed-tools`: {err}; the entry is ignored")
+    return out
 
 
 def _first_paragraph(body: str) -> str:
@@ -137,10 +166,10 @@ def _skill_files(root: Path, depth: int = 0) -> Iterator[Path]:
 
 
 def _claimed_name(data: bytes, path: Path) -> str:
+    if path.name == SKILL_FILE:
+        return path.parent.name
     match = re.search(rb"^name:[ \t]*['\"]?([A-Za-z0-9._-]+)", data, re.MULTILINE)
-    if match:
-        return match.group(1).decode()
-    return path.parent.name if path.name == SKILL_FILE else path.stem
+    return match.group(1).decode() if match else path.stem
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -224,6 +253,20 @@ class SkillCatalog(Layered[SkillSpec]):
         parts.append("</skill>")
         return "\n\n".join(parts)
 
+    def allowed_tools(self, name: str) -> list[str]:
+        """The skill's `allowed-tools` rules (empty for an unknown skill)."""
+        spec = self.get(name.strip().lstrip("/"))
+        return list(spec.allowed_tools) if spec else []
+
+    def missing_message(self, name: str, kind: str) -> str:
+        labelled = [s.name for s in self.all() if s.label == name]
+        if labelled and self.broken(name) is None:
+            return (
+                f"unknown {kind} `{name}`: that is the `name:` label of `{labelled[0]}`, and a skill "
+                f"folder's skill is named after its folder (as in Claude Code); write `{labelled[0]}`."
+            )
+        return super().missing_message(name, kind)
+
     def bundle_dirs(self) -> list[Path]:
         """Folders holding bundled files, for a workspace that must let Read open them."""
         return sorted({s.source.parent.resolve() for s in self.all() if s.files})
@@ -296,4 +339,4 @@ def discover_skills(workdir: Path, *, home: Path | None = None) -> SkillCatalog:
 
 def _load(root: Path, origin: Origin) -> Iterator[Loaded[SkillSpec]]:
     for path in _skill_files(root):
-        yield load_guarded(path, lambda data, p: parse_skill_bytes(data, p, origin), _claimed_name)
+        yield load_guarded(path, lambda data, p: parse_skill_bytes(data, p, origin), _claimed_name, root)

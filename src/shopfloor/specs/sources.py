@@ -30,16 +30,22 @@ class SpecProblem(BaseModel):
 
 
 class SpecFileError(Exception):
-    """An agent or skill file that cannot be used."""
+    """An agent or skill file that cannot be used.
 
-    def __init__(self, path: Path, line: int, message: str):
+    `severity="warning"` marks a file that is not meant as a definition at all (Markdown without a
+    `name:` in an agents folder, which Claude Code takes for documentation): it is skipped, says so,
+    and claims no name.
+    """
+
+    def __init__(self, path: Path, line: int, message: str, *, severity: Severity = "error"):
         super().__init__(f"{path}:{line}: {message}")
         self.path = path
         self.line = line
         self.message = message
+        self.severity: Severity = severity
 
     def problem(self) -> SpecProblem:
-        return SpecProblem(path=self.path, line=self.line, message=self.message)
+        return SpecProblem(path=self.path, line=self.line, message=self.message, severity=self.severity)
 
 
 class _Named(Protocol):
@@ -63,11 +69,13 @@ class Shadowed(Generic[SpecT]):
 
 @dataclass(frozen=True)
 class Loaded(Generic[SpecT]):
-    """One file's outcome during discovery: a spec, or the name a broken file claimed."""
+    """One file's outcome during discovery: a spec, or the name a broken file claimed ("" for none)."""
 
     spec: SpecT | None
     claimed: str
     problems: list[SpecProblem]
+    scope: Path | None = None
+    """The folder searched; two definitions of one name in the same folder are reported."""
 
 
 class Layered(Generic[SpecT]):
@@ -79,19 +87,24 @@ class Layered(Generic[SpecT]):
 
     def __init__(self, loaded: Iterable[Loaded[SpecT]]):
         self._specs: dict[str, SpecT] = {}
+        self._scopes: dict[str, Path | None] = {}
         self._broken: dict[str, SpecProblem] = {}
         self.shadowed: list[Shadowed[SpecT]] = []
         self.problems: list[SpecProblem] = []
         for item in loaded:
             self.problems += item.problems
+            if not item.claimed:
+                continue
             winner = self._specs.get(item.claimed)
             blocker = self._broken.get(item.claimed)
             if item.spec is None:
-                if winner is None and blocker is None and item.problems:
+                if winner is None and blocker is None and any(p.severity == "error" for p in item.problems):
                     self._broken[item.claimed] = item.problems[0]
                 continue
             if winner is not None:
                 self.shadowed.append(Shadowed(item.spec, winner))
+                if item.scope is not None and self._scopes.get(item.claimed) == item.scope:
+                    self.problems.append(_duplicate(item.claimed, item.spec.source, winner.source))
             elif blocker is not None:
                 self.problems.append(
                     SpecProblem(
@@ -103,6 +116,7 @@ class Layered(Generic[SpecT]):
                 )
             else:
                 self._specs[item.claimed] = item.spec
+                self._scopes[item.claimed] = item.scope
 
     def get(self, name: str) -> SpecT | None:
         return self._specs.get(name)
@@ -129,6 +143,18 @@ class Layered(Generic[SpecT]):
         close = difflib.get_close_matches(name, self.names(), n=3)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         return f"unknown {kind} `{name}`.{hint} Available: {', '.join(self.names()) or 'none'}."
+
+
+def _duplicate(name: str, loser: Path, winner: Path) -> SpecProblem:
+    return SpecProblem(
+        path=loser,
+        line=1,
+        message=(
+            f"`{name}` is defined twice in the same folder: {winner} is used and this file is "
+            "ignored (the first in path order wins); rename one of them"
+        ),
+        severity="warning",
+    )
 
 
 def builtin_dir(kind: Literal["agents", "skills"]) -> Path:
@@ -162,16 +188,18 @@ def load_guarded(
     path: Path,
     parse: Callable[[bytes, Path], tuple[SpecT, list[SpecProblem]]],
     claimed: Callable[[bytes, Path], str],
+    scope: Path | None = None,
 ) -> Loaded[SpecT]:
     """Run `parse` on a file's bytes, turning every failure into a problem."""
     try:
         data = path.read_bytes()
     except OSError as err:
         return Loaded(
-            None, path.stem, [SpecProblem(path=path, line=1, message=f"cannot read the file: {err}")]
+            None, path.stem, [SpecProblem(path=path, line=1, message=f"cannot read the file: {err}")], scope
         )
     try:
         spec, warnings = parse(data, path)
     except SpecFileError as err:
-        return Loaded(None, claimed(data, path), [err.problem()])
-    return Loaded(spec, spec.name, warnings)
+        name = claimed(data, path) if err.severity == "error" else ""
+        return Loaded(None, name, [err.problem()], scope)
+    return Loaded(spec, spec.name, warnings, scope)

@@ -47,10 +47,37 @@ def call_arguments(call: ScriptToolCall) -> str:
 # --- Anthropic Messages -------------------------------------------------------------------------
 
 
+def _search_blocks(turn: ScriptTurn) -> list[dict[str, Any]]:
+    """`server_tool_use` and `web_search_tool_result` blocks for the turn's provider-run searches."""
+    blocks: list[dict[str, Any]] = []
+    for i, search in enumerate(turn.web_searches, 1):
+        tool_id = f"srvtoolu_fake_{i:04d}"
+        blocks.append(
+            {"type": "server_tool_use", "id": tool_id, "name": "web_search", "input": {"query": search.query}}
+        )
+        content: Any
+        if search.error is not None:
+            content = {"type": "web_search_tool_result_error", "error_code": search.error}
+        else:
+            content = [
+                {
+                    "type": "web_search_result",
+                    "title": hit.title,
+                    "url": hit.url,
+                    "encrypted_content": "fake-encrypted-content",
+                    "page_age": hit.page_age,
+                }
+                for hit in search.results
+            ]
+        blocks.append({"type": "web_search_tool_result", "tool_use_id": tool_id, "content": content})
+    return blocks
+
+
 def anthropic_blocks(turn: ScriptTurn, ids: list[str]) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if turn.thinking:
         blocks.append({"type": "thinking", "thinking": turn.thinking, "signature": "fake-signature"})
+    blocks += _search_blocks(turn)
     if turn.text:
         blocks.append({"type": "text", "text": turn.text})
     for call, call_id in zip(turn.tool_calls, ids, strict=True):
@@ -119,6 +146,16 @@ def anthropic_events(
             "content_block_delta",
             {"index": index, "delta": {"type": "signature_delta", "signature": "fake-signature"}},
         )
+        emit("content_block_stop", {"index": index})
+        index += 1
+    for block in _search_blocks(turn):
+        if block["type"] == "server_tool_use":
+            start = block | {"input": {}}
+            emit("content_block_start", {"index": index, "content_block": start})
+            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+            emit("content_block_delta", {"index": index, "delta": delta})
+        else:
+            emit("content_block_start", {"index": index, "content_block": block})
         emit("content_block_stop", {"index": index})
         index += 1
     if turn.text:

@@ -45,6 +45,10 @@ class Tool(abc.ABC, Generic[InputT]):
     async def run(self, args: InputT, ctx: ToolContext) -> str | ToolResult:
         """Do the work; raise ToolError for failures the model should see."""
 
+    def describe(self) -> str:
+        """The description the model gets; a tool whose text depends on the run overrides this."""
+        return self.description
+
     @classmethod
     def input_schema(cls) -> dict[str, Any]:
         """JSON Schema for the input, as sent to the model."""

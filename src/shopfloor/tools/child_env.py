@@ -24,6 +24,9 @@ class EnvOverlay:
     hidden: tuple[Path, ...] = ()
     """Folders a sandboxed command must not see (a parent checkout's `node_modules`, which Node would
     otherwise find by walking up from the worktree)."""
+    ports: tuple[int, ...] = ()
+    """Loopback ports of the run's services (`[env] services`), reachable from a sandboxed command that
+    has no network otherwise."""
 
     def apply(self, env: Mapping[str, str]) -> dict[str, str]:
         """`env` with the variables set and PATH rewritten."""

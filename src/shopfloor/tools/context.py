@@ -1,12 +1,20 @@
-"""Per-agent state the tools share: the workspace, what was read, the shell, the skills."""
+"""Per-agent state the tools share: the workspace, what was read, the shell, the skills, and the
+services a higher room lends them (a model for side questions, delegation to another agent)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from shopfloor.config.sections import ToolSettings
+
 if TYPE_CHECKING:
+    from shopfloor.models.base import ModelRequest, ModelResponse
+    from shopfloor.tools.policy import ToolPolicy
     from shopfloor.tools.shell import ShellSession
+    from shopfloor.tools.todo import TodoItem
+    from shopfloor.tools.web_page import PageCache
     from shopfloor.tools.workspace import ReadState, Workspace
 
 
@@ -19,6 +27,39 @@ class SkillSource(Protocol):
 
     def names(self) -> list[str]: ...
 
+    def allowed_tools(self, name: str) -> list[str]:
+        """The skill's `allowed-tools` rules."""
+        ...
+
+
+class SideModel(Protocol):
+    """A model the tools may ask a question of (WebFetch's page reader, WebSearch's searcher).
+
+    The agent room provides it: it picks the model, counts the spend in the agent's budget and
+    records the call in the transcript.
+    """
+
+    @property
+    def provider(self) -> str: ...
+
+    async def ask(self, request: ModelRequest, *, purpose: str) -> ModelResponse: ...
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """One Task/Agent call: which agent, what to tell it, and the model it asked for."""
+
+    agent: str
+    prompt: str
+    description: str
+    model: str | None = None
+
+
+class Delegate(Protocol):
+    """Runs another agent on a delegated prompt and returns its final text (the agent room's loop)."""
+
+    async def __call__(self, job: Delegation) -> str: ...
+
 
 @dataclass
 class ToolContext:
@@ -28,3 +69,13 @@ class ToolContext:
     skills: SkillSource | None = None
     notices: list[str] = field(default_factory=list)
     """One-time notices for the run (for example: commands are not sandboxed)."""
+    policy: ToolPolicy | None = None
+    """Pattern rules on the agent's tools (`Bash(git:*)`) and what may reach the network."""
+    settings: ToolSettings = field(default_factory=ToolSettings)
+    todos: list[TodoItem] = field(default_factory=list)
+    """The agent's task list, as TodoWrite last set it."""
+    on_todos: Callable[[list[TodoItem]], None] | None = None
+    side_model: SideModel | None = None
+    delegate: Delegate | None = None
+    pages: PageCache | None = None
+    """WebFetch's cache; shared by an agent and the agents it delegates to."""

@@ -95,11 +95,6 @@ class MultiEditTool(Tool[MultiEditInput]):
         "several Edit calls when changing many places in the same file."
     )
 
-    @classmethod
-    def input_schema(cls) -> dict[str, Any]:
-        # Some model servers do not follow "$ref"; spell the edit object out in place.
-        return _inline_refs(super().input_schema())
-
     async def run(self, args: MultiEditInput, ctx: ToolContext) -> str:
         total = len(args.edits)
         for i, op in enumerate(args.edits, 1):
@@ -113,6 +108,7 @@ class MultiEditTool(Tool[MultiEditInput]):
 
 async def _change(ctx: ToolContext, raw_path: str, ops: list[EditOperation], *, multi: bool) -> str:
     path = ctx.workspace.resolve(raw_path)
+    ctx.workspace.check_writable(path)
     creating = not path.exists() and not path.is_dir()
     if creating and ops[0].old_string != "":
         raise ToolError(
@@ -258,20 +254,3 @@ def _head(path: Path) -> bytes:
             return fh.read(8192)
     except OSError:
         return b""
-
-
-def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return walk(defs[ref.removeprefix("#/$defs/")])
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    out: dict[str, Any] = walk(schema)
-    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from shopfloor.tools.base import Tool, ToolError, ToolInput
-from shopfloor.tools.grep_fallback import search_python
 from shopfloor.tools.grep_render import empty, render
 from shopfloor.tools.grep_rg import search_rg
 from shopfloor.tools.grep_search import (
@@ -24,7 +22,8 @@ from shopfloor.tools.grep_search import (
     decode_text,
     type_globs,
 )
-from shopfloor.tools.workspace import secret_paths_within
+from shopfloor.tools.grep_worker import search_python_isolated
+from shopfloor.tools.protected import secret_paths_within
 
 if TYPE_CHECKING:
     from shopfloor.tools.context import ToolContext
@@ -161,7 +160,7 @@ class GrepTool(Tool[GrepInput]):
             rg = self.ripgrep()
             if rg is not None:
                 return await search_rg(spec, rg)
-            return await asyncio.to_thread(search_python, spec)
+            return await search_python_isolated(spec)
         except PatternError as err:
             raise ToolError(f"Error: the pattern is not a valid regex.\n{err}") from None
         except SearchTimeout:

@@ -24,11 +24,30 @@ def _compact(node: Any) -> Any:
     return {k: _compact(v) for k, v in node.items() if k != "title"}
 
 
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with every `$ref` to `$defs` spelled out in place: some model servers ignore refs."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out: dict[str, Any] = walk(schema)
+    return out
+
+
 def schema_for(model: type[BaseModel]) -> dict[str, Any]:
-    """A compact object schema: by-alias names, no titles, no null alternatives, no extra properties.
+    """A compact object schema: by-alias names, no titles, no null alternatives, nested objects in place,
+    no extra properties.
 
     Input still goes through `model`, so an explicit null from a model is accepted as before.
     """
-    schema = _compact(model.model_json_schema(by_alias=True))
+    schema = inline_refs(_compact(model.model_json_schema(by_alias=True)))
     schema["additionalProperties"] = False
     return dict(schema)

@@ -37,6 +37,9 @@ class SkillTool(Tool[SkillInput]):
         wanted = args.skill.strip().lstrip("/")
         text = source.render(wanted, args.args)
         if text is not None:
+            if ctx.policy is not None:
+                # `allowed-tools` pre-approves calls for the rest of the run, as in Claude Code.
+                ctx.policy.grant(source.allowed_tools(wanted), f"the `allowed-tools` of skill {wanted}")
             return text
         names = source.names()
         close = difflib.get_close_matches(wanted, names, n=1)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from shopfloor.models.base import ToolSpec
 from shopfloor.tools.base import Tool, ToolError, ToolResult
 from shopfloor.tools.context import ToolContext
+from shopfloor.tools.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,15 @@ class Toolset:
         keep = [t for n, t in self._tools.items() if (allowed is None or n in allowed) and n not in denied]
         return Toolset(keep)
 
+    def replaced(self, tool: Tool[Any]) -> Toolset:
+        """The same tools with `tool` in place of the one of its name (when there is one)."""
+        return Toolset(tool if n == tool.name else t for n, t in self._tools.items())
+
     def specs(self) -> list[ToolSpec]:
         """The tools as offered to a model; built once, since the loop asks before every call."""
         if self._specs is None:
             self._specs = [
-                ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema())
+                ToolSpec(name=t.name, description=t.describe(), input_schema=t.input_schema())
                 for t in self._tools.values()
             ]
         return list(self._specs)
@@ -63,7 +68,15 @@ class Toolset:
         return bool(tool and tool.read_only)
 
     async def call(self, name: str, raw_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
-        """Run one call; every failure becomes an is_error result, never an exception."""
+        """Run one call; every failure becomes an is_error result, never an exception.
+
+        The answer is redacted: what a tool read or a command printed reaches the model and the record
+        without this process's secrets or anything shaped like a credential.
+        """
+        result = await self._call(name, raw_input, ctx)
+        return ToolResult(redact(result.content), result.is_error)
+
+    async def _call(self, name: str, raw_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
         tool = self._tools.get(name)
         if tool is None:
             available = ", ".join(self._tools) or "none"
@@ -75,6 +88,10 @@ class Toolset:
             args = tool.input_model.model_validate(dict(raw_input))
         except ValidationError as err:
             return ToolResult(describe_validation_error(name, err), is_error=True)
+        if ctx.policy is not None:
+            refusal = ctx.policy.refusal(name, args.model_dump(by_alias=True, exclude_none=True))
+            if refusal is not None:
+                return ToolResult(refusal, is_error=True)
         try:
             out = await tool.run(args, ctx)
         except ToolError as err:
