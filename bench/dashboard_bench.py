@@ -5,8 +5,9 @@ Run from the repository root (needs Chromium at /usr/bin/chromium and Playwright
     .venv/bin/python bench/dashboard_bench.py [--tasks 50] [--events 5000] [--loads 7] [--updates 20]
 
 First paint: navigation start to the task board rendered (the page's `board-rendered` performance mark),
-in a fresh browser context each time. Live update: a `task_status` event recorded in the store until the
-card shows the new status on the next frame after the change.
+in a fresh browser context each time; the task page likewise to its history, gate rounds and transcript
+rendered (`task-rendered`). Live update: a `task_status` event recorded in the store until the card shows
+the new status on the next frame after the change.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -31,7 +33,9 @@ from shopfloor.agent.events import (
     Transcript,
 )
 from shopfloor.dashboard import DashboardServer, serve_dashboard
+from shopfloor.gate.report import GateReport
 from shopfloor.models.base import Usage
+from shopfloor.orchestrator.events import GateRound, TaskPhase, TaskStarted
 from shopfloor.orchestrator.store import Store
 from shopfloor.queue.tasks import Task, render_task
 
@@ -136,13 +140,53 @@ def build(root: Path, n_tasks: int, n_events: int) -> int:
                         store.add_usage(run.id, task.id, event.usage, event.cost_usd or 0.0, "sonnet")
             store.finish_attempt(run.id, task.id, attempt.n, "completed", transcript=path)
             store.upsert_task(run.id, task.id, status=STATUSES[i % len(STATUSES)])
+            record_phases(store, run.id, task.id)
         return run.id
+
+
+def record_phases(store: Store, run_id: int, task_id: str) -> None:
+    """What the orchestrator records around an agent's work: phases and two gate rounds (one failed)."""
+    now = datetime.now(UTC)
+    store.record_event(
+        run_id, "task_started", TaskStarted(task_id=task_id, agent="backend-agent", model="sonnet")
+    )
+    for phase, verdict in (
+        ("setup", None),
+        ("agent", None),
+        ("gate", "fail"),
+        ("retry", None),
+        ("gate", "pass"),
+    ):
+        store.record_event(
+            run_id, "task_phase", TaskPhase(task_id=task_id, phase=phase, attempt=1), task_id=task_id
+        )
+        if verdict is not None:
+            report = GateReport(
+                task_id=task_id,
+                tree="/w",
+                tree_hash="0" * 40,
+                verdict=verdict,
+                started_at=now,
+                finished_at=now,
+            )
+            event = GateRound(task_id=task_id, attempt=1, round=1 if verdict == "fail" else 2, report=report)
+            store.record_event(run_id, "gate_round", event, task_id=task_id)
+    store.record_event(
+        run_id, "task_phase", TaskPhase(task_id=task_id, phase="merge", attempt=1), task_id=task_id
+    )
 
 
 def first_paint(page: Page, url: str) -> float:
     page.goto(url)
     page.wait_for_selector("body[data-board-ready]")
     ms: float = page.evaluate("performance.getEntriesByName('board-rendered')[0].startTime")
+    return ms
+
+
+def task_paint(page: Page, url: str) -> float:
+    page.goto(url)
+    page.wait_for_selector("body[data-task-ready]")
+    ms: float = page.evaluate("performance.getEntriesByName('task-rendered')[0].startTime")
     return ms
 
 
@@ -184,12 +228,19 @@ def main() -> None:
         with serve_dashboard(root, home=root / "home") as server, sync_playwright() as pw:
             print(f"GET /api/run            median {api_ms(server, '/api/run'):.1f} ms")
             print(f"GET /api/series         median {api_ms(server, '/api/series'):.1f} ms")
+            print(f"GET /api/timeline       median {api_ms(server, '/api/timeline'):.1f} ms")
+            print(f"GET /api/runs           median {api_ms(server, '/api/runs'):.1f} ms")
             print(f"GET /api/tasks/TASK-001 median {api_ms(server, '/api/tasks/TASK-001', 10):.1f} ms")
+            page_bytes = len(httpx.get(server.url).content)
+            print(f"GET / (the whole page, inline assets) {page_bytes / 1024:.0f} KiB")
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            paints = []
+            paints, task_paints = [], []
             for _ in range(args.loads):
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 paints.append(first_paint(context.new_page(), server.url))
+                context.close()
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                task_paints.append(task_paint(context.new_page(), server.url + "#/task/TASK-001"))
                 context.close()
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
@@ -203,9 +254,14 @@ def main() -> None:
                 time.sleep(0.6)  # let the page's debounced refresh after each event settle
             browser.close()
     paints.sort()
+    task_paints.sort()
     latencies.sort()
     paint = statistics.median(paints)
     print(f"first paint   median {paint:.0f} ms  (min {paints[0]:.0f}, max {paints[-1]:.0f})")
+    print(
+        f"task page     median {statistics.median(task_paints):.0f} ms  "
+        f"(min {task_paints[0]:.0f}, max {task_paints[-1]:.0f})"
+    )
     print(
         f"live update   median {statistics.median(latencies):.0f} ms  "
         f"(min {latencies[0]:.0f}, max {latencies[-1]:.0f}, n={len(latencies)})"

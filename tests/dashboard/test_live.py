@@ -90,14 +90,22 @@ def test_stream_carries_agent_events_with_their_payload(
     assert second["kind"] == "model_called"
 
 
-def test_stopping_the_server_ends_open_streams(sample: SampleProject) -> None:
+def test_stopping_the_server_hands_over_the_last_events_then_ends_open_streams(
+    sample: SampleProject,
+) -> None:
     from shopfloor.dashboard import serve_dashboard
 
     server = serve_dashboard(sample.root, home=sample.home)
     url = server.base_url + "/api/events"
     with httpx.stream("GET", url, params={"token": server.token}, timeout=READ_TIMEOUT) as response:
-        lines = response.iter_lines()
-        assert next(lines) == "retry: 1000"
+        stream = messages(response.iter_lines())
+        assert next(stream) == {"comment": "connected"}
+        # As `run --dashboard` does: the run records its last event, then the server stops at once.
+        with Store.for_project(sample.root) as store:
+            last = store.record_event(sample.run_id, "run_status", {"status": "completed", "finished": 1.0})
         server.stop()
-        rest = list(lines)  # returns only because the server closed the stream
-    assert all(not line or line.startswith(":") for line in rest)
+        rest = list(stream)  # returns only because the server closed the stream
+    data = [m for m in rest if "data" in m]
+    assert [int(m["id"]) for m in data if "event" not in m] == [last.id]
+    assert data[-1]["event"] == "end"
+    assert json.loads(data[-1]["data"]) == {"last_event_id": last.id}

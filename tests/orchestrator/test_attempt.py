@@ -34,7 +34,7 @@ from shopfloor.orchestrator.attempt import (
     describe,
     may_retry,
 )
-from shopfloor.orchestrator.events import GateRound, LeaseExpired, RunEvent, TaskStatus
+from shopfloor.orchestrator.events import GateRound, LeaseExpired, RunEvent, TaskPhase, TaskStatus
 
 pytestmark = pytest.mark.anyio
 TID = "TASK-007"
@@ -142,6 +142,9 @@ async def test_a_failed_gate_round_goes_back_to_the_same_agent_which_fixes_it(tm
     assert len(told) == 2 and "tests do not exercise the change" in told[1]
     assert [e.round for e in events if isinstance(e, GateRound)] == [1, 2]
     assert len(bench.saved) == 2  # the fix was committed before the second round
+    # The timeline's phases: the agent's fix after the failed round is a retry.
+    phases = [e.phase for e in events if isinstance(e, TaskPhase)]
+    assert phases == ["setup", "agent", "gate", "retry", "gate"]
 
 
 async def test_gate_rounds_run_out_and_the_attempt_is_rejected_without_retry(tmp_path: Path) -> None:
@@ -263,3 +266,5 @@ async def test_resume_continues_the_session_and_verifies_again(tmp_path: Path) -
     told = [e.text for e in events if isinstance(e, UserMessage)]
     assert told[-1] == "Your branch conflicts with main in: merge.txt."
     assert [e.round for e in events if isinstance(e, GateRound)] == [1, 2]
+    phases = [e.phase for e in events if isinstance(e, TaskPhase)]
+    assert phases == ["setup", "agent", "gate", "retry", "gate"]

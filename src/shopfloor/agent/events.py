@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from shopfloor.models.base import Usage
-from shopfloor.tools.todo import TodoItem
+from shopfloor.tools.todo_list import TodoItem
 
 OutcomeKind = Literal["completed", "incomplete", "budget_exceeded", "failed"]
 

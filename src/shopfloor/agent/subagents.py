@@ -40,7 +40,7 @@ from shopfloor.tools.context import Delegation, ToolContext
 from shopfloor.tools.errors import ToolError
 from shopfloor.tools.registry import make_context
 from shopfloor.tools.sandbox import refusal, sandbox_support
-from shopfloor.tools.todo import TodoItem
+from shopfloor.tools.todo_list import TodoItem
 from shopfloor.tools.toolset import Toolset
 from shopfloor.tools.web_page import PageCache
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from shopfloor.orchestrator.events import RunEvent
 
 if TYPE_CHECKING:
     from shopfloor.config.settings import Settings
+    from shopfloor.dashboard.server import DashboardServer
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -94,6 +96,7 @@ def run_command(
         print(f"dashboard: {server.url}", file=sys.stderr, flush=True)
     view = RunView()
     listeners: list[Callable[[RunEvent], None]] = [view]
+    report = None
     try:
         with view:
             report = anyio.run(run_project, project, settings, options, listeners)
@@ -101,15 +104,31 @@ def run_command(
         _err(str(err))
         return EXIT_USAGE
     finally:
-        if server is not None:
-            server.stop()
+        if server is not None and report is None:
+            server.stop()  # the run did not get going, or was cut short: nothing more to show
     print_report(report.run_id, report.status, report.outcomes, report.costs, report.total_cost_usd)
     print(cache_line(report.usage, report.cache_saved_usd))
     if report.note:
         print(f"next: {report.note}")
     elif report.aborted:
         print("next: `shopfloor resume` goes on where the run stopped, with the same options")
+    if server is not None:
+        keep_serving(server)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def keep_serving(server: DashboardServer) -> None:
+    """After the run: in a terminal the dashboard stays up until Ctrl-C; otherwise it stops, and its
+    open pages get the run's last events and word that it stopped (stop() delivers them)."""
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        print(
+            f"run finished; the dashboard stays at {server.url} until Ctrl-C",
+            file=sys.stderr,
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            server.wait()
+    server.stop()
 
 
 def print_report(

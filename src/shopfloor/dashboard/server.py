@@ -13,8 +13,11 @@ import uvicorn
 
 from shopfloor.dashboard.app import create_app
 from shopfloor.dashboard.data import DashboardData
+from shopfloor.dashboard.live import OpenStreams
 
 _START_TIMEOUT_S = 15.0
+# After its stream ends, a page fetches the run once more: give that a moment before closing the door.
+_LAST_LOOK_S = 1.0
 
 
 class DashboardError(Exception):
@@ -64,6 +67,7 @@ class DashboardServer:
         server: uvicorn.Server,
         data: DashboardData,
         closing: threading.Event,
+        streams: OpenStreams,
     ) -> None:
         self.project = project
         self.host = host
@@ -74,6 +78,7 @@ class DashboardServer:
         self._server = server
         self._data = data
         self._closing = closing
+        self._streams = streams
         self._thread = threading.Thread(target=self._serve, name="shopfloor-dashboard", daemon=True)
         self._error: BaseException | None = None
 
@@ -98,7 +103,14 @@ class DashboardServer:
             time.sleep(0.01)
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop serving. Open pages first get every event recorded so far and an `end` message."""
         self._closing.set()
+        watched = self._streams.count > 0 and self._thread.is_alive()
+        deadline = time.monotonic() + min(timeout_s, 5.0)
+        while self._streams.count > 0 and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if watched:
+            time.sleep(_LAST_LOOK_S)
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout_s)
@@ -147,7 +159,14 @@ def serve_dashboard(
         ws="none",
     )
     server = DashboardServer(
-        project.resolve(), host, sock, token, uvicorn.Server(config), app.state.data, app.state.closing
+        project.resolve(),
+        host,
+        sock,
+        token,
+        uvicorn.Server(config),
+        app.state.data,
+        app.state.closing,
+        app.state.streams,
     )
     server.start()
     return server

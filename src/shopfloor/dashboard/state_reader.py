@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import JsonValue
 
@@ -36,6 +37,56 @@ class UsageRow(NamedTuple):
     cost_usd: float
 
 
+class RunTally(NamedTuple):
+    """One status's share of a run's task rows: how many, and what they spent."""
+
+    run_id: int
+    planning: bool
+    status: str
+    tasks: int
+    cost_usd: float
+    tokens: int
+
+
+class TaskFact(NamedTuple):
+    """An agent session's start or a gate round, read from the events without their payloads."""
+
+    task_id: str
+    kind: str
+    provider: str | None
+    verdict: str | None
+
+
+class Mark(NamedTuple):
+    """A task's start, phase or status change: `value` is the phase or the status."""
+
+    task_id: str
+    kind: str
+    ts: float
+    value: str
+    attempt: int = 0
+    detail: bool = False
+    """The status came with a detail (a stopped run's `pending` says why)."""
+
+
+T = TypeVar("T")
+_FACTS_SQL = (
+    "SELECT task_id, kind, json_extract(payload, '$.provider'), json_extract(payload, '$.report.verdict') "
+    "FROM events WHERE run_id = ? AND id > ? AND id <= ? AND kind IN ('run_started', 'gate_round') "
+    "ORDER BY id"
+)
+_MARKS_SQL = (
+    "SELECT task_id, kind, COALESCE(json_extract(payload, '$.ts'), ts), "
+    "COALESCE(json_extract(payload, '$.phase'), json_extract(payload, '$.status')), "
+    "json_extract(payload, '$.attempt'), json_extract(payload, '$.detail') FROM events "
+    "WHERE run_id = ? AND id > ? AND id <= ? AND kind IN ('task_started', 'task_phase', 'task_status') "
+    "ORDER BY id"
+)
+
+PLANNING_IDS = ("decomposition", "research")
+"""Task ids the planner runs under: agent runs of the run, not tasks of the queue."""
+
+
 class StateReader:
     """SELECTs over the state database; every method answers empty while the database does not exist."""
 
@@ -45,6 +96,8 @@ class StateReader:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._tails: dict[tuple[str, int], tuple[int, list[Any]]] = {}
+        self._tail_lock = threading.Lock()
 
     def close(self) -> None:
         with self._lock:
@@ -84,6 +137,65 @@ class StateReader:
     def latest_run(self) -> RunRecord | None:
         rows = self._rows("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
         return run_from_row(rows[0]) if rows else None
+
+    def runs(self) -> list[RunRecord]:
+        return [run_from_row(r) for r in self._rows("SELECT * FROM runs ORDER BY id DESC")]
+
+    def tallies(self) -> list[RunTally]:
+        """Every run's task rows counted by status, planning runs apart (one query for the run list)."""
+        rows = self._rows(
+            "SELECT run_id, task_id IN (?, ?), status, COUNT(*), SUM(cost_usd), "
+            "SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) "
+            "FROM tasks GROUP BY 1, 2, 3",
+            PLANNING_IDS,
+        )
+        return [RunTally(r[0], bool(r[1]), r[2], r[3], r[4] or 0.0, r[5] or 0) for r in rows]
+
+    def providers(self, run_id: int | None = None) -> dict[tuple[int, str], str]:
+        """(run, task) -> the provider its newest agent session ran on (`scripted` for the scripted model)."""
+        where, params = ("AND run_id = ?", (run_id,)) if run_id is not None else ("", ())
+        rows = self._rows(
+            "SELECT run_id, task_id, json_extract(payload, '$.provider') FROM events "
+            f"WHERE kind = 'run_started' {where} ORDER BY id",
+            params,
+        )
+        return {(r[0], r[1] or ""): str(r[2]) for r in rows if r[0] is not None}
+
+    def task_facts(self, run_id: int) -> list[TaskFact]:
+        """The run's agent starts (with their provider) and gate rounds (with their verdict), in order."""
+        return self._tail(run_id, _FACTS_SQL, lambda r: TaskFact(r[0] or "", r[1], r[2], r[3]))
+
+    def marks(self, run_id: int) -> list[Mark]:
+        """When each task started, entered a phase and changed status (the timeline's input)."""
+        return self._tail(
+            run_id,
+            _MARKS_SQL,
+            lambda r: Mark(r[0] or "", r[1], float(r[2]), r[3] or "", int(r[4] or 0), bool(r[5])),
+        )
+
+    def _tail(self, run_id: int, sql: str, make: Callable[[sqlite3.Row], T]) -> list[T]:
+        """What `sql` picks from one run's events, read once: a call reads only the events added since
+        the last (events are only ever appended), so a page refreshed on every event stays cheap."""
+        key = (sql, run_id)
+        with self._tail_lock:
+            last, kept = self._tails.get(key, (0, []))
+            newest = self.max_event_id()
+            if newest < last:  # the database was replaced
+                last, kept = 0, []
+            if newest > last:
+                kept = kept + [make(r) for r in self._rows(sql, (run_id, last, newest))]
+                self._tails[key] = (newest, kept)
+            return list(kept)
+
+    def events_of(self, run_id: int, kinds: tuple[str, ...], task_id: str | None = None) -> list[EventRecord]:
+        """The run's events of these kinds (of one task, if given), oldest first."""
+        marks = ", ".join("?" for _ in kinds)
+        sql = f"SELECT * FROM events WHERE run_id = ? AND kind IN ({marks})"
+        params: tuple[object, ...] = (run_id, *kinds)
+        if task_id is not None:
+            sql += " AND task_id = ?"
+            params += (task_id,)
+        return [event_from_row(r) for r in self._rows(sql + " ORDER BY id", params)]
 
     def run(self, run_id: int) -> RunRecord | None:
         rows = self._rows("SELECT * FROM runs WHERE id = ?", (run_id,))
@@ -126,10 +238,14 @@ class StateReader:
         data = json.loads(rows[0][0])
         return data if isinstance(data, dict) else None
 
-    def usage(self, run_id: int) -> list[UsageRow]:
-        rows = self._rows(
+    def usage(self, run_id: int, task_id: str | None = None) -> list[UsageRow]:
+        sql = (
             "SELECT ts, task_id, input_tokens + output_tokens + cache_read_tokens + cache_write_tokens, "
-            "cost_usd FROM usage WHERE run_id = ? ORDER BY ts, id",
-            (run_id,),
+            "cost_usd FROM usage WHERE run_id = ?"
         )
+        params: tuple[object, ...] = (run_id,)
+        if task_id is not None:
+            sql += " AND task_id = ?"
+            params += (task_id,)
+        rows = self._rows(sql + " ORDER BY ts, id", params)
         return [UsageRow(r[0], r[1], r[2], r[3]) for r in rows]

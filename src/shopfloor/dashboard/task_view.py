@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, JsonValue, ValidationError
+from pydantic import BaseModel, Field
 
-from shopfloor.agent.events import Event, ModelReplied, RunFinished, read_transcript
+from shopfloor.agent.events import (
+    Event,
+    ModelReplied,
+    RunFinished,
+    RunStarted,
+    UserMessage,
+    read_transcript,
+)
+from shopfloor.dashboard.history import GateRoundView, HistoryStep, TaskHistory, prompt_kind
 from shopfloor.dashboard.task_rows import TaskRow
 from shopfloor.gate.report import GateReport
 from shopfloor.gate.verdict import read_verdict, verdict_path
@@ -52,6 +60,8 @@ class TranscriptView(BaseModel):
     events: list[Event] = Field(default_factory=list)
     total: int = 0
     """Events in the files; `events` holds the newest MAX_TRANSCRIPT_EVENTS of them."""
+    sessions_before: int = 0
+    """Agent sessions that began in the events left out, so the page numbers the rest as the history does."""
     turns: int = 0
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float = 0.0
@@ -66,8 +76,14 @@ class TaskDetail(BaseModel):
     worktree: str | None = None
     verified_tree: str | None = None
     merged_commit: str | None = None
+    dependents: list[str] = Field(default_factory=list)
+    """Tasks of the queue that wait for this one."""
     attempts: list[AttemptView] = Field(default_factory=list)
+    history: list[HistoryStep] = Field(default_factory=list)
+    gate_rounds: list[GateRoundView] = Field(default_factory=list)
+    """Every gate round of the task in this run, oldest first."""
     gate: GateReport | None = None
+    """The newest report: the last round's, or the verdict file's when the run recorded no round."""
     gate_source: Literal["event", "verdict"] | None = None
     diff: DiffView = Field(default_factory=DiffView)
     transcript: TranscriptView = Field(default_factory=TranscriptView)
@@ -88,14 +104,11 @@ def _attempt(a: AttemptRecord) -> AttemptView:
 
 
 def _gate(
-    payload: dict[str, JsonValue] | None, project: Path, worktree: str | None, task_id: str
+    rounds: list[GateRoundView], project: Path, worktree: str | None, task_id: str
 ) -> tuple[GateReport | None, Literal["event", "verdict"] | None]:
-    """The newest report recorded in the store, else the verdict file in the worktree or the project."""
-    if payload is not None:
-        try:
-            return GateReport.model_validate(payload), "event"
-        except ValidationError:
-            pass
+    """The newest round recorded in the store, else the verdict file in the worktree or the project."""
+    if rounds:
+        return rounds[-1].report, "event"
     roots = ([Path(worktree)] if worktree else []) + [project]
     for root in roots:
         report = read_verdict(verdict_path(root, task_id))
@@ -130,6 +143,8 @@ def _transcript(paths: list[Path]) -> TranscriptView:
         except OSError:
             continue
     view = TranscriptView(paths=[str(p) for p in paths], total=len(events))
+    kept = len(events) - MAX_TRANSCRIPT_EVENTS
+    view.sessions_before = _sessions(events[:kept]) if kept > 0 else 0
     for event in events:
         if isinstance(event, ModelReplied):
             view.turns = max(view.turns, event.turn)
@@ -139,6 +154,23 @@ def _transcript(paths: list[Path]) -> TranscriptView:
             view.turns = max(view.turns, event.turns)
     view.events = events[-MAX_TRANSCRIPT_EVENTS:]
     return view
+
+
+def _sessions(events: list[Event]) -> int:
+    """Agent sessions begun in these events, counted as the history counts them."""
+    count, prompted, open_ = 0, False, False
+    for event in events:
+        if event.via:
+            continue  # a sub-agent's messages are not the task agent's sessions
+        if isinstance(event, RunStarted):
+            count, prompted, open_ = count + 1, False, True
+        elif isinstance(event, RunFinished):
+            open_ = False
+        elif isinstance(event, UserMessage):
+            first, prompted = not prompted, True
+            if not open_ and prompt_kind(event.text, first) != "task":
+                count, open_ = count + 1, True
+    return count
 
 
 def _diff(project: Path, branch: str | None, base: str | None, task_id: str) -> DiffView:
@@ -183,16 +215,18 @@ def task_detail(
     record: TaskRecord | None,
     queued: Task | None,
     attempts: list[AttemptRecord],
-    gate_payload: dict[str, JsonValue] | None,
+    history: TaskHistory,
 ) -> TaskDetail:
     task_id = row.task_id
-    gate, source = _gate(gate_payload, project, record.worktree if record else None, task_id)
+    gate, source = _gate(history.gate_rounds, project, record.worktree if record else None, task_id)
     detail = TaskDetail(
         task=row,
         run_id=run_id,
         objective=queued.objective if queued else "",
         criteria=list(queued.criteria) if queued else [],
         attempts=[_attempt(a) for a in attempts],
+        history=history.steps,
+        gate_rounds=history.gate_rounds,
         gate=gate,
         gate_source=source,
         transcript=_transcript(_transcript_paths(project, run_id, task_id, attempts)),

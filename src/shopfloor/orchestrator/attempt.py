@@ -21,7 +21,14 @@ from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.setup import AgentSetupError, PreparedAgent, Session
 from shopfloor.gate.feedback import format_report_for_agent
 from shopfloor.gate.report import GateReport
-from shopfloor.orchestrator.events import GateRound, LeaseExpired, RunEvent, TaskStatus
+from shopfloor.orchestrator.events import (
+    GateRound,
+    LeaseExpired,
+    Phase,
+    RunEvent,
+    TaskPhase,
+    TaskStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -201,16 +208,19 @@ class Attempt:
 
     async def run(self, note: str = "") -> AttemptResult:
         self.services.clear_marker()
+        self._phase("setup")
         try:
             self.prepared = await anyio.to_thread.run_sync(self.services.prepare, note, self._on_event)
         except AgentSetupError as err:
             return PrepareFailed(str(err))
+        self._phase("agent")
         self.prepared.announce()
         return await self._work(self.prepared.loop.run)
 
     async def resume(self, message: str) -> AttemptResult:
         assert self.prepared is not None, "resume() follows run()"
         self.services.clear_marker()
+        self._phase("retry")
         return await self._work(partial(self.prepared.loop.send, message))
 
     async def aclose(self) -> None:
@@ -249,9 +259,11 @@ class Attempt:
                 )
             )
             self.services.clear_marker()
+            self._phase("retry")
             result = await self._session(loop, partial(loop.send, format_report_for_agent(report)))
 
     async def _gate(self) -> GateReport:
+        self._phase("gate")
         self.emit(TaskStatus(task_id=self.task_id, status="verifying"))
         report = await self.services.gate()
         self.gates.runs += 1
@@ -279,6 +291,9 @@ class Attempt:
             )
             result = await self.lease.hold(loop.run)
         return result
+
+    def _phase(self, phase: Phase) -> None:
+        self.emit(TaskPhase(task_id=self.task_id, phase=phase, attempt=self.n))
 
     def _on_event(self, event: Event) -> None:
         self.lease.renew()

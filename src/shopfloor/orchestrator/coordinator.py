@@ -34,6 +34,7 @@ from shopfloor.orchestrator.events import (
     MergeConflicted,
     RunEvent,
     TaskMerged,
+    TaskPhase,
     TaskPlaced,
     TaskStarted,
     TaskStatus,
@@ -121,6 +122,7 @@ class Coordinator:
         try:
             self.emit(TaskStarted(task_id=tid, agent=routed.agent, model=routed.model))
             self.emit(TaskStatus(task_id=tid, status="in_progress"))
+            self.emit(TaskPhase(task_id=tid, phase="setup", attempt=1))
             outcome = TaskOutcome(tid, "failed", f"the task deadline ({deadline:.0f}s) passed")
             with anyio.move_on_after(deadline):
                 outcome = await self._attempts(task, routed, deps, tasks)
@@ -212,7 +214,7 @@ class Coordinator:
         """Merge a verified result; a conflict goes back to the same session, which re-verifies."""
         tries = 0
         while isinstance(result, Verified):
-            merged = await self._merge_once(task, placement)
+            merged = await self._merge_once(task, placement, attempt.n)
             if not isinstance(merged, MergeConflict):
                 return merged
             tries += 1
@@ -225,8 +227,11 @@ class Coordinator:
             )
         return result
 
-    async def _merge_once(self, task: Task, placement: Placement) -> Merged | MergeConflict | MergeFailed:
+    async def _merge_once(
+        self, task: Task, placement: Placement, attempt: int = 1
+    ) -> Merged | MergeConflict | MergeFailed:
         tid = task.id
+        self.emit(TaskPhase(task_id=tid, phase="merge", attempt=attempt))
         self.emit(TaskStatus(task_id=tid, status="merging"))
         try:
             result = await self.merge_queue.merge(

@@ -53,6 +53,22 @@ class TaskStatus(EventBase):
     reason: str = ""
 
 
+Phase = Literal["setup", "agent", "gate", "retry", "merge"]
+
+
+class TaskPhase(EventBase):
+    """The task's work entered a phase; it lasts until the task's next phase or its end (the timeline).
+
+    setup: placing the worktree and preparing the agent; agent: the agent's first session of an attempt;
+    gate: the gate judging the tree; retry: the agent again after a failed gate round or a merge conflict;
+    merge: the merge queue.
+    """
+
+    kind: Literal["task_phase"] = "task_phase"
+    phase: Phase
+    attempt: int
+
+
 class TaskStarted(EventBase):
     """The task was routed and taken up (again, on resume)."""
 
@@ -146,6 +162,7 @@ OrchestratorEvent = (
     RunStatusChanged
     | TaskStatus
     | TaskStarted
+    | TaskPhase
     | TaskPlaced
     | EnvReady
     | AttemptStarted

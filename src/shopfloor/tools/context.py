@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from shopfloor.models.base import ModelRequest, ModelResponse
     from shopfloor.tools.policy import ToolPolicy
     from shopfloor.tools.shell import ShellSession
-    from shopfloor.tools.todo import TodoItem
+    from shopfloor.tools.todo_list import TodoItem
     from shopfloor.tools.web_page import PageCache
     from shopfloor.tools.workspace import ReadState, Workspace
 

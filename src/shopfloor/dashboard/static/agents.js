@@ -5,13 +5,16 @@
   const SF = (window.SF = window.SF || {});
   const { h } = SF;
 
-  function table(caption, headers, rows) {
-    return h("div", { class: "table-wrap" },
-      h("table", {},
-        h("caption", {}, caption),
-        h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
-        h("tbody", {}, rows)));
-  }
+  const table = (caption, headers, rows) => SF.table(caption, headers, rows);
+
+  SF.showAgents = async function (body) {
+    SF.fill(body, h("p", { class: "muted" }, "Looking for agents and skills…"));
+    try {
+      SF.fill(body, SF.renderAgents(await SF.api("api/agents")));
+    } catch (err) {
+      SF.fill(body, h("p", { class: "notice" }, err.message));
+    }
+  };
 
   SF.renderAgents = function (view) {
     const problems = view.problems.map((p) =>
