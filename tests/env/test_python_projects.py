@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from shopfloor.dashboard.data import DashboardData
 from tests.env.conftest import PROJECTS, path_with
 from tests.env.runs import (
     bash,
@@ -127,6 +128,22 @@ def test_a_database_that_is_not_running_is_an_environment_verdict_and_costs_no_m
     report = json.loads((project / ".orchestrator" / "reports" / "TASK-001" / "gate-1.json").read_text())
     assert report["verdict"] == "environment"
     assert report["checks"][0]["environment"].startswith("connection refused on 5432")
+    # The dashboard tells the same story: the environment set up, a gate that could not judge, no blame.
+    data = DashboardData(project)
+    try:
+        detail = data.task("TASK-001")
+    finally:
+        data.close()
+    assert detail is not None
+    steps = {s.kind: s for s in detail.history}
+    assert (steps["environment"].status, steps["environment"].detail) == (
+        "setup",
+        ".orchestrator/env/TASK-001.log",
+    )
+    assert steps["gate"].status == "environment"
+    assert "could not judge: connection refused on 5432" in steps["gate"].detail
+    assert steps["attempt_ended"].status == "environment_broken"
+    assert (detail.task.gate_rounds, detail.task.gate_failures) == (1, 0)
 
 
 def test_a_declared_service_is_started_for_the_gate_and_stopped_after_the_run(
