@@ -17,6 +17,8 @@ from shopfloor.queue.files import read_text_exact
 from shopfloor.queue.routing import route
 from shopfloor.queue.status_rows import read_statuses, without_statuses
 from shopfloor.queue.tasks import parse_task_queue
+from shopfloor.tools.child_env import EnvOverlay
+from shopfloor.tools.mcp_client import McpPool
 
 
 def model_spec(project: Path, override: str | None, task_id: str, routed: str | None) -> str | None:
@@ -42,6 +44,8 @@ class AgentLauncher:
     """The run-wide budget check every agent makes before each model call."""
     model_override: str | None = None
     """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
+    mcp: McpPool | None = None
+    """The run's MCP servers: started once when the run starts, shared by its agents, stopped at its end."""
     _agents: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
     """Which agent each task of the queue goes to, by the queue's text with its statuses left out."""
 
@@ -55,8 +59,14 @@ class AgentLauncher:
         on_event: Callable[[Event], None],
         *,
         routed_model: str | None = None,
+        writable: tuple[Path, ...] | None = None,
+        env: EnvOverlay | None = None,
     ) -> PreparedAgent:
-        """A built task agent (`routed_model` given: the task budget applies) or a planning agent."""
+        """A built task agent (`routed_model` given: the task budget applies) or a planning agent.
+
+        Agent and skill files come from the project, never from a worktree an agent could write to;
+        `writable` narrows what the agent may change (a planning agent: only where its output goes).
+        """
         limits = self.settings.limits
         per_task = self.settings.run.task_budget_usd
         if routed_model is not None and per_task is not None:
@@ -73,6 +83,10 @@ class AgentLauncher:
                 on_event=on_event,
                 backoffs=self.backoffs,
                 priced_as=routed_model,
+                catalog_root=self.project,
+                mcp=self.mcp,
+                writable=writable,
+                env=env,
                 cache_ttl=self.cache_ttl(agent) if routed_model is not None else "5m",
             )
         )

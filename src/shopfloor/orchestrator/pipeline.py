@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from pathlib import Path
 import anyio
 
 from shopfloor.agent.events import Notice
-from shopfloor.agent.setup import AgentSetupError
+from shopfloor.agent.setup import AgentSetupError, open_mcp
 from shopfloor.config.settings import Settings
 from shopfloor.layout import Layout
 from shopfloor.models.base import ModelConfigError, Usage
@@ -29,7 +28,7 @@ from shopfloor.orchestrator.events import EventBus, ProviderThrottled, RunEvent,
 from shopfloor.orchestrator.executor import LocalExecutor
 from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.merge_queue import MergeQueue, is_ancestor
-from shopfloor.orchestrator.pidfile import live_run_pid
+from shopfloor.orchestrator.pidfile import RunLock, live_run_pid
 from shopfloor.orchestrator.planning import Planner, PlanningError, queue_problems
 from shopfloor.orchestrator.preflight import RunSetupError, check_before_run, model_problems, model_uses
 from shopfloor.orchestrator.recorder import GateReportWriter, QueueStatusWriter, StoreRecorder
@@ -159,6 +158,7 @@ def open_run(
         backoffs=BackoffRegistry(on_throttle=throttled),
         guard=spend.guard,
         model_override=options.model,
+        mcp=open_mcp(project, log_dir=Layout(project).runs_dir / f"run-{run_id}"),
     )
 
     def merged_commit(task_id: str) -> str | None:
@@ -219,37 +219,54 @@ async def run_project(
     """
     project = project.resolve()
     decompose = check_before_run(project, settings, options)
-    running = live_run_pid(project)
-    if running is not None:
+    lock = RunLock(project)
+    if not lock.acquire():
+        running = live_run_pid(project)
+        who = f" (pid {running})" if running and running > 0 else ""
         raise RunSetupError(
-            f"another shopfloor run (pid {running}) is working in {project}; wait for it to end or stop "
-            "it with `shopfloor abort`"
+            f"another shopfloor run{who} is working in {project}; wait for it to end or stop it with "
+            "`shopfloor abort`"
         )
-    run = open_run(project, settings, options, listeners or [])
-    pid_file = Layout(project).run_lock
-    pid_file.write_text(str(os.getpid()), encoding="utf-8")
-    report: RunReport | None = None
     try:
-        with anyio.CancelScope() as scope:
-            try:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(_stop_on_signal, scope)
-                    report = await _run(run, options, decompose)
-                    tg.cancel_scope.cancel()
-            except BaseExceptionGroup as group:  # one failing branch: surface its own error
-                if len(group.exceptions) == 1:
-                    raise group.exceptions[0] from None
-                raise
-        if report is None:  # cancelled by a signal: what was verified and merged still reaches the user
-            delivery = await anyio.to_thread.run_sync(run.deliver)
-            report = _finish(run, _where_it_stopped(run), delivery, aborted=True)
-        return report
+        run = open_run(project, settings, options, listeners or [])
+    except BaseException:
+        lock.release()
+        raise
+    servers = run.launcher.mcp
+    try:
+        if servers is not None:
+            await servers.start()
+        return await _run_guarded(run, options, decompose)
     except (RunSetupError, AgentSetupError, ModelConfigError) as err:
         run.bus.emit(RunStatusChanged(status="failed", finished=time.time(), note=str(err)))
         raise
     finally:
-        pid_file.unlink(missing_ok=True)
-        run.store.close()
+        try:
+            if servers is not None:
+                await servers.stop()
+            await run.coordinator.executor.aclose()  # the run's services stop with it
+        finally:
+            run.store.close()
+            lock.release()
+
+
+async def _run_guarded(run: Run, options: RunOptions, decompose: bool) -> RunReport:
+    """The run, stopped cleanly by SIGTERM/SIGINT (what was verified and merged still reaches the user)."""
+    report: RunReport | None = None
+    with anyio.CancelScope() as scope:
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_stop_on_signal, scope)
+                report = await _run(run, options, decompose)
+                tg.cancel_scope.cancel()
+        except BaseExceptionGroup as group:  # one failing branch: surface its own error
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
+    if report is None:  # cancelled by a signal: what was verified and merged still reaches the user
+        delivery = await anyio.to_thread.run_sync(run.deliver)
+        report = _finish(run, _where_it_stopped(run), delivery, aborted=True)
+    return report
 
 
 async def _stop_on_signal(scope: anyio.CancelScope) -> None:
