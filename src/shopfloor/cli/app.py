@@ -195,6 +195,16 @@ def run(
     dashboard: Annotated[
         bool, typer.Option("--dashboard", help="Serve the live dashboard too.", metavar="")
     ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", help="Where attempts run: local (default) or ray.", metavar="NAME"),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", help="With --executor ray: the cluster (default: a local Ray).", metavar="A"
+        ),
+    ] = None,
 ) -> None:
     """Run the task queue (decomposing PRD.md first when there is none). Exit 1 if a task failed."""
     from shopfloor.cli.run import run_command
@@ -220,6 +230,8 @@ def run(
         dry_run=dry_run,
         resume=False,
         dashboard=dashboard,
+        executor=executor,
+        ray_address=ray_address,
     )
     raise typer.Exit(code)
 

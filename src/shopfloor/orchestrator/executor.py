@@ -165,6 +165,9 @@ class LocalExecutor:
     async def save(self, placement: Placement, message: str) -> None:
         await anyio.to_thread.run_sync(save_work, placement.worktree.path, message)
 
+    def close(self) -> None:
+        """Nothing is held beyond the worktrees, which stay."""
+
     async def finish(self, placement: Placement) -> None:
         """Copy the agent's marker and the gate's verdict to the project, where a person looks for them."""
 
