@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from shopfloor.agent.events import Event, ModelCalled, ModelReplied, RunFinished, ToolAnswered
-from shopfloor.agent.loop import AgentResult
+from shopfloor.agent.outcomes import AgentResult
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, prepare
 from shopfloor.models.base import Model, ToolSpec

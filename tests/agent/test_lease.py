@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from shopfloor.agent.lease import Lease
-from shopfloor.agent.loop import AgentResult
+from shopfloor.agent.outcomes import AgentResult
 from shopfloor.models.base import Usage
 
 pytestmark = pytest.mark.anyio

@@ -76,7 +76,8 @@ def test_show_prints_exactly_what_the_model_receives(project: Path, tmp_path: Pa
     assert "- helper: Helps. (Tools: Read)" in agent_tool["description"]
     assert agent_tool["input_schema"]["required"] == ["description", "prompt"]
     assert shown["tool_rules"] == ["Bash(git:*)"]
-    assert shown["dropped_tools"] == ["mcp__tracker__create"]
+    assert shown["dropped_tools"] == []  # an MCP tool is its server's to provide; none is configured
+    assert any("no running MCP server provides mcp__tracker__create" in w for w in shown["warnings"])
     assert shown["skills"]["in_full"] == ["api_development"]
     assert [m["kind"] for m in shown["memory"]] == ["project"]
     first = shown["first_message"]
@@ -90,7 +91,7 @@ def test_show_prints_exactly_what_the_model_receives(project: Path, tmp_path: Pa
         and "## Tools (5)" in text.stdout
         and "## First user message" in text.stdout
     )
-    assert "listed but not provided (not offered): mcp__tracker__create" in text.stdout
+    assert "warning: no running MCP server provides mcp__tracker__create" in text.stdout
     assert '"required": [\n    "description",' in text.stdout
 
 
@@ -119,10 +120,10 @@ def test_listing_shows_what_the_model_is_offered(project: Path, tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr
     agents = {a["name"]: a for a in json.loads(proc.stdout)["agents"]}
     assert agents["lead"]["tools"] == ["Read", "Bash", "Agent", "TodoWrite", "Write"]
-    assert agents["lead"]["dropped_tools"] == ["mcp__tracker__create"]
+    assert agents["lead"]["dropped_tools"] == []  # MCP tools are the servers' to provide
     assert agents["lead"]["tool_rules"] == ["Bash(git:*)"]
     assert agents["mcp"]["tools"] == [] and "cannot start" not in (agents["lead"]["cannot_start"] or "")
-    assert "none of the tools" in agents["mcp"]["cannot_start"]
+    assert agents["mcp"]["cannot_start"] is None  # it starts when a server provides mcp__a__b
 
 
 def test_logs_show_the_task_list_and_the_sub_agent_nested(project: Path, tmp_path: Path) -> None:
@@ -155,3 +156,22 @@ def test_logs_show_the_task_list_and_the_sub_agent_nested(project: Path, tmp_pat
     assert "    turn 2: It says: use Python 3.11." in lines
     assert any(line.startswith("<< sub-1: helper completed after 2 turns") for line in lines)
     assert any(line.startswith("  <- Agent: It says: use Python 3.11.") for line in lines)
+
+
+def test_show_lists_the_settings_rules_hooks_and_servers_in_force(project: Path, tmp_path: Path) -> None:
+    settings = {
+        "permissions": {"deny": ["Bash(git push:*)", "Write"], "ask": ["WebFetch"], "allow": ["Read(**)"]},
+        "hooks": {"SubagentStop": [{"hooks": [{"type": "command", "command": "check-marker.sh"}]}]},
+    }
+    write(project / ".claude/settings.json", json.dumps(settings))
+    write(project / ".mcp.json", json.dumps({"mcpServers": {"tracker": {"command": "tracker-mcp"}}}))
+    proc = cli("agents", "--show", "lead", "--dir", str(project), home=tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "permissions deny (refused): Bash(git push:*) (.claude/settings.json), Write (" in out
+    assert "permissions ask (refused (no one can confirm in an unattended run)): WebFetch" in out
+    assert "permissions allow (no effect: settings never widen an agent's tools): Read(**)" in out
+    assert "hook SubagentStop: check-marker.sh" in out
+    assert "MCP servers (their tools: `shopfloor mcp list`): tracker" in out
+    offered = out.split("tools offered")[1].splitlines()[0].split(": ", 1)[1].split(", ")
+    assert offered == ["Read", "Bash", "TodoWrite", "Agent"]  # a bare deny takes Write away

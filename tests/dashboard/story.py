@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from shopfloor.agent.events import (
+    HookRan,
     ModelCalled,
     ModelReplied,
     Notice,
@@ -54,7 +55,7 @@ from shopfloor.orchestrator.recorder import GateReportWriter, StoreRecorder
 from shopfloor.orchestrator.store import Store
 from shopfloor.orchestrator.worktrees import ensure_repo
 from shopfloor.queue.tasks import Task, render_task
-from shopfloor.tools.todo import TodoItem
+from shopfloor.tools.todo_list import TodoItem
 
 TASKS = (
     Task(
@@ -102,6 +103,7 @@ AGENT_EVENTS = (
     ToolCalled,
     ToolAnswered,
     Notice,
+    HookRan,
     TodosChanged,
     SubagentStarted,
     SubagentFinished,
@@ -291,6 +293,25 @@ def subagent(tid: str, wt: Path) -> list[RunEvent]:
     ]
 
 
+NO_NETWORK = "this repository's agents work offline"
+NO_MARKER = "No completion marker yet: write it once the work is verified."
+
+
+def hook(tid: str, event: str, subject: str, blocked: str, wt: Path) -> HookRan:
+    """A hook of the project's .claude/settings.json ran; `blocked` is what it said when it blocked."""
+    return HookRan(
+        task_id=tid,
+        event=event,
+        command=f'"$CLAUDE_PROJECT_DIR"/.claude/hooks/{"check-marker" if "Stop" in event else "guard"}.sh',
+        source=str(wt / ".claude" / "settings.json"),
+        exit_code=2 if blocked else 0,
+        outcome="blocked" if blocked else "ok",
+        message=blocked,
+        duration_s=0.05,
+        subject=subject,
+    )
+
+
 def finished(tid: str, turns: int, cost: float, outcome: str = "completed") -> RunFinished:
     usage = Usage(input_tokens=1000 * turns, output_tokens=200 * turns)
     return RunFinished(
@@ -341,6 +362,12 @@ def tell_task_001(tell: Teller, wt: Path) -> None:
                     [TodosChanged(task_id=tid, todos=[TodoItem(**t) for t in todos])],
                 ),
                 (
+                    "WebFetch",
+                    {"url": "https://example.com/paging", "prompt": "How do they page?"},
+                    f"Error: a PreToolUse hook blocked this call: {NO_NETWORK}",
+                    [hook(tid, "PreToolUse", "WebFetch", NO_NETWORK, wt)],
+                ),
+                (
                     "Write",
                     {
                         "file_path": f"{wt}/app/tasks.py",
@@ -372,6 +399,7 @@ def tell_task_001(tell: Teller, wt: Path) -> None:
                     "Bash",
                     {"command": "python -m pytest -q", "description": "Run the tests"},
                     "...\n3 passed in 0.1s",
+                    [hook(tid, "PreToolUse", "Bash", "", wt)],
                 ),
             ],
             cost=0.03,
@@ -422,7 +450,13 @@ def tell_task_002(tell: Teller, wt: Path) -> None:
     tell(TaskStatus(task_id=tid, status="in_progress"), TaskPhase(task_id=tid, phase="setup", attempt=1))
     tell(AttemptStarted(task_id=tid, attempt=1), TaskPhase(task_id=tid, phase="agent", attempt=1))
     tell(started(tid, wt), UserMessage(task_id=tid, text="OBJECTIVE: audit"))
-    tell(*session(tid, 1, [], cost=0.01, text="Logging writes."), finished(tid, 1, 0.01))
+    tell(
+        *session(tid, 1, [], cost=0.01, text="Logging writes."),
+        hook(tid, "SubagentStop", "backend-agent", NO_MARKER, wt),
+        UserMessage(task_id=tid, text=NO_MARKER),  # the hook sent the agent back to work
+        *session(tid, 2, [], cost=0.0, text="Marker written."),
+        finished(tid, 2, 0.01),
+    )
     tell(TaskPhase(task_id=tid, phase="gate", attempt=1), TaskStatus(task_id=tid, status="verifying"))
     rejected = report(tid, "fail", [], ["tests failed: python -m pytest -q exited 1"])
     tell(GateRound(task_id=tid, attempt=1, round=1, report=rejected))

@@ -279,6 +279,26 @@ def test_story_task_page_shows_every_gate_round_and_the_agent_at_work(
     expect(feedback).to_contain_text("VERIFICATION GATE: FAIL")
     expect(page.locator("#session-2")).to_contain_text("opened by the gate's report")
     assert "old_string" not in edit.inner_text()  # a diff, not the raw JSON of the call
+    # The project's hooks show where they ran: the one that refused a fetch, and the one that let tests run.
+    expect(transcript.locator(".sys-event.hook")).to_have_count(2)
+    blocked = transcript.locator(".sys-event.hook-blocked")
+    expect(blocked).to_contain_text("Hook PreToolUse · WebFetch: blocked")
+    expect(blocked).to_contain_text("this repository's agents work offline")
+    expect(blocked).to_contain_text(".claude/settings.json")
+
+
+def test_story_a_stop_hook_that_sends_the_agent_back_is_told(
+    story_server: DashboardServer, pages: Pages
+) -> None:
+    page = pages.open(story_server.url + "#/task/TASK-002")
+    transcript = page.locator("#transcript")
+    stop = transcript.locator('.sys-event.hook-blocked[data-event="SubagentStop"]')
+    expect(stop).to_contain_text("Hook SubagentStop · backend-agent: blocked")
+    expect(stop).to_contain_text("check-marker.sh")
+    back = transcript.locator(".sys-event.hook-message")
+    expect(back).to_contain_text("A stop hook sent the agent back to work")
+    expect(back).to_contain_text("No completion marker yet")
+    expect(transcript.locator(".sys-event.message")).to_have_count(0)  # not a message from the harness
 
 
 def test_story_phone_pages_fit_the_screen(story_server: DashboardServer, pages: Pages) -> None:

@@ -12,7 +12,8 @@ from shopfloor.tools.context import ToolContext
 from shopfloor.tools.ls import MAX_ENTRIES, LSTool
 from shopfloor.tools.notebook import NotebookEditTool
 from shopfloor.tools.read import ReadTool
-from shopfloor.tools.todo import TodoItem, TodoWriteTool
+from shopfloor.tools.todo import TodoWriteTool
+from shopfloor.tools.todo_list import TodoItem
 from tests.toolcall import call
 
 pytestmark = pytest.mark.anyio

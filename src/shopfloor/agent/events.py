@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from shopfloor.models.base import Usage
-from shopfloor.tools.todo import TodoItem
+from shopfloor.tools.todo_list import TodoItem
 
 OutcomeKind = Literal["completed", "incomplete", "budget_exceeded", "failed"]
 
@@ -89,6 +89,29 @@ class Notice(EventBase):
     message: str
 
 
+HookOutcomeKind = Literal["ok", "blocked", "error", "timed_out"]
+
+
+class HookRan(EventBase):
+    """A hook command of Claude Code's settings (or an agent file) ran, and what came of it."""
+
+    kind: Literal["hook_ran"] = "hook_ran"
+    event: str
+    """The hook event: PreToolUse, SubagentStop, ..."""
+    command: str
+    source: str
+    """The file that configured it."""
+    exit_code: int | None
+    outcome: HookOutcomeKind
+    """`blocked`: exit code 2, or JSON that blocks or denies; `error`: another exit code (the action
+    goes on)."""
+    message: str = ""
+    """What the hook said back: the reason given to the model, or its error output."""
+    duration_s: float
+    subject: str = ""
+    """What it was matched against: the tool name, the session start's source."""
+
+
 class TodosChanged(EventBase):
     """The agent's task list, as its TodoWrite call just set it."""
 
@@ -140,6 +163,7 @@ Event = Annotated[
     | ToolCalled
     | ToolAnswered
     | Notice
+    | HookRan
     | TodosChanged
     | SubagentStarted
     | SubagentFinished

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import anyio
 
 from shopfloor.agent.events import Event, Notice, OutcomeKind, RunFinished, RunStarted, UserMessage
-from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.markers import wait_for_marker
+from shopfloor.agent.outcomes import AgentResult
 from shopfloor.agent.prompts import AgentTask, task_prompt
 from shopfloor.layout import Layout
 from shopfloor.models.base import Usage

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from shopfloor.agent.loop import AgentResult
+from shopfloor.agent.outcomes import AgentResult
 
 
 @dataclass

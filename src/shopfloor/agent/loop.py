@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
 
 import anyio
 
@@ -24,6 +22,17 @@ from shopfloor.agent.events import (
     ToolCalled,
     UserMessage,
 )
+from shopfloor.agent.hooks import NoHooks, SessionHooks
+from shopfloor.agent.outcomes import (
+    AgentResult,
+    BudgetExceeded,
+    Completed,
+    Continue,
+    Failed,
+    FailureCause,
+    Incomplete,
+    Step,
+)
 from shopfloor.agent.prompts import AgentTask, marker_reminder, task_prompt
 from shopfloor.models.base import (
     Message,
@@ -35,71 +44,12 @@ from shopfloor.models.base import (
     TextPart,
     ToolResultPart,
     ToolUsePart,
-    Usage,
 )
 from shopfloor.tools.base import ToolResult
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.toolset import Toolset
 
 MAX_REMINDERS = 2
-
-
-@dataclass(frozen=True)
-class Continue:
-    """The turn asked for tools, or was reminded: ask the model again."""
-
-
-@dataclass(frozen=True)
-class Completed:
-    pass
-
-
-@dataclass(frozen=True)
-class Incomplete:
-    reason: str
-
-
-@dataclass(frozen=True)
-class BudgetExceeded:
-    reason: str
-
-
-FailureCause = Literal["model_error", "gave_up", "interrupted", "agent_error"]
-"""Why a run failed: the provider's errors outlasted their retries, the agent wrote its `.failed`
-marker, the run was cut short, or the agent (an external program) broke."""
-
-
-@dataclass(frozen=True)
-class Failed:
-    reason: str
-    cause: FailureCause = "agent_error"
-
-
-Step = Continue | Completed | Incomplete | BudgetExceeded | Failed
-
-
-@dataclass(frozen=True)
-class AgentResult:
-    task_id: str
-    outcome: OutcomeKind
-    reason: str
-    turns: int
-    usage: Usage
-    cost_usd: float | None
-    """None when the model's price is unknown."""
-    duration_s: float
-    transcript: Path | None = None
-    final_text: str = ""
-    """The agent's last message (what a delegated agent reports back)."""
-    cache_saved_usd: float | None = None
-    """What prompt caching saved against the same tokens billed as plain input; None when unpriced."""
-    cause: FailureCause | None = None
-    """Set when the outcome is `failed`."""
-
-    @property
-    def model_error(self) -> bool:
-        """The provider's errors (throttling, outages) ended the run, not anything the agent did."""
-        return self.outcome == "failed" and self.cause == "model_error"
 
 
 @dataclass
@@ -116,6 +66,8 @@ class AgentLoop:
     emit: Callable[[Event], None] = lambda _e: None
     guards: Sequence[Callable[[], str | None]] = ()
     """Extra stop checks run before each model call (for example the run-wide budget)."""
+    hooks: SessionHooks = field(default_factory=NoHooks)
+    """Claude Code's hooks on prompts and on the agent's end (tool hooks run in the toolset)."""
     opening: str | None = None
     """The first user message when it is not the task prompt (a delegated agent's brief)."""
     ends_at_reply: bool = False
@@ -125,23 +77,33 @@ class AgentLoop:
     _started: bool = False
 
     async def run(self) -> AgentResult:
-        if not self._started:
-            self._started = True
-            self.emit(self._started_event())
-            self._say(self.opening if self.opening is not None else task_prompt(self.task))
-        return await self._drive()
+        if self._started:
+            return await self._drive(Continue())
+        self._started = True
+        self.emit(self._started_event())
+        return await self._drive(await self._submit(self._opening(), first=True))
 
     async def send(self, text: str) -> AgentResult:
         """Give the agent another message (a gate report, a merge conflict) and run again."""
         self._reminders = 0
-        self._say(text)
-        return await self._drive()
+        return await self._drive(await self._submit(text, first=False))
 
-    async def _drive(self) -> AgentResult:
+    def _opening(self) -> str:
+        return self.opening if self.opening is not None else task_prompt(self.task)
+
+    async def _submit(self, text: str, *, first: bool) -> Step:
+        """A prompt, as the hooks let it through (with what they add), or the run's end when refused."""
+        verdict = await self.hooks.prompt(text, first=first)
+        if verdict.blocked is not None:
+            return Failed(f"a UserPromptSubmit hook refused the prompt: {verdict.blocked}")
+        self._say("\n\n".join([text, *verdict.context]))
+        return Continue()
+
+    async def _drive(self, first: Step) -> AgentResult:
         t0 = time.monotonic()
         step: Step = Failed("interrupted", "interrupted")
         try:
-            step = Continue()
+            step = first
             while isinstance(step, Continue):
                 step = await self._turn()
         finally:
@@ -163,6 +125,8 @@ class AgentLoop:
         stop = self.budget.exceeded() or next((r for g in self.guards if (r := g()) is not None), None)
         if stop:
             return BudgetExceeded(stop)
+        if self.hooks.halted is not None:
+            return Incomplete(f"a hook stopped the agent: {self.hooks.halted}")
         tools = self.toolset.specs()
         window = self.model.profile.context_window - self.model.profile.max_output_tokens
         if elide_old_results(self.messages, budget_tokens=window - prefix_tokens(self.system.text, tools)):
@@ -211,9 +175,13 @@ class AgentLoop:
         if response.stop_reason == "max_tokens":
             self._say("Your reply was cut at the output limit. Continue where you stopped.")
             return Continue()
-        return self._end_of_turn()
+        return await self._end_of_turn(message.text)
 
-    def _end_of_turn(self) -> Step:
+    async def _end_of_turn(self, last: str) -> Step:
+        more = await self.hooks.stop(last)
+        if more is not None:
+            self._say(more)
+            return Continue()
         if self.ends_at_reply or self.task.marker_path.exists():
             return Completed()
         if self.task.failed_marker_path.exists():
@@ -262,7 +230,7 @@ class AgentLoop:
         if call.input_error:
             result = ToolResult(call.input_error, True)
         else:
-            result = await self.toolset.call(call.name, call.input, self.ctx)
+            result = await self.toolset.call(call.name, call.input, self.ctx, call.id)
         out[call.id] = ToolResultPart(tool_use_id=call.id, content=result.content, is_error=result.is_error)
         self.emit(
             ToolAnswered(

@@ -12,7 +12,9 @@ from typing import Protocol
 
 from shopfloor.agent.budget import Budget
 from shopfloor.agent.events import Event, Notice, Transcript
-from shopfloor.agent.loop import AgentLoop, AgentResult
+from shopfloor.agent.hooks import AgentHooks, NoHooks
+from shopfloor.agent.loop import AgentLoop
+from shopfloor.agent.outcomes import AgentResult
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.side_model import SideModel
 from shopfloor.agent.subagents import TaskServices
@@ -21,6 +23,10 @@ from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
 from shopfloor.models.base import CacheTTL, Model
 from shopfloor.models.retry import BackoffRegistry
+from shopfloor.specs.agents import AgentCatalog
+from shopfloor.specs.claude_settings import ClaudeSettings, load_claude_settings
+from shopfloor.tools.mcp_client import McpPool
+from shopfloor.tools.process import scrub_env
 
 
 class AgentSetupError(Exception):
@@ -52,6 +58,11 @@ class AgentRun:
     cache_ttl: CacheTTL = "5m"
     """How long the provider keeps the agent's shared prompt prefix; "1h" when more tasks of this agent
     follow in the run, so a later task still finds it after a gate or a merge in between."""
+    catalog_root: Path | None = None
+    """Where agent and skill files are found; defaults to the working directory. An orchestrated run
+    names the project, so files an agent writes in its worktree never configure a later session."""
+    mcp: McpPool | None = None
+    """The run's MCP servers, started by whoever runs the agents (`open_mcp`)."""
 
 
 class Session(Protocol):
@@ -73,6 +84,7 @@ class PreparedAgent:
     transcript: Transcript
     warnings: list[str]
     emit: Callable[[Event], None] = lambda _e: None
+    hooks: AgentHooks | None = None
 
     def announce(self) -> None:
         task_id = self.loop.task.task_id
@@ -80,6 +92,8 @@ class PreparedAgent:
             self.emit(Notice(task_id=task_id, message=warning))
 
     async def aclose(self) -> None:
+        if self.hooks is not None:
+            await self.hooks.end()
         if isinstance(self.loop, AgentLoop):
             await self.loop.ctx.shell.aclose()
             if isinstance(self.loop.ctx.side_model, SideModel):
@@ -94,7 +108,8 @@ def prepare(run: AgentRun) -> PreparedAgent:
     from shopfloor.specs.skills import discover_skills
 
     workdir = run.task.workdir
-    agents = discover_agents(workdir)
+    catalog = run.catalog_root or workdir
+    agents = discover_agents(catalog)
     spec = agents.get(run.agent)
     if spec is None:
         problems = [f"{p.path}:{p.line}: {p.message}" for p in agents.problems if p.severity == "error"]
@@ -106,7 +121,8 @@ def prepare(run: AgentRun) -> PreparedAgent:
         return _prepare_external(run, spec.name, command)
     if spec.cannot_start:
         raise AgentSetupError(f"agent {spec.name} ({spec.source}) cannot start: {spec.cannot_start}")
-    skills = discover_skills(workdir)
+    claude = approved_settings(catalog, agents)
+    skills = discover_skills(catalog)
     try:
         model = run.model or resolve_model(
             run.model_spec,
@@ -119,29 +135,72 @@ def prepare(run: AgentRun) -> PreparedAgent:
         raise AgentSetupError(str(err)) from err
     _price_scripted(model, run.priced_as or spec.model, run.settings.models)
 
+    transcript, emit = _recorder(run)
     limits = run.settings.limits
     turns = run.max_turns or spec.max_turns
     if turns is not None:
         limits = limits.model_copy(update={"max_turns": turns})
-    transcript, emit = _recorder(run)
     services = TaskServices(
         workdir, run.task.task_id, run.settings, agents, skills, emit, run.guards, run.backoffs
     )
+    services.claude, services.mcp = claude, run.mcp
+    services.hook_env = hook_environment(workdir, run.task.task_id)
+    services.session_id, services.transcript = run.run_id, transcript.path
     # The system prompt's parts (shared prefix, then the task's own), the tools and their rules.
     composed = services.compose(spec, depth=0, shared_ttl=run.cache_ttl)
+    if composed.cannot_start:
+        transcript.close()
+        raise AgentSetupError(f"agent {spec.name} ({spec.source}) cannot start: {composed.cannot_start}")
+    if run.mcp is not None:
+        composed.warnings += run.mcp.failures()
+    hooks = services.hooks_for(spec, main=True, via=[], agent_id=run.task.task_id)
     budget = Budget(limits)
     loop = AgentLoop(
         model=model,
         toolset=composed.toolset,
-        ctx=services.context(composed, model=model, budget=budget, depth=0, via=[]),
+        ctx=services.context(composed, model=model, budget=budget, depth=0, via=[], hooks=hooks),
         task=run.task,
         system=composed.system,
         budget=budget,
         agent_name=spec.name,
         emit=emit,
         guards=run.guards,
+        hooks=hooks or NoHooks(),
     )
-    return PreparedAgent(loop=loop, transcript=transcript, warnings=composed.warnings, emit=emit)
+    return PreparedAgent(loop, transcript, composed.warnings, emit, hooks)
+
+
+def approved_settings(root: Path, agents: AgentCatalog) -> ClaudeSettings:
+    """Claude Code's settings for `root`; AgentSetupError when its hooks or MCP servers await approval."""
+    from shopfloor.specs.approvals import approval_state, unapproved_message
+
+    claude = load_claude_settings(root)
+    state = approval_state(claude, agents)
+    if not state.ok:
+        raise AgentSetupError(unapproved_message(claude, state, agents))
+    return claude
+
+
+def hook_environment(workdir: Path, task_id: str) -> dict[str, str]:
+    """What a hook command (or a stdio MCP server) starts with: the child environment, plus Claude
+    Code's `CLAUDE_PROJECT_DIR` (the checkout the agent works in) and the task's ID."""
+    return scrub_env(extra={"CLAUDE_PROJECT_DIR": str(workdir), "SHOPFLOOR_TASK_ID": task_id})
+
+
+def open_mcp(root: Path, agent_names: Sequence[str] | None = None, log_dir: Path | None = None) -> McpPool:
+    """The MCP servers agents in `root` may use (not started): the configured ones, and those the
+    files of `agent_names` (None: every agent) define for themselves. Call after `approved_settings`."""
+    from shopfloor.specs.agents import discover_agents
+
+    claude = load_claude_settings(root)
+    agents = discover_agents(root)
+    own = {
+        a.name: a.mcp_servers
+        for a in agents.all()
+        if a.mcp_servers and (agent_names is None or a.name in agent_names)
+    }
+    env = scrub_env(extra={"CLAUDE_PROJECT_DIR": str(root)})
+    return McpPool(claude.servers.values(), agent_configs=own, env=env, cwd=root, log_dir=log_dir)
 
 
 def _recorder(run: AgentRun) -> tuple[Transcript, Callable[[Event], None]]:
@@ -169,7 +228,21 @@ def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
 
 
 async def run_agent(run: AgentRun) -> AgentResult:
-    """Prepare and run; the transcript is closed and background jobs stopped however it ends."""
+    """Prepare and run; the transcript is closed and background jobs stopped however it ends. The MCP
+    servers the agent may use start first (after the approval check) and stop at the end."""
+    from shopfloor.specs.agents import discover_agents
+
+    if run.mcp is None:
+        root = run.catalog_root or run.task.workdir
+        approved_settings(root, discover_agents(root))
+        pool = open_mcp(root, [run.agent], Layout(run.transcript_root or root).runs_dir / run.run_id)
+        if pool.connections:
+            async with pool:
+                run.mcp = pool
+                try:
+                    return await run_agent(run)
+                finally:
+                    run.mcp = None
     prepared = prepare(run)
     prepared.announce()
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,8 @@ from shopfloor.agent.events import (
     SubagentStarted,
     TodosChanged,
 )
+from shopfloor.agent.hook_runner import HookRunner
+from shopfloor.agent.hooks import AgentHooks, NoHooks
 from shopfloor.agent.loop import AgentLoop
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.side_model import SideModel, close_model
@@ -34,11 +36,13 @@ from shopfloor.config.settings import AgentConfig
 from shopfloor.models.base import CacheTTL, Model, ModelConfigError
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.specs.agents import AgentCatalog, AgentSpec
+from shopfloor.specs.claude_settings import ClaudeSettings
 from shopfloor.specs.skills import SkillCatalog
 from shopfloor.tools.context import Delegation, ToolContext
 from shopfloor.tools.errors import ToolError
+from shopfloor.tools.mcp_client import McpPool
 from shopfloor.tools.registry import make_context
-from shopfloor.tools.todo import TodoItem
+from shopfloor.tools.todo_list import TodoItem
 from shopfloor.tools.web_page import PageCache
 
 SUBAGENT_MODEL_ENV = "CLAUDE_CODE_SUBAGENT_MODEL"
@@ -58,6 +62,13 @@ class TaskServices:
     guards: Sequence[Callable[[], str | None]] = ()
     backoffs: BackoffRegistry | None = None
     pages: PageCache = field(default_factory=PageCache)
+    claude: ClaudeSettings | None = None
+    """Claude Code's settings: permission rules and hooks."""
+    mcp: McpPool | None = None
+    """The run's MCP servers."""
+    hook_env: Mapping[str, str] = field(default_factory=dict)
+    session_id: str = ""
+    transcript: Path | None = None
     _calls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def compose(self, spec: AgentSpec, depth: int, shared_ttl: CacheTTL = "5m") -> Composition:
@@ -69,10 +80,39 @@ class TaskServices:
             settings=self.config.tools,
             depth=depth,
             shared_ttl=shared_ttl,
+            permissions=self.claude.rules if self.claude is not None else (),
+            mcp_tools=self.mcp.tools(spec.name) if self.mcp is not None else (),
         )
 
+    def hooks_for(self, spec: AgentSpec, *, main: bool, via: list[str], agent_id: str) -> AgentHooks | None:
+        """The hooks one agent runs with: the settings' and its own file's; None when there are none
+        (or `disableAllHooks` is set). Each knows the scripts it was approved with."""
+        claude = self.claude
+        if claude is None or claude.hooks_disabled:
+            return None
+        hooks = [h.with_scripts(claude.project) for h in [*claude.hooks, *spec.hooks]]
+        if not hooks:
+            return None
+        base = {
+            "session_id": self.session_id,
+            "transcript_path": str(self.transcript or ""),
+            "cwd": str(self.workdir),
+            "permission_mode": "default",
+        }
+        if not main:
+            base |= {"agent_id": agent_id, "agent_type": spec.name}
+        runner = HookRunner(hooks, self.workdir, self.hook_env, base, self.emit, self.task_id, via)
+        return AgentHooks(runner, spec.name, agent_id, self.workdir, main, self.transcript)
+
     def context(
-        self, comp: Composition, *, model: Model, budget: Budget, depth: int, via: list[str]
+        self,
+        comp: Composition,
+        *,
+        model: Model,
+        budget: Budget,
+        depth: int,
+        via: list[str],
+        hooks: AgentHooks | None = None,
     ) -> ToolContext:
         """The tool context of one agent, with the side model, the task list and delegation wired in."""
         ctx = make_context(
@@ -85,6 +125,7 @@ class TaskServices:
             policy=comp.policy,
         )
         ctx.pages = self.pages
+        ctx.hooks = hooks
         ctx.side_model = SideModel(
             agent_model=model,
             budget=budget,
@@ -127,15 +168,16 @@ class SubagentRunner:
             raise ToolError(f"Error: {s.agents.missing_message(job.agent, 'agent type')}")
         if spec.extra.get("command"):
             raise ToolError(f"Error: {spec.name} is an external program (`command:`), not a delegable agent.")
-        if spec.cannot_start:
-            raise ToolError(f"Error: {spec.name} cannot start: {spec.cannot_start}.")
+        comp = s.compose(spec, self.depth + 1)
+        if comp.cannot_start:
+            raise ToolError(f"Error: {spec.name} cannot start: {comp.cannot_start}.")
         limits = self._slice(spec)
         model = self._model_for(job, spec)
         call = s.next_call()
         via = [*self.via, call]
-        comp = s.compose(spec, self.depth + 1)
         budget = Budget(limits)
-        ctx = s.context(comp, model=model, budget=budget, depth=self.depth + 1, via=via)
+        hooks = s.hooks_for(spec, main=False, via=via, agent_id=call)
+        ctx = s.context(comp, model=model, budget=budget, depth=self.depth + 1, via=via, hooks=hooks)
         loop = AgentLoop(
             model=model,
             toolset=comp.toolset,
@@ -146,6 +188,7 @@ class SubagentRunner:
             agent_name=spec.name,
             emit=self._nested(via),
             guards=s.guards,
+            hooks=hooks or NoHooks(),
             opening=job.prompt,
             ends_at_reply=True,
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import anyio
 
-from shopfloor.agent.loop import AgentResult
+from shopfloor.agent.outcomes import AgentResult
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import AgentRun, AgentSetupError, redact, run_agent
 from shopfloor.cli.bill import cache_line

@@ -20,6 +20,7 @@ def show_agent(workdir: Path, name: str, *, task_file: Path | None, as_json: boo
     from shopfloor.config.loader import ConfigError
     from shopfloor.config.settings import load_settings
     from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.claude_settings import load_claude_settings
     from shopfloor.specs.skills import discover_skills
 
     agents = discover_agents(workdir)
@@ -42,8 +43,19 @@ def show_agent(workdir: Path, name: str, *, task_file: Path | None, as_json: boo
         print(f"{spec.name} ({spec.source}) is an external program: `{command.strip()}`.")
         print(f"It is started with this prompt in SHOPFLOOR_PROMPT_FILE:\n\n{first}")
         return EXIT_OK
-    comp = compose(spec, workdir, skills=discover_skills(workdir), agents=agents, settings=settings.tools)
+    claude = load_claude_settings(workdir)
+    comp = compose(
+        spec,
+        workdir,
+        skills=discover_skills(workdir),
+        agents=agents,
+        settings=settings.tools,
+        permissions=claude.rules,
+    )
     tools = comp.toolset.specs()
+    rules = [{"kind": r.kind, "rule": r.rule.text, "file": r.where} for r in claude.rules]
+    hooks = [{"file": str(h.source), **h.identity()} for h in [*claude.hooks, *spec.hooks]]
+    servers = sorted({*claude.servers, *(s.name for s in spec.mcp_servers)})
     memory = [
         {"path": str(f.path), "kind": f.kind, "imported_by": str(f.imported_by) if f.imported_by else None}
         for f in comp.memory.files
@@ -62,6 +74,9 @@ def show_agent(workdir: Path, name: str, *, task_file: Path | None, as_json: boo
                     "tools": [t.model_dump() for t in tools],
                     "tool_rules": spec.tool_rules,
                     "denied_rules": spec.denied_rules,
+                    "permissions": rules,
+                    "hooks": hooks,
+                    "mcp_servers": servers,
                     "dropped_tools": spec.unavailable_tools,
                     "skills": {"in_full": comp.injected_skills, "listed": comp.listed_skills},
                     "memory": memory,
@@ -84,6 +99,20 @@ def show_agent(workdir: Path, name: str, *, task_file: Path | None, as_json: boo
         out.append(f"tool rules: never calls matching {', '.join(spec.denied_rules)}")
     if spec.unavailable_tools:
         out.append(f"listed but not provided (not offered): {', '.join(spec.unavailable_tools)}")
+    for kind in ("deny", "ask", "allow"):
+        mine = [f"{r['rule']} ({r['file']})" for r in rules if r["kind"] == kind]
+        if mine:
+            effect = {
+                "deny": "refused",
+                "ask": "refused (no one can confirm in an unattended run)",
+                "allow": "no effect: settings never widen an agent's tools",
+            }[kind]
+            out.append(f"permissions {kind} ({effect}): {', '.join(mine)}")
+    for hook in hooks:
+        matcher = f" [{hook['matcher']}]" if hook["matcher"] else ""
+        out.append(f"hook {hook['event']}{matcher}: {hook['command']}")
+    if servers:
+        out.append(f"MCP servers (their tools: `shopfloor mcp list`): {', '.join(servers)}")
     out.append(f"skills in full: {', '.join(comp.injected_skills) or 'none'}")
     out.append(f"skills listed for the Skill tool: {', '.join(comp.listed_skills) or 'none'}")
     out.append("memory: " + (", ".join(f"{m['path']} ({m['kind']})" for m in memory) or "none"))

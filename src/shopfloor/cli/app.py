@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from shopfloor import __version__
+from shopfloor.cli.claude_commands import hooks_app, mcp_app
 
 app = typer.Typer(
     name="shopfloor",
@@ -20,6 +21,8 @@ app = typer.Typer(
 )
 agent_app = typer.Typer(help="Run a single agent.", no_args_is_help=True)
 app.add_typer(agent_app, name="agent")
+app.add_typer(hooks_app, name="hooks", no_args_is_help=True)
+app.add_typer(mcp_app, name="mcp", no_args_is_help=True)
 
 USAGE_ERROR = 2
 

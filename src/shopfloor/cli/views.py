@@ -11,6 +11,7 @@ from rich.table import Table
 
 from shopfloor.agent.events import (
     Event,
+    HookRan,
     ModelReplied,
     Notice,
     RunFinished,
@@ -60,6 +61,9 @@ def transcript_lines(events: Iterable[Event]) -> Iterator[str]:
                 yield f"{pad}<< {ev.call}: {ev.agent} {ev.outcome} after {ev.turns} turns" + (
                     f" ({ev.reason})" if ev.reason else ""
                 )
+            case HookRan():
+                said = f" {ev.outcome}" if ev.outcome != "ok" else ""
+                yield block(f"{pad}hook {ev.event}{said}: ", f"{ev.command}  {ev.message}".rstrip(), 500)
             case RunFinished():
                 yield block("== ", f"{ev.outcome} {ev.reason}".rstrip(), 2000)
             case _:

@@ -17,7 +17,7 @@ import anyio
 
 from shopfloor.agent.events import Event
 from shopfloor.agent.lease import Lease
-from shopfloor.agent.loop import AgentResult
+from shopfloor.agent.outcomes import AgentResult
 from shopfloor.agent.setup import AgentSetupError, PreparedAgent, Session
 from shopfloor.gate.feedback import format_report_for_agent
 from shopfloor.gate.report import GateReport

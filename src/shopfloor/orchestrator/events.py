@@ -13,6 +13,7 @@ from pydantic import Field, TypeAdapter
 
 from shopfloor.agent.events import (
     EventBase,
+    HookRan,
     ModelCalled,
     ModelReplied,
     Notice,
@@ -169,6 +170,7 @@ RunEvent = Annotated[
     | ToolCalled
     | ToolAnswered
     | Notice
+    | HookRan
     | TodosChanged
     | SubagentStarted
     | SubagentFinished

@@ -15,6 +15,7 @@ from shopfloor.models.base import CacheTTL
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.queue.routing import route
 from shopfloor.queue.tasks import load_task_queue
+from shopfloor.tools.mcp_client import McpPool
 
 
 def model_spec(project: Path, override: str | None, task_id: str, routed: str | None) -> str | None:
@@ -40,6 +41,8 @@ class AgentLauncher:
     """The run-wide budget check every agent makes before each model call."""
     model_override: str | None = None
     """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
+    mcp: McpPool | None = None
+    """The run's MCP servers: started once when the run starts, shared by its agents, stopped at its end."""
 
     def spec_for(self, task_id: str, routed: str | None) -> str | None:
         return model_spec(self.project, self.model_override, task_id, routed)
@@ -69,6 +72,8 @@ class AgentLauncher:
                 on_event=on_event,
                 backoffs=self.backoffs,
                 priced_as=routed_model,
+                catalog_root=self.project,
+                mcp=self.mcp,
                 cache_ttl=self.cache_ttl(agent) if routed_model is not None else "5m",
             )
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 
 from shopfloor.agent.events import Notice
-from shopfloor.agent.setup import AgentSetupError
+from shopfloor.agent.setup import AgentSetupError, open_mcp
 from shopfloor.config.settings import Settings
 from shopfloor.layout import Layout
 from shopfloor.models.base import ModelConfigError, Usage
@@ -159,6 +159,7 @@ def open_run(
         backoffs=BackoffRegistry(on_throttle=throttled),
         guard=spend.guard,
         model_override=options.model,
+        mcp=open_mcp(project, log_dir=Layout(project).runs_dir / f"run-{run_id}"),
     )
 
     def merged_commit(task_id: str) -> str | None:
@@ -236,29 +237,39 @@ async def run_project(
     run = open_run(project, settings, options, listeners or [])
     pid_file = Layout(project).run_lock
     pid_file.write_text(str(os.getpid()), encoding="utf-8")
-    report: RunReport | None = None
+    servers = run.launcher.mcp
     try:
-        with anyio.CancelScope() as scope:
-            try:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(_stop_on_signal, scope)
-                    report = await _run(run, options, decompose)
-                    tg.cancel_scope.cancel()
-            except BaseExceptionGroup as group:  # one failing branch: surface its own error
-                if len(group.exceptions) == 1:
-                    raise group.exceptions[0] from None
-                raise
-        if report is None:  # cancelled by a signal: what was verified and merged still reaches the user
-            delivery = await anyio.to_thread.run_sync(run.deliver)
-            report = _finish(run, _where_it_stopped(run), delivery, aborted=True)
-        return report
+        if servers is not None:
+            await servers.start()
+        return await _run_guarded(run, options, decompose)
     except (RunSetupError, AgentSetupError, ModelConfigError) as err:
         run.bus.emit(RunStatusChanged(status="failed", finished=time.time(), note=str(err)))
         raise
     finally:
+        if servers is not None:
+            await servers.stop()
         pid_file.unlink(missing_ok=True)
         run.coordinator.executor.close()
         run.store.close()
+
+
+async def _run_guarded(run: Run, options: RunOptions, decompose: bool) -> RunReport:
+    """The run, stopped cleanly by SIGTERM/SIGINT (what was verified and merged still reaches the user)."""
+    report: RunReport | None = None
+    with anyio.CancelScope() as scope:
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_stop_on_signal, scope)
+                report = await _run(run, options, decompose)
+                tg.cancel_scope.cancel()
+        except BaseExceptionGroup as group:  # one failing branch: surface its own error
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
+    if report is None:  # cancelled by a signal: what was verified and merged still reaches the user
+        delivery = await anyio.to_thread.run_sync(run.deliver)
+        report = _finish(run, _where_it_stopped(run), delivery, aborted=True)
+    return report
 
 
 async def _stop_on_signal(scope: anyio.CancelScope) -> None:

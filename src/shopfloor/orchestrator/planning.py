@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from shopfloor.agent.events import Event
-from shopfloor.agent.loop import AgentResult
 from shopfloor.agent.markers import clear_markers
+from shopfloor.agent.outcomes import AgentResult
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.setup import PreparedAgent
 from shopfloor.layout import ISSUE_QUEUE, TASK_QUEUE, Layout

@@ -52,6 +52,7 @@ def check_before_run(project: Path, settings: Settings, options: RunOptions) -> 
         tasks = load_task_queue(queue).tasks
     uses = model_uses(project, settings, options.model, tasks)
     for problem in [
+        *hook_problems(project),
         *agent_problems(project, uses),
         *model_problems(project, settings, uses),
         *tool_problems(project, settings),
@@ -166,6 +167,17 @@ def model_problems(project: Path, settings: Settings, uses: list[ModelUse]) -> l
         except ModelConfigError as err:
             problems.append(f"{use.who}: {err}")
     return problems
+
+
+def hook_problems(project: Path) -> list[str]:
+    """The project's hooks and MCP servers run on this machine only once the user approved them."""
+    from shopfloor.specs.approvals import approval_state, unapproved_message
+    from shopfloor.specs.claude_settings import load_claude_settings
+
+    claude = load_claude_settings(project)
+    agents = discover_agents(project)
+    state = approval_state(claude, agents)
+    return [] if state.ok else [unapproved_message(claude, state, agents)]
 
 
 def tool_problems(project: Path, settings: Settings) -> list[str]:

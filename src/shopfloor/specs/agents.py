@@ -11,6 +11,8 @@ from typing import Any
 
 from shopfloor.specs import frontmatter
 from shopfloor.specs.frontmatter import Frontmatter, FrontmatterError
+from shopfloor.specs.hook_config import HookCommand, HookScope, parse_hooks
+from shopfloor.specs.mcp_config import McpServerConfig, parse_servers
 from shopfloor.specs.sources import (
     Layered,
     Loaded,
@@ -53,7 +55,7 @@ _PATTERN_TOOLS = (
     "Bash", "WebFetch", "Agent", "Task", "Skill", "Read", "Edit", "Write", "MultiEdit", "NotebookEdit",
 )  # fmt: skip
 _CLAUDE_CODE_FIELDS = (
-    "permissionMode", "hooks", "mcpServers", "memory", "background", "effort", "isolation", "initialPrompt",
+    "permissionMode", "memory", "background", "effort", "isolation", "initialPrompt",
 )  # fmt: skip
 # shopfloor's own extension: `command:` makes the agent an external program (see shopfloor.agent.external).
 _SHOPFLOOR_FIELDS = ("command",)
@@ -84,6 +86,12 @@ class AgentSpec:
     skills: list[str] = field(default_factory=list)
     max_turns: int | None = None
     color: str | None = None
+    hooks: list[HookCommand] = field(default_factory=list)
+    """Hooks active only while this agent runs (its `Stop` hooks are `SubagentStop` ones)."""
+    mcp_servers: list[McpServerConfig] = field(default_factory=list)
+    """Servers defined in the file itself: started for this agent, stopped at its end."""
+    mcp_server_names: list[str] = field(default_factory=list)
+    """Configured servers (`.mcp.json`, settings) the file names."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Frontmatter fields shopfloor does not use, kept as written."""
     warnings: list[str] = field(default_factory=list)
@@ -91,13 +99,14 @@ class AgentSpec:
 
     @property
     def unavailable_tools(self) -> list[str]:
-        """Listed tools shopfloor does not provide (the model is not offered them)."""
-        return [t for t in self.tools or [] if t not in SHOPFLOOR_TOOLS]
+        """Listed tools shopfloor does not provide (the model is not offered them); MCP tools are the
+        servers' to provide."""
+        return [t for t in self.tools or [] if t not in SHOPFLOOR_TOOLS and not t.startswith("mcp__")]
 
     @property
     def cannot_start(self) -> str | None:
         """Why the agent cannot run: it lists tools and none of them exists (Claude Code refuses too)."""
-        if self.tools and not any(t in SHOPFLOOR_TOOLS for t in self.tools):
+        if self.tools and not any(t in SHOPFLOOR_TOOLS or t.startswith("mcp__") for t in self.tools):
             return (
                 f"none of the tools in its `tools:` list ({', '.join(self.tools)}) is available in "
                 f"shopfloor; list some of {', '.join(SHOPFLOOR_TOOLS)}, or leave `tools:` out to allow all"
@@ -215,6 +224,9 @@ class _AgentParser:
             color=self.text("color", required=False),
             extra=extra,
         )
+        scope: HookScope = "user" if origin == "user" else "project"
+        spec.hooks = self.hooks(scope)
+        spec.mcp_servers, spec.mcp_server_names = self.mcp_servers()
         spec.warnings = [f"line {w.line}: {w.message}" for w in self.warnings]
         return spec, list(self.warnings)
 
@@ -266,7 +278,7 @@ class _AgentParser:
         if allowed:
             # A tool listed bare as well as with a pattern is allowed whole.
             rules = [r for r in rules if parse_rule(r).tool not in bare]
-            if found and not any(n in SHOPFLOOR_TOOLS for n in names):
+            if found and not any(n in SHOPFLOOR_TOOLS or n.startswith("mcp__") for n in names):
                 listed = ", ".join(t for t, _ in found)
                 self.warn(
                     self.fm.line_of(key),
@@ -297,13 +309,47 @@ class _AgentParser:
         if name in SHOPFLOOR_TOOLS:
             return
         if name.startswith("mcp__"):
-            self.warn(line, f"`{name}` is an MCP tool; shopfloor does not connect MCP servers yet")
-        elif name in CLAUDE_CODE_ONLY_TOOLS:
+            return  # provided by an MCP server, when one of that name is configured
+        if name in CLAUDE_CODE_ONLY_TOOLS:
             self.warn(line, f"`{name}` is a Claude Code tool that shopfloor does not provide")
         else:
             close = difflib.get_close_matches(name, SHOPFLOOR_TOOLS + CLAUDE_CODE_ONLY_TOOLS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             self.warn(line, f"unknown tool `{name}`{hint}")
+
+    def hooks(self, scope: HookScope) -> list[HookCommand]:
+        if "hooks" not in self.fm.data:
+            return []
+        hooks, problems = parse_hooks(self.fm.data["hooks"], self.path, scope, in_agent=True)
+        for problem in problems:
+            self.warn(self.fm.line_of("hooks"), problem)
+        return hooks
+
+    def mcp_servers(self) -> tuple[list[McpServerConfig], list[str]]:
+        """`mcpServers:` as a list of names and `{name: definition}` items, or one mapping."""
+        value = self.fm.data.get("mcpServers")
+        if value is None:
+            return [], []
+        line = self.fm.line_of("mcpServers")
+        items = list(value.items()) if isinstance(value, dict) else value
+        if not isinstance(items, list):
+            self.warn(line, "`mcpServers` must be a list of server names or definitions; it is ignored")
+            return [], []
+        names: list[str] = []
+        inline: dict[str, Any] = {}
+        for item in items:
+            if isinstance(item, str):
+                names.append(item.strip())
+            elif isinstance(item, tuple):
+                inline[str(item[0])] = item[1]
+            elif isinstance(item, dict):
+                inline.update({str(k): v for k, v in item.items()})
+            else:
+                self.warn(line, f"`mcpServers` item {item!r} is neither a name nor a definition")
+        servers, problems = parse_servers(inline, self.path, "agent")
+        for problem in problems:
+            self.warn(line, problem)
+        return servers, names
 
     def skill_list(self) -> list[str]:
         out: list[str] = []
@@ -328,7 +374,10 @@ class _AgentParser:
         return value
 
 
-_FIELDS = ("name", "description", "tools", "disallowedTools", "model", "skills", "maxTurns", "color")
+_FIELDS = (
+    "name", "description", "tools", "disallowedTools", "model", "skills", "maxTurns", "color", "hooks",
+    "mcpServers",
+)  # fmt: skip
 
 
 class AgentCatalog(Layered[AgentSpec]):

@@ -12,6 +12,7 @@ the `permissions` of Claude Code's settings files, so everything that reads one 
 - `Skill(name)`: one skill by name.
 - `Read(path)`, `Edit(path)` (which also covers Write, MultiEdit and NotebookEdit): gitignore-style
   patterns, matched by a glob function the caller passes in (the tools room owns the translator).
+- `mcp__server__tool`, one tool of an MCP server; `mcp__server` (or `mcp__server__*`), all of them.
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ class ToolRule:
 
 def parse_rule(text: str) -> ToolRule:
     """`Bash`, `Bash(git:*)`, `WebFetch(domain:x.org)`; an empty specifier or `*` is the bare tool."""
-    match = _RULE.match(text.strip())
+    text = text.strip()
+    if text.startswith("mcp__") and text.endswith("__*"):
+        text = text[:-3]  # every tool of the server
+    match = _RULE.match(text)
     if match is None:
         raise RuleSyntaxError(f"`{text.strip()}` is not a tool rule; write `Tool` or `Tool(pattern)`")
     tool, spec = match.group(1), match.group(2)
@@ -84,7 +88,10 @@ def parse_rule(text: str) -> ToolRule:
 
 
 def rule_applies_to(rule: ToolRule, tool: str) -> bool:
-    """Whether `rule` speaks about calls to `tool` (an Edit rule also covers Write, and so on)."""
+    """Whether `rule` speaks about calls to `tool` (an Edit rule also covers Write, and so on; a rule
+    naming an MCP server, `mcp__github`, covers each of its tools)."""
+    if rule.tool.startswith("mcp__") and rule.tool.count("__") == 1:
+        return tool.startswith(rule.tool + "__")
     return tool in _COVERS.get(rule.tool, (rule.tool,))
 
 

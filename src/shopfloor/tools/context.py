@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shopfloor.config.sections import ToolSettings
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from shopfloor.models.base import ModelRequest, ModelResponse
     from shopfloor.tools.policy import ToolPolicy
     from shopfloor.tools.shell import ShellSession
-    from shopfloor.tools.todo import TodoItem
+    from shopfloor.tools.todo_list import TodoItem
     from shopfloor.tools.web_page import PageCache
     from shopfloor.tools.workspace import ReadState, Workspace
 
@@ -61,6 +61,25 @@ class Delegate(Protocol):
     async def __call__(self, job: Delegation) -> str: ...
 
 
+@dataclass(frozen=True)
+class PreToolVerdict:
+    """What the hooks run before a call decided: refuse it, change its input, add to its answer."""
+
+    refusal: str | None = None
+    updated_input: dict[str, Any] | None = None
+    context: str | None = None
+
+
+class ToolHooks(Protocol):
+    """Claude Code's PreToolUse and PostToolUse hooks, run by the agent room around every call."""
+
+    async def before_tool(self, name: str, args: dict[str, Any], call_id: str) -> PreToolVerdict: ...
+
+    async def after_tool(self, name: str, args: dict[str, Any], call_id: str, output: str) -> str:
+        """What the model sees of a call that succeeded (`output`, or what the hooks make of it)."""
+        ...
+
+
 @dataclass
 class ToolContext:
     workspace: Workspace
@@ -79,3 +98,4 @@ class ToolContext:
     delegate: Delegate | None = None
     pages: PageCache | None = None
     """WebFetch's cache; shared by an agent and the agents it delegates to."""
+    hooks: ToolHooks | None = None

@@ -1,8 +1,10 @@
 """Which calls of its tools an agent may make: the pattern rules of its `tools:` and `disallowedTools:`
 lists (`Bash(git:*)`), what its skills' `allowed-tools` add, and what may reach the network.
 
-The toolset asks `refusal()` before every call; WebFetch asks `fetch_allowed()`. Claude Code's
-settings-file permissions can plug in here as more rules of the same syntax.
+The toolset asks `refusal()` before every call; WebFetch asks `fetch_allowed()`. The `permissions` of
+Claude Code's settings files apply on top, in Claude Code's order (deny, then ask, then allow, the
+first match deciding): they can refuse a call, never allow one the agent's own rules refuse. An `ask`
+has no one to answer it in an unattended run, so it refuses too, saying how to allow the call.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shopfloor.specs.claude_settings import PermissionRule
 from shopfloor.specs.tool_rules import (
     ToolRule,
     parse_rule,
@@ -21,6 +24,8 @@ from shopfloor.specs.tool_rules import (
     unchecked_construct,
 )
 from shopfloor.tools.globs import path_glob_match
+
+_SEARCHERS = ("Grep", "Glob", "LS")
 
 
 @dataclass
@@ -34,6 +39,10 @@ class ToolPolicy:
     """`[tools] web`: WebFetch may reach any host."""
     granted: list[ToolRule] = field(default_factory=list)
     """Rules added while the agent runs (a skill's `allowed-tools`), with where they came from."""
+    settings: list[PermissionRule] = field(default_factory=list)
+    """The `permissions` of Claude Code's settings files."""
+    home: Path | None = None
+    """What `~/` in a rule means (the user's home directory when None)."""
     _sources: dict[ToolRule, str] = field(default_factory=dict)
 
     @classmethod
@@ -54,6 +63,11 @@ class ToolPolicy:
 
     def refusal(self, tool: str, args: Mapping[str, Any]) -> str | None:
         """Why this call is not allowed (a message for the model), or None when it is."""
+        said = self.settings_verdict(tool, args)
+        if said is not None and said.kind == "deny":
+            return f"Error: {tool} call refused: it matches the deny rule `{said.rule}` in {said.where}."
+        if said is not None and said.kind == "ask":
+            return ask_refusal(tool, f"the ask rule `{said.rule}` in {said.where}")
         for rule in self.deny:
             if rule.specifier is not None and self._matches(rule, tool, args, deny=True):
                 return f"Error: {tool} call refused: it matches {rule} in this agent's `disallowedTools`."
@@ -74,6 +88,18 @@ class ToolPolicy:
             f"({listed}, from {self._sources.get(rules[0], '`tools:`')})."
         )
 
+    def settings_verdict(self, tool: str, args: Mapping[str, Any]) -> PermissionRule | None:
+        """The deny or ask rule of the settings files that decides this call, if one does."""
+        for kind in ("deny", "ask"):
+            for entry in self.settings:
+                if entry.kind == kind and self._settings_match(entry, tool, args):
+                    return entry
+        return None
+
+    def denied_tools(self) -> list[str]:
+        """Tools a bare deny rule names (`Bash`, `mcp__github`): not offered to the model at all."""
+        return [e.rule.tool for e in self.settings if e.kind == "deny" and e.rule.specifier is None]
+
     def fetch_allowed(self, url: str) -> bool:
         """Whether WebFetch may download `url`: `[tools] web`, or an allow rule naming its domain."""
         if self.web:
@@ -86,6 +112,23 @@ class ToolPolicy:
             parts = split_command(str(args.get("command", "")))
             return any(rule_matches(rule, tool, {"command": p}) for p in parts)
         return rule_matches(rule, tool, args, root=self.root, glob_match=path_glob_match)
+
+    def _settings_match(self, entry: PermissionRule, tool: str, args: Mapping[str, Any]) -> bool:
+        rule = entry.rule
+        if rule.tool == "Read" and tool in _SEARCHERS and rule.specifier is not None:
+            # Claude Code applies Read rules to the tools that read files, as best it can: the folder
+            # or file they search.
+            tool, args = "Read", {"path": str(args.get("path") or self.root)}
+        if not rule_applies_to(rule, tool):
+            return False
+        if rule.specifier is None:
+            return True
+        if tool == "Bash":  # deny and ask take a command when any part of it matches
+            parts = split_command(str(args.get("command", "")))
+            return any(rule_matches(rule, tool, {"command": p}) for p in parts)
+        home = self.home or Path.home()
+        base = home if entry.scope == "user" else self.root
+        return rule_matches(rule, tool, args, root=base, home=home, glob_match=path_glob_match)
 
     def _bash_refusal(self, command: str, rules: list[ToolRule]) -> str | None:
         listed = ", ".join(str(r) for r in rules)
@@ -106,6 +149,15 @@ class ToolPolicy:
                     f"`{part}` does not match, so nothing was run."
                 )
         return None
+
+
+def ask_refusal(tool: str, why: str) -> str:
+    """A call that would need a person's yes, in a run with no one to ask."""
+    return (
+        f"Error: this {tool} call needs a person's confirmation ({why}), and this run is unattended, "
+        "so it was not made. To let agents make such calls, a person moves the rule to "
+        "`permissions.allow` in .claude/settings.local.json (or removes it)."
+    )
 
 
 def _is_cd(command: str) -> bool:

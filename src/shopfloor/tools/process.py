@@ -265,3 +265,72 @@ async def _pump(fd: int, sink: Callable[[bytes], None]) -> None:
             sink(chunk)
     finally:
         transport.close()
+
+
+@dataclass(frozen=True)
+class PipedResult:
+    exit_code: int | None
+    """None when the process was killed for the timeout."""
+    stdout: str
+    stderr: str
+    timed_out: bool
+    duration_s: float
+
+
+async def run_piped(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    stdin: bytes,
+    timeout_s: float,
+    env: Mapping[str, str] | None = None,
+    cap: int = 1_000_000,
+) -> PipedResult:
+    """Run `argv` in a new process group with `stdin` as its input and stdout and stderr kept apart
+    (what a hook needs); the whole group is killed on timeout, and when the main process ends."""
+    start = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=str(cwd),
+        env=dict(env) if env is not None else scrub_env(),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    out, err = OutputBuffer(cap // 2, cap // 2), OutputBuffer(cap // 2, cap // 2)
+
+    async def pump(stream: asyncio.StreamReader | None, buf: OutputBuffer) -> None:
+        while stream is not None and (chunk := await stream.read(65536)):
+            buf.feed(chunk)
+
+    async def feed() -> None:
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            proc.stdin.write(stdin)
+            await proc.stdin.drain()
+        proc.stdin.close()
+
+    readers = asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err), feed())
+    timed_out = False
+    try:
+        await asyncio.wait_for(proc.wait(), timeout_s)
+    except TimeoutError:
+        timed_out = True
+    finally:
+        kill_group(proc.pid)  # also reached on cancellation: nothing of the group outlives the call
+        if proc.returncode is None:
+            await proc.wait()
+        with contextlib.suppress(TimeoutError, OSError):
+            await asyncio.wait_for(readers, 2.0)
+        if not readers.done():
+            readers.cancel()
+            with contextlib.suppress(asyncio.CancelledError, OSError):
+                await readers
+    return PipedResult(
+        exit_code=None if timed_out else proc.returncode,
+        stdout=out.text(),
+        stderr=err.text(),
+        timed_out=timed_out,
+        duration_s=time.monotonic() - start,
+    )

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shopfloor.tools.base import Tool, ToolInput
 from shopfloor.tools.context import ToolContext
-
-TodoStatus = Literal["pending", "in_progress", "completed"]
-
-
-class TodoItem(BaseModel):
-    """One entry of the list, in Claude Code's shape."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    content: str = Field(min_length=1, description="What is to be done, in the imperative: 'Run the tests'.")
-    status: TodoStatus = Field(description="pending, in_progress or completed.")
-    activeForm: str = Field(
-        min_length=1,
-        description="The same in the present continuous, shown while it runs: 'Running the tests'.",
-    )
+from shopfloor.tools.todo_list import TodoItem
 
 
 class TodoWriteInput(ToolInput):

@@ -66,8 +66,18 @@ class Toolset:
         tool = self._tools.get(name)
         return bool(tool and tool.read_only)
 
-    async def call(self, name: str, raw_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
-        """Run one call; every failure becomes an is_error result, never an exception."""
+    def extended(self, tools: Iterable[Tool[Any]]) -> Toolset:
+        """These tools and `tools` after them (MCP servers' tools come after the built-in ones)."""
+        return Toolset([*self._tools.values(), *tools])
+
+    async def call(
+        self, name: str, raw_input: Mapping[str, Any], ctx: ToolContext, call_id: str = ""
+    ) -> ToolResult:
+        """Run one call; every failure becomes an is_error result, never an exception.
+
+        In Claude Code's order: the input is checked, PreToolUse hooks may refuse or change it, the
+        rules decide, the tool runs, and PostToolUse hooks see (and may add to) its answer.
+        """
         tool = self._tools.get(name)
         if tool is None:
             available = ", ".join(self._tools) or "none"
@@ -79,8 +89,30 @@ class Toolset:
             args = tool.input_model.model_validate(dict(raw_input))
         except ValidationError as err:
             return ToolResult(describe_validation_error(name, err), is_error=True)
+        context = None
+        if ctx.hooks is not None:
+            verdict = await ctx.hooks.before_tool(name, _sent(args), call_id)
+            if verdict.refusal is not None:
+                return ToolResult(verdict.refusal, is_error=True)
+            context = verdict.context
+            if verdict.updated_input is not None:
+                try:
+                    args = tool.input_model.model_validate(verdict.updated_input)
+                except ValidationError as err:
+                    text = describe_validation_error(name, err)
+                    return ToolResult(f"A PreToolUse hook changed the input, and then {text}", True)
+        result = await self._checked_run(tool, args, ctx)
+        if context:
+            result = ToolResult(f"{result.content}\n\n{context}", result.is_error)
+        if ctx.hooks is not None and not result.is_error:
+            output = await ctx.hooks.after_tool(name, _sent(args), call_id, result.content)
+            result = ToolResult(output, result.is_error)
+        return result
+
+    async def _checked_run(self, tool: Tool[Any], args: Any, ctx: ToolContext) -> ToolResult:
+        name = tool.name
         if ctx.policy is not None:
-            refusal = ctx.policy.refusal(name, args.model_dump(by_alias=True, exclude_none=True))
+            refusal = ctx.policy.refusal(name, _dump(args))
             if refusal is not None:
                 return ToolResult(refusal, is_error=True)
         try:
@@ -93,3 +125,14 @@ class Toolset:
                 f"Error: {name} failed unexpectedly: {type(err).__name__}: {err}", is_error=True
             )
         return out if isinstance(out, ToolResult) else ToolResult(out)
+
+
+def _dump(args: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = args.model_dump(by_alias=True, exclude_none=True)
+    return dumped
+
+
+def _sent(args: Any) -> dict[str, Any]:
+    """The input as the model wrote it (what hooks see), without the defaults filled in."""
+    sent: dict[str, Any] = args.model_dump(by_alias=True, exclude_unset=True)
+    return sent

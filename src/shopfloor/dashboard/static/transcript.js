@@ -96,6 +96,13 @@
     return h("details", { class: "fold", open: open }, h("summary", {}, summary), ...body);
   }
 
+  const HOOK_VERDICT = {
+    ok: "ran",
+    blocked: "blocked",
+    error: "failed, and the action went on",
+    timed_out: "timed out, and the action went on",
+  };
+
   const TODO_MARK = { completed: "☑", in_progress: "◐", pending: "☐" };
 
   function todoList(todos) {
@@ -171,6 +178,19 @@
       return node;
     }
 
+    // A Claude Code hook ran: beside the call it guarded (or in the session), with what it said.
+    hook(ev) {
+      const verdict = HOOK_VERDICT[ev.outcome] || ev.outcome;
+      const file = String(ev.source || "").split("/").slice(-2).join("/");
+      const node = h("div", { class: `sys-event hook hook-${ev.outcome}`, role: "note", dataset: { event: ev.event } },
+        h("p", { class: "sys-label" }, `Hook ${ev.event}${ev.subject ? " · " + ev.subject : ""}: ${verdict}`),
+        h("p", {}, h("code", {}, ev.command)),
+        ev.message ? SF.pre(`What the ${ev.event} hook said`, "prose-pre", ev.message) : null,
+        h("p", { class: "muted" }, `exit code ${ev.exit_code ?? "none"} · ${SF.duration(ev.duration_s)} · ${file}`));
+      this.body.append(node);
+      if (ev.outcome === "blocked" && (ev.event === "Stop" || ev.event === "SubagentStop")) this.sentBack = ev.message;
+    }
+
     turn(ev) {
       const article = h("article", { class: "turn", "aria-label": `Turn ${ev.turn}` },
         h("h4", {}, `Turn ${ev.turn} `,
@@ -222,6 +242,9 @@
         case "notice":
           this.sys("notice", "Notice", h("p", {}, ev.message));
           break;
+        case "hook_ran":
+          this.hook(ev);
+          break;
         case "todos_changed":
           this.todos(ev.todos);
           break;
@@ -244,6 +267,12 @@
     message(text) {
       const first = !this.prompted;
       this.prompted = true;
+      const sentBack = Boolean(this.sentBack) && text === this.sentBack;
+      this.sentBack = null;
+      if (sentBack && this.open) {
+        this.sys("hook-message", "A stop hook sent the agent back to work", SF.pre("Stop hook's reason", "prose-pre", text));
+        return;
+      }
       if (this.nested) {
         this.sys(first ? "prompt" : "message", first ? "Prompt from the delegating agent" : "Message",
           collapsible(!first, "Show it", SF.pre("Prompt", "prose-pre", text)));
@@ -378,7 +407,7 @@
 
   SF.TRANSCRIPT_KINDS = new Set([
     "run_started", "user_message", "model_called", "model_replied", "tool_called", "tool_answered", "notice",
-    "todos_changed", "subagent_started", "subagent_finished", "run_finished",
+    "hook_ran", "todos_changed", "subagent_started", "subagent_finished", "run_finished",
   ]);
 
   // The transcript section, and the view live events are appended to.
