@@ -9,25 +9,16 @@ from typing import Any
 
 class ProviderPauses:
     """The actor's state: until when each provider key is paused, on the actor's own clock (workers'
-    clocks may disagree; only the distance to the actor matters), and how often callers were held."""
+    clocks may disagree; only the distance to the actor matters)."""
 
     def __init__(self) -> None:
         self._until: dict[str, float] = {}
-        self.posted = 0
-        self.held = 0
 
     def post(self, key: str, pause_s: float) -> None:
-        self.posted += 1
         self._until[key] = max(self._until.get(key, 0.0), time.monotonic() + pause_s)
 
     def remaining(self, key: str) -> float:
-        left = max(0.0, self._until.get(key, 0.0) - time.monotonic())
-        self.held += left > 0
-        return left
-
-    def counts(self) -> tuple[int, int]:
-        """(pauses posted, callers told to wait) so far."""
-        return self.posted, self.held
+        return max(0.0, self._until.get(key, 0.0) - time.monotonic())
 
 
 class RayPauseBoard:
