@@ -21,7 +21,7 @@ from shopfloor.agent.hooks import AgentHooks
 from shopfloor.specs.hook_config import HookCommand
 from shopfloor.specs.mcp_config import parse_servers
 from shopfloor.tools.mcp_client import McpPool
-from shopfloor.tools.process import scrub_env
+from shopfloor.tools.process import child_env
 from shopfloor.tools.registry import builtin_toolset, make_context
 
 SERVER = Path(__file__).resolve().parents[1] / "tests" / "mcp" / "notes_server.py"
@@ -32,7 +32,7 @@ async def read_calls(root: Path, calls: int, command: str | None) -> float:
     if command is not None:
         hook = HookCommand("PreToolUse", "Read", command, 60, root / "settings.json", "project")
         hook = hook.with_scripts(root)
-        runner = HookRunner([hook], root, scrub_env(), {"session_id": "bench"}, lambda _e: None)
+        runner = HookRunner([hook], root, child_env(), {"session_id": "bench"}, lambda _e: None)
         ctx.hooks = AgentHooks(runner, "bench", "bench", root, main=True)
     tools = builtin_toolset()
     times = []

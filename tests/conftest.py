@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -31,6 +33,17 @@ async def tool_ctx(workspace_dir: Path) -> AsyncIterator[ToolContext]:
     ctx = ToolContext(workspace=ws, read_state=ReadState(), shell=ShellSession(ws))
     yield ctx
     await ctx.shell.aclose()
+
+
+@pytest.fixture
+def outside_tmp() -> Iterator[Path]:
+    """A folder that is not under /tmp, for what the sandbox must see as a real checkout is seen (the
+    sandbox gives every command a /tmp of its own)."""
+    root = Path(tempfile.mkdtemp(prefix="shopfloor-test-", dir="/var/tmp"))
+    try:
+        yield root.resolve()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

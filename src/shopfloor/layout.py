@@ -41,7 +41,8 @@ class Layout:
 
     @property
     def run_lock(self) -> Path:
-        return self.state_dir / "run.pid"
+        """Locked by the live run (one per project); holds its pid."""
+        return self.state_dir / "run.lock"
 
     @property
     def marker_dir(self) -> Path:
@@ -84,6 +85,24 @@ class Layout:
     def gate_report(self, task_id: str, round_: int) -> Path:
         """Every gate round's report on a task, kept after the retry that followed it."""
         return self.reports_dir / task_id / f"gate-{round_}.json"
+
+    @property
+    def env_logs_dir(self) -> Path:
+        """Setup logs of the task worktrees' environments, one per task, for a person to read."""
+        return self.state_dir / "env"
+
+    def env_log(self, name: str) -> Path:
+        return self.env_logs_dir / f"{name}.log"
+
+    @property
+    def env_cache_dir(self) -> Path:
+        """Installed environments (`.venv`, `node_modules`) kept by their lockfiles' hash for reuse."""
+        return self.state_dir / "env-cache"
+
+    @property
+    def env_stamp(self) -> Path:
+        """In a worktree: the key of the environment installed there, so a retry keeps it."""
+        return self.state_dir / "env.json"
 
     def external_prompt(self, task_id: str, session: int) -> Path:
         """The prompt file an external (`command:`) agent reads."""

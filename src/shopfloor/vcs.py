@@ -1,5 +1,7 @@
 """The one way shopfloor runs git: never prompts, pages or signs, English messages to parse, and no
-program the repository configured (hooks, fsmonitor) runs under shopfloor's own name.
+program the repository configured (hooks, fsmonitor, editors, diff and signing programs) runs under
+shopfloor's own name: the command line overrides every setting that starts one, which beats every
+configuration file, and the system-wide file is not read at all.
 
 `git()` blocks (for worker threads and the CLI); `agit()` is the same call for the event loop.
 """
@@ -37,12 +39,21 @@ _HARDENING = (
     "core.sshCommand=ssh",
     "core.askPass=",
     "credential.helper=",
+    "core.editor=true",
+    "sequence.editor=true",
     "commit.gpgSign=false",
     "tag.gpgSign=false",
+    "log.showSignature=false",
+    "gpg.program=false",
+    "gpg.ssh.program=false",
+    "gpg.x509.program=false",
+    "protocol.ext.allow=never",
     "core.pager=cat",
     "core.quotePath=false",
     "merge.conflictStyle=merge",
 )
+# Commands that can run a diff program or a text conversion the configuration names.
+_DIFFING = frozenset({"diff", "log", "show", "format-patch"})
 _CONFIG = tuple(arg for setting in _HARDENING for arg in ("-c", setting))
 FALLBACK_NAME = "shopfloor"
 FALLBACK_EMAIL = "shopfloor@localhost"
@@ -88,6 +99,7 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "GIT_MERGE_AUTOEDIT": "no",
             "LC_ALL": "C",
             "LANGUAGE": "C",
+            "GIT_CONFIG_NOSYSTEM": "1",
         }
     )
     if extra:
@@ -96,6 +108,11 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def _argv(args: tuple[str, ...], who: list[str]) -> list[str]:
+    i = 0
+    while i < len(args) and args[i] == "-c":  # leading `-c key=value` pairs of the caller
+        i += 2
+    if i < len(args) and args[i] in _DIFFING:
+        args = (*args[: i + 1], "--no-ext-diff", "--no-textconv", *args[i + 1 :])
     return ["git", "--no-pager", *_CONFIG, *who, *args]
 
 
@@ -245,3 +262,27 @@ def git_version() -> tuple[int, int]:
     out = subprocess.run(["git", "version"], capture_output=True, text=True, check=True).stdout
     found = re.search(r"(\d+)\.(\d+)", out)
     return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+
+
+def check_worktree(worktree: Path, project: Path) -> None:
+    """Refuse a task worktree whose `.git` file does not lead straight into `project`'s repository.
+
+    Everything git reads for a worktree (its HEAD, index, config) lies in the directory that file
+    names; a `.git` pointing anywhere else could hand shopfloor's own git calls a configuration nobody
+    checked. Raises GitError.
+    """
+    dot_git = worktree / ".git"
+    if dot_git.is_symlink() or not dot_git.is_file():
+        raise GitError(("worktree",), 1, f"{dot_git} is not the file a git worktree keeps")
+    first = dot_git.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    line = first[0] if first else ""
+    if not line.startswith("gitdir:"):
+        raise GitError(("worktree",), 1, f"{dot_git} does not name a git directory")
+    named = Path(line.removeprefix("gitdir:").strip())
+    gitdir = (named if named.is_absolute() else worktree / named).resolve()
+    raw = Path(git(project, "rev-parse", "--git-common-dir").stdout.strip())
+    common = (raw if raw.is_absolute() else project / raw).resolve()
+    if gitdir.parent != common / "worktrees":
+        raise GitError(
+            ("worktree",), 1, f"{dot_git} points at {gitdir}, outside {common / 'worktrees'}: refused"
+        )

@@ -21,7 +21,7 @@ from shopfloor.agent.events import (
 )
 from shopfloor.agent.loop import AgentLoop
 from shopfloor.agent.prompts import AgentTask
-from shopfloor.config.sections import LimitSettings
+from shopfloor.config.sections import LimitSettings, SandboxSettings
 from shopfloor.models.base import Message, Price, SystemPrompt, TextPart, ToolResultPart, ToolUsePart
 from shopfloor.models.scripted import ScriptedModel
 from shopfloor.tools.registry import agent_toolset, make_context
@@ -38,7 +38,7 @@ def make_loop(
     loop = AgentLoop(
         model=ScriptedModel(turns, price=price),
         toolset=agent_toolset(["Read", "Write", "Edit", "Glob", "Grep", "Bash"], [], has_skills=False),
-        ctx=make_context(root, sandbox=False),
+        ctx=make_context(root, sandbox=SandboxSettings(enabled=False)),
         task=task,
         system=SystemPrompt(shared="You are a test agent."),
         budget=Budget(limits or LimitSettings()),

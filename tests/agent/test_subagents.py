@@ -206,3 +206,17 @@ async def test_project_memory_is_part_of_the_system_prompt(project: Path) -> Non
     for request in model.requests[:2]:  # the lead and the helper both get it
         assert "Contents of CLAUDE.md (" in request.system.shared
         assert "Always answer in French." in request.system.shared and "Use tabs." in request.system.shared
+
+
+async def test_a_helper_with_bash_is_refused_where_commands_cannot_be_sandboxed(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPFLOOR_SANDBOX", "off")  # as where bwrap does not work
+    lead(project)  # the lead has no Bash, so it may start; its helper may not
+    write(project / ".claude/agents/helper.md", HELPER.replace("tools: Read, TodoWrite", "tools: Read, Bash"))
+    model, _, _ = await run(project, [delegate(), MARKER, "done"])
+    error = model.requests[1].messages[-1].parts[0]
+    assert error.is_error  # type: ignore[union-attr]
+    assert "helper has Bash, and agents' commands cannot be sandboxed here" in error.content  # type: ignore[union-attr]
+    assert "--no-sandbox" in error.content  # type: ignore[union-attr]
+    assert all(r.system.text.startswith("You are the lead.") for r in model.requests)  # no helper ran

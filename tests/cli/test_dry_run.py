@@ -31,7 +31,7 @@ def test_a_queue_with_another_provider_is_planned_and_priced_on_that_provider(tm
     assert "TASK-001" in out and "backend-agent" in out and "openai:gpt-4o" in out
     assert "anthropic" not in out and "sonnet" not in out  # no Anthropic model or price for this run
     assert "1 task(s) to run in 1 wave(s)" in out and "estimated cost: $" in out
-    assert "no-such-linter --check  (config)" in out
+    assert "custom: no-such-linter --check [config]" in out
     # The one problem: a check's program is not installed.
     assert proc.returncode == 2
     assert "no-such-linter (in 'no-such-linter --check') is not installed" in one_line_error(proc)

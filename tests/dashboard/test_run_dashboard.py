@@ -1,6 +1,7 @@
 """`shopfloor run --dashboard` to its end: the page gets the run's last events and says the run finished.
 
-The project's gate waits for a file the test writes, so the page is open and live before the run ends.
+The project's gate waits for a file the test writes (outside /tmp, which the sandboxed check has its own
+of), so the page is open and live before the run ends.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ TURNS = [
 ]
 
 
-def test_run_dashboard_delivers_the_end_of_the_run(tmp_path: Path, pages: Pages) -> None:
-    go = tmp_path / "go"
-    waiter = tmp_path / "wait_for_go.py"
+def test_run_dashboard_delivers_the_end_of_the_run(tmp_path: Path, outside_tmp: Path, pages: Pages) -> None:
+    # The gate's check runs in the sandbox, whose /tmp is its own: the file it waits for lies elsewhere.
+    go = outside_tmp / "go"
+    waiter = outside_tmp / "wait_for_go.py"
     waiter.write_text(f"import os, time\nwhile not os.path.exists({str(go)!r}):\n    time.sleep(0.05)\n")
     root = tmp_path / "proj"
     root.mkdir()

@@ -31,9 +31,15 @@ def test_demo_runs_end_to_end_and_the_final_tree_passes_its_tests_and_the_gate(t
         assert (target / rel).is_file(), rel
     tasks_py = (target / "app" / "tasks.py").read_text()
     assert 'f"SELECT' not in tasks_py
-    # The example's own tests pass on the final tree, and so does shopfloor's gate.
+    # The example declared its environment: the checkout and every task's worktree got their own .venv,
+    # the first by installing, the others as copies of it.
+    assert "Environment: pip in .; setup ([env] setup)" in out
+    for task in ("TASK-001", "TASK-005"):
+        log = (target / ".orchestrator" / "env" / f"{task}.log").read_text()
+        assert "restored .venv from the cache" in log, log
+    # The example's own tests pass on the final tree in its own environment, and so does shopfloor's gate.
     tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [str(target / ".venv" / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=target, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout[-2000:]

@@ -194,7 +194,7 @@ def test_dry_run_shows_waves_agents_and_models_without_calling_a_model(project: 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "backend-agent" in proc.stdout and "opus (anthropic:claude-opus" in proc.stdout
     assert "3 task(s) to run in 2 wave(s)" in proc.stdout
-    assert 'python3 -c "import sys"  (config)' in proc.stdout  # the checks the gate runs
+    assert 'custom: python3 -c "import sys" [config]' in proc.stdout  # the checks the gate runs
     assert "Nothing stops this run" in proc.stdout
     assert not (project / ".orchestrator" / "state.db").exists()
 

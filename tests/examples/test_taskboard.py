@@ -14,6 +14,7 @@ import pytest
 
 from shopfloor.assets.demo_script import DECOMPOSITION, GATE_RETRY_TASK, TASK_IDS, script_for
 from shopfloor.gate.security.checklist import run_checklist
+from shopfloor.layout import Layout
 from shopfloor.models.script import ScriptTurn, load_script
 from shopfloor.queue.tasks import parse_task_queue, validate
 from shopfloor.tools.bash import BashTool
@@ -74,7 +75,10 @@ class Agent:
     def __init__(self, tree: Path, task_id: str):
         self.tree = tree
         self.variables = {"workdir": str(tree), "task_id": task_id}
-        ws = Workspace(tree)
+        # Decomposition works in the project itself and may write only its queue and marker, as in a run.
+        layout = Layout(tree)
+        planning = task_id == DECOMPOSITION
+        ws = Workspace(tree, writable=[layout.marker_dir, layout.task_queue] if planning else None)
         self.ctx = ToolContext(workspace=ws, read_state=ReadState(), shell=ShellSession(ws))
         self.runs = list(attempts(load_script(script_for(task_id)).turns))
         self.commands: list[str] = []

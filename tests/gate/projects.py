@@ -22,6 +22,11 @@ def make_project(dest: Path, kind: str, variant: str | None = None) -> Path:
     shutil.copytree(FIXTURES / f"{kind}_clean", dest)
     if variant:
         overlay(dest, kind, variant)
+    if kind == "js":
+        # The Node fixture declares packages for the security checklist to read, but its own lint and
+        # tests use only Node's built-ins: an empty node_modules stands for "installed".
+        (dest / "node_modules").mkdir(exist_ok=True)
+        (dest / ".gitignore").write_text("node_modules/\n")
     return dest
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from shopfloor.gate import GateSettings, GateTask, detect_checks
 
 SETTINGS = GateSettings()
+CONFIGURED = GateSettings(python="/opt/py/bin/python")
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -49,10 +50,17 @@ def test_python_tools_follow_the_projects_configuration(tmp_path: Path) -> None:
             "tests/test_x.py": "def test_x() -> None:\n    pass\n",
         },
     )
-    checks = detect_checks(root, task=None, settings=SETTINGS)
+    checks = detect_checks(root, task=None, settings=CONFIGURED)
     assert [(c.name, c.kind) for c in checks] == [("pytest", "test"), ("ruff", "lint"), ("mypy", "typecheck")]
-    assert checks[0].argv == [sys.executable, "-m", "pytest", "-q"]
+    assert checks[0].argv == ["/opt/py/bin/python", "-m", "pytest", "-q"]
     assert checks[2].argv is not None and checks[2].argv[-1] == "mypy"  # `files` is configured: no target
+
+
+def test_without_a_venv_python_tools_never_run_on_shopfloors_own_interpreter(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", {"pytest.ini": "[pytest]\n", "tests/test_x.py": "def test_x():\n    pass\n"})
+    [check] = detect_checks(root, task=None, settings=SETTINGS)
+    assert check.argv is not None and sys.executable not in check.argv
+    assert check.argv[:1] == ["pytest"] or check.argv[:3] == ["python3", "-m", "pytest"]
 
 
 def test_project_venv_is_preferred_and_flake8_needs_its_config(tmp_path: Path) -> None:
@@ -116,14 +124,14 @@ def test_backticked_runner_commands_become_task_checks(tmp_path: Path) -> None:
             "`make lint && make test` is clean",
         ],
     )
-    checks = detect_checks(root, task=task, settings=SETTINGS)
+    checks = detect_checks(root, task=task, settings=CONFIGURED)
     assert [(c.name, c.source) for c in checks] == [
         ("npm run test", "detected"),
         ("pytest tests/test_auth.py", "task"),
         ("npm test", "task"),
         ("make lint && make test", "task"),
     ]
-    assert checks[1].argv == [sys.executable, "-m", "pytest", "tests/test_auth.py"]
+    assert checks[1].argv == ["/opt/py/bin/python", "-m", "pytest", "tests/test_auth.py"]
     assert checks[3].shell == "make lint && make test"
     off = GateSettings(task_commands=False)
     assert commands(root, task, off) == ["npm run test"]

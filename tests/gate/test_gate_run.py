@@ -22,7 +22,8 @@ from shopfloor.gate import (
 
 from .projects import commit_all, git, init_repo, make_project, needs_node
 
-FAST = GateSettings(run_security=False)
+# The Python fixture's tests need FastAPI: run them on the interpreter running this suite, on purpose.
+FAST = GateSettings(run_security=False, python=sys.executable)
 
 
 @pytest.mark.anyio
@@ -47,7 +48,7 @@ async def test_claimed_passing_tests_that_fail_fail_the_gate(tmp_path: Path) -> 
     assert "1 failed" in pytest_check.output_tail and "sums are off" in pytest_check.output_tail
     text = format_report_for_agent(report)
     assert "FAIL" in text and "exit code 1" in text and "sums are off" in text
-    assert "-m pytest -q" in text
+    assert f"{sys.executable} -m pytest -q" in text
 
 
 @needs_node

@@ -107,7 +107,7 @@ def test_exact_layout_commands_notes_and_test_code_reach_the_agent_and_the_gate(
         assert line in text, line
     assert "- Test Command: pytest -q (the project's)" in prompt(q, "TASK-002", tmp_path)
 
-    settings = GateSettings(commands=["python3 -c 'print(1)'"])
+    settings = GateSettings(commands=["python3 -c 'print(1)'"], python="/opt/py/bin/python")
     checks = detect_checks(tmp_path, task=gate_task(inherits), settings=settings)
     assert [(c.source, c.kind, c.name) for c in checks] == [
         ("config", "custom", "python3 -c 'print(1)'"),
@@ -115,7 +115,7 @@ def test_exact_layout_commands_notes_and_test_code_reach_the_agent_and_the_gate(
         ("task", "test", "test command (project)"),
     ]
     assert checks[1].command.endswith("python -m compileall -q lending".removeprefix("python"))
-    assert checks[2].command.endswith("-m pytest -q")
+    assert checks[2].command == "/opt/py/bin/python -m pytest -q"
     assert (
         detect_checks(
             tmp_path, task=gate_task(inherits), settings=settings.model_copy(update={"task_commands": False})

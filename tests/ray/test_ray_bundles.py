@@ -91,4 +91,4 @@ def test_returned_commits_must_hash_to_the_verified_tree(tmp_path: Path, ray_add
         taken_over = anyio.run(executor.place, "TASK-001", [])
         assert taken_over.worktree.reused and taken_over.recovered is not None
     finally:
-        executor.close()
+        anyio.run(executor.aclose)

@@ -13,10 +13,10 @@ import pytest
 from shopfloor.tools.process import (
     OutputBuffer,
     StreamOutput,
+    child_env,
     cut_middle,
     group_alive,
     run_process,
-    scrub_env,
     start_process,
 )
 
@@ -49,27 +49,34 @@ def left_behind(marker: str) -> list[str]:
     return found
 
 
-def test_scrub_env_drops_secrets_and_sets_non_interactive_defaults() -> None:
+def test_child_env_is_an_allowlist_plus_what_the_user_lists() -> None:
     base = {
         "PATH": "/usr/bin",
         "HOME": "/home/me",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "VIRTUAL_ENV": "/venv",
         "ANTHROPIC_API_KEY": "sk-1",
-        "OPENAI_API_KEY": "sk-2",
-        "API_KEY": "k",
-        "GITHUB_TOKEN": "t",
-        "AWS_SECRET_ACCESS_KEY": "s",
-        "my_client_secret": "s",
-        "DB_PASSWORD": "p",
-        "TOKENIZERS_PARALLELISM": "false",
+        "ANTHROPIC_API_KEY_OLD": "sk-0",
+        "OPENAI_KEY": "sk-2",
+        "GITHUB_PAT": "ghp",
+        "AWS_ACCESS_KEY_ID": "AKIA",
+        "DATABASE_URL": "postgres://u:p@h/db",
+        "MYAPP_MODE": "dev",
+        "MYAPP_LEVEL": "3",
+        "SSH_AUTH_SOCK": "/tmp/agent.sock",
     }
-    env = scrub_env(base, extra={"FOO": "bar"})
-    assert env["PATH"] == "/usr/bin" and env["HOME"] == "/home/me"
-    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY"):
+    env = child_env(base=base, allow=["MYAPP_*"], path_prepend=["/proj/.venv/bin"], extra={"FOO": "bar"})
+    assert env["PATH"] == "/proj/.venv/bin:/usr/bin" and env["HOME"] == "/home/me"
+    assert env["LANG"] == env["LC_ALL"] == "C.UTF-8" and env["VIRTUAL_ENV"] == "/venv"
+    assert env["MYAPP_MODE"] == "dev" and env["MYAPP_LEVEL"] == "3"
+    # Names no denylist would catch stay out all the same: only what is listed gets in.
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY_OLD", "OPENAI_KEY", "GITHUB_PAT"):
         assert name not in env
-    assert "my_client_secret" not in env and "DB_PASSWORD" not in env
-    assert env["TOKENIZERS_PARALLELISM"] == "false"  # not a token, only starts like one
+    assert "AWS_ACCESS_KEY_ID" not in env and "DATABASE_URL" not in env and "SSH_AUTH_SOCK" not in env
     assert env["CI"] == "true" and env["PAGER"] == "cat" and env["GIT_PAGER"] == "cat"
     assert env["FOO"] == "bar"
+    assert child_env(base=base, allow=["DATABASE_URL"])["DATABASE_URL"] == "postgres://u:p@h/db"
 
 
 def test_cut_middle_keeps_head_and_tail_and_counts_the_cut() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from shopfloor.tools.base import ToolError
-from shopfloor.tools.workspace import ReadState, Workspace, secret_paths_within
+from shopfloor.tools.protected import secret_paths_within
+from shopfloor.tools.workspace import ReadState, Workspace
 
 
 @pytest.fixture

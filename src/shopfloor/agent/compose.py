@@ -54,11 +54,13 @@ def compose(
     shared_ttl: CacheTTL = "5m",
     permissions: Sequence[PermissionRule] = (),
     mcp_tools: Sequence[Tool[Any]] = (),
+    installed: bool = False,
 ) -> Composition:
     """The agent `spec` working in `workdir`, `depth` delegations below a task's own agent.
 
     `permissions` (Claude Code's settings) can only take away: a bare deny drops the tool, the rest
     refuse calls. `mcp_tools` are the MCP servers' tools, filtered by `tools:` like the built-in ones.
+    `installed`: the project's dependencies were set up in `workdir` before the task's agent started.
     """
     skill_text, warnings = skills.system_prompt_section(spec.skills, workdir=workdir)
     warnings = [*spec.warnings, *warnings]
@@ -72,7 +74,9 @@ def compose(
         skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False, workdir=workdir)
     memory = load_memory(workdir, home=home)
     parts = {"agent": spec.body, "memory": memory.render(), "skills": skill_text}
-    system = system_prompt({**parts, "environment": environment_block(workdir)}, shared_ttl=shared_ttl)
+    system = system_prompt(
+        {**parts, "environment": environment_block(workdir, installed=installed)}, shared_ttl=shared_ttl
+    )
     policy = ToolPolicy.of(workdir, spec.tool_rules, spec.denied_rules, web=settings.web)
     policy.settings = list(permissions)
     policy.home = home

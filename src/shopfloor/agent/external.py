@@ -22,7 +22,7 @@ from shopfloor.agent.outcomes import AgentResult
 from shopfloor.agent.prompts import AgentTask, task_prompt
 from shopfloor.layout import Layout
 from shopfloor.models.base import Usage
-from shopfloor.tools.process import StreamOutput, scrub_env, start_process
+from shopfloor.tools.process import StreamOutput, child_env, start_process
 
 # After the command exits, a marker written just before the exit may still be on its way through the
 # file system's event queue.
@@ -59,7 +59,7 @@ class ExternalSession:
         self.emit(RunStarted(task_id=tid, agent=self.name, model="external", provider="external",
                              workdir=str(self.task.workdir), system_chars=0, tools=[]))  # fmt: skip
         self.emit(UserMessage(task_id=tid, text=prompt))
-        env = scrub_env(
+        env = child_env(
             extra={
                 "SHOPFLOOR_TASK_ID": tid,
                 "SHOPFLOOR_WORKDIR": str(self.task.workdir),

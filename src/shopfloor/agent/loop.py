@@ -47,6 +47,7 @@ from shopfloor.models.base import (
 )
 from shopfloor.tools.base import ToolResult
 from shopfloor.tools.context import ToolContext
+from shopfloor.tools.redact import redact
 from shopfloor.tools.toolset import Toolset
 
 MAX_REMINDERS = 2
@@ -245,6 +246,7 @@ class AgentLoop:
         )
 
     def _say(self, text: str) -> None:
+        text = redact(text)  # gate output and conflict details go to the provider: no secrets in them
         self.messages.append(_user(text))
         self.emit(UserMessage(task_id=self.task.task_id, text=text))
 

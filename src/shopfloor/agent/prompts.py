@@ -84,8 +84,11 @@ def _git(workdir: Path, *args: str) -> str:
     return out.stdout.rstrip() if out.ok else ""  # `status --short` lines start with a space
 
 
-def environment_block(workdir: Path, *, today: date | None = None, status_lines: int = 20) -> str:
-    """Facts about where this task runs: the per-task part of the system prompt."""
+def environment_block(
+    workdir: Path, *, today: date | None = None, status_lines: int = 20, installed: bool = False
+) -> str:
+    """Facts about where this task runs: the per-task part of the system prompt. `installed`: the project's
+    dependencies were set up in this worktree before the agent started."""
     branch = _git(workdir, "rev-parse", "--abbrev-ref", "HEAD").strip()
     status = _git(workdir, "status", "--short").splitlines()
     if len(status) > status_lines:
@@ -100,6 +103,13 @@ def environment_block(workdir: Path, *, today: date | None = None, status_lines:
     if branch:
         lines.append(f"Git branch: {branch}")
         lines.append("Git status:" + (" clean" if not status else "\n" + "\n".join(status)))
+    if installed:
+        lines.append(
+            "Dependencies: installed in this working directory before you started; its own tools "
+            "(.venv, node_modules/.bin) come first on PATH. Commands may have no network, so do not try "
+            "to install packages: declare a new dependency in the project's manifest (package.json, "
+            "pyproject.toml, requirements.txt) and it is installed before verification."
+        )
     return "\n".join(lines)
 
 

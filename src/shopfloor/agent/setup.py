@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -17,7 +16,7 @@ from shopfloor.agent.loop import AgentLoop
 from shopfloor.agent.outcomes import AgentResult
 from shopfloor.agent.prompts import AgentTask
 from shopfloor.agent.side_model import SideModel
-from shopfloor.agent.subagents import TaskServices
+from shopfloor.agent.subagents import TaskServices, sandbox_refusal
 from shopfloor.config.sections import ModelSettings
 from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
@@ -25,8 +24,11 @@ from shopfloor.models.base import CacheTTL, Model
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.specs.agents import AgentCatalog
 from shopfloor.specs.claude_settings import ClaudeSettings, load_claude_settings
+from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.mcp_client import McpPool
-from shopfloor.tools.process import scrub_env
+from shopfloor.tools.process import child_env
+from shopfloor.tools.redact import redact_model
+from shopfloor.tools.registry import agent_toolset
 
 
 class AgentSetupError(Exception):
@@ -55,12 +57,16 @@ class AgentRun:
     """Shared provider backoff: one per orchestrated run, so every agent slows down together."""
     priced_as: str | None = None
     """For a scripted model with no price of its own: the model whose list price to report."""
-    cache_ttl: CacheTTL = "5m"
-    """How long the provider keeps the agent's shared prompt prefix; "1h" when more tasks of this agent
-    follow in the run, so a later task still finds it after a gate or a merge in between."""
     catalog_root: Path | None = None
     """Where agent and skill files are found; defaults to the working directory. An orchestrated run
     names the project, so files an agent writes in its worktree never configure a later session."""
+    writable: tuple[Path, ...] | None = None
+    """What the agent may change; None: its working directory (less git metadata and configuration)."""
+    env: EnvOverlay | None = None
+    """The task worktree's project environment, for the agent's shell (PATH, variables)."""
+    cache_ttl: CacheTTL = "5m"
+    """How long the provider keeps the agent's shared prompt prefix; "1h" when more tasks of this agent
+    follow in the run, so a later task still finds it after a gate or a merge in between."""
     mcp: McpPool | None = None
     """The run's MCP servers, started by whoever runs the agents (`open_mcp`)."""
 
@@ -135,13 +141,25 @@ def prepare(run: AgentRun) -> PreparedAgent:
         raise AgentSetupError(str(err)) from err
     _price_scripted(model, run.priced_as or spec.model, run.settings.models)
 
-    transcript, emit = _recorder(run)
     limits = run.settings.limits
     turns = run.max_turns or spec.max_turns
     if turns is not None:
         limits = limits.model_copy(update={"max_turns": turns})
+    tools = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=False)
+    if (refused := sandbox_refusal(tools, run.settings)) is not None:  # before anything is written
+        raise AgentSetupError(f"{spec.name} has Bash, and {refused}")
+    transcript, emit = _recorder(run)
     services = TaskServices(
-        workdir, run.task.task_id, run.settings, agents, skills, emit, run.guards, run.backoffs
+        workdir,
+        run.task.task_id,
+        run.settings,
+        agents,
+        skills,
+        emit,
+        run.guards,
+        run.backoffs,
+        writable=run.writable,
+        overlay=run.env,
     )
     services.claude, services.mcp = claude, run.mcp
     services.hook_env = hook_environment(workdir, run.task.task_id)
@@ -184,7 +202,7 @@ def approved_settings(root: Path, agents: AgentCatalog) -> ClaudeSettings:
 def hook_environment(workdir: Path, task_id: str) -> dict[str, str]:
     """What a hook command (or a stdio MCP server) starts with: the child environment, plus Claude
     Code's `CLAUDE_PROJECT_DIR` (the checkout the agent works in) and the task's ID."""
-    return scrub_env(extra={"CLAUDE_PROJECT_DIR": str(workdir), "SHOPFLOOR_TASK_ID": task_id})
+    return child_env(extra={"CLAUDE_PROJECT_DIR": str(workdir), "SHOPFLOOR_TASK_ID": task_id})
 
 
 def open_mcp(root: Path, agent_names: Sequence[str] | None = None, log_dir: Path | None = None) -> McpPool:
@@ -199,7 +217,7 @@ def open_mcp(root: Path, agent_names: Sequence[str] | None = None, log_dir: Path
         for a in agents.all()
         if a.mcp_servers and (agent_names is None or a.name in agent_names)
     }
-    env = scrub_env(extra={"CLAUDE_PROJECT_DIR": str(root)})
+    env = child_env(extra={"CLAUDE_PROJECT_DIR": str(root)})
     return McpPool(claude.servers.values(), agent_configs=own, env=env, cwd=root, log_dir=log_dir)
 
 
@@ -210,6 +228,7 @@ def _recorder(run: AgentRun) -> tuple[Transcript, Callable[[Event], None]]:
     sink = run.on_event
 
     def emit(event: Event) -> None:
+        event = redact_model(event)  # the transcript, the store and the dashboard all start here
         transcript.write(event)
         if sink is not None:
             sink(event)
@@ -262,15 +281,6 @@ def _with_transcript(result: AgentResult, path: Path) -> AgentResult:
     from dataclasses import replace
 
     return replace(result, transcript=path)
-
-
-def redact(text: str) -> str:
-    """Remove any provider key of ours from text headed for logs or transcripts."""
-    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
-        key = os.environ.get(name)
-        if key and len(key) >= 8:
-            text = text.replace(key, f"[{name}]")
-    return text
 
 
 def _price_scripted(model: Model, alias: str | None, settings: ModelSettings) -> None:

@@ -38,11 +38,14 @@ from shopfloor.models.retry import BackoffRegistry
 from shopfloor.specs.agents import AgentCatalog, AgentSpec
 from shopfloor.specs.claude_settings import ClaudeSettings
 from shopfloor.specs.skills import SkillCatalog
+from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.context import Delegation, ToolContext
 from shopfloor.tools.errors import ToolError
 from shopfloor.tools.mcp_client import McpPool
 from shopfloor.tools.registry import make_context
+from shopfloor.tools.sandbox import refusal, sandbox_support
 from shopfloor.tools.todo_list import TodoItem
+from shopfloor.tools.toolset import Toolset
 from shopfloor.tools.web_page import PageCache
 
 SUBAGENT_MODEL_ENV = "CLAUDE_CODE_SUBAGENT_MODEL"
@@ -61,6 +64,10 @@ class TaskServices:
     emit: Callable[[Event], None]
     guards: Sequence[Callable[[], str | None]] = ()
     backoffs: BackoffRegistry | None = None
+    writable: tuple[Path, ...] | None = None
+    """What the agents may change; None: the working directory (less git metadata and configuration)."""
+    overlay: EnvOverlay | None = None
+    """The worktree's project environment (set up before the task's agent started) for their shells."""
     pages: PageCache = field(default_factory=PageCache)
     claude: ClaudeSettings | None = None
     """Claude Code's settings: permission rules and hooks."""
@@ -82,6 +89,7 @@ class TaskServices:
             shared_ttl=shared_ttl,
             permissions=self.claude.rules if self.claude is not None else (),
             mcp_tools=self.mcp.tools(spec.name) if self.mcp is not None else (),
+            installed=self.overlay is not None,
         )
 
     def hooks_for(self, spec: AgentSpec, *, main: bool, via: list[str], agent_id: str) -> AgentHooks | None:
@@ -119,8 +127,9 @@ class TaskServices:
             self.workdir,
             skills=self.skills,
             extra_dirs=tuple(d for d in self.skills.bundle_dirs() if not d.is_relative_to(self.workdir)),
-            sandbox=self.config.sandbox.enabled,
-            allow_network=self.config.sandbox.allow_network,
+            sandbox=self.config.sandbox,
+            writable=self.writable,
+            overlay=self.overlay,
             settings=self.config.tools,
             policy=comp.policy,
         )
@@ -150,6 +159,15 @@ class TaskServices:
         return f"sub-{next(self._calls)}"
 
 
+def sandbox_refusal(toolset: Toolset, config: AgentConfig) -> str | None:
+    """Why an agent with these tools must not start: it has Bash, the sandbox is asked for, and it does
+    not work here (None when it may start)."""
+    if "Bash" not in toolset.names or not config.sandbox.enabled:
+        return None
+    support = sandbox_support()
+    return None if support.available else refusal(support.reason)
+
+
 @dataclass
 class SubagentRunner:
     """Runs one delegated agent per call, on behalf of the agent at `depth` (0 = the task's agent)."""
@@ -171,6 +189,8 @@ class SubagentRunner:
         comp = s.compose(spec, self.depth + 1)
         if comp.cannot_start:
             raise ToolError(f"Error: {spec.name} cannot start: {comp.cannot_start}.")
+        if (refused := sandbox_refusal(comp.toolset, s.config)) is not None:
+            raise ToolError(f"Error: {spec.name} has Bash, and {refused}")
         limits = self._slice(spec)
         model = self._model_for(job, spec)
         call = s.next_call()

@@ -9,12 +9,13 @@ import anyio
 
 from shopfloor.agent.outcomes import AgentResult
 from shopfloor.agent.prompts import AgentTask
-from shopfloor.agent.setup import AgentRun, AgentSetupError, redact, run_agent
+from shopfloor.agent.setup import AgentRun, AgentSetupError, run_agent
 from shopfloor.cli.bill import cache_line
 from shopfloor.cli.progress import AgentProgress
 from shopfloor.config.loader import ConfigError
 from shopfloor.config.settings import AgentConfig, load_settings
 from shopfloor.models.base import ContextTooSmallError, ModelConfigError, ModelError
+from shopfloor.tools.redact import redact
 
 EXIT_DONE, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +48,7 @@ def run_agent_command(
     max_turns: int | None,
     budget_usd: float | None,
     as_json: bool,
+    no_sandbox: bool = False,
 ) -> int:
     workdir = workdir.expanduser().resolve()
     if not workdir.is_dir():
@@ -54,7 +56,7 @@ def run_agent_command(
     if not task_id.strip() or any(c in task_id for c in "/\\\0") or task_id.startswith("."):
         return _usage(f"--task-id {task_id!r} is not a valid ID (letters, digits, dashes)")
     try:
-        settings = load_settings(workdir)
+        settings = load_settings(workdir, overrides={"sandbox": {"enabled": False}} if no_sandbox else None)
     except ConfigError as err:
         return _usage(str(err))
     limits = settings.limits

@@ -135,6 +135,14 @@ def agent_run(
         float | None, typer.Option("--budget-usd", min=0.0, help="Dollar limit.", metavar="USD")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.", metavar="")] = False,
+    no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox",
+            help="Run agents' commands and the gate's checks unconfined, on purpose.",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Run one agent on one task. Exit 0 when it wrote its marker, 1 when not, 2 on usage errors."""
     from shopfloor.cli.agent import run_agent_command
@@ -149,6 +157,7 @@ def agent_run(
         max_turns=max_turns,
         budget_usd=budget_usd,
         as_json=as_json,
+        no_sandbox=no_sandbox,
     )
     raise typer.Exit(code)
 
@@ -208,11 +217,21 @@ def run(
             "--ray-address", help="With --executor ray: the cluster (default: a local Ray).", metavar="A"
         ),
     ] = None,
+    no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox",
+            help="Run agents' commands and the gate's checks unconfined, on purpose.",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Run the task queue (decomposing PRD.md first when there is none). Exit 1 if a task failed."""
     from shopfloor.cli.run import run_command
 
     overrides: dict[str, dict[str, object]] = {"run": {}}
+    if no_sandbox:
+        overrides["sandbox"] = {"enabled": False}
     for key, value in (
         ("parallel", parallel),
         ("budget_usd", budget_usd),
@@ -250,13 +269,21 @@ def resume(
             metavar="SPEC",
         ),
     ] = None,
+    no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox",
+            help="Run agents' commands and the gate's checks unconfined, on purpose.",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Go on with the last run after Ctrl-C, abort or a crash; nothing verified and merged is redone."""
     from shopfloor.cli.run import run_command
 
     code = run_command(
         project,
-        overrides={},
+        overrides={"sandbox": {"enabled": False}} if no_sandbox else {},
         model=model,
         decompose=False,
         loops=0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -16,8 +15,9 @@ from shopfloor.orchestrator.events import RunEvent
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SCRIPTED_NOTE = (
-    "This demo uses a scripted model that ships with shopfloor: no LLM is called, no API key or network "
-    "is needed. Everything else is real: git worktrees, tools, the gate, the merge queue, SQLite."
+    "This demo uses a scripted model that ships with shopfloor: no LLM is called and no API key is needed "
+    "(the network is used once, to install the example's own dependencies). Everything else is real: git "
+    "worktrees, each task's environment, tools, the gate, the merge queue, SQLite."
 )
 
 
@@ -36,10 +36,12 @@ def demo_command(target: Path | None) -> int:
     from shopfloor.cli.live import RunView
     from shopfloor.cli.verify import render_report
     from shopfloor.config.settings import load_settings
+    from shopfloor.env import EnvBroken, Environments
     from shopfloor.gate import run_gate
     from shopfloor.orchestrator.pipeline import run_project
     from shopfloor.orchestrator.run_options import RunOptions
     from shopfloor.orchestrator.store import Store
+    from shopfloor.tools.sandbox import refusal, sandbox_support
 
     source = example_source()
     if not source.is_dir():
@@ -52,9 +54,23 @@ def demo_command(target: Path | None) -> int:
     shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
     print(SCRIPTED_NOTE)
     print(f"Project: {root}\n")
-    # The example's tests need the packages shopfloor itself runs with: put its Python first on PATH.
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    settings = load_settings(root, overrides={"run": {"parallel": 2, "attempts": 3, "gate_rounds": 3}})
+    overrides: dict[str, dict[str, object]] = {"run": {"parallel": 2, "attempts": 3, "gate_rounds": 3}}
+    support = sandbox_support()
+    if not support.available:
+        # The demo's agents play a script shipped with shopfloor, so running them unconfined is safe here;
+        # a real run would refuse, and the user should know why and what to do.
+        print(f"Note: {refusal(support.reason)}")
+        print("The demo's agents are scripted by shopfloor itself, so it runs them unconfined this once.\n")
+        overrides["sandbox"] = {"enabled": False}
+    settings = load_settings(root, overrides=overrides)
+    # The example declares its environment in its shopfloor.toml; set it up once here (the checkout the
+    # final verification runs on), and every task's worktree gets a copy of it.
+    try:
+        env = anyio.run(lambda: Environments(root, settings.env, settings.sandbox).prepare("checkout", root))
+    except EnvBroken as err:
+        print(f"shopfloor: the example's environment could not be set up: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Environment: {'; '.join(env.spec.describe())} ({env.seconds:.1f}s)\n")
     scripts = Path(script_init).parent
     assert (scripts / f"{DECOMPOSITION}.yaml").is_file()
     view = RunView()
@@ -68,7 +84,11 @@ def demo_command(target: Path | None) -> int:
         )
         return EXIT_FAILED
     print("\nFinal verification of the merged project: running its checks and the security checklist...")
-    final = anyio.run(lambda: run_gate(root, task=None, base_ref=None, settings=settings.gate))
+    final = anyio.run(
+        lambda: run_gate(
+            root, task=None, base_ref=None, settings=settings.gate, env=env, sandbox=settings.sandbox
+        )
+    )
     render_report(final)
     with Store.for_project(root) as store:
         tasks = store.tasks(report.run_id)

@@ -30,10 +30,14 @@ max_turns = 100       # model calls per agent run
 
 [gate]
 # commands = ["python -m pytest -q"]   # replaces detection when set
+# network = false                      # the checks run in the sandbox, offline
 
 [sandbox]
-enabled = true        # bubblewrap for Bash where it works
+enabled = true        # bubblewrap for agents' Bash and the gate's checks; false runs them unconfined
 allow_network = false
+# env = ["DATABASE_URL"]   # more variables commands may see (PATH, locale, toolchains are built in)
+# max_processes = 512
+# max_memory_mb = 4096
 """
 
 

@@ -57,7 +57,7 @@ class _Plan:
 
 def dry_run_command(project: Path, settings: Settings, options: RunOptions) -> int:
     """Print the plan; exit 2 when something would stop the run, else 0."""
-    from shopfloor.orchestrator.preflight import repo_problem, tool_notes, tool_problems
+    from shopfloor.orchestrator.preflight import repo_problem, sandbox_problems, tool_notes, tool_problems
 
     plan = _Plan(project, settings, options)
     plan.say(f"Plan for {project} (a dry run: no model is called, nothing is written)")
@@ -74,6 +74,7 @@ def dry_run_command(project: Path, settings: Settings, options: RunOptions) -> i
     for section in sections:
         section(plan)
     plan.problems += tool_problems(project, settings)
+    plan.problems += sandbox_problems(settings)
     plan.notes += tool_notes()
     if plan.notes:
         plan.heading("Notes")
@@ -158,18 +159,17 @@ def _tasks(plan: _Plan) -> None:
 
 
 def _environment(plan: _Plan) -> None:
-    """Where a task worktree's environment setup is shown (`[env]`); it has nothing to show yet."""
+    from shopfloor.cli.env_view import environment_lines
+
+    plan.say()
+    for line in environment_lines(plan.project, plan.settings):
+        plan.say(line)
 
 
 def _checks(plan: _Plan) -> None:
-    from shopfloor.gate.detect import detect_checks
+    from shopfloor.cli.env_view import check_lines
 
-    plan.heading("Checks the gate runs on each task's work")
-    checks = detect_checks(plan.project, task=None, settings=plan.settings.gate)
-    for check in checks:
-        plan.say(f"  {check.command}  ({check.source})")
-    if not checks:
-        plan.say(
-            "  none found: set [gate] commands in shopfloor.toml so the gate can tell good work from bad"
-        )
+    plan.say()
+    for line in check_lines(plan.project, plan.settings):
+        plan.say(line)
     plan.say("  then the security checklist and the test-integrity checks on each task's diff")

@@ -25,6 +25,7 @@ def _err(message: str) -> None:
 def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Path | None = None) -> int:
     from shopfloor.config.loader import ConfigError
     from shopfloor.config.settings import load_settings
+    from shopfloor.env import inspect_env
     from shopfloor.gate import GateTask, GitError, run_gate, write_verdict
     from shopfloor.orchestrator import briefs
     from shopfloor.orchestrator.worktrees import worktree_path
@@ -61,8 +62,18 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Pat
         integration = current_branch(root)
         fork = git(target, "merge-base", integration or "HEAD", "HEAD", check=False)
         base = fork.output.strip() if fork.ok else None
+    env = inspect_env(target, settings.env)
     try:
-        report = anyio.run(lambda: run_gate(target, task=gate_task, base_ref=base, settings=settings.gate))
+        report = anyio.run(
+            lambda: run_gate(
+                target,
+                task=gate_task,
+                base_ref=base,
+                settings=settings.gate,
+                env=env,
+                sandbox=settings.sandbox,
+            )
+        )
     except GitError as err:
         _err(f"cannot verify {target}: {err}")
         return EXIT_USAGE
@@ -92,6 +103,7 @@ def _write_sarif(path: Path, report: GateReport) -> bool:
 
 def render_report(report: object) -> None:
     from shopfloor.gate import GateReport
+    from shopfloor.gate.verify import NOTHING_TO_CHECK
 
     assert isinstance(report, GateReport)
     console = Console()
@@ -99,11 +111,15 @@ def render_report(report: object) -> None:
     for col in ("check", "command", "exit", "time", "result"):
         table.add_column(col)
     for c in report.checks:
-        exit_code = "timeout" if c.timed_out else str(c.exit_code)
-        table.add_row(c.name, c.command, exit_code, f"{c.duration_s:.1f}s", "pass" if c.passed else "FAIL")
-    console.print(table)
+        exit_code = "-" if c.environment else "timeout" if c.timed_out else str(c.exit_code)
+        result = "pass" if c.passed else "CANNOT RUN" if c.environment else "FAIL"
+        table.add_row(c.name, c.command, exit_code, f"{c.duration_s:.1f}s", result)
+    if report.checks:
+        console.print(table)
     for c in report.checks:
-        if not c.passed:
+        if c.environment:
+            console.print(f"--- {c.command} could not run: {c.environment}", markup=False, highlight=False)
+        elif not c.passed:
             console.print(f"--- output of {c.command} (tail) ---", markup=False)
             console.print(c.output_tail[-2000:], markup=False, highlight=False)
     for f in report.findings:
@@ -114,9 +130,17 @@ def render_report(report: object) -> None:
         )
     for t in report.tamper:
         console.print(f"TAMPER {t.path} ({t.change}): {t.reason}", markup=False, highlight=False)
+    reasons = report.reasons
+    if NOTHING_TO_CHECK in reasons:
+        console.print(NOTHING_TO_CHECK[0].upper() + NOTHING_TO_CHECK[1:] + ".", markup=False, highlight=False)
+        reasons = [r for r in reasons if r != NOTHING_TO_CHECK]
+    if report.verdict == "environment":
+        console.print("The environment is broken, not the work: fix it and verify again.", markup=False)
     render_mutation(console, report)
     console.print(
-        f"verdict: {report.verdict}" + (f" ({'; '.join(report.reasons)})" if report.reasons else "")
+        f"verdict: {report.verdict}" + (f" ({'; '.join(reasons)})" if reasons else ""),
+        markup=False,
+        highlight=False,
     )
 
 

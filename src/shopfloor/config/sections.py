@@ -162,12 +162,19 @@ class GateSettings(BaseModel):
     task_commands: bool = True
     """Also run the task's own commands: its queue Build/Test Command (else the queue's Project Commands)
     and commands written in backticks in its acceptance criteria."""
+    timeouts: dict[str, float] = Field(default_factory=dict)
+    """Per-check limits in seconds, keyed by a check's name or command (`pytest`, `npm run test`) or its
+    kind (`build`, `lint`, `typecheck`, `test`); `timeout_s` for the rest."""
+    quiet_timeout_s: float = 180.0
+    """A test check that prints nothing for this many seconds is stopped (a suite waiting for a service
+    that is not running); 0 turns it off."""
     python: str | None = None
-    """Interpreter for Python tools; default: the project's .venv, else the one running shopfloor."""
-    require_checks: bool = False
-    """Fail when no build, lint or test check could be found at all."""
+    """Interpreter for Python tools; default: the tree's own .venv, else `python3` on PATH (never the
+    interpreter shopfloor runs on)."""
+    require_checks: bool = True
+    """Fail when no build, lint or test check could be found at all: such a tree is not verified."""
     output_tail_chars: int = Field(4000, ge=0)
-    """How much of the end of each check's output the report keeps."""
+    """How much of the end of each check's output the report keeps (ANSI codes removed)."""
     test_integrity: bool = True
     """Check added and changed tests for ways of not testing anything (no assertion, a skip, ...)."""
     prove_tests: bool = True
@@ -182,15 +189,77 @@ class GateSettings(BaseModel):
     budget cannot fit one run of the task's tests, cut short with a note when it runs out."""
     mutants_per_function: int = Field(4, ge=1)
     """Most mutants tried on one changed function: a return value, a condition, an operator, a statement."""
+    network: bool = False
+    """Let the checks reach the network; they run in the same sandbox as agents' Bash, offline by default."""
 
 
-class SandboxSettings(BaseModel):
-    """How agents' shell commands are confined."""
+class ServiceSettings(BaseModel):
+    """One service the project's tests need (a database, a queue), started once per run."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(True, description="Run Bash commands inside bubblewrap where it works.")
-    allow_network: bool = Field(False, description="Let sandboxed commands reach the network.")
+    name: str
+    """What it is, for messages: `postgres`, `redis`."""
+    command: str
+    """Shell command that starts it and stays in the foreground (`docker run --rm -p 5432:5432 ...`)."""
+    ready: str | None = None
+    """Readiness probe: `tcp:PORT` (or `tcp:HOST:PORT`), or a shell command that exits 0 once it is ready."""
+    port: int | None = None
+    """The port it serves, so a refused connection there is recognised as this service being down."""
+    timeout_s: float = Field(60.0, gt=0)
+    """How long it may take to become ready."""
+
+
+class EnvSettings(BaseModel):
+    """The `[env]` section: a task worktree's project environment, set up before its agent starts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    setup: list[str] | None = None
+    """Shell commands run in each new task worktree, with network and outside the sandbox; default: the
+    detected stacks' install commands (`uv sync --frozen`, `npm ci`, ...). An empty list runs nothing."""
+    files: list[str] = Field(default_factory=list)
+    """Paths (relative to the project) copied into each worktree: a git-ignored `.env`, certificates."""
+    services: list[ServiceSettings] = Field(default_factory=list)
+    """What the tests need running, started before the first task and stopped at the end of the run."""
+    timeout_s: float = Field(900.0, gt=0)
+    """Wall-clock limit for each setup command."""
+    cache: bool = True
+    """Reuse an installed environment (hard-linked) when the lockfiles and setup are unchanged."""
+    pass_env: list[str] = Field(default_factory=list)
+    """Variables setup commands get although their names look secret (a private registry's token)."""
+    vars: dict[str, str] = Field(default_factory=dict)
+    """Variables set for setup, the agent's shell and the gate's checks (`DATABASE_URL` for a service)."""
+
+
+class SandboxSettings(BaseModel):
+    """How agents' shell commands and the gate's checks are confined."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        True,
+        description="Run agents' Bash commands and the gate's checks inside bubblewrap. false runs them "
+        "unconfined on purpose (`--no-sandbox` does the same for one run); where bwrap does not work, "
+        "`run` and `agent run` refuse Bash-capable agents unless it is false.",
+    )
+    allow_network: bool = Field(False, description="Let agents' sandboxed commands reach the network.")
+    env: list[str] = Field(
+        default_factory=list,
+        description="More environment variables agents' commands and the gate's checks may see: names, or "
+        "`PREFIX*`. Built in: PATH, HOME, USER, locale, terminal and toolchain variables.",
+    )
+    max_processes: int = Field(
+        512, ge=0, description="Processes an agent's commands may run at once (0: no limit)."
+    )
+    max_memory_mb: int = Field(
+        4096, ge=0, description="Memory one sandboxed process may allocate, in MiB (0: no limit)."
+    )
+    unix_sockets: bool = Field(
+        False,
+        description="Let sandboxed commands create Unix sockets (multiprocessing managers, local servers); "
+        "socket files of the host (docker, ssh-agent) then become reachable too.",
+    )
 
 
 class RunSettings(BaseModel):

@@ -18,6 +18,7 @@ from shopfloor.config.loader import (
     read_project_config,
 )
 from shopfloor.config.sections import (
+    EnvSettings,
     GateSettings,
     LimitSettings,
     ModelSettings,
@@ -37,6 +38,7 @@ class Settings(BaseModel):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     gate: GateSettings = Field(default_factory=GateSettings)
+    env: EnvSettings = Field(default_factory=EnvSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)

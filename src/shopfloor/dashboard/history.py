@@ -18,6 +18,7 @@ from shopfloor.orchestrator.state_records import EventRecord
 
 HISTORY_KINDS = (
     "task_started",
+    "env_ready",
     "attempt_started",
     "run_started",
     "user_message",
@@ -34,6 +35,7 @@ _FINAL = frozenset({"completed", "failed", "blocked", "skipped"})
 
 StepKind = Literal[
     "started",
+    "environment",
     "attempt",
     "session",
     "gate",
@@ -57,9 +59,10 @@ class HistoryStep(BaseModel):
     ts: float
     attempt: int = 0
     status: str | None = None
-    """The step's word for a badge: a session's outcome, a gate verdict, an attempt's result."""
+    """The step's word for a badge: a session's outcome, a gate verdict, an attempt's result, where the
+    task's environment came from (setup, cache, kept, none)."""
     detail: str = ""
-    """One line: why the task ended, what the gate said, what the agent was sent."""
+    """One line: why the task ended, what the gate said, what the agent was sent, the setup log."""
     session: int | None = None
     """A session's number in the task's transcript (1 is the first), for a link to it."""
     prompt: Prompt | None = None
@@ -137,6 +140,8 @@ def gate_summary(report: GateReport) -> str:
         parts.append(f"mutation score {mutation.score:.0%} ({mutants} mutant{'s' if mutants != 1 else ''})")
     if report.verdict == "fail" and report.reasons:
         parts.append("failed on: " + "; ".join(report.reasons))
+    elif report.verdict == "environment":
+        parts.append("could not judge: " + "; ".join(report.environment))
     return "; ".join(parts)
 
 
@@ -171,6 +176,16 @@ class _Builder:
             case "task_started":
                 steps.append(
                     HistoryStep(kind="started", ts=ts, detail=f"{p.get('agent')} on {p.get('model')}")
+                )
+            case "env_ready":
+                steps.append(
+                    HistoryStep(
+                        kind="environment",
+                        ts=ts,
+                        status=str(p.get("source", "")),
+                        duration_s=_num(p.get("seconds")),
+                        detail=self.relative(str(p.get("log") or "")),
+                    )
                 )
             case "attempt_started":
                 self.attempt = _int(p.get("attempt")) or self.attempt + 1
@@ -286,6 +301,12 @@ class _Builder:
                 duration_s=max(0.0, took),
             )
         )
+
+    def relative(self, path: str) -> str:
+        """`path` from the project's root when it lies inside (a setup log), else as it is."""
+        if not path or not Path(path).is_absolute() or not Path(path).is_relative_to(self.project):
+            return path
+        return Path(path).relative_to(self.project).as_posix()
 
     def report_file(self, n: int, report: GateReport) -> str | None:
         path = self.layout.gate_report(self.task_id, n)

@@ -1,4 +1,8 @@
-"""Which checks a tree has: its stacks' build, lint, type and test commands, config and task commands.
+"""Which checks a tree has, from what the project says it runs: `[gate] commands` first; else its CI
+workflows, its task runners (Makefile, justfile, tox, nox), then its stacks' own files (package.json
+scripts, the Python tools' configuration, Go and Cargo). For each folder and kind of check (build, lint,
+typecheck, test) the first of those that names one wins. Fixers run in check mode or are left out with a
+note.
 
 Task commands: the build and test commands the task queue names for the task (its own Build/Test
 Command, else the queue's Project Commands) run after the configured or detected checks. Text in backticks
@@ -9,250 +13,142 @@ paths, code) is ignored.
 
 from __future__ import annotations
 
-import configparser
-import importlib.util
-import json
 import re
 import shlex
-import shutil
-import sys
-import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from shopfloor.config.sections import GateSettings
+from shopfloor.env.project_env import ProjectEnv, inspect_env
+from shopfloor.env.stacks import project_dirs
+from shopfloor.gate.commands import check_mode
+from shopfloor.gate.detect_ci import ci_findings
+from shopfloor.gate.detect_runners import runner_commands
+from shopfloor.gate.detect_stacks import python_for, python_tool, stack_checks
 from shopfloor.gate.report import Check, CheckKind, GateTask, TaskCommand
 
 RUNNERS = frozenset(
     {
         "pytest", "python", "python3", "npm", "pnpm", "yarn", "npx", "node", "go", "make", "cargo", "ruff",
-        "mypy", "tox", "uv", "poetry", "bash", "sh",
+        "mypy", "tox", "nox", "uv", "poetry", "pdm", "bun", "bunx", "just", "bash", "sh",
     }
 )  # fmt: skip
 _PY_TOOLS = {"pytest", "ruff", "mypy", "flake8"}
 _SHELL_META = re.compile(r"[|&;<>()$`\\\"'*?~]")
-_SKIP_DIRS = {
-    "node_modules",
-    ".git",
-    ".venv",
-    "venv",
-    "dist",
-    "build",
-    "__pycache__",
-    ".orchestrator",
-    "vendor",
-}
-_NPM_PLACEHOLDER = "no test specified"
-_MAKE_KINDS: dict[str, CheckKind] = {"build": "build", "lint": "lint", "test": "test", "check": "test"}
+
+__all__ = ["RUNNERS", "Detected", "detect", "detect_checks", "project_dirs", "queue_checks", "task_checks"]
 
 
-def detect_checks(tree: Path, *, task: GateTask | None, settings: GateSettings) -> list[Check]:
+@dataclass
+class Detected:
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What was left out or changed (a fixer skipped or run in check mode), for the report."""
+    service_ports: dict[int, str] = field(default_factory=dict)
+    """Ports of services the project's CI starts for its tests (5432 -> PostgreSQL)."""
+
+
+def detect_checks(
+    tree: Path, *, task: GateTask | None, settings: GateSettings, env: ProjectEnv | None = None
+) -> list[Check]:
+    """The checks to run on `tree` (see `detect`)."""
+    return detect(tree, task=task, settings=settings, env=env).checks
+
+
+def detect(
+    tree: Path, *, task: GateTask | None, settings: GateSettings, env: ProjectEnv | None = None
+) -> Detected:
     """The checks to run on `tree`: config commands or detected ones, then the task's own commands (from the
     task queue, then from its acceptance criteria)."""
     tree = tree.resolve()
+    env = env or inspect_env(tree)
+    found = Detected()
     if settings.commands:
-        checks = [
+        found.checks = [
             Check(name=cmd, kind="custom", shell=cmd, cwd=tree, timeout_s=settings.timeout_s, source="config")
             for cmd in settings.commands
         ]
     else:
-        checks = []
-        for project in project_dirs(tree):
-            checks += _detect_in(project, tree, settings)
+        _detect_project(tree, settings, env, found)
     if task is not None and settings.task_commands:
-        seen = {c.command for c in checks}
-        own = queue_checks(tree, task.commands, settings)
-        for check in own + task_checks(tree, task.acceptance_criteria, settings):
+        seen = {c.command for c in found.checks}
+        own = queue_checks(tree, task.commands, settings, env)
+        for check in own + task_checks(tree, task.acceptance_criteria, settings, env):
             if check.command not in seen:
                 seen.add(check.command)
-                checks.append(check)
-    return checks
+                found.checks.append(check)
+    found.checks = [c.model_copy(update={"timeout_s": _limit(c, settings)}) for c in found.checks]
+    return found
 
 
-def project_dirs(tree: Path) -> list[Path]:
-    """The tree's root and its first-level folders that hold a project of their own."""
-    markers = ("package.json", "pyproject.toml", "setup.py", "setup.cfg", "go.mod", "Makefile", "pytest.ini")
-    dirs = [tree]
-    for child in sorted(tree.iterdir()):
-        wanted = child.is_dir() and child.name not in _SKIP_DIRS and not child.name.startswith(".")
-        if wanted and any((child / m).is_file() for m in markers):
-            dirs.append(child)
-    return dirs
-
-
-def _detect_in(project: Path, tree: Path, settings: GateSettings) -> list[Check]:
-    found = _make_checks(project, settings)
-    made = {c.kind for c in found}
-    others = (
-        _node_checks(project, settings)
-        + _python_checks(project, tree, settings)
-        + _go_checks(project, settings)
-    )
-    # A Makefile target usually wraps the stack's own command for that kind; run it once, through make.
-    return found + [c for c in others if c.kind not in made]
-
-
-def _check(
-    name: str, kind: CheckKind, argv: list[str], cwd: Path, settings: GateSettings, **kw: Any
-) -> Check:
-    return Check(name=name, kind=kind, argv=argv, cwd=cwd, timeout_s=settings.timeout_s, **kw)
-
-
-def _make_checks(project: Path, settings: GateSettings) -> list[Check]:
-    makefile = project / "Makefile"
-    if not makefile.is_file():
-        return []
-    text = makefile.read_text(encoding="utf-8", errors="replace")
-    targets = set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", text, re.MULTILINE))
-    return [
-        _check(f"make {t}", kind, ["make", t], project, settings)
-        for t, kind in _MAKE_KINDS.items()
-        if t in targets
-    ]
-
-
-def _node_checks(project: Path, settings: GateSettings) -> list[Check]:
-    pkg = project / "package.json"
-    if not pkg.is_file():
-        return []
-    try:
-        scripts = json.loads(pkg.read_text(encoding="utf-8")).get("scripts") or {}
-    except (ValueError, AttributeError):
-        return []
-    if not isinstance(scripts, dict):
-        return []
-    runner = (
-        "pnpm"
-        if (project / "pnpm-lock.yaml").is_file()
-        else "yarn"
-        if (project / "yarn.lock").is_file()
-        else "npm"
-    )
-    out = []
-    kinds: list[tuple[str, CheckKind]] = [
-        ("build", "build"),
-        ("lint", "lint"),
-        ("typecheck", "typecheck"),
-        ("test", "test"),
-    ]
-    for script, kind in kinds:
-        body = scripts.get(script)
-        if not isinstance(body, str) or not body.strip() or _NPM_PLACEHOLDER in body:
+def _detect_project(tree: Path, settings: GateSettings, env: ProjectEnv, found: Detected) -> None:
+    ci = ci_findings(tree)
+    found.service_ports = ci.service_ports
+    covered: set[tuple[Path, CheckKind]] = set()
+    for command in ci.commands:
+        cwd = (tree / command.cwd).resolve()
+        if not cwd.is_dir() or not cwd.is_relative_to(tree):
             continue
-        out.append(_check(f"{runner} run {script}", kind, [runner, "run", script], project, settings))
-    return out
+        check = _shell_check(f"{command.command}", command.kind, command.command, cwd, settings, found)
+        if check is not None:
+            found.checks.append(check.model_copy(update={"source": "ci"}))
+            covered.add((_project_of(cwd, tree), command.kind))
+    for project in project_dirs(tree):
+        runners: list[Check] = []
+        named: dict[str, set[CheckKind]] = {}
+        for rc in runner_commands(project):
+            # A runner's kinds count once it is done: tox's two test commands both run, a justfile's
+            # test recipe after a Makefile's test target does not.
+            if (project, rc.kind) in covered or any(
+                rc.kind in kinds for runner, kinds in named.items() if runner != rc.runner
+            ):
+                continue
+            named.setdefault(rc.runner, set()).add(rc.kind)
+            if rc.argv is not None:
+                runners.append(
+                    Check(name=rc.name, kind=rc.kind, argv=rc.argv, cwd=project, timeout_s=settings.timeout_s,
+                          source="runner")
+                )  # fmt: skip
+            else:
+                check = _shell_check(rc.name, rc.kind, rc.shell or "", project, settings, found)
+                if check is not None:
+                    runners.append(check.model_copy(update={"source": "runner"}))
+        covered |= {(project, c.kind) for c in runners}
+        found.checks += runners
+        native = stack_checks(project, tree, settings, env)
+        found.notes += native.notes
+        found.checks += [c for c in native.checks if (project, c.kind) not in covered]
 
 
-def _go_checks(project: Path, settings: GateSettings) -> list[Check]:
-    if not (project / "go.mod").is_file():
-        return []
-    return [
-        _check("go build", "build", ["go", "build", "./..."], project, settings),
-        _check("go vet", "lint", ["go", "vet", "./..."], project, settings),
-        _check("go test", "test", ["go", "test", "./..."], project, settings),
-    ]
+def _project_of(cwd: Path, tree: Path) -> Path:
+    """The project folder a command's directory belongs to (the root, or a first-level project)."""
+    dirs = project_dirs(tree)
+    return next((d for d in reversed(dirs) if cwd == d or cwd.is_relative_to(d)), tree)
 
 
-def python_for(project: Path, tree: Path, settings: GateSettings) -> str:
-    """The interpreter for Python tools: configured, the project's venv, or the one running us."""
-    if settings.python:
-        return settings.python
-    for base in (project, tree):
-        for venv in (".venv", "venv"):
-            candidate = base / venv / "bin" / "python"
-            if candidate.is_file():
-                return str(candidate)
-    return sys.executable
+def _shell_check(
+    name: str, kind: CheckKind, command: str, cwd: Path, settings: GateSettings, found: Detected
+) -> Check | None:
+    mode = check_mode(command)
+    if mode.note:
+        found.notes.append(mode.note)
+    if mode.command is None:
+        return None
+    return Check(name=name if mode.command == command else mode.command, kind=kind, shell=mode.command,
+                 cwd=cwd, timeout_s=settings.timeout_s)  # fmt: skip
 
 
-def python_tool(tool: str, project: Path, tree: Path, settings: GateSettings) -> list[str]:
-    """argv prefix that runs a Python tool (`python -m pytest`), falling back to one on PATH."""
-    py = python_for(project, tree, settings)
-    if py == sys.executable and importlib.util.find_spec(tool) is None and shutil.which(tool):
-        return [tool]
-    return [py, "-m", tool]
+def _limit(check: Check, settings: GateSettings) -> float:
+    """A check's time limit: `[gate] timeouts` by name, command or kind, else `timeout_s`."""
+    keys = (check.name, check.command, check.kind)
+    return next((settings.timeouts[k] for k in keys if k in settings.timeouts), settings.timeout_s)
 
 
-def _python_checks(project: Path, tree: Path, settings: GateSettings) -> list[Check]:
-    pyproject = _toml(project / "pyproject.toml")
-    tool = pyproject.get("tool", {}) if isinstance(pyproject.get("tool"), dict) else {}
-    setup_cfg = _ini(project / "setup.cfg")
-    tox = _ini(project / "tox.ini")
-    is_python = bool(pyproject) or (project / "setup.py").is_file() or bool(setup_cfg.sections())
-    has_config = (
-        "pytest" in tool
-        or (project / "pytest.ini").is_file()
-        or setup_cfg.has_section("tool:pytest")
-        or tox.has_section("pytest")
-    )
-    has_tests = _has_python_tests(project)
-    out: list[Check] = []
-    if has_tests or has_config:
-        # A pytest config with no tests yet is a project that has not written any: exit 5 is fine there.
-        ok = [0] if has_tests else [0, 5]
-        argv = [*python_tool("pytest", project, tree, settings), "-q"]
-        out.append(_check("pytest", "test", argv, project, settings, ok_exit_codes=ok))
-    if not (is_python or has_tests):
-        return out
-    if "ruff" in tool or (project / "ruff.toml").is_file() or (project / ".ruff.toml").is_file():
-        out.append(
-            _check(
-                "ruff",
-                "lint",
-                [*python_tool("ruff", project, tree, settings), "check", "."],
-                project,
-                settings,
-            )
-        )
-    elif (project / ".flake8").is_file() or setup_cfg.has_section("flake8") or tox.has_section("flake8"):
-        out.append(
-            _check("flake8", "lint", python_tool("flake8", project, tree, settings), project, settings)
-        )
-    mypy_cfg = tool.get("mypy") if isinstance(tool.get("mypy"), dict) else None
-    mypy_ini = _ini(project / "mypy.ini") if (project / "mypy.ini").is_file() else _ini(project / ".mypy.ini")
-    if mypy_cfg is not None or mypy_ini.has_section("mypy") or setup_cfg.has_section("mypy"):
-        files_set = bool((mypy_cfg or {}).get("files")) or any(
-            cfg.has_option("mypy", "files") for cfg in (mypy_ini, setup_cfg) if cfg.has_section("mypy")
-        )
-        argv = python_tool("mypy", project, tree, settings) + ([] if files_set else ["."])
-        out.append(_check("mypy", "typecheck", argv, project, settings))
-    return out
-
-
-def _has_python_tests(project: Path) -> bool:
-    tests = project / "tests"
-    if tests.is_dir() and (any(tests.rglob("test_*.py")) or any(tests.rglob("*_test.py"))):
-        return True
-    for path in project.glob("*.py"):
-        if path.name.startswith("test_") or path.name.endswith("_test.py"):
-            return True
-    return any(
-        p.is_file()
-        for d in project.iterdir()
-        if d.is_dir() and d.name not in _SKIP_DIRS and not d.name.startswith(".")
-        for p in d.glob("test_*.py")
-    )
-
-
-def _toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (tomllib.TOMLDecodeError, OSError):
-        return {}
-
-
-def _ini(path: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        if path.is_file():
-            parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
-    except configparser.Error:
-        pass
-    return parser
-
-
-def task_checks(tree: Path, criteria: list[str], settings: GateSettings) -> list[Check]:
+def task_checks(
+    tree: Path, criteria: list[str], settings: GateSettings, env: ProjectEnv | None = None
+) -> list[Check]:
     """Checks for the commands written in backticks in acceptance criteria."""
+    env = env or inspect_env(tree)
     out = []
     for criterion in criteria:
         for snippet in re.findall(r"`([^`\n]+)`", criterion):
@@ -263,12 +159,15 @@ def task_checks(tree: Path, criteria: list[str], settings: GateSettings) -> list
                 continue
             if not words or Path(words[0]).name not in RUNNERS:
                 continue
-            out.append(_task_check(tree, command, words, settings))
+            out.append(_task_check(tree, command, words, settings, env))
     return out
 
 
-def queue_checks(tree: Path, commands: list[TaskCommand], settings: GateSettings) -> list[Check]:
+def queue_checks(
+    tree: Path, commands: list[TaskCommand], settings: GateSettings, env: ProjectEnv | None = None
+) -> list[Check]:
     """Checks for the build and test commands the task queue names for a task."""
+    env = env or inspect_env(tree)
     out = []
     for entry in commands:
         try:
@@ -277,13 +176,13 @@ def queue_checks(tree: Path, commands: list[TaskCommand], settings: GateSettings
             words = [entry.command]
         if not words:
             continue
-        check = _task_check(tree, entry.command, words, settings)
+        check = _task_check(tree, entry.command, words, settings, env)
         name = f"{entry.kind} command" + (" (project)" if entry.origin == "project" else "")
         out.append(check.model_copy(update={"kind": entry.kind, "name": name}))
     return out
 
 
-def _task_check(tree: Path, command: str, words: list[str], settings: GateSettings) -> Check:
+def _task_check(tree: Path, command: str, words: list[str], settings: GateSettings, env: ProjectEnv) -> Check:
     first = Path(words[0]).name
     kind: CheckKind = "test" if first == "pytest" or "test" in words[1:2] else "custom"
     argv: list[str] | None = None
@@ -291,9 +190,9 @@ def _task_check(tree: Path, command: str, words: list[str], settings: GateSettin
     if _SHELL_META.search(command):
         shell = command
     elif first in _PY_TOOLS and words[0] == first:
-        argv = python_tool(first, tree, tree, settings) + words[1:]
+        argv = python_tool(first, tree, settings, env) + words[1:]
     elif first in {"python", "python3"} and words[0] == first:
-        argv = [python_for(tree, tree, settings), *words[1:]]
+        argv = [python_for(tree, settings, env), *words[1:]]
     else:
         argv = words
     return Check(

@@ -9,10 +9,16 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from shopfloor.config.sections import Severity
+from shopfloor.env.stacks import Language
 from shopfloor.gate.findings import Finding
 
 CheckKind = Literal["build", "lint", "typecheck", "test", "custom"]
-Verdict = Literal["pass", "fail"]
+CheckSource = Literal["detected", "config", "ci", "runner", "task"]
+"""Where a check came from: detected from a stack's files, `[gate] commands`, the project's CI workflows,
+its task runners (Makefile, justfile, tox, nox), or the task itself."""
+Verdict = Literal["pass", "fail", "environment"]
+"""`environment`: the tree could not be judged because the environment is broken (a runner not installed,
+dependencies missing, a service down); nobody's work is blamed for it."""
 
 
 class TaskCommand(BaseModel):
@@ -55,9 +61,11 @@ class Check(BaseModel):
     shell: str | None = None
     cwd: Path
     timeout_s: float
-    source: Literal["detected", "config", "task"] = "detected"
+    source: CheckSource = "detected"
     ok_exit_codes: list[int] = Field(default_factory=lambda: [0])
     """Exit codes that count as success (pytest's 5, no tests collected, where tests are optional)."""
+    needs: Language | None = None
+    """The stack whose installed dependencies it runs on: with none installed it cannot run."""
 
     @model_validator(mode="after")
     def _one_command(self) -> Check:
@@ -86,20 +94,27 @@ class CheckResult(BaseModel):
     command: str
     cwd: str
     """Relative to the tree ('.' for its root)."""
-    source: Literal["detected", "config", "task"] = "detected"
+    source: CheckSource = "detected"
     exit_code: int | None
     """None when the check was killed for running over its timeout, or could not start."""
     duration_s: float
     output_tail: str
+    """The end of its output, without ANSI codes."""
     timed_out: bool = False
+    quiet: bool = False
+    """Stopped because it printed nothing for `[gate] quiet_timeout_s` (`timed_out` is set too)."""
     passed: bool
+    environment: str | None = None
+    """Why it could not run when the environment is at fault (`not installed: yarn (...)`,
+    `dependencies missing: ...`, `connection refused on 5432: ...`): not a failure of the work."""
 
 
 class TamperFinding(BaseModel):
-    """An existing test, CI or lint configuration file the task changed."""
+    """An existing test, CI or lint configuration file the task changed (or shopfloor's configuration,
+    which a task may not even add)."""
 
     path: str
-    change: Literal["modified", "deleted", "renamed"]
+    change: Literal["added", "modified", "deleted", "renamed"]
     reason: str
     """Which protection it falls under (test file, CI config, lint config, protected path)."""
     diff: str
@@ -188,3 +203,8 @@ class GateReport(BaseModel):
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"
+
+    @property
+    def environment(self) -> list[str]:
+        """What is wrong with the environment, one line each (empty when it is fine)."""
+        return list(dict.fromkeys(c.environment for c in self.checks if c.environment))

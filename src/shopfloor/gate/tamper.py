@@ -35,6 +35,12 @@ _PACKAGE_SCRIPTS = ("test", "lint", "typecheck")
 _DIFF_LIMIT = 3000
 
 
+# shopfloor's and Claude Code's configuration: it decides how later runs confine and judge agents, so
+# no task may add, change or delete it (the sandbox keeps what exists read-only; this catches the rest).
+HARNESS_CONFIG_GLOBS = ("shopfloor.toml", ".shopfloor/**", ".claude/**")
+HARNESS_CONFIG = "shopfloor or Claude Code configuration, which agents may not change"
+
+
 def protection(path: str, extra: list[str]) -> str | None:
     """Why `path` is protected (a reason for the report), or None."""
     if is_test_path(path):
@@ -51,14 +57,22 @@ def protection(path: str, extra: list[str]) -> str | None:
 async def find_tampering(
     tree: Path, base: str, head_tree: str, *, task: GateTask | None, settings: GateSettings
 ) -> list[TamperFinding]:
-    """Protected files the diff from `base` to `head_tree` modified, deleted or renamed away."""
+    """Protected files the diff from `base` to `head_tree` modified, deleted or renamed away, and any
+    change to shopfloor's configuration (checked even with `tamper_guard` off)."""
     waived = task is not None and task.may_change_tests
     always = list(task.protected_paths) if task is not None else []
     out: list[TamperFinding] = []
     for entry in await diff_entries(tree, base, head_tree):
-        if entry.status in {"A", "C"}:
-            continue
         path = entry.old_path or entry.path
+        harness = await _harness_config(tree, base, head_tree, entry)
+        if harness is not None:
+            diff = await file_diff(tree, base, head_tree, entry.path, entry.old_path)
+            out.append(
+                TamperFinding(path=entry.path, change=_change(entry.status), reason=harness, diff=_cut(diff))
+            )
+            continue
+        if entry.status in {"A", "C"} or not settings.tamper_guard:
+            continue
         reason = None
         if any(path_glob_match(g, path) for g in always):
             reason = "protected path of another task"
@@ -68,12 +82,37 @@ async def find_tampering(
             )
         if reason is None:
             continue
-        change: Literal["modified", "deleted", "renamed"] = (
-            "deleted" if entry.status == "D" else "renamed" if entry.status == "R" else "modified"
-        )
         diff = await file_diff(tree, base, head_tree, entry.path, entry.old_path)
-        out.append(TamperFinding(path=path, change=change, reason=reason, diff=_cut(diff)))
+        out.append(TamperFinding(path=path, change=_change(entry.status), reason=reason, diff=_cut(diff)))
     return out
+
+
+def _change(status: str) -> Literal["added", "modified", "deleted", "renamed"]:
+    if status in {"A", "C"}:
+        return "added"
+    return "deleted" if status == "D" else "renamed" if status == "R" else "modified"
+
+
+async def _harness_config(tree: Path, base: str, head_tree: str, entry: DiffEntry) -> str | None:
+    """A reason when the entry adds, changes or removes shopfloor's or Claude Code's configuration."""
+    paths = [p for p in (entry.path, entry.old_path) if p]
+    if any(path_glob_match(g, p) for g in HARNESS_CONFIG_GLOBS for p in paths):
+        return HARNESS_CONFIG
+    if PurePosixPath(entry.path).name != "pyproject.toml":
+        return None
+    old = None if entry.status in {"A", "C"} else await show_file(tree, base, entry.old_path or entry.path)
+    new = await show_file(tree, head_tree, entry.path) if entry.status != "D" else None
+    if _pyproject_table(old, "shopfloor") != _pyproject_table(new, "shopfloor"):
+        return f"{HARNESS_CONFIG} ([tool.shopfloor] in pyproject.toml)"
+    return None
+
+
+def _pyproject_table(text: str | None, name: str) -> Any:
+    try:
+        tool = tomllib.loads(text or "").get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return {"unreadable": text}
+    return tool.get(name) if isinstance(tool, dict) else None
 
 
 async def _mixed_config(tree: Path, base: str, head_tree: str, entry: DiffEntry) -> str | None:

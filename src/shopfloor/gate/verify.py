@@ -2,42 +2,90 @@
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopfloor.config.sections import GateSettings
-from shopfloor.gate.detect import detect_checks, python_for
+from shopfloor.config.sections import GateSettings, SandboxSettings
+from shopfloor.env.project_env import ProjectEnv, inspect_env
+from shopfloor.gate.blockers import after_running, before_running, could_not_start
+from shopfloor.gate.check_process import run_quietly
+from shopfloor.gate.detect import detect
 from shopfloor.gate.gitdiff import changed_lines, diff_entries
-from shopfloor.gate.report import Check, CheckResult, GateReport, GateTask, MutationReport, TamperFinding
+from shopfloor.gate.report import (
+    Check,
+    CheckResult,
+    GateReport,
+    GateTask,
+    MutationReport,
+    TamperFinding,
+    Verdict,
+)
 from shopfloor.gate.security import Finding, ScanScope, at_least, run_checklist
 from shopfloor.gate.tamper import find_tampering
 from shopfloor.gate.treehash import tree_hash
-from shopfloor.tools.process import run_process, scrub_env
+from shopfloor.tools.confined import Confinement
+from shopfloor.tools.redact import redact
+from shopfloor.tools.terminal import plain_text
 from shopfloor.vcs import GitError, agit, resolve_commit
 
 
-async def run_check(check: Check, tree: Path, settings: GateSettings) -> CheckResult:
-    """Run one check in its folder with its timeout; a command that cannot start is a failed check."""
+async def run_check(
+    check: Check,
+    tree: Path,
+    settings: GateSettings,
+    env: ProjectEnv | None = None,
+    service_ports: dict[int, str] | None = None,
+    confinement: Confinement | None = None,
+) -> CheckResult:
+    """Run one check in its folder, in the tree's environment, with its timeouts, in the same sandbox as
+    agents' Bash (only `tree` writable, no network unless `[gate] network`). A check that cannot run (its
+    program or dependencies missing, a service down) comes back with `environment` set."""
+    env = env or inspect_env(tree)
+    confinement = confinement or Confinement(network=settings.network, overlay=env.overlay())
+    child_env = check_env(confinement)
+    blocked = before_running(check, env, child_env.get("PATH"))
+    if blocked is not None:
+        return _result(
+            check, tree, settings, exit_code=None, output=blocked, duration=0.0, environment=blocked
+        )
+    quiet = settings.quiet_timeout_s if runs_tests(check) else 0.0
     try:
-        result = await run_process(
-            check.exec_argv(),
-            cwd=check.cwd,
-            timeout_s=check.timeout_s,
-            env=check_env(check.cwd, tree, settings),
-        )
-        exit_code, output, timed_out, duration = (
-            result.exit_code,
-            result.output,
-            result.timed_out,
-            result.duration_s,
-        )
+        with confinement.command(check.exec_argv(), cwd=check.cwd, writable=[tree], env=child_env) as cmd:
+            run = await run_quietly(cmd.argv, cwd=check.cwd, env=child_env, timeout_s=check.timeout_s,
+                                    quiet_s=quiet, pass_fds=cmd.pass_fds)  # fmt: skip
     except OSError as exc:
-        exit_code, output, timed_out, duration = None, f"could not start {check.command}: {exc}", False, 0.0
-    if timed_out:
+        why = could_not_start(check, exc, env)
+        return _result(check, tree, settings, exit_code=None, output=why, duration=0.0, environment=why)
+    output = plain_text(run.output)
+    if run.stopped == "quiet":
+        output += (
+            f"\n[stopped: no output for {quiet:g}s; tests waiting on a service that is not running? "
+            "declare it in `[env] services`]"
+        )
+    elif run.stopped == "timeout":
         output += f"\n[killed after {check.timeout_s:g}s: the check ran over its timeout]"
-    tail = output[-settings.output_tail_chars :]
+    environment = None
+    if run.stopped is None:
+        environment = after_running(check, run.exit_code, output, env, service_ports or {})
+    return _result(
+        check, tree, settings, exit_code=run.exit_code, output=output, duration=run.duration_s,
+        timed_out=run.stopped is not None, quiet=run.stopped == "quiet", environment=environment,
+    )  # fmt: skip
+
+
+def _result(
+    check: Check,
+    tree: Path,
+    settings: GateSettings,
+    *,
+    exit_code: int | None,
+    output: str,
+    duration: float,
+    timed_out: bool = False,
+    quiet: bool = False,
+    environment: str | None = None,
+) -> CheckResult:
     return CheckResult(
         name=check.name,
         kind=check.kind,
@@ -46,33 +94,55 @@ async def run_check(check: Check, tree: Path, settings: GateSettings) -> CheckRe
         source=check.source,
         exit_code=exit_code,
         duration_s=round(duration, 3),
-        output_tail=tail,
+        output_tail=redact(output[-settings.output_tail_chars :]),
         timed_out=timed_out,
-        passed=not timed_out and exit_code in check.ok_exit_codes,
+        quiet=quiet,
+        passed=not timed_out and environment is None and exit_code in check.ok_exit_codes,
+        environment=environment,
     )
 
 
-def check_env(cwd: Path, tree: Path, settings: GateSettings) -> dict[str, str]:
-    """The scrubbed environment, with the project's Python first on PATH so `pytest` in a command works."""
-    env = scrub_env()
-    py_bin = str(Path(python_for(cwd, tree, settings)).parent)
-    env["PATH"] = os.pathsep.join([py_bin, env.get("PATH", "")])
-    return env
+def check_env(confinement: Confinement) -> dict[str, str]:
+    """What a check runs with: the allowlisted environment and the tree's own (its venv and
+    node_modules/.bin first on PATH, its package managers offline), never shopfloor's own interpreter."""
+    return confinement.env(extra={"FORCE_COLOR": "0"})
 
 
 async def run_gate(
-    tree: Path, *, task: GateTask | None, base_ref: str | None, settings: GateSettings
+    tree: Path,
+    *,
+    task: GateTask | None,
+    base_ref: str | None,
+    settings: GateSettings,
+    env: ProjectEnv | None = None,
+    setup: CheckResult | None = None,
+    sandbox: SandboxSettings | None = None,
 ) -> GateReport:
-    """Judge `tree`: run its checks, guard its tests against the base, scan its diff; never raises on a
-    failing project, only on a tree that cannot be hashed at all."""
+    """Judge `tree` in its environment (`env`, or the tree as it stands): run its checks, guard its tests
+    against the base, scan its diff; never raises on a failing project, only on a tree that cannot be
+    hashed at all. A failed `setup` (installing what the task changed) stands in for the checks.
+
+    The checks and the test proof run the tree's code, so they run confined as `sandbox` says.
+    """
     tree = tree.resolve()
+    env = env or inspect_env(tree)
     started = datetime.now(UTC)
     reasons: list[str] = []
+    confinement = Confinement(
+        sandbox or SandboxSettings(), network=settings.network, readable=(tree,), overlay=env.overlay()
+    )
+    if (why := confinement.unconfined_reason()) is not None:
+        reasons.append(f"the checks ran without a sandbox: {why}")
     before = await tree_hash(tree)
-    checks = detect_checks(tree, task=task, settings=settings)
+    found = detect(tree, task=task, settings=settings, env=env)
+    checks = found.checks
     if task is not None and task.test_first:  # its tests are meant to fail until the build task lands
         checks = [c for c in checks if not runs_tests(c)]
-    results = [await run_check(c, tree, settings) for c in checks]
+    if setup is not None and not setup.passed:
+        results = [setup]
+    else:
+        results = [await run_check(c, tree, settings, env, found.service_ports, confinement) for c in checks]
+    reasons += [f"note: {n}" for n in found.notes]
 
     base: str | None = None
     if base_ref:
@@ -82,25 +152,28 @@ async def run_gate(
             reasons.append(f"base ref {base_ref!r} is not a commit here, so the diff could not be checked")
     tamper: list[TamperFinding] = []
     stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout if base else None
-    if base and settings.tamper_guard:
+    if base:
         tamper = await find_tampering(tree, base, before, task=task, settings=settings)
     findings: list[Finding] = []
     mutation: MutationReport | None = None
     if settings.run_security and (base or not base_ref):
         findings = await run_checklist(tree, scope=await _scope(tree, base, before))
-    if base:
-        proof_findings, mutation = await test_proof(tree, base, task, settings)
+    broken = [r.environment for r in results if r.environment]
+    if base and not broken:
+        proof_findings, mutation = await test_proof(tree, base, task, settings, confinement, env)
         findings += proof_findings
     after = await tree_hash(tree)
 
     reasons += _verdict_reasons(results, findings, tamper, settings)
-    if not checks and not (task is not None and task.test_first):
-        reasons.append("no build, lint or test checks were found for this tree")
+    nothing = not results and not (task is not None and task.test_first)
+    if nothing:
+        reasons.append(NOTHING_TO_CHECK)
     failed = any(not r.passed for r in results) or bool(tamper) or (base_ref is not None and base is None)
     failed = failed or any(at_least(f.severity, settings.fail_on) for f in findings)
-    failed = failed or (settings.require_checks and not checks)
+    failed = failed or (settings.require_checks and nothing)
     if after != before:
         reasons.append("the checks changed the tree (output files that are not git-ignored?)")
+    verdict: Verdict = "environment" if broken else "fail" if failed else "pass"
     return GateReport(
         task_id=task.id if task else None,
         tree=str(tree),
@@ -112,7 +185,7 @@ async def run_gate(
         findings=findings,
         tamper=tamper,
         mutation=mutation,
-        verdict="fail" if failed else "pass",
+        verdict=verdict,
         reasons=reasons,
         fail_on=settings.fail_on,
         started_at=started,
@@ -120,6 +193,10 @@ async def run_gate(
     )
 
 
+NOTHING_TO_CHECK = (
+    "nothing to check: no build, lint or test command was found for this tree "
+    "(set `[gate] commands` in shopfloor.toml)"
+)
 _TEST_RUNNER = re.compile(
     r"\b(pytest|jest|vitest|mocha|ava|go test|cargo test|node --test|(npm|pnpm|yarn)( run)? test)\b"
 )
@@ -131,11 +208,17 @@ def runs_tests(check: Check) -> bool:
 
 
 async def test_proof(
-    tree: Path, base: str, task: GateTask | None, settings: GateSettings
+    tree: Path,
+    base: str,
+    task: GateTask | None,
+    settings: GateSettings,
+    confinement: Confinement,
+    env: ProjectEnv | None = None,
 ) -> tuple[list[Finding], MutationReport | None]:
     """Findings that show whether the task's new tests can fail (tests that test nothing), and the
     mutation check's report when it applies."""
     from shopfloor.gate.testproof import (
+        TestRunnerSpec,
         check_test_integrity,
         mutation_check,
         mutation_findings,
@@ -143,23 +226,39 @@ async def test_proof(
         red_check,
     )
 
+    python = settings.python or (env.python() if env is not None else None)
+    runner = TestRunnerSpec(python=python) if python else None
+
     findings: list[Finding] = []
     if settings.test_integrity:
         findings += (await check_test_integrity(tree, base_ref=base)).findings
     if task is not None and task.test_first:
         red = await red_check(
-            tree, base, None, regression_ok=task.regression_ok, timeout_s=settings.timeout_s
+            tree,
+            base,
+            None,
+            regression_ok=task.regression_ok,
+            runner=runner,
+            timeout_s=settings.timeout_s,
+            confinement=confinement,
         )
         return findings + red.findings(), None
     backend = task is None or (task.category or "backend") == "backend"
     if settings.prove_tests and settings.passes_before != "off":
-        proof = await prove_tests(tree, tree, base, None, timeout_s=settings.timeout_s)
+        proof = await prove_tests(
+            tree, tree, base, None, runner=runner, timeout_s=settings.timeout_s, confinement=confinement
+        )
         strict = settings.passes_before == "fail" and backend
         findings += proof.findings(passes_before="high" if strict else "medium")
     if settings.mutation == "off":
         return findings, None
     mutation = await mutation_check(
-        tree, base, budget_s=settings.mutation_budget_s, per_function=settings.mutants_per_function
+        tree,
+        base,
+        budget_s=settings.mutation_budget_s,
+        runner=runner,
+        per_function=settings.mutants_per_function,
+        confinement=confinement,
     )
     strict = settings.mutation == "fail" and backend
     return findings + mutation_findings(mutation, untested="high" if strict else "medium"), mutation
@@ -185,7 +284,11 @@ def _verdict_reasons(
 ) -> list[str]:
     out = []
     for r in results:
-        if r.timed_out:
+        if r.environment:
+            out.append(f"environment: {r.environment}")
+        elif r.quiet:
+            out.append(f"{r.kind} check `{r.command}` printed nothing for too long and was stopped")
+        elif r.timed_out:
             out.append(f"{r.kind} check `{r.command}` timed out")
         elif not r.passed:
             out.append(f"{r.kind} check `{r.command}` failed with exit code {r.exit_code}")
@@ -195,7 +298,7 @@ def _verdict_reasons(
             out.append(f"{f.severity} {kind} finding {f.rule_id} at {f.location}")
     for t in tamper:
         out.append(f"{t.path}: {t.reason} {t.change}")
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _rel(path: Path, tree: Path) -> str:

@@ -61,6 +61,14 @@ class Expired:
 
 
 @dataclass(frozen=True)
+class EnvironmentBroken:
+    """The gate could not judge the tree: the environment is broken (a runner not installed, dependencies
+    missing, a service down). The agent is not blamed and no further attempt is spent on it."""
+
+    report: GateReport
+
+
+@dataclass(frozen=True)
 class Throttled:
     """The provider's throttling or outage outlasted every retry and resume."""
 
@@ -81,7 +89,9 @@ class Crashed:
     reason: str
 
 
-AttemptResult = Verified | GateRejected | AgentStopped | Expired | Throttled | PrepareFailed | Crashed
+AttemptResult = (
+    Verified | GateRejected | EnvironmentBroken | AgentStopped | Expired | Throttled | PrepareFailed | Crashed
+)
 
 
 def describe(result: AttemptResult) -> str:
@@ -91,6 +101,8 @@ def describe(result: AttemptResult) -> str:
             return "verified"
         case GateRejected(report=report):
             return "verification failed: " + "; ".join(report.reasons)
+        case EnvironmentBroken(report=report):
+            return "environment broken: " + "; ".join(report.environment)
         case AgentStopped(outcome=outcome, reason=reason):
             return f"agent ended {outcome}: {reason}"
         case Expired(seconds=seconds):
@@ -102,7 +114,7 @@ def describe(result: AttemptResult) -> str:
 def may_retry(result: AttemptResult) -> bool:
     """Whether a fresh attempt could do better than this one did."""
     match result:
-        case GateRejected() | PrepareFailed() | Verified():
+        case GateRejected() | EnvironmentBroken() | PrepareFailed() | Verified():
             return False
         case AgentStopped(outcome=outcome):
             return outcome != "budget_exceeded"
@@ -114,6 +126,7 @@ def result_name(result: AttemptResult) -> str:
     return {
         Verified: "verified",
         GateRejected: "gate_rejected",
+        EnvironmentBroken: "environment_broken",
         AgentStopped: "agent_stopped",
         Expired: "lease_expired",
         Throttled: "throttled",
@@ -236,6 +249,8 @@ class Attempt:
             if report.verdict == "pass":
                 self.verified_tree = report.tree_hash
                 return Verified(report)
+            if report.verdict == "environment":
+                return EnvironmentBroken(report)
             if self.gates.failed >= self.limits.gate_rounds:
                 return GateRejected(report)
             self.emit(
@@ -252,7 +267,7 @@ class Attempt:
         self.emit(TaskStatus(task_id=self.task_id, status="verifying"))
         report = await self.services.gate()
         self.gates.runs += 1
-        self.gates.failed += report.verdict != "pass"
+        self.gates.failed += report.verdict == "fail"
         self.emit(GateRound(task_id=self.task_id, attempt=self.n, round=self.gates.runs, report=report))
         said = f"gate {report.verdict}" + (": " + "; ".join(report.reasons) if report.reasons else "")
         self.emit(TaskStatus(task_id=self.task_id, status="verifying", detail=said))

@@ -31,16 +31,18 @@ def fetch_bundle(repo: Path, data: bytes, refspecs: list[str]) -> None:
         git(repo, "fetch", "-q", "--no-tags", str(path), *refspecs)
 
 
-def clone_bundle(data: bytes, target: Path, branch: str, identity: tuple[str, str] | None) -> Path:
-    """A repository at `target` with every branch of the bundle, `branch` checked out, run state excluded
-    from its trees (as in the user's checkout), and the user's git identity when one was given."""
+def clone_bundle(data: bytes, target: Path, branch: str | None, identity: tuple[str, str] | None) -> Path:
+    """A repository at `target` with every branch of the bundle (`branch` checked out, or none: task
+    worktrees are added to it), run state excluded from its trees as in the user's checkout, and the
+    user's git identity when one was given."""
     target.mkdir(parents=True, exist_ok=True)
     git(target, "init", "-q", "-b", "shopfloor-unborn")
     if identity is not None:
         git(target, "config", "user.name", identity[0])
         git(target, "config", "user.email", identity[1])
     fetch_bundle(target, data, ["+refs/heads/*:refs/heads/*"])
-    git(target, "checkout", "-q", branch)
+    if branch is not None:
+        git(target, "checkout", "-q", branch)
     exclude_orchestrator_dir(target)
     Layout(target).marker_dir.mkdir(parents=True, exist_ok=True)
     return target

@@ -222,10 +222,10 @@ class Coordinator:
             tries += 1
             if tries >= self.settings.run.merge_attempts:
                 return MergeFailed(f"merge conflict in {', '.join(merged.files)} after {tries} tries", True)
+            how = await self.executor.start_merge(placement, merged.integration)
             result = await attempt.resume(
                 f"Your branch {merged.branch} conflicts with {merged.integration} in: "
-                f"{', '.join(merged.files)}.\n{merged.details}\n"
-                "When it is resolved and committed, write the completion marker again."
+                f"{', '.join(merged.files)}.\n{merged.details}\n\n{how}"
             )
         return result
 

@@ -27,6 +27,7 @@ from shopfloor.agent.events import (
     UserMessage,
 )
 from shopfloor.gate.report import GateReport
+from shopfloor.tools.redact import redact_model
 
 TaskState = Literal[
     "pending", "in_progress", "verifying", "merging", "completed", "failed", "blocked", "skipped"
@@ -84,6 +85,17 @@ class TaskPlaced(EventBase):
     branch: str
     worktree: str
     reused: bool = False
+
+
+class EnvReady(EventBase):
+    """The task's worktree has its project environment: installed, restored from the cache, or kept."""
+
+    kind: Literal["env_ready"] = "env_ready"
+    source: str
+    """setup, cache, kept or none (nothing to install)."""
+    seconds: float
+    log: str | None = None
+    """The setup log, for a person to read."""
 
 
 class AttemptStarted(EventBase):
@@ -153,6 +165,7 @@ OrchestratorEvent = (
     | TaskStarted
     | TaskPhase
     | TaskPlaced
+    | EnvReady
     | AttemptStarted
     | AttemptEnded
     | GateRound
@@ -192,5 +205,6 @@ class EventBus:
         self.listeners.append(listener)
 
     def emit(self, event: RunEvent) -> None:
+        event = redact_model(event)  # every record of the run (store, reports, dashboard) starts here
         for listener in self.listeners:
             listener(event)

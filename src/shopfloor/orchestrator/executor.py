@@ -1,14 +1,16 @@
 """Running a task's attempts on this machine: its worktree is the snapshot, git commits are the result.
 
-`place()` makes (or takes over) the task's worktree from the integration branch and its dependencies;
-`attempt()` returns an `Attempt` wired to that worktree. An executor elsewhere (a cluster) offers the
-same two calls over a copy of the repository.
+`place()` makes (or takes over) the task's worktree from the integration branch and its dependencies and
+sets up its project environment (with network, outside the agent's sandbox); `attempt()` returns an
+`Attempt` wired to that worktree and environment. An executor elsewhere (a cluster) offers the same two
+calls over a copy of the repository.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import anyio
@@ -16,12 +18,14 @@ import anyio
 from shopfloor.agent.events import Event
 from shopfloor.agent.markers import clear_markers, mirror_marker
 from shopfloor.agent.setup import PreparedAgent
-from shopfloor.gate.report import GateReport, GateTask
+from shopfloor.env import EnvBroken, Environments, ProjectEnv
+from shopfloor.gate.blockers import setup_result
+from shopfloor.gate.report import CheckResult, GateReport, GateTask
 from shopfloor.gate.verdict import read_verdict, verdict_is_current, verdict_path, write_verdict
 from shopfloor.gate.verify import run_gate
 from shopfloor.orchestrator.attempt import Attempt, AttemptLimits, GateCount
 from shopfloor.orchestrator.briefs import agent_task
-from shopfloor.orchestrator.events import RunEvent
+from shopfloor.orchestrator.events import EnvReady, RunEvent
 from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.worktrees import (
     DependencyConflict,
@@ -32,7 +36,7 @@ from shopfloor.orchestrator.worktrees import (
 )
 from shopfloor.queue.routing import Route
 from shopfloor.queue.tasks import Task
-from shopfloor.vcs import conflicted_files, git, git_path, rev_parse
+from shopfloor.vcs import check_worktree, conflicted_files, git, git_path, rev_parse
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,10 @@ class Placement:
     """The commit the task's work starts from (for the gate's diff)."""
     recovered: AlreadyMerged | VerifiedUnmerged | None = None
     problem: str | None = None
-    """Set when the worktree cannot be used (a dependency branch that does not merge)."""
+    """Set when the worktree cannot be used (a dependency branch that does not merge, an environment that
+    cannot be set up)."""
+    env: ProjectEnv | None = None
+    """The worktree's project environment, set up before the agent starts."""
 
 
 @dataclass
@@ -71,23 +78,44 @@ class LocalServices:
     gate_task: GateTask
     worktree: Path
     base: str
+    env: ProjectEnv | None = None
+    environments: Environments | None = None
 
     def prepare(self, note: str, on_event: Callable[[Event], None]) -> PreparedAgent:
         brief = agent_task(self.task, self.worktree, note)
-        return self.launcher.prepare(self.agent, brief, on_event, routed_model=self.routed_model)
+        overlay = self.env.overlay() if self.env is not None else None
+        return self.launcher.prepare(self.agent, brief, on_event, routed_model=self.routed_model, env=overlay)
 
     async def save(self, message: str) -> None:
-        await anyio.to_thread.run_sync(save_work, self.worktree, message)
+        await anyio.to_thread.run_sync(save_checked, self.launcher.project, self.worktree, message)
 
     async def gate(self) -> GateReport:
+        await anyio.to_thread.run_sync(check_worktree, self.worktree, self.launcher.project)
+        setup = await self._refresh_env()
         report = await run_gate(
             self.worktree,
             task=self.gate_task,
             base_ref=self.base or None,
             settings=self.launcher.settings.gate,
+            env=self.env,
+            setup=setup,
+            sandbox=self.launcher.settings.sandbox,
         )
         write_verdict(self.worktree, report)
         return report
+
+    async def _refresh_env(self) -> CheckResult | None:
+        """Install again when the task changed its dependencies, and commit a lockfile that changed."""
+        if self.env is None or self.environments is None:
+            return None
+        try:
+            fresh = await self.environments.refresh(self.task.id, self.env)
+        except EnvBroken as err:
+            return setup_result(err)
+        if fresh is not self.env:
+            self.env = fresh
+            await self.save(f"{self.task.id}: lockfile as setup wrote it for the new dependencies")
+        return None
 
     def clear_marker(self) -> None:
         clear_markers(self.worktree, self.task.id)
@@ -96,20 +124,50 @@ class LocalServices:
         return self.launcher.backoffs.throttled_count
 
 
+_CONFLICT_MARKER = re.compile(rb"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
+
+
+def conflict_markers_left(worktree: Path, files: list[str]) -> list[str]:
+    """The files among `files` that still hold a conflict marker line."""
+    left = []
+    for name in files:
+        path = worktree / name
+        if path.is_file() and not path.is_symlink() and _CONFLICT_MARKER.search(path.read_bytes()):
+            left.append(name)
+    return left
+
+
 def save_work(worktree: Path, message: str) -> None:
-    """Commit the worktree's work, unless a merge has unresolved conflicts (never commit markers)."""
-    if not conflicted_files(worktree):
-        commit_all(worktree, message)
+    """Commit the worktree's work. During a merge, only once no conflicted file holds a marker any more:
+    the agent cannot stage files (git metadata is read-only for it), so resolving is editing them."""
+    conflicted = conflicted_files(worktree)
+    if conflicted and conflict_markers_left(worktree, conflicted):
+        return
+    commit_all(worktree, message)
+
+
+def save_checked(project: Path, worktree: Path, message: str) -> None:
+    """`save_work` after checking that the worktree's `.git` still leads to the project's repository."""
+    check_worktree(worktree, project)
+    save_work(worktree, message)
 
 
 class LocalExecutor:
     def __init__(
-        self, project: Path, integration: str, launcher: AgentLauncher, emit: Callable[[RunEvent], None]
+        self,
+        project: Path,
+        integration: str,
+        launcher: AgentLauncher,
+        emit: Callable[[RunEvent], None],
+        environments: Environments | None = None,
     ) -> None:
         self.project = project
         self.integration = integration
         self.launcher = launcher
         self.emit = emit
+        self.environments = environments or Environments(
+            project, launcher.settings.env, launcher.settings.sandbox
+        )
 
     async def place(self, task_id: str, deps: list[str]) -> Placement:
         """The task's worktree, new or taken over from an earlier run (its leftovers committed)."""
@@ -123,9 +181,22 @@ class LocalExecutor:
         base = (
             await anyio.to_thread.run_sync(lambda: git(wt.path, "merge-base", self.integration, "HEAD"))
         ).stdout.strip()
-        if not wt.reused:
-            return Placement(wt, base)
-        return await self._take_over(wt, base, deps)
+        placement = await self._take_over(wt, base, deps) if wt.reused else Placement(wt, base)
+        if placement.problem is not None or placement.recovered is not None:
+            return placement
+        return await self._set_up(placement)
+
+    async def _set_up(self, placement: Placement) -> Placement:
+        """The worktree's environment, before the agent: a broken one fails the task without an attempt."""
+        wt = placement.worktree
+        try:
+            env = await self.environments.prepare(wt.task_id, wt.path)
+        except EnvBroken as err:
+            return replace(placement, problem=f"environment broken: {err}")
+        self.emit(
+            EnvReady(task_id=wt.task_id, source=env.source, seconds=env.seconds, log=str(env.log or ""))
+        )
+        return replace(placement, env=env)
 
     async def _take_over(self, wt: Worktree, base: str, deps: list[str]) -> Placement:
         report = read_verdict(verdict_path(wt.path, wt.task_id))
@@ -135,7 +206,9 @@ class LocalExecutor:
             if merged is not None:
                 return Placement(wt, base, recovered=AlreadyMerged(merged, report))
             return Placement(wt, base, recovered=VerifiedUnmerged(report))
-        await anyio.to_thread.run_sync(save_work, wt.path, f"{wt.task_id}: work left by an interrupted run")
+        await anyio.to_thread.run_sync(
+            save_checked, self.project, wt.path, f"{wt.task_id}: work left by an interrupted run"
+        )
         problem = await anyio.to_thread.run_sync(self._catch_up_dependencies, wt, deps)
         return Placement(wt, base, problem=problem)
 
@@ -158,15 +231,44 @@ class LocalExecutor:
             gate_task=gate_task,
             worktree=placement.worktree.path,
             base=placement.base,
+            env=placement.env,
+            environments=self.environments,
         )
         limits = AttemptLimits(gate_rounds=settings.run.gate_rounds, lease_s=settings.run.lease_s)
         return Attempt(task.id, n, services, limits, self.emit, label=route.agent, gates=gates)
 
-    async def save(self, placement: Placement, message: str) -> None:
-        await anyio.to_thread.run_sync(save_work, placement.worktree.path, message)
+    async def aclose(self) -> None:
+        """Stop what the run started for the environments (its services)."""
+        await self.environments.aclose()
 
-    def close(self) -> None:
-        """Nothing is held beyond the worktrees, which stay."""
+    async def save(self, placement: Placement, message: str) -> None:
+        await anyio.to_thread.run_sync(save_checked, self.project, placement.worktree.path, message)
+
+    async def start_merge(self, placement: Placement, integration: str) -> str:
+        """Begin merging `integration` into the task's worktree, leaving the conflicts for its agent to
+        edit; returns what to tell the agent. The agent cannot run the merge itself (read-only git)."""
+        wt = placement.worktree.path
+
+        def merge() -> list[str]:
+            check_worktree(wt, self.project)
+            if not git_path(wt, "MERGE_HEAD").exists():
+                git(wt, "merge", "-q", "--no-ff", "--no-commit", "--no-verify", integration,
+                    check=False, identity=True)  # fmt: skip
+            return conflicted_files(wt)
+
+        files = await anyio.to_thread.run_sync(merge)
+        if not files:
+            return (
+                f"shopfloor merged {integration} into your worktree and git found no conflicts there; "
+                "check that the result still builds and passes the checks, then write the marker again."
+            )
+        return (
+            f"shopfloor has started merging {integration} into your worktree {wt}. Conflicted files: "
+            f"{', '.join(files)}. Edit each so it keeps both sides' intent and no conflict marker "
+            "(<<<<<<<, =======, >>>>>>>) is left, then run the checks. Do not run git commands that change "
+            "the repository (git add, commit, merge): git metadata is read-only for you, and shopfloor "
+            "commits the merge once no conflict markers remain."
+        )
 
     async def finish(self, placement: Placement) -> None:
         """Copy the agent's marker and the gate's verdict to the project, where a person looks for them."""

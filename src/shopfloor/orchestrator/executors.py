@@ -60,10 +60,14 @@ class Executor(Protocol):
 
     async def save(self, placement: Placement, message: str) -> None: ...
 
+    async def start_merge(self, placement: Placement, integration: str) -> str:
+        """Have the task's tree merge `integration` (left for its agent to resolve); what to tell it."""
+        ...
+
     async def finish(self, placement: Placement) -> None: ...
 
-    def close(self) -> None:
-        """Release what the executor holds (a Ray connection); the run is over."""
+    async def aclose(self) -> None:
+        """Release what the executor holds (services, a Ray connection); the run is over."""
         ...
 
 

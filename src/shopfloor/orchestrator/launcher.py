@@ -15,6 +15,7 @@ from shopfloor.models.base import CacheTTL
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.queue.routing import route
 from shopfloor.queue.tasks import load_task_queue
+from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.mcp_client import McpPool
 
 
@@ -54,8 +55,14 @@ class AgentLauncher:
         on_event: Callable[[Event], None],
         *,
         routed_model: str | None = None,
+        writable: tuple[Path, ...] | None = None,
+        env: EnvOverlay | None = None,
     ) -> PreparedAgent:
-        """A built task agent (`routed_model` given: the task budget applies) or a planning agent."""
+        """A built task agent (`routed_model` given: the task budget applies) or a planning agent.
+
+        Agent and skill files come from the project, never from a worktree an agent could write to;
+        `writable` narrows what the agent may change (a planning agent: only where its output goes).
+        """
         limits = self.settings.limits
         per_task = self.settings.run.task_budget_usd
         if routed_model is not None and per_task is not None:
@@ -74,6 +81,8 @@ class AgentLauncher:
                 priced_as=routed_model,
                 catalog_root=self.project,
                 mcp=self.mcp,
+                writable=writable,
+                env=env,
                 cache_ttl=self.cache_ttl(agent) if routed_model is not None else "5m",
             )
         )

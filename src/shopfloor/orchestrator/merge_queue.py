@@ -41,7 +41,7 @@ class MergeConflict:
     integration: str
     files: list[str]
     details: str
-    """What git said, plus what the agent should do, ready to send back to it."""
+    """What git said about the conflict."""
 
 
 MergeResult = Merged | MergeConflict
@@ -157,12 +157,7 @@ def _merge_in_scratch(project: Path, head: str, tip: str, message: str) -> str |
 
 def _advice(branch: str, integration: str, files: list[str], said: str) -> str:
     listed = ", ".join(files) or "(see below)"
-    return (
-        f"Merging {branch} into {integration} conflicts in: {listed}.\n"
-        f"{said}\n\n"
-        f"To resolve: in your worktree run `git merge {integration}`, fix the conflicted files keeping both "
-        "sides' intent, run the checks again, and commit the merge."
-    )
+    return f"Merging {branch} into {integration} conflicts in: {listed}.\n{said}"
 
 
 class MergeQueue:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from shopfloor.orchestrator.events import EventBus, ProviderThrottled, RunEvent,
 from shopfloor.orchestrator.executors import build_executor
 from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.merge_queue import MergeQueue, is_ancestor
-from shopfloor.orchestrator.pidfile import live_run_pid
+from shopfloor.orchestrator.pidfile import RunLock, live_run_pid
 from shopfloor.orchestrator.planning import Planner, PlanningError, queue_problems
 from shopfloor.orchestrator.preflight import RunSetupError, check_before_run, model_problems, model_uses
 from shopfloor.orchestrator.recorder import GateReportWriter, QueueStatusWriter, StoreRecorder
@@ -228,15 +227,19 @@ async def run_project(
     """
     project = project.resolve()
     decompose = check_before_run(project, settings, options)
-    running = live_run_pid(project)
-    if running is not None:
+    lock = RunLock(project)
+    if not lock.acquire():
+        running = live_run_pid(project)
+        who = f" (pid {running})" if running and running > 0 else ""
         raise RunSetupError(
-            f"another shopfloor run (pid {running}) is working in {project}; wait for it to end or stop "
-            "it with `shopfloor abort`"
+            f"another shopfloor run{who} is working in {project}; wait for it to end or stop it with "
+            "`shopfloor abort`"
         )
-    run = open_run(project, settings, options, listeners or [])
-    pid_file = Layout(project).run_lock
-    pid_file.write_text(str(os.getpid()), encoding="utf-8")
+    try:
+        run = open_run(project, settings, options, listeners or [])
+    except BaseException:
+        lock.release()
+        raise
     servers = run.launcher.mcp
     try:
         if servers is not None:
@@ -246,11 +249,13 @@ async def run_project(
         run.bus.emit(RunStatusChanged(status="failed", finished=time.time(), note=str(err)))
         raise
     finally:
-        if servers is not None:
-            await servers.stop()
-        pid_file.unlink(missing_ok=True)
-        run.coordinator.executor.close()
-        run.store.close()
+        try:
+            if servers is not None:
+                await servers.stop()
+            await run.coordinator.executor.aclose()  # the run's services stop with it
+        finally:
+            run.store.close()
+            lock.release()
 
 
 async def _run_guarded(run: Run, options: RunOptions, decompose: bool) -> RunReport:

@@ -40,7 +40,12 @@ def queue_problems(path: Path) -> list[QueueProblem]:
 
 
 class Planner:
-    """Runs the planning agents in the project's own checkout, on the run's budget and backoff."""
+    """Runs the planning agents in the project's own checkout, on the run's budget and backoff.
+
+    They read the whole project but may write only where their output goes (the queue file and their
+    marker): a PRD or a codebase is untrusted input, and the checkout holds git metadata and the
+    configuration of every later run.
+    """
 
     def __init__(
         self, project: Path, tdd: bool, launcher: AgentLauncher, emit: Callable[[RunEvent], None]
@@ -68,7 +73,7 @@ class Planner:
             criteria=criteria,
             workdir=self.project,
         )
-        return await self._run(DECOMPOSITION_AGENT, task, self._until_valid)
+        return await self._run(DECOMPOSITION_AGENT, task, self._until_valid, TASK_QUEUE)
 
     async def research(self) -> AgentResult:
         """Run the research agent, which appends improvement issues to the issue queue."""
@@ -85,20 +90,23 @@ class Planner:
         async def once(agent: str, prepared: PreparedAgent) -> AgentResult:
             return await prepared.loop.run()
 
-        return await self._run(RESEARCH_AGENT, task, once)
+        return await self._run(RESEARCH_AGENT, task, once, ISSUE_QUEUE)
 
     async def _run(
         self,
         agent: str,
         task: AgentTask,
         drive: Callable[[str, PreparedAgent], Awaitable[AgentResult]],
+        output: Path,
     ) -> AgentResult:
         tid = task.task_id
         clear_markers(self.project, tid)
+        markers = Layout(self.project).marker_dir
+        markers.mkdir(parents=True, exist_ok=True)
         self.emit(TaskStarted(task_id=tid, agent=agent, model=self.launcher.spec_for(tid, None) or "inherit"))
         self.emit(TaskStatus(task_id=tid, status="in_progress"))
         on_event: Callable[[Event], None] = self.emit
-        prepared = self.launcher.prepare(agent, task, on_event)
+        prepared = self.launcher.prepare(agent, task, on_event, writable=(markers, self.project / output))
         prepared.announce()
         result: AgentResult | None = None
         try:

@@ -1,15 +1,18 @@
 """What is checked before a run starts (and shown by `run --dry-run`), calling no model and changing
-nothing: where the repository is, the PRD, the queue, each model's spec and key, the tools the checks need.
+nothing: where the repository is, the PRD, the queue, each model's spec and key, the tools the checks need,
+and the sandbox that confines agents' commands and the gate's checks.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from shopfloor.config.settings import Settings
+from shopfloor.env import inspect_env
 from shopfloor.layout import Layout
 from shopfloor.models.base import ModelConfigError
 from shopfloor.orchestrator.launcher import model_spec
@@ -19,6 +22,7 @@ from shopfloor.orchestrator.run_options import RunOptions
 from shopfloor.queue.routing import route
 from shopfloor.queue.tasks import Task, load_task_queue
 from shopfloor.specs.agents import discover_agents
+from shopfloor.tools.sandbox import refusal, sandbox_support
 from shopfloor.vcs import GitError, git
 
 DECOMPOSITION = "decomposition"
@@ -53,6 +57,7 @@ def check_before_run(project: Path, settings: Settings, options: RunOptions) -> 
     uses = model_uses(project, settings, options.model, tasks)
     for problem in [
         *hook_problems(project),
+        *sandbox_problems(settings),
         *agent_problems(project, uses),
         *model_problems(project, settings, uses),
         *tool_problems(project, settings),
@@ -180,9 +185,24 @@ def hook_problems(project: Path) -> list[str]:
     return [] if state.ok else [unapproved_message(claude, state, agents)]
 
 
+def sandbox_problems(settings: Settings) -> list[str]:
+    """Every run runs agents' code (their Bash, and the gate's checks of what they wrote): without a
+    working sandbox it needs `--no-sandbox` (or `[sandbox] enabled = false`) said on purpose."""
+    if not settings.sandbox.enabled:
+        return []
+    support = sandbox_support()
+    return [] if support.available else [refusal(support.reason)]
+
+
 def tool_problems(project: Path, settings: Settings) -> list[str]:
-    """Programs the configured checks start that are not installed."""
-    problems = []
+    """Programs the configured checks start that are not installed (nor coming with the project's setup)."""
+    problems: list[str] = []
+    if not settings.gate.commands:
+        return problems
+    # The checks run with the project's own tools first on PATH; a program not found there may still come
+    # with the environment each task's worktree is set up with (a `.venv/bin`, `node_modules/.bin`).
+    env = inspect_env(project, settings.env)
+    path = env.overlay().apply({"PATH": os.environ.get("PATH", "")})["PATH"]
     for command in settings.gate.commands:
         try:
             words = shlex.split(command)
@@ -190,7 +210,7 @@ def tool_problems(project: Path, settings: Settings) -> list[str]:
             problems.append(f"[gate] commands: {command!r} is not a valid shell command line")
             continue
         first = next((w for w in words if "=" not in w), "")
-        if first and "/" not in first and shutil.which(first) is None:
+        if first and "/" not in first and shutil.which(first, path=path) is None and not env.spec.steps:
             problems.append(
                 f"[gate] commands: {first} (in {command!r}) is not installed or not on PATH; install it, "
                 "or change [gate] commands in shopfloor.toml"

@@ -89,6 +89,8 @@ class RayExecutor:
         self.remote = ray.remote(max_retries=0)(work_attempt)
         self.identity = user_identity(project)
         self.markers: dict[str, tuple[MarkerKind, str]] = {}
+        self.merges: dict[str, str] = {}
+        """Tasks whose next session starts by merging this integration branch (after a conflict)."""
         self._stop: str | None = None
 
     # -- placing a task: its branch in the user's repository --
@@ -168,7 +170,19 @@ class RayExecutor:
 
         await anyio.to_thread.run_sync(write)
 
-    def close(self) -> None:
+    async def start_merge(self, placement: Placement, integration: str) -> str:
+        """The next remote session starts by merging `integration` into its worktree (as shopfloor does
+        for a local one), leaving the conflicts for the agent to edit."""
+        self.merges[placement.worktree.task_id] = integration
+        return (
+            f"shopfloor starts merging {integration} into your worktree before you go on. Edit each "
+            "conflicted file so it keeps both sides' intent and no conflict marker (<<<<<<<, =======, "
+            ">>>>>>>) is left, then run the checks. Do not run git commands that change the repository "
+            "(git add, commit, merge): git metadata is read-only for you, and shopfloor commits the merge "
+            "once no conflict markers remain."
+        )
+
+    async def aclose(self) -> None:
         import ray
 
         if self._owns and ray.is_initialized():
@@ -252,6 +266,7 @@ class RemoteAttempt:
             gates=GateCount(self.gates.runs, self.gates.failed),
             cache_ttl=launcher.cache_ttl(self.route.agent),
             identity=ex.identity,
+            merge=ex.merges.pop(self.task_id, None),
         )
         key = f"{self.task_id}/{self.n}/{uuid.uuid4().hex[:8]}"
         ref = ex.remote.remote(job, ray.put(snapshot), ex.pauses, ex.channel, key)

@@ -108,6 +108,7 @@ class MultiEditTool(Tool[MultiEditInput]):
 
 async def _change(ctx: ToolContext, raw_path: str, ops: list[EditOperation], *, multi: bool) -> str:
     path = ctx.workspace.resolve(raw_path)
+    ctx.workspace.check_writable(path)
     creating = not path.exists() and not path.is_dir()
     if creating and ops[0].old_string != "":
         raise ToolError(

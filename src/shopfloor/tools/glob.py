@@ -18,9 +18,9 @@ from pydantic import Field
 from shopfloor.tools.base import Tool, ToolError, ToolInput
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.globs import GlobSyntaxError, glob_to_regex
-from shopfloor.tools.process import kill_group, scrub_env
+from shopfloor.tools.process import child_env, kill_group
+from shopfloor.tools.protected import secret_paths_within
 from shopfloor.tools.textfiles import displayable
-from shopfloor.tools.workspace import secret_paths_within
 
 MAX_RESULTS = 100
 _STAT_BATCH = 4096
@@ -185,7 +185,7 @@ async def _rg_files(rg: str, base: Path, pattern: str, sink: _NewestFiles) -> No
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=base,
-        env=scrub_env(),
+        env=child_env(),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -23,7 +23,7 @@ from shopfloor.tools.grep_search import (
     type_globs,
 )
 from shopfloor.tools.grep_worker import search_python_isolated
-from shopfloor.tools.workspace import secret_paths_within
+from shopfloor.tools.protected import secret_paths_within
 
 if TYPE_CHECKING:
     from shopfloor.tools.context import ToolContext

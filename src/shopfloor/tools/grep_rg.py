@@ -13,7 +13,7 @@ from typing import overload
 from shopfloor.tools.base import ToolError
 from shopfloor.tools.grep_regex import newline_error
 from shopfloor.tools.grep_search import FileHits, Line, PatternError, SearchSpec, SearchTimeout
-from shopfloor.tools.process import kill_group, scrub_env
+from shopfloor.tools.process import child_env, kill_group
 
 # rg only caps what it prints; the Grep answer cuts lines much shorter. A preview keeps the cut text.
 _PRINT_COLUMNS = 4000
@@ -62,7 +62,7 @@ async def search_rg(spec: SearchSpec, rg: str) -> list[FileHits]:
         proc = await asyncio.create_subprocess_exec(
             *rg_argv(rg, spec),
             cwd=str(cwd),
-            env=scrub_env(),
+            env=child_env(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out_file,
             stderr=err_file,

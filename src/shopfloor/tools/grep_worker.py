@@ -20,7 +20,7 @@ from typing import Any
 from shopfloor.tools.grep_child import PATTERN_ERROR
 from shopfloor.tools.grep_regex import compile_pattern
 from shopfloor.tools.grep_search import FileHits, Line, PatternError, SearchSpec, SearchTimeout
-from shopfloor.tools.process import kill_group, scrub_env
+from shopfloor.tools.process import child_env, kill_group
 
 
 async def search_python_isolated(spec: SearchSpec) -> list[FileHits]:
@@ -35,7 +35,7 @@ async def search_python_isolated(spec: SearchSpec) -> list[FileHits]:
         spec_file.flush()
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "shopfloor.tools.grep_child", spec_file.name, out_file.name,
-            cwd=str(spec.root if spec.root.is_dir() else spec.root.parent), env=scrub_env(),
+            cwd=str(spec.root if spec.root.is_dir() else spec.root.parent), env=child_env(),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err_file,
             start_new_session=True,
         )  # fmt: skip

@@ -12,7 +12,7 @@ from pydantic import Field
 from shopfloor.tools.base import Tool, ToolError, ToolInput
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.globs import path_glob_match
-from shopfloor.tools.workspace import secret_paths_within
+from shopfloor.tools.protected import secret_paths_within
 
 MAX_ENTRIES = 1000
 _SKIPPED_DIRS = ("__pycache__", "node_modules")

@@ -45,6 +45,7 @@ class NotebookEditTool(Tool[NotebookEditInput]):
 
     async def run(self, args: NotebookEditInput, ctx: ToolContext) -> str:
         path = ctx.workspace.resolve(args.notebook_path)
+        ctx.workspace.check_writable(path)
         if path.suffix != ".ipynb":
             raise ToolError(f"Error: {path} is not a Jupyter notebook (.ipynb); use Edit for other files.")
         data = load_for_change(path, ctx)

@@ -1,4 +1,4 @@
-"""The one place that starts subprocesses: process groups, timeouts, output caps, scrubbed environment."""
+"""The one place that starts subprocesses: process groups, timeouts, output caps, allowlisted environment."""
 
 from __future__ import annotations
 
@@ -6,36 +6,63 @@ import asyncio
 import codecs
 import contextlib
 import os
-import re
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-_SECRET_NAME = re.compile(
-    r"((^|_)API_KEY|(^|_)TOKEN|_PASSWORD|_CREDENTIALS?)$|SECRET",
-    re.IGNORECASE,
-)
+# What a child sees of shopfloor's own environment: the search path, locale, terminal and toolchain
+# settings. Everything else (provider keys, tokens, the user's other variables) stays out unless the
+# user lists it in `[sandbox] env`.
+_ALLOWED_NAMES = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "COLORTERM", "TZ", "COLUMNS",
+    "LINES", "XDG_DATA_DIRS", "XDG_CONFIG_DIRS", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV",
+    "PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "JAVA_HOME", "GOROOT", "GOPATH", "GOBIN", "GOFLAGS",
+    "GOTOOLCHAIN", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "NVM_DIR", "NVM_BIN", "NODE_PATH",
+    "VOLTA_HOME", "BUN_INSTALL", "DENO_DIR", "PNPM_HOME", "GEM_HOME", "GEM_PATH", "RBENV_ROOT", "ASDF_DIR",
+    "ASDF_DATA_DIR", "MISE_DATA_DIR", "PKG_CONFIG_PATH", "CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS",
+    "CPPFLAGS",
+)  # fmt: skip
+ENV_ALLOWLIST = frozenset(_ALLOWED_NAMES)
+ENV_ALLOW_PREFIXES = ("LC_",)
+NON_INTERACTIVE = {
+    "CI": "true",
+    "PAGER": "cat",
+    "GIT_PAGER": "cat",
+    "GIT_TERMINAL_PROMPT": "0",
+    # A commit or rebase without a message must not wait for an editor nobody will close.
+    "GIT_EDITOR": "true",
+    "NO_COLOR": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 
 
-def scrub_env(
-    base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None
+def allowed_name(name: str, allow: Sequence[str] = ()) -> bool:
+    """Whether variable `name` passes: built in, or named in `allow` (exactly, or as `PREFIX*`)."""
+    if name in ENV_ALLOWLIST or name.startswith(ENV_ALLOW_PREFIXES):
+        return True
+    return any(name == a or (a.endswith("*") and name.startswith(a[:-1])) for a in allow)
+
+
+def child_env(
+    *,
+    allow: Sequence[str] = (),
+    path_prepend: Sequence[str] = (),
+    extra: Mapping[str, str] | None = None,
+    base: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment a child gets: no keys, tokens or secrets of ours, non-interactive settings."""
-    env = {k: v for k, v in (os.environ if base is None else base).items() if not _SECRET_NAME.search(k)}
-    env.update(
-        {
-            "CI": "true",
-            "PAGER": "cat",
-            "GIT_PAGER": "cat",
-            "GIT_TERMINAL_PROMPT": "0",
-            # A commit or rebase without a message must not wait for an editor nobody will close.
-            "GIT_EDITOR": "true",
-            "NO_COLOR": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
+    """The environment a child process gets.
+
+    The allowlisted part of `base` (default: this process's environment) plus the names in `allow`,
+    non-interactive settings, `path_prepend` put first on PATH, then `extra` (which wins over all).
+    """
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if allowed_name(k, allow)}
+    env.update(NON_INTERACTIVE)
+    if path_prepend:
+        env["PATH"] = os.pathsep.join([*path_prepend, *([env["PATH"]] if env.get("PATH") else [])])
     if extra:
         env.update(extra)
     return env
@@ -207,7 +234,7 @@ async def start_process(
         proc = await asyncio.create_subprocess_exec(
             *argv,
             cwd=str(cwd),
-            env=dict(env) if env is not None else scrub_env(),
+            env=dict(env) if env is not None else child_env(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=write_fd,
             stderr=write_fd,
@@ -292,7 +319,7 @@ async def run_piped(
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=str(cwd),
-        env=dict(env) if env is not None else scrub_env(),
+        env=dict(env) if env is not None else child_env(),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

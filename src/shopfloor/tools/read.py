@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import anyio
 from pydantic import Field
 
 from shopfloor.tools.base import Tool, ToolError, ToolInput
+from shopfloor.tools.beneath import Swapped, open_file
 from shopfloor.tools.context import ToolContext
+from shopfloor.tools.linescan import WindowLine, scan
 from shopfloor.tools.textfiles import (
-    decode,
+    SNIFF_BYTES,
     has_binary_extension,
     looks_binary,
     missing_file_error,
     number_line,
-    split_lines,
 )
 
 MAX_LINES = 2000
@@ -63,33 +66,40 @@ class ReadTool(Tool[ReadInput]):
             raise ToolError(f"Error: {path} is not a regular file, so it cannot be read.")
         if has_binary_extension(path):
             raise ToolError(_binary_error(path))
+        start = max(args.offset or 1, 1)
+        wanted = min(args.limit or MAX_LINES, MAX_LINES)
+        base = ctx.workspace.base_of(path)
         try:
-            data = path.read_bytes()
+            fd = open_file(base, path.relative_to(base))
+        except FileNotFoundError as err:
+            raise ToolError(missing_file_error(path)) from err
+        except Swapped as err:
+            raise ToolError(f"Error: {path} is not a regular file, so it cannot be read.") from err
         except OSError as err:
             raise ToolError(f"Error: cannot read {path}: {err.strerror or err}") from err
-        if looks_binary(path, data):
-            raise ToolError(_binary_error(path))
+        with os.fdopen(fd, "rb") as fh:
+            if looks_binary(path, os.pread(fd, SNIFF_BYTES, 0)):
+                raise ToolError(_binary_error(path))
+            # The whole file is read once (counted and hashed) but only the window is kept, off the loop.
+            found = await anyio.to_thread.run_sync(scan, fh, start, wanted, MAX_LINE_CHARS)
 
-        lines = split_lines(decode(data).text)
-        total = len(lines)
+        total = found.total
         whole_file_asked = args.offset is None and args.limit is None
         if total == 0:
-            ctx.read_state.record(path, data, full=True)
+            ctx.read_state.record_digest(path, found.sha256, found.mtime_ns, full=True)
             return f"The file {path} exists but is empty (0 lines)."
-        start = max(args.offset or 1, 1)
         if start > total:
-            ctx.read_state.record(path, data, full=False)
+            ctx.read_state.record_digest(path, found.sha256, found.mtime_ns, full=False)
             return (
                 f"The file {path} has {total} line{'s' if total != 1 else ''}, so offset {start} is past "
                 f"its end. Call Read with an offset from 1 to {total}."
             )
-        wanted = min(args.limit or MAX_LINES, MAX_LINES)
-        shown, cut_lines, size_capped = _render(lines, start, wanted)
+        shown, cut_lines, size_capped = _render(found.lines)
         end = start + len(shown) - 1
         # Asking without offset/limit counts as reading the whole file, even when only its first
         # window fits: that is all a model can do in one call, and later windows keep the permission.
         full = whole_file_asked or (start == 1 and end == total)
-        ctx.read_state.record(path, data, full=full)
+        ctx.read_state.record_digest(path, found.sha256, found.mtime_ns, full=full)
 
         out = "\n".join(shown)
         notes = []
@@ -112,17 +122,17 @@ class ReadTool(Tool[ReadInput]):
         return out
 
 
-def _render(lines: list[str], start: int, wanted: int) -> tuple[list[str], int, bool]:
-    """Numbered lines from `start`; returns them, how many were cut, and whether the size cap hit."""
+def _render(lines: list[WindowLine]) -> tuple[list[str], int, bool]:
+    """Numbered lines; returns them, how many were cut, and whether the size cap hit."""
     shown: list[str] = []
     cut = 0
     size = 0
-    for n in range(start, min(start + wanted, len(lines) + 1)):
-        line = lines[n - 1]
-        too_long = len(line) > MAX_LINE_CHARS
+    for line in lines:
+        text = line.text
+        too_long = line.length > MAX_LINE_CHARS
         if too_long:
-            line = f"{line[:MAX_LINE_CHARS]} [... {len(line) - MAX_LINE_CHARS} more characters cut]"
-        rendered = number_line(n, line)
+            text = f"{text[:MAX_LINE_CHARS]} [... {line.length - MAX_LINE_CHARS} more characters cut]"
+        rendered = number_line(line.number, text)
         size += len(rendered) + 1
         if shown and size > MAX_OUTPUT_CHARS:
             return shown, cut, True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from shopfloor.config.sections import ToolSettings
+from shopfloor.config.sections import SandboxSettings, ToolSettings
 from shopfloor.tools.base import Tool
+from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.context import SkillSource, ToolContext
 from shopfloor.tools.policy import ToolPolicy
 from shopfloor.tools.toolset import Toolset
@@ -87,18 +89,21 @@ def make_context(
     *,
     skills: SkillSource | None = None,
     extra_dirs: tuple[Path, ...] = (),
-    sandbox: bool = True,
-    allow_network: bool = False,
+    sandbox: SandboxSettings | None = None,
+    writable: Sequence[Path] | None = None,
     settings: ToolSettings | None = None,
     policy: ToolPolicy | None = None,
+    overlay: EnvOverlay | None = None,
 ) -> ToolContext:
+    """The tools' shared state for one agent in `root`; `writable` narrows what it may change, `overlay`
+    is the project environment its shell runs with."""
     from shopfloor.tools.shell import ShellSession
     from shopfloor.tools.web_page import PageCache
     from shopfloor.tools.workspace import ReadState, Workspace
 
     settings = settings or ToolSettings()
-    ws = Workspace(root, extra_dirs)
-    shell = ShellSession(ws, sandbox=sandbox, allow_network=allow_network)
+    ws = Workspace(root, extra_dirs, writable)
+    shell = ShellSession(ws, sandbox, overlay=overlay)
     return ToolContext(
         workspace=ws,
         read_state=ReadState(),

@@ -9,21 +9,29 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from shopfloor.config.sections import SandboxSettings
+from shopfloor.tools.cgroup import PidsGroup
+from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.process import (
     RunningProcess,
     StreamOutput,
+    child_env,
     run_process,
-    scrub_env,
     start_process,
 )
+from shopfloor.tools.protected import missing_protected, remove_created
 from shopfloor.tools.sandbox import (
     SANDBOX_ENV_VARS,
-    bwrap_argv,
-    git_metadata_dirs,
+    Confined,
+    SandboxPolicy,
+    confine,
+    limits_of,
+    process_limit_enforced,
     sandbox_support,
 )
 
@@ -90,28 +98,53 @@ class BackgroundJob:
 
 
 class ShellSession:
-    """State that persists between one agent's Bash calls (the environment does not)."""
+    """State that persists between one agent's Bash calls (the environment does not).
 
-    def __init__(self, workspace: Workspace, *, sandbox: bool = True, allow_network: bool = False):
+    `overlay` is what the project's own environment adds (its tool folders first on PATH, its variables,
+    folders to hide); the rest of what a command sees is the allowlist of `child_env` plus `[sandbox] env`.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        settings: SandboxSettings | None = None,
+        *,
+        overlay: EnvOverlay | None = None,
+    ):
         self.workspace = workspace
+        self.settings = settings or SandboxSettings()
         self.cwd = workspace.root
-        self.sandbox = sandbox
-        self.allow_network = allow_network
+        self.overlay = overlay or EnvOverlay()
+        """The project environment's PATH and variables (its `.venv`, its `node_modules/.bin`)."""
         self.jobs: dict[str, BackgroundJob] = {}
         self._ids = itertools.count(1)
         self._notice_given = False
+        self._pids: PidsGroup | None = None
+        self._pids_tried = False
+        root = workspace.root
+        self._absent = missing_protected(root) if root in workspace.writable else []
+        """Protected names the workspace lacked at the start: created by a command, they are removed."""
+
+    @property
+    def sandbox(self) -> bool:
+        return self.settings.enabled
 
     async def sandbox_notice(self) -> str | None:
         """The warning to show when this session asked for the sandbox but cannot have it; else None."""
         if not self.sandbox:
             return None
-        support = await sandbox_support()
-        if support.available:
-            return None
-        return (
-            "Warning: Bash commands are NOT sandboxed in this run: "
-            f"{support.reason}. They can write anywhere this user can, and reach the network."
-        )
+        support = sandbox_support()
+        if not support.available:
+            return (
+                "Warning: Bash commands are NOT sandboxed in this run: "
+                f"{support.reason}. They can write anywhere this user can, and reach the network."
+            )
+        if not process_limit_enforced(self.policy()):
+            return (
+                "Note: commands are sandboxed, but their process-count limit cannot be enforced on this "
+                "machine (running as root without a writable pids cgroup)."
+            )
+        return None
 
     async def notice_once(self) -> str | None:
         """`sandbox_notice()` the first time it applies in this session, None afterwards."""
@@ -122,17 +155,41 @@ class ShellSession:
             self._notice_given = True
         return notice
 
-    async def _uses_sandbox(self) -> bool:
-        return self.sandbox and (await sandbox_support()).available
+    def _uses_sandbox(self) -> bool:
+        return self.sandbox and sandbox_support().available
 
-    def _argv(self, script: list[str], *, sandboxed: bool, cwd: Path) -> list[str]:
-        bash = shutil.which("bash") or "/bin/bash"
-        argv = [bash, *script]
+    def policy(self) -> SandboxPolicy:
+        """What this agent's commands may do: write its workspace (less what is protected), and so on."""
+        limits = limits_of(self.settings)
+        if limits.max_processes and os.geteuid() == 0 and not self._pids_tried:
+            # Root is not held by RLIMIT_NPROC: one pids cgroup for all of this agent's commands instead.
+            self._pids_tried = True
+            self._pids = PidsGroup.create(limits.max_processes)
+        return SandboxPolicy(
+            writable=self.workspace.writable,
+            readable=self.workspace.allowed,
+            network=self.settings.allow_network,
+            unix_sockets=self.settings.unix_sockets,
+            hidden=self.overlay.hidden,
+            ports=self.overlay.ports,
+            limits=limits,
+            pids_group=self._pids.procs if self._pids is not None else None,
+        )
+
+    def env(self, *, sandboxed: bool) -> dict[str, str]:
+        """The allowlisted environment, with the project's PATH and variables over it."""
+        return self.overlay.apply(
+            child_env(allow=self.settings.env, extra=SANDBOX_ENV_VARS if sandboxed else None)
+        )
+
+    @contextlib.contextmanager
+    def _command(self, script: list[str], *, sandboxed: bool, cwd: Path) -> Iterator[Confined]:
+        argv = [shutil.which("bash") or "/bin/bash", *script]
         if not sandboxed:
-            return argv
-        writable = [*self.workspace.allowed, *git_metadata_dirs(self.workspace.root)]
-        bwrap = shutil.which("bwrap") or "bwrap"
-        return bwrap_argv(argv, writable=writable, cwd=cwd, allow_network=self.allow_network, bwrap=bwrap)
+            yield Confined(argv)
+            return
+        with confine(argv, self.policy(), cwd=cwd) as confined:
+            yield confined
 
     def _start_dir(self) -> tuple[Path, str | None]:
         if self.cwd.is_dir():
@@ -143,9 +200,8 @@ class ShellSession:
 
     async def run(self, command: str, *, timeout_s: float) -> ShellRun:
         """Run one command in a fresh bash; keep its final directory when that is inside the workspace."""
-        sandboxed = await self._uses_sandbox()
+        sandboxed = self._uses_sandbox()
         cwd, note = self._start_dir()
-        env = scrub_env(extra=SANDBOX_ENV_VARS if sandboxed else None)
         with tempfile.TemporaryFile() as side:
             # A high descriptor number stays clear of the low ones scripts use (`exec 3>log`).
             fd = fcntl.fcntl(side.fileno(), fcntl.F_DUPFD_CLOEXEC, 100)
@@ -153,19 +209,22 @@ class ShellSession:
             # it sits on the command's first line so error messages keep the command's line numbers.
             script = ["-c", f"trap 'pwd -P >&{fd}' EXIT; {command}"]
             try:
-                result = await run_process(
-                    self._argv(script, sandboxed=sandboxed, cwd=cwd),
-                    cwd=cwd,
-                    timeout_s=timeout_s,
-                    env=env,
-                    pass_fds=(fd,),
-                )
+                with self._command(script, sandboxed=sandboxed, cwd=cwd) as cmd:
+                    result = await run_process(
+                        cmd.argv,
+                        cwd=cwd,
+                        timeout_s=timeout_s,
+                        env=self.env(sandboxed=sandboxed),
+                        pass_fds=(fd, *cmd.pass_fds),
+                    )
             finally:
                 os.close(fd)
             side.seek(0)
             reported = side.read().decode("utf-8", errors="replace").strip().splitlines()
         if reported:
             note = self._follow(Path(reported[-1])) or note
+        if sandboxed and (swept := self.sweep()):
+            note = "\n".join(filter(None, [note, swept]))
         return ShellRun(
             output=result.output,
             exit_code=result.exit_code,
@@ -184,13 +243,13 @@ class ShellSession:
 
     async def start_background(self, command: str, *, description: str | None = None) -> BackgroundJob:
         """Start `command` without waiting; its output is collected until it ends or is killed."""
-        sandboxed = await self._uses_sandbox()
+        sandboxed = self._uses_sandbox()
         cwd, _ = self._start_dir()
-        env = scrub_env(extra=SANDBOX_ENV_VARS if sandboxed else None)
         out = StreamOutput()
-        proc = await start_process(
-            self._argv(["-c", command], sandboxed=sandboxed, cwd=cwd), cwd=cwd, sink=out.feed, env=env
-        )
+        with self._command(["-c", command], sandboxed=sandboxed, cwd=cwd) as cmd:
+            proc = await start_process(
+                cmd.argv, cwd=cwd, sink=out.feed, env=self.env(sandboxed=sandboxed), pass_fds=cmd.pass_fds
+            )
         job = BackgroundJob(f"bash_{next(self._ids)}", command, description, proc, out)
         self.jobs[job.id] = job
         return job
@@ -198,8 +257,25 @@ class ShellSession:
     def job(self, job_id: str) -> BackgroundJob | None:
         return self.jobs.get(job_id.strip())
 
+    def sweep(self) -> str | None:
+        """Remove git metadata or configuration a command created where there was none; say so."""
+        removed = remove_created(self.workspace.root, self._absent)
+        if not removed:
+            return None
+        return (
+            f"shopfloor removed {', '.join(removed)}: agents may not create git metadata or shopfloor's or "
+            "Claude Code's configuration."
+        )
+
     async def aclose(self) -> None:
-        """Stop every background job this agent started."""
+        """Stop every background job this agent started, and whatever its commands left running; then
+        remove protected paths they created (nothing of the agent is running any more to race it)."""
         for job in list(self.jobs.values()):
             with contextlib.suppress(OSError):
                 await job.kill()
+        if self.sandbox:
+            self.sweep()
+        if self._pids is not None:
+            self._pids.remove()
+            self._pids = None
+            self._pids_tried = False

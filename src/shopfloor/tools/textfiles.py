@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import functools
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,43 +123,3 @@ def missing_file_error(path: Path) -> str:
     elif not path.parent.is_dir():
         msg += f" Its directory {path.parent} does not exist either."
     return msg
-
-
-@functools.cache
-def _umask() -> int:
-    # os.umask can only be read by setting it; do that once, on first use rather than at import.
-    old = os.umask(0o022)
-    os.umask(old)
-    return old
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` via a synced temp file in the same directory and a rename.
-
-    A crash leaves either the old file or the new one, never half of either. An existing file keeps
-    its permission bits; a new one gets the usual 0666 less the umask.
-    """
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
-    # Make the rename itself durable; not every file system lets a directory be synced.
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

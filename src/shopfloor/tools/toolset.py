@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from shopfloor.models.base import ToolSpec
 from shopfloor.tools.base import Tool, ToolError, ToolResult
 from shopfloor.tools.context import ToolContext
+from shopfloor.tools.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,16 @@ class Toolset:
         """Run one call; every failure becomes an is_error result, never an exception.
 
         In Claude Code's order: the input is checked, PreToolUse hooks may refuse or change it, the
-        rules decide, the tool runs, and PostToolUse hooks see (and may add to) its answer.
+        rules decide, the tool runs, and PostToolUse hooks see (and may add to) its answer. The answer
+        is redacted: what a tool read or a command printed reaches the model and the record without
+        this process's secrets or anything shaped like a credential.
         """
+        result = await self._call(name, raw_input, ctx, call_id)
+        return ToolResult(redact(result.content), result.is_error)
+
+    async def _call(
+        self, name: str, raw_input: Mapping[str, Any], ctx: ToolContext, call_id: str
+    ) -> ToolResult:
         tool = self._tools.get(name)
         if tool is None:
             available = ", ".join(self._tools) or "none"

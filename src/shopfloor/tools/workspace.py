@@ -9,31 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shopfloor.tools.errors import ToolError
-
-# Credential stores under the home directory that stay unreachable even when a workspace is the
-# home directory itself (or contains it).
-_SECRET_PATHS = (
-    ".ssh",
-    ".aws",
-    ".gnupg",
-    ".azure",
-    ".kube",
-    ".docker",
-    ".config/gcloud",
-    ".config/gh",
-    ".netrc",
-    ".git-credentials",
-    ".pypirc",
-    ".pgpass",
-)
+from shopfloor.tools.protected import is_secret_path, protection
 
 
 class Workspace:
-    """A root directory (plus optional extra directories) that every tool path must resolve into."""
+    """A root directory (plus optional extra directories) that every tool path must resolve into.
 
-    def __init__(self, root: Path, extra_dirs: Sequence[Path] = ()):
+    Agents write only inside `writable` (the root by default; extra directories are read-only), and
+    never the protected paths of the root (git metadata, configuration, shopfloor's records).
+    """
+
+    def __init__(self, root: Path, extra_dirs: Sequence[Path] = (), writable: Sequence[Path] | None = None):
         self.root = root.resolve()
         self.extra_dirs = tuple(d.resolve() for d in extra_dirs)
+        self.writable = (self.root,) if writable is None else tuple(p.resolve() for p in writable)
+        """What may be changed: folders, or single files (a planning agent's queue file)."""
 
     @property
     def allowed(self) -> tuple[Path, ...]:
@@ -41,6 +31,26 @@ class Workspace:
 
     def contains(self, path: Path) -> bool:
         return any(path == d or path.is_relative_to(d) for d in self.allowed)
+
+    def base_of(self, real: Path) -> Path:
+        """The allowed folder `real` lies in (the deepest one), from which the file tools open it."""
+        inside = [d for d in self.allowed if real == d or real.is_relative_to(d)]
+        if not inside:
+            raise ToolError(f"Error: access denied: {real} is outside the workspace {self.root}.")
+        return max(inside, key=lambda d: len(d.parts))
+
+    def check_writable(self, real: Path) -> None:
+        """Raise ToolError unless an agent may change `real` (already resolved)."""
+        for w in self.writable:
+            if real == w or real.is_relative_to(w):
+                reason = protection(real.relative_to(self.root)) if w == self.root else None
+                if reason:
+                    raise ToolError(f"Error: access denied: {real} cannot be changed by an agent: {reason}.")
+                return
+        listing = ", ".join(str(w) for w in self.writable) or "nothing"
+        raise ToolError(
+            f"Error: access denied: {real} is read-only for this agent, which may only change {listing}."
+        )
 
     def resolve(self, raw: str) -> Path:
         """Resolve `raw` (absolute, or relative to the root), following `..` and symlinks.
@@ -70,24 +80,6 @@ class Workspace:
         return real
 
 
-def is_secret_path(real: Path) -> bool:
-    """True when `real` (already resolved) is a credential store in the home directory, or inside one."""
-    try:
-        home = Path.home().resolve()
-    except (OSError, RuntimeError):  # no usable home directory: nothing there to protect
-        return False
-    return any(real == home / s or real.is_relative_to(home / s) for s in _SECRET_PATHS)
-
-
-def secret_paths_within(base: Path) -> list[Path]:
-    """The credential stores that lie inside directory `base` (so a listing of it can leave them out)."""
-    try:
-        home = Path.home().resolve()
-    except (OSError, RuntimeError):
-        return []
-    return [home / s for s in _SECRET_PATHS if (home / s).is_relative_to(base)]
-
-
 @dataclass(frozen=True)
 class FileStamp:
     sha256: str
@@ -112,11 +104,14 @@ class ReadState:
         A partial read of unchanged content keeps an earlier full read: reading the rest of a long
         file with `offset` must not undo the permission to edit it.
         """
-        digest = file_digest(data)
+        self.record_digest(path, file_digest(data), path.stat().st_mtime_ns, full=full)
+
+    def record_digest(self, path: Path, digest: str, mtime_ns: int, *, full: bool) -> None:
+        """`record` for a file hashed as it was streamed rather than held whole."""
         before = self._stamps.get(path)
         if not full and before is not None and before.full and before.sha256 == digest:
             full = True
-        self._stamps[path] = FileStamp(digest, path.stat().st_mtime_ns, full)
+        self._stamps[path] = FileStamp(digest, mtime_ns, full)
 
     def forget(self, path: Path) -> None:
         self._stamps.pop(path, None)

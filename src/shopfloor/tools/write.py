@@ -8,8 +8,9 @@ import anyio
 from pydantic import Field
 
 from shopfloor.tools.base import Tool, ToolError, ToolInput
+from shopfloor.tools.beneath import Swapped, read_bytes, write_atomic
 from shopfloor.tools.context import ToolContext
-from shopfloor.tools.textfiles import TextDoc, decode, looks_binary, write_atomic
+from shopfloor.tools.textfiles import TextDoc, decode, looks_binary
 
 
 class WriteInput(ToolInput):
@@ -29,6 +30,7 @@ class WriteTool(Tool[WriteInput]):
 
     async def run(self, args: WriteInput, ctx: ToolContext) -> str:
         path = ctx.workspace.resolve(args.file_path)
+        ctx.workspace.check_writable(path)
         existing = load_for_change(path, ctx)
         if existing is None:
             data = encode_or_fail(TextDoc("", False, b"", "utf-8", "strict"), args.content)
@@ -44,12 +46,13 @@ def load_for_change(path: Path, ctx: ToolContext) -> bytes | None:
     """The current bytes of `path` after the read-state check, or None when it does not exist yet."""
     if path.is_dir():
         raise ToolError(f"Error: {path} is a directory; give the path of a file.")
-    if not path.exists():
-        return None
-    if not path.is_file():
-        raise ToolError(f"Error: {path} is not a regular file, so it cannot be changed.")
+    base = ctx.workspace.base_of(path)
     try:
-        data = path.read_bytes()
+        data = read_bytes(base, path.relative_to(base))
+    except FileNotFoundError:
+        return None
+    except Swapped as err:
+        raise ToolError(f"Error: {path} is not a regular file, so it cannot be changed.") from err
     except OSError as err:
         raise ToolError(f"Error: cannot read {path}: {err.strerror or err}") from err
     if ctx.read_state.get(path) is None and looks_binary(path, data):
@@ -76,8 +79,14 @@ async def save(path: Path, data: bytes, ctx: ToolContext) -> None:
 
     The write (with its fsyncs) runs in a worker thread, so other agents' turns go on meanwhile.
     """
+    base = ctx.workspace.base_of(path)
     try:
-        await anyio.to_thread.run_sync(write_atomic, path, data)
+        await anyio.to_thread.run_sync(write_atomic, base, path.relative_to(base), data)
+    except Swapped as err:
+        raise ToolError(
+            f"Error: cannot write {path}: a folder on its path (or the file) is a link or not a plain "
+            "file any more, so nothing was written. Check the path, then retry."
+        ) from err
     except OSError as err:
         raise ToolError(f"Error: cannot write {path}: {err.strerror or err}") from err
     ctx.read_state.record(path, data, full=True)

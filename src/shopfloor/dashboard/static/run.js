@@ -260,7 +260,7 @@
       }
     } else if (ev.kind === "gate_round" && row) {
       row.gate_rounds += 1;
-      if (p.report && p.report.verdict !== "pass") row.gate_failures += 1;
+      if (p.report && p.report.verdict === "fail") row.gate_failures += 1; // an environment round blames nobody
     } else if (ev.kind === "model_replied") {
       const cost = p.cost_usd || 0;
       const tokens = SF.totalTokens(p.usage);

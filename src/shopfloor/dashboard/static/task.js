@@ -86,6 +86,12 @@
     switch (step.kind) {
       case "started":
         return [h("strong", {}, "Taken up"), ` by ${step.detail}`];
+      case "environment": {
+        const how = { setup: "installed", cache: "copied from the cache", kept: "kept from an earlier attempt", none: "nothing to install" };
+        return [h("strong", {}, "Environment ready"), `: ${how[step.status] || step.status}`,
+          step.status === "none" ? null : [" ", h("span", { class: "muted" }, SF.duration(step.duration_s))],
+          step.detail ? [" · log ", h("code", {}, step.detail)] : null];
+      }
       case "session": {
         const ended = step.status === null ? "at work" : step.status === "completed" ? "wrote its completion marker" : SF.statusLabel(step.status);
         return [
@@ -101,15 +107,18 @@
           " ", h("span", { class: "muted" }, SF.duration(step.duration_s)), " · ", link("gate-" + step.round, "report"),
           h("p", { class: "step-detail" }, SF.inline(step.detail)),
           step.status === "fail" ? h("p", { class: "muted" }, "The report went back to the agent in the same session.") : null,
+          step.status === "environment"
+            ? h("p", { class: "muted" }, "The environment is broken, not the work: the agent was not blamed and no further attempt was spent.")
+            : null,
         ];
       case "conflict":
         return [h("strong", {}, "Merge conflict"), ` with ${step.detail} in `,
           step.files.flatMap((f, i) => (i ? [", ", h("code", {}, f)] : [h("code", {}, f)])),
-          h("p", { class: "muted" }, "Sent back to the agent to resolve.")];
+          h("p", { class: "muted" }, "shopfloor started the merge in the task's worktree; the agent resolves the conflict markers, shopfloor commits.")];
       case "merged":
         return [h("strong", {}, "Merged"), " as ", link("diff", h("code", {}, String(step.commit).slice(0, 12)))];
       case "attempt_ended":
-        return [h("strong", {}, `Attempt ${step.attempt} ended`), ": ", SF.badge(step.status === "verified" ? "pass" : "fail", SF.statusLabel(step.status)),
+        return [h("strong", {}, `Attempt ${step.attempt} ended`), ": ", SF.badge(step.status === "verified" ? "pass" : step.status === "environment_broken" ? "environment" : "fail", SF.statusLabel(step.status)),
           step.detail ? h("p", { class: "step-detail" }, step.detail) : null];
       case "lease_expired":
         return [h("strong", {}, "Lease expired"), `: the agent was ${step.detail}`];
@@ -214,7 +223,7 @@
         h("td", {}, c.name), h("td", {}, c.kind), h("td", {}, h("code", {}, c.command)),
         h("td", { class: "num" }, c.exit_code === null ? (c.timed_out ? "timed out" : "none") : String(c.exit_code)),
         h("td", { class: "num" }, SF.duration(c.duration_s)),
-        h("td", {}, SF.badge(c.passed ? "pass" : "fail")),
+        h("td", {}, c.environment ? SF.badge("environment", "cannot run") : SF.badge(c.passed ? "pass" : "fail")),
         h("td", {}, c.output_tail ? h("details", {}, h("summary", {}, "Output"), SF.pre(`Output of ${c.name}`, null, c.output_tail)) : "–")));
     panel.append(h("h3", {}, "Checks"), checks.length
       ? SF.table(`Commands the gate ran in round ${round.round}`, ["Check", "Kind", "Command", "Exit code", "Took", "Result", "Output"], checks)

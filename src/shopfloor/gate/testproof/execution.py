@@ -12,7 +12,7 @@ from typing import ClassVar, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from shopfloor.gate.testfiles import test_language
-from shopfloor.tools.process import run_process, scrub_env
+from shopfloor.tools.confined import Confinement
 
 TestStatus = Literal["passed", "failed", "error", "skipped"]
 FileOutcome = Literal["passed", "failed", "no-tests"]
@@ -89,10 +89,14 @@ class FileRunner(Protocol):
     async def run(self, cwd: Path, files: list[str], *, where: str, timeout_s: float) -> TestRun: ...
 
 
-def make_runners(spec: TestRunnerSpec, project_dirs: list[Path]) -> list[FileRunner]:
-    """The runners `spec` asks for; `project_dirs` are searched for a .venv interpreter."""
-    pytest_runner = PytestRunner(spec.python or python_for(project_dirs), spec.pytest_args, spec.env)
-    node_runner = NodeRunner(spec.node, spec.env)
+def make_runners(
+    spec: TestRunnerSpec, project_dirs: list[Path], confinement: Confinement | None = None
+) -> list[FileRunner]:
+    """The runners `spec` asks for; `project_dirs` are searched for a .venv interpreter. They run the
+    tests (the task's code) confined as `confinement` says: by default, sandboxed and offline."""
+    box = confinement or Confinement()
+    pytest_runner = PytestRunner(spec.python or python_for(project_dirs), spec.pytest_args, box, spec.env)
+    node_runner = NodeRunner(spec.node, box, spec.env)
     if spec.kind == "pytest":
         return [pytest_runner]
     if spec.kind == "node":
@@ -100,7 +104,7 @@ def make_runners(spec: TestRunnerSpec, project_dirs: list[Path]) -> list[FileRun
     if spec.kind == "command":
         if not spec.command:
             raise ValueError("a `command` test runner needs its command")
-        return [CommandRunner(spec.command, spec.env)]
+        return [CommandRunner(spec.command, box, spec.env)]
     return [pytest_runner, node_runner]
 
 
@@ -117,9 +121,12 @@ def python_for(project_dirs: list[Path]) -> str:
 class PytestRunner:
     name = "pytest"
 
-    def __init__(self, python: str, extra_args: list[str], env: dict[str, str] | None = None):
+    def __init__(
+        self, python: str, extra_args: list[str], confinement: Confinement, env: dict[str, str] | None = None
+    ):
         self.python = python
         self.extra_args = extra_args
+        self.box = confinement
         self.env = env or {}
 
     def handles(self, rel_path: str) -> bool:
@@ -143,7 +150,8 @@ class PytestRunner:
                 *self.extra_args,
                 *files,
             ]
-            res = await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=pytest_env(cwd, self.env))
+            env = pytest_env(cwd, self.env, self.box)
+            res = await self.box.run(argv, cwd=cwd, writable=[cwd, Path(tmp)], timeout_s=timeout_s, env=env)
             cases = parse_pytest_junit(xml, files) if xml.exists() else []
         return TestRun(
             where=where,
@@ -157,11 +165,14 @@ class PytestRunner:
         )
 
 
-def pytest_env(cwd: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The scrubbed environment for Python tests run in `cwd`, its own code first on the import path."""
+def pytest_env(
+    cwd: Path, extra: dict[str, str] | None = None, confinement: Confinement | None = None
+) -> dict[str, str]:
+    """The allowlisted environment for Python tests run in `cwd`, its own code first on the import path."""
     # The checkout's own code must win over an editable install that points at another checkout.
     paths = [str(cwd / "src"), str(cwd), os.environ.get("PYTHONPATH", "")]
-    return scrub_env(extra={**(extra or {}), "PYTHONPATH": os.pathsep.join(p for p in paths if p)})
+    box = confinement or Confinement()
+    return box.env(extra={**(extra or {}), "PYTHONPATH": os.pathsep.join(p for p in paths if p)})
 
 
 class NodeRunner:
@@ -169,8 +180,9 @@ class NodeRunner:
 
     name = "node"
 
-    def __init__(self, node: str, env: dict[str, str] | None = None):
+    def __init__(self, node: str, confinement: Confinement, env: dict[str, str] | None = None):
         self.node = node
+        self.box = confinement
         self.env = env or {}
 
     def handles(self, rel_path: str) -> bool:
@@ -194,7 +206,13 @@ class NodeRunner:
                     f"--test-reporter-destination={xml}",
                     file,
                 ]
-                res = await run_process(argv, cwd=cwd, timeout_s=timeout_s, env=scrub_env(extra=self.env))
+                res = await self.box.run(
+                    argv,
+                    cwd=cwd,
+                    writable=[cwd, Path(tmp)],
+                    timeout_s=timeout_s,
+                    env=self.box.env(extra=self.env),
+                )
                 duration += res.duration_s
                 timed_out |= res.timed_out
                 exit_code = res.exit_code if exit_code == 0 else exit_code
@@ -220,8 +238,9 @@ class CommandRunner:
 
     name = "command"
 
-    def __init__(self, command: list[str], env: dict[str, str] | None = None):
+    def __init__(self, command: list[str], confinement: Confinement, env: dict[str, str] | None = None):
         self.command = command
+        self.box = confinement
         self.env = env or {}
 
     def handles(self, rel_path: str) -> bool:
@@ -233,8 +252,12 @@ class CommandRunner:
         exit_code: int | None = 0
         timed_out, duration = False, 0.0
         for file in files:
-            res = await run_process(
-                [*self.command, file], cwd=cwd, timeout_s=timeout_s, env=scrub_env(extra=self.env)
+            res = await self.box.run(
+                [*self.command, file],
+                cwd=cwd,
+                writable=[cwd],
+                timeout_s=timeout_s,
+                env=self.box.env(extra=self.env),
             )
             duration += res.duration_s
             timed_out |= res.timed_out

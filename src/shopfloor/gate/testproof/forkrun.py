@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from shopfloor.gate.testproof import mutant_driver
 from shopfloor.gate.testproof.execution import pytest_env
 from shopfloor.gate.testproof.mutants import Mutant
-from shopfloor.tools.process import run_process
+from shopfloor.tools.confined import Confinement
 
 _DRIVER = "_shopfloor_mutants.py"
 _SLACK_S = 10.0
@@ -54,9 +54,16 @@ class DriverOutcome:
 
 
 async def run_python_mutants(
-    copy: Path, python: str, options: list[str], tests: list[str], mutants: list[Mutant], budget_s: float
+    copy: Path,
+    python: str,
+    options: list[str],
+    tests: list[str],
+    mutants: list[Mutant],
+    budget_s: float,
+    confinement: Confinement,
 ) -> DriverOutcome:
-    """Run `mutants` (files relative to `copy`) against pytest `tests`, within `budget_s` seconds."""
+    """Run `mutants` (files relative to `copy`) against pytest `tests`, within `budget_s` seconds, confined
+    like every run of the task's code (the driver writes its results beside the copy)."""
     work = copy.parent / "driver"
     work.mkdir(exist_ok=True)
     shutil.copyfile(mutant_driver.__file__, work / _DRIVER)
@@ -80,7 +87,13 @@ async def run_python_mutants(
     }
     (work / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
     argv = [python, str(work / _DRIVER), str(work / "plan.json")]
-    res = await run_process(argv, cwd=copy, timeout_s=budget_s + _SLACK_S, env=pytest_env(copy))
+    res = await confinement.run(
+        argv,
+        cwd=copy,
+        writable=[copy, work],
+        timeout_s=budget_s + _SLACK_S,
+        env=pytest_env(copy, confinement=confinement),
+    )
     try:
         done = _Results.model_validate_json(results.read_text(encoding="utf-8"))
     except (OSError, ValidationError):

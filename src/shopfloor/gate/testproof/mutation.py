@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shopfloor.gate.report import FunctionScore, MutantOutcome, MutantStatus, MutationReport
@@ -36,6 +36,7 @@ from shopfloor.gate.testproof.mutants import ChangedFunction, Mutant, interleave
 from shopfloor.gate.testproof.py_mutator import python_functions
 from shopfloor.gate.testproof.python_tests import touched_test_names
 from shopfloor.gate.testproof.scratch import scratch_copy
+from shopfloor.tools.confined import Confinement
 
 PER_FUNCTION = 4
 """Mutants tried per changed function at most (one of each kind first)."""
@@ -48,6 +49,7 @@ class _Suite:
 
     spec: TestRunnerSpec
     tree: Path
+    confinement: Confinement = field(default_factory=Confinement)
     groups: list[tuple[int, list[str], Language]] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
 
@@ -55,7 +57,7 @@ class _Suite:
         self, language: Language, env: dict[str, str] | None = None
     ) -> list[tuple[FileRunner, list[str]]]:
         spec = self.spec.model_copy(update={"env": {**self.spec.env, **env}}) if env else self.spec
-        runners = make_runners(spec, [self.tree])
+        runners = make_runners(spec, [self.tree], self.confinement)
         return [(runners[i], ids) for i, ids, lang in self.groups if lang == language]
 
     def ids(self, language: Language) -> list[str]:
@@ -76,8 +78,10 @@ async def mutation_check(
     budget_s: float,
     runner: TestRunnerSpec | None = None,
     per_function: int = PER_FUNCTION,
+    confinement: Confinement | None = None,
 ) -> MutationReport:
-    """Run mutants of the functions changed since `base` against the tests changed since `base`."""
+    """Run mutants of the functions changed since `base` against the tests changed since `base`, confined
+    as `confinement` says (by default sandboxed and offline: the tests and the code are the task's)."""
     started = time.monotonic()
     tree = tree.resolve()
     report = MutationReport(status="skipped", budget_s=budget_s)
@@ -108,6 +112,9 @@ async def mutation_check(
     if suite.unsupported:
         report.notes.append(f"tests no runner here can run were left out: {', '.join(suite.unsupported)}")
     async with scratch_copy(tree, suite.spec.share_dirs) as copy:
+        # Results (coverage, the driver's answers) are written beside the copy.
+        box = confinement or Confinement()
+        suite.confinement = replace(box, also_writable=(*box.also_writable, copy.parent))
         await _run(copy, suite, functions, report, started)
     report.duration_s = round(time.monotonic() - started, 3)
     return report
@@ -145,7 +152,9 @@ async def _python_mutants(
     python = suite.spec.python or python_for([suite.tree])
     # unraisableexception: its gc.collect() calls at exit are a third of a fork's time, and only warn.
     options = ["-q", "-x", "-p", "no:cacheprovider", "-p", "no:unraisableexception", *suite.spec.pytest_args]
-    done = await run_python_mutants(copy, python, options, suite.ids("python"), mutants, budget_s)
+    done = await run_python_mutants(
+        copy, python, options, suite.ids("python"), mutants, budget_s, suite.confinement
+    )
     if done.baseline_timed_out:
         report.notes.append(_too_small(report.budget_s, done.baseline_s))
         return []

@@ -28,6 +28,7 @@ from shopfloor.gate.testproof.execution import (
 )
 from shopfloor.gate.testproof.js_tests import touched_test_titles
 from shopfloor.gate.testproof.python_tests import touched_test_names
+from shopfloor.tools.confined import Confinement
 from shopfloor.vcs import GitError, resolve_commit
 
 FileVerdict = Literal["red-green", "passes-before", "fails-after", "no-tests"]
@@ -173,6 +174,7 @@ async def prove_tests(
     *,
     runner: TestRunnerSpec | None = None,
     timeout_s: float = 300.0,
+    confinement: Confinement | None = None,
 ) -> RedGreenReport:
     """Run the added/changed tests (or `test_files`) on `base_ref` with only tests applied, then on `tree`."""
     repo, tree = repo.resolve(), tree.resolve()
@@ -180,7 +182,7 @@ async def prove_tests(
     commit = await resolve_commit(tree, base_ref)
     changed = await changed_files(tree, commit)
     targets = _targets(tree, changed, test_files)
-    runners = make_runners(spec, [tree, repo])
+    runners = make_runners(spec, [tree, repo], confinement)
     groups = _group(runners, targets)
     unsupported = _left_out(groups, targets)
     if not groups:
@@ -213,13 +215,14 @@ async def red_check(
     regression_ok: bool = False,
     runner: TestRunnerSpec | None = None,
     timeout_s: float = 300.0,
+    confinement: Confinement | None = None,
 ) -> RedCheckReport:
     """Run a test task's new tests on its own tree (no implementation yet): each must fail."""
     tree = tree.resolve()
     commit = await resolve_commit(tree, base_ref)
     changed = {c.path: c for c in await changed_files(tree, commit)}
     targets = _targets(tree, list(changed.values()), test_files)
-    groups = _group(make_runners(runner or TestRunnerSpec(), [tree]), targets)
+    groups = _group(make_runners(runner or TestRunnerSpec(), [tree], confinement), targets)
     runs = [await r.run(tree, files, where="tree", timeout_s=timeout_s) for r, files in groups]
     results: list[RedCheckFile] = []
     for _r, files in groups:
