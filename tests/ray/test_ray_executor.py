@@ -275,3 +275,30 @@ def test_without_ray_the_ray_executor_says_how_to_install_it(tmp_path: Path) -> 
     wrong = shopfloor("run", "--ray-address", "10.0.0.1:6379", cwd=project, env=env)
     assert wrong.returncode == 2 and "--ray-address goes with --executor ray" in wrong.stderr
     shutil.rmtree(project / ".orchestrator" / "worktrees", ignore_errors=True)
+
+
+def test_a_merge_conflict_goes_to_a_fresh_session_on_a_worker_and_both_tasks_land(
+    tmp_path: Path, ray_address: str
+) -> None:
+    project = make_project(tmp_path, [("TASK-001", []), ("TASK-002", [])])
+
+    def edit(word: str) -> list[Any]:  # played again from the top by the session after a conflict
+        return [
+            tool("Read", file_path="{workdir}/shared.txt"),
+            tool("Write", file_path="{workdir}/shared.txt", content=f"{word}\n"),
+            tool("Write", file_path=MARKER, content="done"),
+            "Done.",
+        ]
+
+    d = scripts(tmp_path, {"TASK-001": edit("one"), "TASK-002": edit("two")})
+    proc = shopfloor(*on_ray(ray_address, "--model", f"scripted:{d}", "--parallel", "2"), cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (conflict,) = query(project, "SELECT task_id FROM events WHERE kind = 'merge_conflict'")
+    second = conflict["task_id"]
+    # The second task's worker started the merge, its agent resolved the file, shopfloor committed it.
+    assert (project / "shared.txt").read_text() == ("one\n" if second == "TASK-001" else "two\n")
+    assert merges(project, "TASK-001") == merges(project, "TASK-002") == 1
+    assert attempts(project, second) == ["completed"]
+    parents = git(project, "log", "-1", "--format=%P", f"shopfloor/{second}").split()
+    assert len(parents) == 2  # the merge of the integration branch, committed on the task's branch
+    assert git(project, "status", "--porcelain") == ""
