@@ -16,7 +16,6 @@ from shopfloor.config.settings import Settings
 from shopfloor.gate.feedback import format_failure_report
 from shopfloor.layout import Layout
 from shopfloor.orchestrator.attempt import (
-    Attempt,
     AttemptResult,
     Crashed,
     GateCount,
@@ -39,7 +38,8 @@ from shopfloor.orchestrator.events import (
     TaskStarted,
     TaskStatus,
 )
-from shopfloor.orchestrator.executor import AlreadyMerged, LocalExecutor, Placement, VerifiedUnmerged
+from shopfloor.orchestrator.executor import AlreadyMerged, Placement, VerifiedUnmerged
+from shopfloor.orchestrator.executors import Executor, RunningAttempt
 from shopfloor.orchestrator.merge_queue import MergeConflict, Merged, MergeQueue, MergeRefused
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
 from shopfloor.orchestrator.spend import RunSpend
@@ -66,7 +66,7 @@ class Coordinator:
         *,
         project: Path,
         settings: Settings,
-        executor: LocalExecutor,
+        executor: Executor,
         merge_queue: MergeQueue,
         spend: RunSpend,
         concurrency: Concurrency,
@@ -190,7 +190,9 @@ class Coordinator:
                 break
         return TaskOutcome(tid, "failed", reason)
 
-    async def _one_attempt(self, attempt: Attempt, task: Task, placement: Placement, note: str) -> Settled:
+    async def _one_attempt(
+        self, attempt: RunningAttempt, task: Task, placement: Placement, note: str
+    ) -> Settled:
         """Run the attempt and merge what it verifies; its work is saved however it ends."""
         try:
             result = await attempt.run(note)
@@ -209,7 +211,7 @@ class Coordinator:
             await attempt.aclose()
 
     async def _settle(
-        self, attempt: Attempt, task: Task, placement: Placement, result: AttemptResult
+        self, attempt: RunningAttempt, task: Task, placement: Placement, result: AttemptResult
     ) -> Settled:
         """Merge a verified result; a conflict goes back to the same session, which re-verifies."""
         tries = 0
@@ -249,7 +251,7 @@ class Coordinator:
         await self.executor.finish(placement)
         return TaskOutcome(tid, "completed")
 
-    def _attempt_ended(self, attempt: Attempt, outcome: str, result: str, reason: str = "") -> None:
+    def _attempt_ended(self, attempt: RunningAttempt, outcome: str, result: str, reason: str = "") -> None:
         self.emit(
             AttemptEnded(
                 task_id=attempt.task_id,
