@@ -1,12 +1,11 @@
-"""Resident memory per agent with 32 scripted agents running at once in one process.
+"""Memory per agent of a real run: the PSS of `shopfloor run` and every process it starts.
 
-Each agent is what the orchestrator holds for a task: `runner.prepare` of the built-in backend-agent in
-its own copy of a small project (system prompt with skills, tools, shell session, open transcript),
-then its AgentLoop on a ScriptedModel that waits a fixed latency per turn, so all 32 are mid-run
-together. All 32 are prepared first and kept until the last one ends, so their conversations are all
-alive at the peak. Per agent = (peak RSS - baseline RSS) / 32, with the baseline taken after the
-imports and one warm-up agent (one-time costs: modules, schemas, caches). Child processes (rg, git)
-are not counted: they are separate and short-lived.
+`shopfloor run` works N independent tasks at once (`--parallel N`) on a small project, each a scripted
+agent of `--turns` replies at `--latency-ms` each (see `realrun.py`), so all N are alive together; then
+each task's gate and merge. While it runs, the whole process tree (shopfloor, its shells, git, rg, the
+gate's checks and scanners) is sampled every 50 ms: the sum of each process's proportional set size
+(PSS, from /proc/PID/smaps_rollup, so pages shared between processes are counted once). The same run
+with one task gives the baseline; per agent = (peak with N - peak with 1) / (N - 1).
 
 Run from the repository root:  .venv/bin/python bench/memory.py [--agents 32] [--turns 10]
 """
@@ -14,113 +13,120 @@ Run from the repository root:  .venv/bin/python bench/memory.py [--agents 32] [-
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
 import os
+import subprocess
+import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
-from agent_overhead import bench_task, exploring_script, make_project
-from makespan import SlowModel
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from shopfloor.agent.setup import AgentRun, PreparedAgent, prepare
-from shopfloor.models.scripted import ScriptedModel
+from realrun import load_average, make_project
 
 MIB = 1024 * 1024
 
 
-def proc_status(field: str) -> int:
-    """A `kB` figure from /proc/self/status (VmRSS, VmHWM), in bytes."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(field)
+def children_of() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rpartition(")")[2].split()[1])
+        kids.setdefault(ppid, []).append(int(entry.name))
+    return kids
 
 
-def reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux 4.0+); False where the kernel refuses."""
+def tree(root: int) -> list[int]:
+    kids = children_of()
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += kids.get(pid, [])
+    return out
+
+
+def pss(pid: int) -> int:
     try:
-        Path("/proc/self/clear_refs").write_text("5")
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
     except OSError:
-        return False
-    return True
+        pass
+    return 0
 
 
-def prepare_agent(root: Path, task_id: str, turns: int, latency_s: float) -> PreparedAgent:
-    script = [*exploring_script()[: turns - 2], *exploring_script()[-2:]]
-    model = SlowModel(ScriptedModel(script), latency_s)
-    return prepare(AgentRun(agent="backend-agent", task=bench_task(root, task_id), model=model))
+@dataclass
+class Peak:
+    total: int = 0
+    main: int = 0
+    """shopfloor's own process at the moment of the peak."""
+    processes: int = 0
+    most_processes: int = 0
 
 
-async def run_all(agents: list[PreparedAgent]) -> list[str]:
-    outcomes: list[str] = []
-
-    async def one(prepared: PreparedAgent) -> None:
-        outcomes.append((await prepared.loop.run()).outcome)
-
-    async with anyio.create_task_group() as tg:
-        for prepared in agents:
-            tg.start_soon(one, prepared)
-    return outcomes
-
-
-async def sample_peak(stop: anyio.Event, out: list[int]) -> None:
+def sample(pid: int, stop: threading.Event, peak: Peak) -> None:
     while not stop.is_set():
-        out.append(proc_status("VmRSS"))
-        await anyio.sleep(0.005)
+        pids = tree(pid)
+        sizes = {p: pss(p) for p in pids}
+        total = sum(sizes.values())
+        peak.most_processes = max(peak.most_processes, len(pids))
+        if total > peak.total:
+            peak.total, peak.main, peak.processes = total, sizes.get(pid, 0), len(pids)
+        stop.wait(0.05)
 
 
-async def main() -> None:
+def measure(tmp: Path, agents: int, turns: int, latency_s: float) -> tuple[Peak, float]:
+    graph = {f"TASK-{i:03d}": (turns, []) for i in range(1, agents + 1)}
+    project = tmp / f"agents{agents}"
+    scripts = make_project(project, graph, latency_s)
+    argv = [sys.executable, "-m", "shopfloor", "run", "--model", f"scripted:{scripts}"]
+    argv += ["--parallel", str(agents)]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak, stop = Peak(), threading.Event()
+    sampler = threading.Thread(target=sample, args=(proc.pid, stop, peak))
+    sampler.start()
+    out, _ = proc.communicate()
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"shopfloor run failed ({proc.returncode}):\n{out[-3000:]}")
+    return peak, time.monotonic() - t0
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--agents", type=int, default=32)
     parser.add_argument("--turns", type=int, default=10)
-    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--latency-ms", type=float, default=1000.0)
     args = parser.parse_args()
     latency = args.latency_ms / 1000
-    cold = proc_status("VmRSS")
-    with tempfile.TemporaryDirectory() as tmp:
-        warm = prepare_agent(make_project(Path(tmp) / "warmup"), "WARM", args.turns, latency)
-        assert (await run_all([warm]))[0] == "completed"
-        await warm.aclose()
-        del warm
-        roots = [make_project(Path(tmp) / f"a{i:02d}") for i in range(args.agents)]
-        gc.collect()
-        baseline = proc_status("VmRSS")
-        hwm_reset = reset_peak()
-        t0 = time.monotonic()
-        agents = [prepare_agent(r, f"TASK-{i:03d}", args.turns, latency) for i, r in enumerate(roots)]
-        samples: list[int] = []
-        stop = anyio.Event()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(sample_peak, stop, samples)
-            outcomes = await run_all(agents)
-            stop.set()
-        wall = time.monotonic() - t0
-        held = proc_status("VmRSS")
-        peak = max([*samples, held, proc_status("VmHWM") if hwm_reset else 0])
-        for prepared in agents:
-            await prepared.aclose()
-    assert outcomes == ["completed"] * args.agents, outcomes
-    per_agent = (peak - baseline) / args.agents
+    with tempfile.TemporaryDirectory(prefix="shopfloor-memory-") as tmp:
+        load = load_average()
+        one, one_s = measure(Path(tmp), 1, args.turns, latency)
+        many, many_s = measure(Path(tmp), args.agents, args.turns, latency)
     print(
-        f"machine: {os.cpu_count()} cores; {args.agents} agents x {args.turns} turns, "
-        f"{args.latency_ms:.0f} ms model latency per turn, all running together ({wall:.1f} s)"
+        f"machine: {os.cpu_count()} cores, load average {load}; {args.turns} turns a task at "
+        f"{args.latency_ms:.0f} ms a reply"
     )
-    print(
-        f"RSS after imports {cold / MIB:.1f} MiB; baseline after one warm-up agent {baseline / MIB:.1f} MiB"
-    )
-    print(
-        f"peak RSS {peak / MIB:.1f} MiB (VmHWM {'reset at baseline' if hwm_reset else 'unavailable'}); "
-        f"with all {args.agents} agents finished but held {held / MIB:.1f} MiB"
-    )
-    print(
-        f"per agent: {per_agent / MIB:.2f} MiB over the warm baseline; "
-        f"{(peak - cold) / args.agents / MIB:.2f} MiB if the one-time warm-up is shared out too"
-    )
+    for label, peak, took in (("1 agent", one, one_s), (f"{args.agents} agents", many, many_s)):
+        print(
+            f"{label:>10}: peak PSS {peak.total / MIB:.1f} MiB over {peak.processes} processes "
+            f"(shopfloor itself {peak.main / MIB:.1f} MiB; at most {peak.most_processes} processes), "
+            f"{took:.1f} s"
+        )
+    per_agent = (many.total - one.total) / max(args.agents - 1, 1)
+    print(f"per agent: {per_agent / MIB:.2f} MiB (peak with {args.agents} minus peak with 1, shared out)")
     print(f"target < 30 MB per agent: {'met' if per_agent < 30e6 else 'MISSED'}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,7 @@ def run_demo(target: Path) -> float:
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "SHOPFLOOR_RUN__KEEP_WORKTREES": "all"},  # the reruns need the task trees
     )
     took = time.perf_counter() - start
     if done.returncode != 0:

@@ -1,168 +1,84 @@
-"""Reaction time of the orchestrator: from a task's end to its dependent task starting.
+"""Reaction time on the real path: from one task's marker to the next task's first model request.
 
-(a) In-process agent: a chain of tasks run by the Scheduler, each a real scripted backend-agent run
-    (`runner.prepare`, AgentLoop, transcript); measured from the agent's `run()` returning to the next
-    task's `run_task` being entered. Taken on a quiet event loop, and again while background agents
-    (50 ms model latency per turn) keep the same loop busy, as other tasks of a run would.
-(b) Marker from another process: a separate Python process writes `.orchestrator/complete/<ID>.done`
-    while the Scheduler's task waits in `markers.wait_for_marker`; measured from the write (the other
-    process's CLOCK_MONOTONIC after close) to `wait_for_marker` returning and to the dependent task
-    starting.
+A chain of tasks (each depends on the one before) runs through `shopfloor run` in its own process, with
+the `scripted:DIR` model at a set latency per reply: real worktrees, commits, the gate (the project's one
+check is `true`; the security checklist, tamper guard and test proof as configured), the merge queue,
+the next task's worktree and agent. For every link of the chain, the gap runs from the marker Write's
+answer in the first task to the second task's first `model_called` event, both read back from the run's
+state store. shopfloor's own time is that gap minus the model's replies in between (the closing turn)
+and the project's own check commands. Several runs; the median is over every link of every run.
 
-Run from the repository root:  .venv/bin/python bench/reaction.py [--samples 25]
+Run from the repository root:  .venv/bin/python bench/reaction.py [--tasks 12] [--runs 3] [--latency-ms 0]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import anyio
-from agent_overhead import bench_task, exploring_script, make_project, pct
-from makespan import SlowModel
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from shopfloor.agent.markers import wait_for_marker
-from shopfloor.agent.setup import AgentRun, prepare
-from shopfloor.models.scripted import ScriptedModel
-from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome
-
-# The other process: for each task id read on stdin, write its marker, print the time it was written.
-WRITER = """
-import sys, time
-from pathlib import Path
-root = Path(sys.argv[1])
-for line in sys.stdin:
-    task_id = line.strip()
-    path = root / ".orchestrator" / "complete" / f"{task_id}.done"
-    path.write_text("done by another process\\n")
-    print(time.monotonic(), flush=True)
-"""
-ARM_S = 0.3  # time given to wait_for_marker to start watching before the other process writes
+from realrun import Gap, chain, load_average, make_project, median_ms, reaction, read_events, run_cli
 
 
-async def agent(root: Path, task_id: str, turns: int = 2, latency_s: float = 0.0) -> tuple[str, float]:
-    """One scripted backend-agent run (cheap tool turns, the marker Write, a closing text).
-
-    Returns the outcome and the `time.monotonic()` at which the loop's `run()` returned.
-    """
-    script = [*exploring_script()[: turns - 2], *exploring_script()[-2:]]
-    model = SlowModel(ScriptedModel(script), latency_s)
-    run = AgentRun(agent="backend-agent", task=bench_task(root, task_id), model=model)
-    prepared = prepare(run)
-    try:
-        result = await prepared.loop.run()
-        ended = time.monotonic()
-    finally:
-        await prepared.aclose()
-    return result.outcome, ended
+def one_run(tmp: Path, n: int, tasks: int, latency_s: float) -> list[Gap]:
+    graph = chain(tasks)
+    project = tmp / f"run{n}"
+    scripts = make_project(project, graph, latency_s)
+    run = run_cli(project, scripts, parallel=2)
+    if run.code != 0:
+        raise SystemExit(f"shopfloor run failed ({run.code}):\n{run.output[-3000:]}")
+    return reaction(read_events(project), list(itertools.pairwise(graph)))
 
 
-async def background(tmp: Path, stop: anyio.Event, n: int) -> None:
-    """Agents run one after another until `stop`: a busy loop like a run with other tasks going."""
-    while not stop.is_set():
-        await agent(make_project(tmp / f"bg{n}-{time.monotonic_ns()}"), f"BG-{n}", turns=6, latency_s=0.05)
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def in_process(tmp: Path, samples: int, *, busy: int) -> list[float]:
-    """Seconds from each agent's end to the next task of the chain starting."""
-    chain = [f"T{i:02d}" for i in range(samples + 1)]
-    deps = {tid: ([chain[i - 1]] if i else []) for i, tid in enumerate(chain)}
-    ended: dict[str, float] = {}
-    started: dict[str, float] = {}
-
-    async def run_task(tid: str) -> TaskOutcome:
-        started[tid] = time.monotonic()
-        outcome, ended[tid] = await agent(make_project(tmp / f"chain{busy}-{tid}"), tid)
-        assert outcome == "completed", outcome
-        return TaskOutcome(tid, "completed")
-
-    stop = anyio.Event()
-    async with anyio.create_task_group() as tg:
-        for n in range(busy):
-            tg.start_soon(background, tmp, stop, n)
-        await Scheduler(deps, run_task, concurrency=Concurrency(busy + 1)).run()
-        stop.set()
-    return [started[b] - ended[a] for a, b in itertools.pairwise(chain)]
-
-
-async def from_marker(tmp: Path, samples: int) -> tuple[list[float], list[float]]:
-    """Seconds from another process's marker write to wait_for_marker returning / the next task starting."""
-    root = make_project(tmp / "markers")
-    writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert writer.stdin is not None and writer.stdout is not None
-    returned: list[float] = []
-    started: list[float] = []
-    written: list[float] = []
-    try:
-        for i in range(samples):
-            wait_id, next_id = f"EXT-{i:03d}", f"NEXT-{i:03d}"
-
-            async def run_task(tid: str, wait_id: str = wait_id) -> TaskOutcome:
-                if tid != wait_id:
-                    started.append(time.monotonic())
-                    return TaskOutcome(tid, "completed")
-
-                async def trigger() -> None:
-                    await anyio.sleep(ARM_S)
-                    assert writer.stdin is not None
-                    writer.stdin.write(wait_id + "\n")
-                    writer.stdin.flush()
-
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(trigger)
-                    found = await wait_for_marker(root, wait_id, time.monotonic() + 10)
-                returned.append(time.monotonic())
-                assert found.outcome == "done", found
-                return TaskOutcome(tid, "completed")
-
-            deps: dict[str, list[str]] = {wait_id: [], next_id: [wait_id]}
-            await Scheduler(deps, run_task, concurrency=Concurrency(2)).run()
-            written.append(float(writer.stdout.readline()))
-    finally:
-        writer.stdin.close()
-        writer.wait(timeout=10)
-    to_return = [r - w for r, w in zip(returned, written, strict=True)]
-    to_start = [s - w for s, w in zip(started, written, strict=True)]
-    return to_return, to_start
-
-
-def line(label: str, values: list[float]) -> str:
-    return (
-        f"{label:<58} median {statistics.median(values) * 1000:7.2f} ms, "
-        f"p90 {pct(values, 0.9) * 1000:7.2f} ms, max {max(values) * 1000:7.2f} ms (n={len(values)})"
-    )
-
-
-async def main() -> None:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--samples", type=int, default=25)
-    parser.add_argument("--busy", type=int, default=4, help="background agents for the busy-loop row")
+    parser.add_argument("--tasks", type=int, default=12, help="tasks in the chain (links = tasks - 1)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="the model's time per reply")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        await agent(make_project(Path(tmp) / "warmup"), "WARM")
-        quiet = await in_process(Path(tmp), args.samples, busy=0)
-        busy = await in_process(Path(tmp), args.samples, busy=args.busy)
-        marker_return, marker_start = await from_marker(Path(tmp), args.samples)
-    print(f"machine: {os.cpu_count()} cores")
-    print(line("(a) agent end -> next task starts, quiet loop", quiet))
-    print(line(f"(a) agent end -> next task starts, {args.busy} agents busy", busy))
-    print(line("(b) marker by another process -> wait_for_marker returns", marker_return))
-    print(line("(b) marker by another process -> next task starts", marker_start))
-    worst = max(statistics.median(v) for v in (quiet, busy, marker_start))
+    gaps: list[Gap] = []
+    loads = []
+    with tempfile.TemporaryDirectory(prefix="shopfloor-reaction-") as tmp:
+        for n in range(args.runs):
+            loads.append(load_average())
+            found = one_run(Path(tmp), n, args.tasks, args.latency_ms / 1000)
+            own = [g.own for g in found]
+            print(
+                f"run {n}: own time median {median_ms(own)}, max {median_ms([max(own)])} ({len(own)} links)"
+            )
+            gaps += found
+    own = [g.own for g in gaps]
     print(
-        f"target median < 100 ms: {'met' if worst < 0.1 else 'MISSED'} (worst median {worst * 1000:.1f} ms)"
+        f"machine: {os.cpu_count()} cores, load average {', '.join(loads)}; {args.runs} runs of a "
+        f"{args.tasks}-task chain, {args.latency_ms:.0f} ms per model reply"
     )
+    print(
+        f"marker -> next task's first model request, shopfloor's own time: median {median_ms(own)}, "
+        f"p90 {median_ms([pct(own, 0.9)])} (n={len(own)}); "
+        f"whole gap median {median_ms([g.total for g in gaps])}"
+    )
+    print("median time from the marker to each step (the task that finished, then the next one):")
+    names: dict[str, list[float]] = {}
+    for g in gaps:
+        for name, at in g.phases.items():
+            key = name.replace(g.before, "done:").replace(g.after, "next:")
+            names.setdefault(key, []).append(at)
+    for key, values in sorted(names.items(), key=lambda kv: statistics.median(kv[1])):
+        print(f"  {key:<24} {median_ms(values):>8}")
+    verdict = "met" if statistics.median(own) < 0.1 else "MISSED"
+    print(f"target median < 100 ms: {verdict}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

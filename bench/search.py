@@ -85,6 +85,27 @@ GREP_QUERIES = [
         {"pattern": r'class \w+Client:\n\s+"""Retry', "multiline": True},
         ["-l", "-U", "--multiline-dotall", "-e", r'class \w+Client:\n\s+"""Retry'],
     ),
+    # Answers far longer than the page Grep shows (250 lines): what the tool does with rg's output counts.
+    GrepQuery(
+        "large content, 9 MB",
+        {"pattern": "const", "output_mode": "content"},
+        ["-n", "-e", "const"],
+    ),
+    GrepQuery(
+        "large content, 42 MB",
+        {"pattern": "return|def ", "output_mode": "content"},
+        ["-n", "-e", "return|def "],
+    ),
+    GrepQuery(
+        "large content -C 1, 38 MB",
+        {"pattern": "def ", "output_mode": "content", "-C": 1},
+        ["-n", "-C", "1", "-e", "def "],
+    ),
+    GrepQuery(
+        "large count, 150 MB of lines",
+        {"pattern": r"\w", "output_mode": "count"},
+        ["-c", "-e", r"\w"],
+    ),
 ]
 GLOB_QUERIES = [
     GlobQuery("**/*.py", "**/*.py"),

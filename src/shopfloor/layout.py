@@ -68,6 +68,11 @@ class Layout:
         return self.worktrees_dir / task_id
 
     @property
+    def removed_worktrees(self) -> Path:
+        """Where a worktree being removed is moved first, so it leaves its place at once."""
+        return self.worktrees_dir / ".removed"
+
+    @property
     def runs_dir(self) -> Path:
         """Agent transcripts, one folder per agent run."""
         return self.state_dir / "runs"

@@ -191,16 +191,24 @@ def _kill_group(pid: int) -> None:
 def identity_args(cwd: Path) -> list[str]:
     """`-c user.name=... -c user.email=...` for whichever of the two git cannot find, else nothing."""
     env = os.environ
-    args: list[str] = []
-    for key, env_names, fallback in (
-        ("user.name", ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"), FALLBACK_NAME),
-        ("user.email", ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL", "EMAIL"), FALLBACK_EMAIL),
-    ):
-        if all(env.get(n) for n in env_names[:2]):
-            continue
-        if not git(cwd, "config", "--get", key, check=False).stdout.strip():
-            args += ["-c", f"{key}={fallback}"]
-    return args
+    missing = [
+        (key, fallback)
+        for key, env_names, fallback in (
+            ("user.name", ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"), FALLBACK_NAME),
+            ("user.email", ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL", "EMAIL"), FALLBACK_EMAIL),
+        )
+        if not all(env.get(n) for n in env_names[:2])
+    ]
+    if not missing:
+        return []
+    known = _configured(cwd)
+    return [arg for key, fallback in missing if key not in known for arg in ("-c", f"{key}={fallback}")]
+
+
+def _configured(cwd: Path) -> frozenset[str]:
+    """Which of user.name and user.email git finds configured for `cwd`, in one call."""
+    found = git(cwd, "config", "--get-regexp", r"^user\.(name|email)$", check=False).stdout
+    return frozenset(line.partition(" ")[0] for line in found.splitlines() if line.partition(" ")[2].strip())
 
 
 def identity_env(cwd: Path) -> dict[str, str]:
@@ -232,6 +240,45 @@ def current_branch(cwd: Path) -> str | None:
     """The checked-out branch's short name, or None on a detached HEAD."""
     result = git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
     return result.stdout.strip() or None if result.ok else None
+
+
+def git_dir(checkout: Path) -> Path:
+    """The git directory of the checkout whose top folder is `checkout` (a worktree's own one), read from
+    its `.git` without starting git where it can be."""
+    dot = checkout / ".git"
+    if dot.is_dir():
+        return dot
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        text = dot.read_text(encoding="utf-8").strip()
+        if text.startswith("gitdir: "):
+            found = Path(text.removeprefix("gitdir: "))
+            return found if found.is_absolute() else (checkout / found).resolve()
+    return Path(git(checkout, "rev-parse", "--absolute-git-dir").stdout.strip())
+
+
+def branch_holder(project: Path, branch: str) -> Path | None:
+    """The checkout `branch` is checked out in, if any (what `checkouts()` says, read from git's files)."""
+    own = git_dir(project)
+    common = own
+    with contextlib.suppress(OSError):
+        common = Path((own / "commondir").read_text(encoding="utf-8").strip())
+        common = common if common.is_absolute() else (own / common).resolve()
+    wanted = f"ref: refs/heads/{branch}"
+    if _head_of(common) == wanted:
+        return common.parent if common.name == ".git" else project
+    with contextlib.suppress(OSError):
+        for admin in (common / "worktrees").iterdir():
+            if _head_of(admin) == wanted:
+                with contextlib.suppress(OSError):
+                    return Path((admin / "gitdir").read_text(encoding="utf-8").strip()).parent
+    return None
+
+
+def _head_of(git_directory: Path) -> str:
+    try:
+        return (git_directory / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
 
 
 def git_path(cwd: Path, name: str) -> Path:

@@ -106,3 +106,21 @@ async def test_the_agent_reads_a_skill_reference_named_in_its_prompt(tmp_path: P
     assert result.outcome == "completed"
     (answer,) = [e for e in events if isinstance(e, ToolAnswered) and e.name == "Read"]
     assert not answer.is_error and "argon2id" in answer.content
+
+
+def test_the_environment_block_names_the_branch_and_what_is_uncommitted(tmp_path: Path) -> None:
+    from shopfloor.agent.prompts import environment_block
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    assert "Is a git repository: no" in environment_block(root)
+    git_out(root, "init", "-q", "-b", "main")
+    (root / "a.txt").write_text("a\n")
+    git_out(root, "add", "-A")
+    git_out(root, "commit", "-qm", "one")
+    git_out(root, "switch", "-q", "-c", "feature", "--track", "main")
+    (root / "a.txt").write_text("b\n")
+    block = environment_block(root)
+    assert "Git branch: feature\n" in block and block.endswith("Git status:\n M a.txt")
+    git_out(root, "switch", "-q", "--detach")
+    assert "Git branch: HEAD\n" in environment_block(root)

@@ -152,8 +152,10 @@ def test_parallel_tasks_and_a_dependency_chain_are_verified_and_merged(project: 
     tasks = {t["task_id"]: t for t in json.loads(status.stdout)["tasks"]}
     assert {t["status"] for t in tasks.values()} == {"completed"}
     assert tasks["TASK-001"]["model"] == "haiku" and tasks["TASK-003"]["model"] == "opus"
-    # Worktrees stay until the user cleans them up.
-    assert (project / ".orchestrator" / "worktrees" / "TASK-001").is_dir()
+    # A merged task's worktree is removed; its branch stays, and git no longer lists the worktree.
+    assert list((project / ".orchestrator" / "worktrees").iterdir()) == []
+    assert "a.py" in git(project, "ls-tree", "--name-only", "shopfloor/TASK-001")
+    assert ".orchestrator/worktrees/TASK-" not in git(project, "worktree", "list")
     logs = shopfloor("logs", "TASK-002", cwd=project)
     assert logs.returncode == 0 and "b.py" in logs.stdout
 
@@ -179,6 +181,19 @@ def test_agent_without_marker_fails_its_task_blocks_dependents_and_the_rest_goes
     by_id = {t["task_id"]: t for t in status["tasks"]}
     assert by_id["TASK-001"]["status"] == "failed" and by_id["TASK-001"]["attempts"] == 2
     assert by_id["TASK-003"]["status"] == "blocked"
+    # The failed task's worktree is kept for a person to look at; the merged one's is gone.
+    assert (project / ".orchestrator" / "worktrees" / "TASK-001").is_dir()
+    assert not (project / ".orchestrator" / "worktrees" / "TASK-002").exists()
+
+
+def test_keep_worktrees_all_keeps_merged_tasks_worktrees(project: Path, tmp_path: Path) -> None:
+    (project / ".orchestrator" / "task_queue.md").write_text(QUEUE.split("### TASK-002")[0])
+    with (project / "shopfloor.toml").open("a") as toml:
+        toml.write('[run]\nkeep_worktrees = "all"\n')
+    d = scripts(tmp_path, {"TASK-001": write_file_turns("a.py", "A = 1\n")})
+    proc = shopfloor("run", "--model", f"scripted:{d}", cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (project / ".orchestrator" / "worktrees" / "TASK-001" / "a.py").is_file()
 
 
 def test_a_hand_broken_queue_gets_a_clear_error_with_its_line(project: Path, tmp_path: Path) -> None:

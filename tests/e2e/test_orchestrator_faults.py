@@ -260,10 +260,13 @@ def test_sigkill_mid_run_then_resume_redoes_nothing_merged(tmp_path: Path) -> No
     assert attempts(project, "TASK-001") == ["completed"]
     transcript = project / ".orchestrator" / "runs" / f"run-{runs[0]['id']}" / "TASK-001.jsonl"
     assert transcript.read_text().count('"kind": "run_started"') == 1
-    # TASK-002 went on in its kept worktree: the killed attempt's work was committed there first.
+    # TASK-002 went on in its kept worktree: the killed attempt's work was committed there first. Once
+    # merged, the worktree is removed and its branch keeps the history.
     assert attempts(project, "TASK-002") == ["interrupted", "completed"]
-    assert "TASK-002: work left by an interrupted run" in git(worktree, "log", "--format=%s")
-    assert git(worktree, "status", "--porcelain") == ""
+    assert "TASK-002: work left by an interrupted run" in git(
+        project, "log", "--format=%s", "shopfloor/TASK-002"
+    )
+    assert not worktree.exists()
     assert {t["status"] for t in status(project)["tasks"]} == {"completed"}
 
 

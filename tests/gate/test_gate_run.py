@@ -157,3 +157,21 @@ async def test_failure_report_has_the_diff_summary(tmp_path: Path) -> None:
     text = format_failure_report(report, rounds=3)
     assert text.startswith("Task T-4 failed verification 3 time(s).")
     assert "src/validate.js" in text and "npm run test" in text
+
+
+@pytest.mark.anyio
+async def test_a_tree_given_as_committed_is_judged_and_a_check_that_writes_into_it_is_told(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "app.py").write_text("A = 1\n")
+    init_repo(root)
+    committed = git(root, "rev-parse", "HEAD^{tree}").strip()
+    quiet = GateSettings(run_security=False, commands=["true"])
+    same = await run_gate(root, task=None, base_ref="HEAD", settings=quiet, hashed=committed)
+    assert same.tree_hash == committed == await tree_hash(root) and same.tree_hash_after is None
+    writes = GateSettings(run_security=False, commands=["touch build-output.txt"])
+    changed = await run_gate(root, task=None, base_ref="HEAD", settings=writes, hashed=committed)
+    assert changed.tree_hash == committed and changed.tree_hash_after == await tree_hash(root) != committed
+    assert "the checks changed the tree (output files that are not git-ignored?)" in changed.reasons

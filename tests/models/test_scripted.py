@@ -113,3 +113,14 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
 def test_prompt_variables() -> None:
     assert prompt_variables(PROMPT) == {"workdir": "/tmp/wt/T-3", "task_id": "T-3"}
     assert prompt_variables("no header here") == {}
+
+
+async def test_a_script_file_sets_the_reply_latency_and_refuses_a_negative_one(tmp_path: Path) -> None:
+    script = tmp_path / "slow.yaml"
+    script.write_text("latency_s: 0.25\nturns:\n  - Done.\n")
+    model = resolve_model(f"scripted:{script}", agent_model=None, settings=ModelSettings())
+    assert isinstance(model, ScriptedModel) and model.latency_s == 0.25
+    assert (await model.complete(first_request())).message.text == "Done."
+    script.write_text("latency_s: -1\nturns: [Done.]\n")
+    with pytest.raises(ScriptError, match="latency_s"):
+        ScriptedModel.from_file(script)

@@ -157,3 +157,33 @@ async def test_a_note_is_an_empty_commit_on_the_integration_branch(project: Path
     assert sh(project, "rev-parse", INTEGRATION) == commit
     assert sh(project, "log", "-1", "--format=%s|%P", INTEGRATION) == f"shopfloor: improvement loop 1|{start}"
     assert sh(project, "rev-parse", "main") == start
+
+
+@METHODS
+@pytest.mark.anyio
+async def test_a_merge_built_ahead_is_used_only_while_both_branches_stay_put(
+    project: Path, method: MergeMethod
+) -> None:
+    a = _branch(project, "TASK-001", {"a.py": "A = 1\n"})
+    b = _branch(project, "TASK-002", {"b.py": "B = 2\n"})
+    c = _branch(project, "TASK-003", {"c.py": "C = 3\n"})
+    queue = MergeQueue(project, INTEGRATION, method=method)
+    built = await queue.prepare("TASK-001", a, "Merge TASK-001")
+    assert built is not None and sh(project, "rev-parse", INTEGRATION) != built  # built, nothing moved
+    assert await queue.merge("TASK-001", a, "Merge TASK-001") == Merged("TASK-001", a, built)
+    # Built ahead, then the integration branch moved on (TASK-003 merged first): built again on top.
+    early = await queue.prepare("TASK-002", b, "Merge TASK-002")
+    third = await queue.merge("TASK-003", c, "Merge TASK-003")
+    merged = await queue.merge("TASK-002", b, "Merge TASK-002")
+    assert isinstance(third, Merged) and isinstance(merged, Merged) and merged.commit != early
+    assert sh(project, "rev-parse", f"{merged.commit}^1") == third.commit
+    # Built ahead, then the task's own branch moved (its agent changed the work after a failed gate).
+    d = _branch(project, "TASK-004", {"d.py": "D = 0\n"})
+    stale = await queue.prepare("TASK-004", d, "Merge TASK-004")
+    write(project / ".orchestrator" / "worktrees" / "TASK-004" / "d.py", "D = 4\n")
+    commit_all(project / ".orchestrator" / "worktrees" / "TASK-004", "TASK-004 fixed")
+    fourth = await queue.merge("TASK-004", d, "Merge TASK-004")
+    assert isinstance(fourth, Merged) and fourth.commit != stale
+    assert sh(project, "show", f"{INTEGRATION}:d.py") == "D = 4"
+    log = sh(project, "log", "--first-parent", "--format=%s", INTEGRATION).splitlines()
+    assert log[:4] == ["Merge TASK-004", "Merge TASK-002", "Merge TASK-003", "Merge TASK-001"]

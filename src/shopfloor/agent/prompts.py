@@ -84,13 +84,23 @@ def _git(workdir: Path, *args: str) -> str:
     return out.stdout.rstrip() if out.ok else ""  # `status --short` lines start with a space
 
 
+def _branch(heading: str) -> str:
+    """The branch in `status --branch`'s first line (`## main...origin/main [ahead 1]`); HEAD when
+    detached, nothing before the first commit."""
+    name = heading.removeprefix("## ")
+    if not name or name.startswith(("No commits yet on ", "Initial commit on ")):
+        return ""
+    return "HEAD" if name.startswith("HEAD (no branch)") else name.split("...")[0].split(" [")[0].strip()
+
+
 def environment_block(
     workdir: Path, *, today: date | None = None, status_lines: int = 20, installed: bool = False
 ) -> str:
     """Facts about where this task runs: the per-task part of the system prompt. `installed`: the project's
     dependencies were set up in this worktree before the agent started."""
-    branch = _git(workdir, "rev-parse", "--abbrev-ref", "HEAD").strip()
-    status = _git(workdir, "status", "--short").splitlines()
+    found = _git(workdir, "status", "--short", "--branch").splitlines()  # one git call for both
+    heading, status = (found[0], found[1:]) if found and found[0].startswith("## ") else ("", found)
+    branch = _branch(heading)
     if len(status) > status_lines:
         status = [*status[:status_lines], f"... and {len(status) - status_lines} more"]
     lines = [

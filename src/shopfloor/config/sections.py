@@ -286,6 +286,11 @@ class RunSettings(BaseModel):
     )
     merge_attempts: int = Field(2, ge=1, description="Tries to resolve a merge conflict per task.")
     tdd: bool = Field(False, description="Ask decomposition for test-first tasks.")
+    keep_worktrees: Literal["failed", "all"] = Field(
+        "failed",
+        description="Task worktrees kept once a task ends: those of tasks that did not merge, or all "
+        "(a merged task's worktree is removed; its branch stays).",
+    )
 
 
 class ToolSettings(BaseModel):

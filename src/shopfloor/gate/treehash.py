@@ -12,6 +12,15 @@ from shopfloor.vcs import GitError, agit
 
 # Harness state (markers, the task queue) lives here; writing a verdict must not change the hash.
 EXCLUDED = ORCHESTRATOR_DIR
+_WHERE = (
+    "rev-parse",
+    "--show-toplevel",
+    "--path-format=absolute",
+    "--git-path",
+    "index",
+    "--git-path",
+    "info/exclude",
+)
 
 
 async def tree_hash(tree: Path) -> str:
@@ -23,24 +32,47 @@ async def tree_hash(tree: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="shopfloor-treehash-") as tmp:
         index = Path(tmp) / "index"
         try:
-            top = (await agit(tree, "rev-parse", "--show-toplevel")).stdout.strip()
-            real_index = (
-                await agit(tree, "rev-parse", "--path-format=absolute", "--git-path", "index")
-            ).stdout
+            where = (await agit(tree, *_WHERE)).stdout.splitlines()
+            workdir, real_index, exclude = (Path(line.strip()) for line in where[:3])
             env = {"GIT_INDEX_FILE": str(index)}
-            src = Path(real_index.strip())
-            if src.is_file():
+            if real_index.is_file():
                 # Starting from the real index lets git skip re-hashing files whose stat data match.
-                shutil.copyfile(src, index)
-            workdir = Path(top)
-        except GitError:
+                shutil.copyfile(real_index, index)
+            take_out = _may_hold_harness_state(workdir, index, exclude)
+        except (GitError, ValueError):
             env = {"GIT_INDEX_FILE": str(index), "GIT_DIR": f"{tmp}/git", "GIT_WORK_TREE": str(tree)}
             await agit(tree, "init", "-q", env=env)
-            workdir = tree
+            workdir, take_out = tree, True
         await agit(workdir, "add", "-A", "--", ".", env=env)
-        await agit(workdir, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", EXCLUDED, env=env)
+        if take_out:
+            await agit(workdir, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", EXCLUDED, env=env)
         out = (await agit(workdir, "write-tree", env=env)).stdout
         found = re.findall(r"^[0-9a-f]{40,64}$", out, re.MULTILINE)
         if not found:
             raise GitError(("write-tree",), 0, f"printed no tree id: {out.strip()[-300:]}")
         return str(found[-1])
+
+
+def index_may_list_harness_state(index: Path) -> bool:
+    """Whether a git index may list files of the harness folder (False only when it surely does not)."""
+    # Paths are stored as text (front-compressed in index v4, so look for the name without its dot).
+    try:
+        return EXCLUDED.lstrip(".").encode() + b"/" in index.read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
+def _may_hold_harness_state(workdir: Path, index: Path, exclude: Path) -> bool:
+    """Whether the index may list harness state after `git add -A`: some is tracked already, or the folder
+    is there and the repository does not exclude it (shopfloor excludes it in the projects it runs)."""
+    if index_may_list_harness_state(index):
+        return True
+    if not (workdir / EXCLUDED).exists():
+        return False
+    try:
+        listed = {line.strip().strip("/") for line in exclude.read_text(encoding="utf-8").splitlines()}
+    except (OSError, UnicodeDecodeError):
+        return True
+    return EXCLUDED not in listed

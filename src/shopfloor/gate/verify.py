@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import anyio
+
 from shopfloor.config.sections import GateSettings, SandboxSettings
 from shopfloor.env.project_env import ProjectEnv, inspect_env
 from shopfloor.gate.blockers import after_running, before_running, could_not_start
@@ -117,10 +119,12 @@ async def run_gate(
     env: ProjectEnv | None = None,
     setup: CheckResult | None = None,
     sandbox: SandboxSettings | None = None,
+    hashed: str | None = None,
 ) -> GateReport:
     """Judge `tree` in its environment (`env`, or the tree as it stands): run its checks, guard its tests
     against the base, scan its diff; never raises on a failing project, only on a tree that cannot be
     hashed at all. A failed `setup` (installing what the task changed) stands in for the checks.
+    `hashed`: the tree's hash, when the caller has just committed everything in it.
 
     The checks and the test proof run the tree's code, so they run confined as `sandbox` says.
     """
@@ -133,7 +137,7 @@ async def run_gate(
     )
     if (why := confinement.unconfined_reason()) is not None:
         reasons.append(f"the checks ran without a sandbox: {why}")
-    before = await tree_hash(tree)
+    before = hashed or await tree_hash(tree)
     found = detect(tree, task=task, settings=settings, env=env)
     checks = found.checks
     if task is not None and task.test_first:  # its tests are meant to fail until the build task lands
@@ -150,19 +154,47 @@ async def run_gate(
             base = await resolve_commit(tree, base_ref)
         except GitError:
             reasons.append(f"base ref {base_ref!r} is not a commit here, so the diff could not be checked")
-    tamper: list[TamperFinding] = []
-    stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout if base else None
-    if base:
-        tamper = await find_tampering(tree, base, before, task=task, settings=settings)
-    findings: list[Finding] = []
-    mutation: MutationReport | None = None
-    if settings.run_security and (base or not base_ref):
-        findings = await run_checklist(tree, scope=await _scope(tree, base, before))
     broken = [r.environment for r in results if r.environment]
-    if base and not broken:
-        proof_findings, mutation = await test_proof(tree, base, task, settings, confinement, env)
-        findings += proof_findings
-    after = await tree_hash(tree)
+    # The judgments below read the tree and git, and only the test proofs run anything (the task's tests):
+    # they go side by side, and the tree is hashed again once the proofs are done.
+    stat: str | None = None
+    tamper: list[TamperFinding] = []
+    security: list[Finding] = []
+    proof: tuple[list[Finding], MutationReport | None] = ([], None)
+    after = before
+
+    async def diff_stat(base: str) -> None:
+        nonlocal stat
+        stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout
+
+    async def guard(base: str) -> None:
+        nonlocal tamper
+        tamper = await find_tampering(tree, base, before, task=task, settings=settings)
+
+    async def checklist() -> None:
+        nonlocal security
+        security = await run_checklist(tree, scope=await _scope(tree, base, before))
+
+    async def proofs_then_hash() -> None:
+        nonlocal proof, after
+        if base and not broken:
+            proof = await test_proof(tree, base, task, settings, confinement, env)
+        # A tree just committed whole is unchanged exactly when git sees nothing to commit.
+        if hashed is None or (await agit(tree, "status", "--porcelain", "--untracked-files=all")).stdout:
+            after = await tree_hash(tree)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(proofs_then_hash)
+            if base:
+                tg.start_soon(diff_stat, base)
+                tg.start_soon(guard, base)
+            if settings.run_security and (base or not base_ref):
+                tg.start_soon(checklist)
+    except BaseExceptionGroup as group:  # a judgment that failed raises its own error, as one at a time did
+        raise group.exceptions[0] from None
+    findings = security + proof[0]
+    mutation = proof[1]
 
     reasons += _verdict_reasons(results, findings, tamper, settings)
     nothing = not results and not (task is not None and task.test_first)
@@ -219,6 +251,7 @@ async def test_proof(
     mutation check's report when it applies."""
     from shopfloor.gate.testproof import (
         TestRunnerSpec,
+        changed_files,
         check_test_integrity,
         mutation_check,
         mutation_findings,
@@ -230,8 +263,9 @@ async def test_proof(
     runner = TestRunnerSpec(python=python) if python else None
 
     findings: list[Finding] = []
+    known = await changed_files(tree, base)  # read once, for each of the proofs
     if settings.test_integrity:
-        findings += (await check_test_integrity(tree, base_ref=base)).findings
+        findings += (await check_test_integrity(tree, base_ref=base, known=known)).findings
     if task is not None and task.test_first:
         red = await red_check(
             tree,
@@ -241,12 +275,20 @@ async def test_proof(
             runner=runner,
             timeout_s=settings.timeout_s,
             confinement=confinement,
+            known=known,
         )
         return findings + red.findings(), None
     backend = task is None or (task.category or "backend") == "backend"
     if settings.prove_tests and settings.passes_before != "off":
         proof = await prove_tests(
-            tree, tree, base, None, runner=runner, timeout_s=settings.timeout_s, confinement=confinement
+            tree,
+            tree,
+            base,
+            None,
+            runner=runner,
+            timeout_s=settings.timeout_s,
+            confinement=confinement,
+            known=known,
         )
         strict = settings.passes_before == "fail" and backend
         findings += proof.findings(passes_before="high" if strict else "medium")
@@ -259,6 +301,7 @@ async def test_proof(
         runner=runner,
         per_function=settings.mutants_per_function,
         confinement=confinement,
+        known=known,
     )
     strict = settings.mutation == "fail" and backend
     return findings + mutation_findings(mutation, untested="high" if strict else "medium"), mutation
@@ -268,7 +311,8 @@ async def _scope(tree: Path, base: str | None, head_tree: str) -> ScanScope:
     if base is None:
         return ScanScope()
     # git names paths from the repository's top; the checklist names them from `tree`.
-    prefix = (await agit(tree, "rev-parse", "--show-prefix")).stdout.strip()
+    top = (tree / ".git").exists()
+    prefix = "" if top else (await agit(tree, "rev-parse", "--show-prefix")).stdout.strip()
     entries = await diff_entries(tree, base, head_tree)
     files = [e.path.removeprefix(prefix) for e in entries if e.status != "D" and e.path.startswith(prefix)]
     lines = {

@@ -3,7 +3,8 @@
 A script is a list of assistant turns. Each turn is a plain string (text, end of turn), a single
 tool call `{"tool": "Read", "input": {...}}`, or a mapping with `text`, `tool_calls`, `thinking`,
 `usage`, `stop_reason` and `web_searches` (searches the provider runs itself, with their results).
-A file may also be a mapping `{priced_as: MODEL, turns: [...]}`.
+A file may also be a mapping `{priced_as: MODEL, latency_s: SECONDS, turns: [...]}`; `latency_s` is how
+long the model takes over each reply (benches time a run at a provider's pace with it).
 Strings inside turns may use `{workdir}` and `{task_id}`, filled from the task prompt.
 """
 
@@ -80,6 +81,7 @@ class Script(BaseModel):
 
     turns: list[ScriptTurn]
     priced_as: str | None = None
+    latency_s: float = Field(default=0.0, ge=0)
 
 
 TurnLike = ScriptTurn | str | dict[str, Any]
@@ -104,13 +106,17 @@ def parse_turn(raw: TurnLike, index: int = 0) -> ScriptTurn:
 
 
 def parse_script(raw: Any, *, source: str = "script") -> Script:
-    """A list of turns, or a mapping with `turns` (and optionally `priced_as`)."""
+    """A list of turns, or a mapping with `turns` (and optionally `priced_as`, `latency_s`)."""
     priced_as: str | None = None
+    latency: Any = 0.0
     if isinstance(raw, dict):
-        unknown = set(raw) - {"turns", "priced_as"}
+        unknown = set(raw) - {"turns", "priced_as", "latency_s"}
         if unknown:
-            raise ScriptError(f"{source}: unknown keys {sorted(unknown)} (expected 'turns', 'priced_as')")
+            raise ScriptError(
+                f"{source}: unknown keys {sorted(unknown)} (expected 'turns', 'priced_as', 'latency_s')"
+            )
         priced_as = raw.get("priced_as")
+        latency = raw.get("latency_s", 0.0)
         raw = raw.get("turns", [])
     if not isinstance(raw, list):
         raise ScriptError(f"{source}: expected a list of turns")
@@ -118,7 +124,10 @@ def parse_script(raw: Any, *, source: str = "script") -> Script:
         turns = [parse_turn(item, i) for i, item in enumerate(raw)]
     except ScriptError as exc:
         raise ScriptError(f"{source}: {exc}") from exc
-    return Script(turns=turns, priced_as=priced_as)
+    try:
+        return Script(turns=turns, priced_as=priced_as, latency_s=latency)
+    except ValidationError as exc:
+        raise ScriptError(f"{source}: latency_s must be a number of seconds, 0 or more") from exc
 
 
 def load_script(path: Path) -> Script:

@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import anyio
+
 from shopfloor.config.sections import Price
 from shopfloor.models.base import (
     Message,
@@ -51,9 +53,12 @@ class ScriptedModel:
         priced_as: str | None = None,
         price: Price | None = None,
         context_window: int = 200_000,
+        latency_s: float = 0.0,
     ):
         self.turns = [parse_turn(t, i) for i, t in enumerate(turns)]
         self.priced_as = priced_as
+        self.latency_s = latency_s
+        """Seconds each reply takes, as a provider's would (0: at once)."""
         self._profile = ModelProfile(
             provider="scripted",
             model_id=name,
@@ -77,6 +82,7 @@ class ScriptedModel:
             name=f"scripted:{path}",
             priced_as=priced_as or script.priced_as,
             price=price,
+            latency_s=script.latency_s,
         )
 
     @property
@@ -98,6 +104,8 @@ class ScriptedModel:
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         self.requests.append(request)
+        if self.latency_s:
+            await anyio.sleep(self.latency_s)
         if self._next >= len(self.turns):
             raise ScriptExhausted(
                 f"the script {self._profile.model_id} has no more turns (it has {len(self.turns)}); "

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import anyio
+from anyio.abc import TaskGroup
 
 from shopfloor.config.settings import Settings
 from shopfloor.gate.feedback import format_failure_report
+from shopfloor.gate.security import warm_up_scanners
 from shopfloor.layout import Layout
 from shopfloor.orchestrator.attempt import (
     AttemptResult,
@@ -44,6 +47,7 @@ from shopfloor.orchestrator.merge_queue import MergeConflict, Merged, MergeQueue
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
 from shopfloor.orchestrator.spend import RunSpend
 from shopfloor.orchestrator.tdd import is_test_first, protected_test_files
+from shopfloor.orchestrator.worktrees import Worktree
 from shopfloor.queue.routing import Route, route
 from shopfloor.queue.tasks import Task, load_task_queue
 from shopfloor.queue.vocabulary import priority_rank
@@ -82,6 +86,11 @@ class Coordinator:
         self.emit = emit
         self.merged_commit = merged_commit
         """The merge commit of a task verified and merged by this run or an earlier one, if any."""
+        self._background: TaskGroup | None = None
+        """Work no task waits for (building merges and worktrees ahead, removing merged worktrees)."""
+        self._deps: dict[str, list[str]] = {}
+        self._done: set[str] = set()
+        self._started: set[str] = set()
 
     async def run_tasks(self, only: list[str] | None = None) -> dict[str, TaskOutcome]:
         """Schedule every unfinished task of the queue (or just `only`)."""
@@ -95,6 +104,7 @@ class Coordinator:
         if only:
             done.update({tid: "completed" for tid in tasks if tid not in only and tid not in done})
         deps = {tid: [d for d in t.dependencies if d in tasks] for tid, t in tasks.items()}
+        self._deps, self._done, self._started = deps, set(done), set()
 
         async def one(tid: str) -> TaskOutcome:
             return await self.drive(tasks[tid], deps[tid], tasks)
@@ -107,7 +117,15 @@ class Coordinator:
             done=done,
             priority=lambda tid: priority_rank(tasks[tid].priority),
         )
-        outcomes = await scheduler.run()
+        async with anyio.create_task_group() as tg:
+            self._background = tg
+            if self.settings.gate.run_security:  # loaded while the first agents work, not in their gates
+                tg.start_soon(partial(anyio.to_thread.run_sync, warm_up_scanners, abandon_on_cancel=True))
+            try:
+                outcomes = await scheduler.run()
+            finally:
+                self._background = None
+            tg.start_soon(self.executor.drop_unused)
         for tid, outcome in outcomes.items():
             if outcome.verdict in ("blocked", "skipped") and tid not in done:
                 self.emit(TaskStatus(task_id=tid, status=outcome.verdict, reason=outcome.reason))
@@ -118,6 +136,7 @@ class Coordinator:
         tid = task.id
         routed = route(task, self.settings.routing)
         deadline = self.settings.run.task_deadline_s
+        self._started.add(tid)
         self.spend.reserve(tid)
         try:
             self.emit(TaskStarted(task_id=tid, agent=routed.agent, model=routed.model))
@@ -168,7 +187,15 @@ class Coordinator:
                     "NOTE: an earlier attempt at this task stopped before it was accepted "
                     f"({reason}). Its work is kept in this worktree; review it and carry on."
                 )
-            attempt = self.executor.attempt(task, routed, placement, n, gate_task=brief, gates=gates)
+            attempt = self.executor.attempt(
+                task,
+                routed,
+                placement,
+                n,
+                gate_task=brief,
+                gates=gates,
+                on_gate=partial(self._ahead, task, wt),
+            )
             self.emit(AttemptStarted(task_id=tid, attempt=n))
             settled = await self._one_attempt(attempt, task, placement, note)
             if isinstance(settled, Merged):
@@ -236,9 +263,7 @@ class Coordinator:
         self.emit(TaskPhase(task_id=tid, phase="merge", attempt=attempt))
         self.emit(TaskStatus(task_id=tid, status="merging"))
         try:
-            result = await self.merge_queue.merge(
-                tid, placement.worktree.branch, f"Merge {tid}: {task.objective[:60]}"
-            )
+            result = await self.merge_queue.merge(tid, placement.worktree.branch, _merge_message(task))
         except MergeRefused as err:
             return MergeFailed(str(err), False)
         if isinstance(result, MergeConflict):
@@ -248,8 +273,26 @@ class Coordinator:
     async def _merged(self, placement: Placement, merged: Merged, tree: str | None) -> TaskOutcome:
         tid = placement.worktree.task_id
         self.emit(TaskMerged(task_id=tid, commit=merged.commit, verified_tree=tree))
+        self._done.add(tid)
         await self.executor.finish(placement)
+        if self.settings.run.keep_worktrees == "failed":
+            if self._background is not None:
+                self._background.start_soon(self.executor.release, placement)
+            else:
+                await self.executor.release(placement)
         return TaskOutcome(tid, "completed")
+
+    def _ahead(self, task: Task, wt: Worktree) -> None:
+        """The task's gate started: build its merge and its dependents' worktrees beside it."""
+        if self._background is not None:
+            self._background.start_soon(self._look_ahead, task, wt)
+
+    async def _look_ahead(self, task: Task, wt: Worktree) -> None:
+        at = await self.merge_queue.prepare(task.id, wt.branch, _merge_message(task))
+        for tid, deps in self._deps.items():
+            waiting = task.id in deps and tid not in self._started and tid not in self._done
+            if waiting and all(d in self._done or d == task.id for d in deps):
+                await self.executor.make_ahead(tid, at)
 
     def _attempt_ended(self, attempt: RunningAttempt, outcome: str, result: str, reason: str = "") -> None:
         self.emit(
@@ -272,3 +315,7 @@ class Coordinator:
         )
         self.emit(FailureReported(task_id=task_id, path=str(path)))
         return path
+
+
+def _merge_message(task: Task) -> str:
+    return f"Merge {task.id}: {task.objective[:60]}"

@@ -3,7 +3,8 @@
 `place()` makes (or takes over) the task's worktree from the integration branch and its dependencies and
 sets up its project environment (with network, outside the agent's sandbox); `attempt()` returns an
 `Attempt` wired to that worktree and environment. An executor elsewhere (a cluster) offers the same two
-calls over a copy of the repository.
+calls over a copy of the repository. `make_ahead()` may make a worktree before its task starts (see
+`ahead.py`), and `release()` removes a merged task's.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from pathlib import Path
 
 import anyio
 
-from shopfloor.agent.events import Event
+from shopfloor.agent.events import Event, Notice
 from shopfloor.agent.markers import clear_markers, mirror_marker
 from shopfloor.agent.setup import PreparedAgent
 from shopfloor.env import EnvBroken, Environments, ProjectEnv
 from shopfloor.gate.blockers import setup_result
 from shopfloor.gate.report import CheckResult, GateReport, GateTask
+from shopfloor.gate.treehash import index_may_list_harness_state
 from shopfloor.gate.verdict import read_verdict, verdict_is_current, verdict_path, write_verdict
 from shopfloor.gate.verify import run_gate
+from shopfloor.orchestrator.ahead import WorktreesAhead
 from shopfloor.orchestrator.attempt import Attempt, AttemptLimits, GateCount
 from shopfloor.orchestrator.briefs import agent_task
 from shopfloor.orchestrator.events import EnvReady, RunEvent
@@ -31,12 +34,13 @@ from shopfloor.orchestrator.worktrees import (
     DependencyConflict,
     Worktree,
     branch_name,
-    commit_all,
+    commit_work,
     create_worktree,
+    discard_worktree,
 )
 from shopfloor.queue.routing import Route
 from shopfloor.queue.tasks import Task
-from shopfloor.vcs import check_worktree, conflicted_files, git, git_path, rev_parse
+from shopfloor.vcs import GitError, check_worktree, conflicted_files, git, git_dir, git_path, rev_parse
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,10 @@ class LocalServices:
     base: str
     env: ProjectEnv | None = None
     environments: Environments | None = None
+    on_gate: Callable[[], None] | None = None
+    """Told when the gate starts, so work that does not wait for its verdict can go on beside it."""
+    saved_tree: str | None = None
+    """The tree the last save committed, which the gate that follows it judges."""
 
     def prepare(self, note: str, on_event: Callable[[Event], None]) -> PreparedAgent:
         brief = agent_task(self.task, self.worktree, note)
@@ -87,11 +95,16 @@ class LocalServices:
         return self.launcher.prepare(self.agent, brief, on_event, routed_model=self.routed_model, env=overlay)
 
     async def save(self, message: str) -> None:
-        await anyio.to_thread.run_sync(save_checked, self.launcher.project, self.worktree, message)
+        self.saved_tree = await anyio.to_thread.run_sync(
+            save_checked, self.launcher.project, self.worktree, message
+        )
 
     async def gate(self) -> GateReport:
         await anyio.to_thread.run_sync(check_worktree, self.worktree, self.launcher.project)
         setup = await self._refresh_env()
+        if self.on_gate is not None:
+            self.on_gate()
+        hashed, self.saved_tree = self.saved_tree, None
         report = await run_gate(
             self.worktree,
             task=self.gate_task,
@@ -100,6 +113,7 @@ class LocalServices:
             env=self.env,
             setup=setup,
             sandbox=self.launcher.settings.sandbox,
+            hashed=hashed,
         )
         write_verdict(self.worktree, report)
         return report
@@ -137,19 +151,23 @@ def conflict_markers_left(worktree: Path, files: list[str]) -> list[str]:
     return left
 
 
-def save_work(worktree: Path, message: str) -> None:
+def save_work(worktree: Path, message: str) -> str | None:
     """Commit the worktree's work. During a merge, only once no conflicted file holds a marker any more:
-    the agent cannot stage files (git metadata is read-only for it), so resolving is editing them."""
+    the agent cannot stage files (git metadata is read-only for it), so resolving is editing them.
+
+    Returns the tree it committed, as the gate hashes a tree (None when it did not commit, or when git
+    tracks part of the harness folder, which the gate's hash leaves out)."""
     conflicted = conflicted_files(worktree)
     if conflicted and conflict_markers_left(worktree, conflicted):
-        return
-    commit_all(worktree, message)
+        return None
+    tree = commit_work(worktree, message).tree
+    return None if index_may_list_harness_state(git_dir(worktree) / "index") else tree
 
 
-def save_checked(project: Path, worktree: Path, message: str) -> None:
+def save_checked(project: Path, worktree: Path, message: str) -> str | None:
     """`save_work` after checking that the worktree's `.git` still leads to the project's repository."""
     check_worktree(worktree, project)
-    save_work(worktree, message)
+    return save_work(worktree, message)
 
 
 class LocalExecutor:
@@ -168,11 +186,21 @@ class LocalExecutor:
         self.environments = environments or Environments(
             project, launcher.settings.env, launcher.settings.sandbox
         )
+        self.ahead = WorktreesAhead(project, integration)
+
+    async def make_ahead(self, task_id: str, at: str | None) -> None:
+        """Make a task's worktree before it starts, at commit `at` (a merge its dependency's gate may
+        allow) or the integration branch; `place` takes it then."""
+        await self.ahead.make(task_id, at)
 
     async def place(self, task_id: str, deps: list[str]) -> Placement:
         """The task's worktree, new or taken over from an earlier run (its leftovers committed)."""
         branches = [branch_name(d) for d in deps]
         try:
+            made = await self.ahead.take(task_id)
+            if made is not None:
+                base = await anyio.to_thread.run_sync(self.ahead.settle, made, branches)
+                return await self._set_up(Placement(made, base))
             wt = await anyio.to_thread.run_sync(
                 lambda: create_worktree(self.project, task_id, self.integration, branches)
             )
@@ -199,6 +227,13 @@ class LocalExecutor:
         return replace(placement, env=env)
 
     async def _take_over(self, wt: Worktree, base: str, deps: list[str]) -> Placement:
+        if await anyio.to_thread.run_sync(self._untouched, wt):  # made ahead, then the run stopped
+            fresh = Worktree(wt.task_id, wt.path, wt.branch)
+            branches = [branch_name(d) for d in deps]
+            try:
+                return Placement(fresh, await anyio.to_thread.run_sync(self.ahead.settle, fresh, branches))
+            except DependencyConflict as err:
+                return Placement(fresh, "", problem=str(err))
         report = read_verdict(verdict_path(wt.path, wt.task_id))
         path = verdict_path(wt.path, wt.task_id)
         if report is not None and report.verdict == "pass" and await verdict_is_current(wt.path, path):
@@ -221,6 +256,7 @@ class LocalExecutor:
         *,
         gate_task: GateTask,
         gates: GateCount,
+        on_gate: Callable[[], None] | None = None,
     ) -> Attempt:
         settings = self.launcher.settings
         services = LocalServices(
@@ -233,6 +269,7 @@ class LocalExecutor:
             base=placement.base,
             env=placement.env,
             environments=self.environments,
+            on_gate=on_gate,
         )
         limits = AttemptLimits(gate_rounds=settings.run.gate_rounds, lease_s=settings.run.lease_s)
         return Attempt(task.id, n, services, limits, self.emit, label=route.agent, gates=gates)
@@ -281,6 +318,25 @@ class LocalExecutor:
                 write_verdict(self.project, report)
 
         await anyio.to_thread.run_sync(copy)
+
+    async def drop_unused(self) -> None:
+        await self.ahead.drop_unused()
+
+    async def release(self, placement: Placement) -> None:
+        """Remove a merged task's worktree; its branch stays. A worktree that cannot go is said and kept."""
+        wt = placement.worktree
+        try:
+            await anyio.to_thread.run_sync(discard_worktree, self.project, wt.task_id)
+        except (OSError, GitError) as err:
+            self.emit(Notice(task_id=wt.task_id, message=f"kept the worktree {wt.path}: {err}"))
+
+    def _untouched(self, wt: Worktree) -> bool:
+        """No work in it: no commit of its own beyond the integration branch, nothing uncommitted."""
+        if verdict_path(wt.path, wt.task_id).exists() or (git_path(wt.path, "MERGE_HEAD")).exists():
+            return False
+        if not git(wt.path, "merge-base", "--is-ancestor", "HEAD", self.integration, check=False).ok:
+            return False
+        return not git(wt.path, "status", "--porcelain", "--untracked-files=all").stdout.strip()
 
     def _merge_commit(self, wt: Worktree) -> str | None:
         """The integration branch's merge commit that took in this worktree's HEAD, if it did."""

@@ -56,7 +56,10 @@ class Executor(Protocol):
         *,
         gate_task: GateTask,
         gates: GateCount,
-    ) -> RunningAttempt: ...
+        on_gate: Callable[[], None] | None = None,
+    ) -> RunningAttempt:
+        """One attempt; `on_gate` is called when its gate starts (so the coordinator may look ahead)."""
+        ...
 
     async def save(self, placement: Placement, message: str) -> None: ...
 
@@ -65,6 +68,19 @@ class Executor(Protocol):
         ...
 
     async def finish(self, placement: Placement) -> None: ...
+
+    async def make_ahead(self, task_id: str, at: str | None) -> None:
+        """Prepare a task's place before it starts, at commit `at` or the integration branch (may do
+        nothing where places are made elsewhere)."""
+        ...
+
+    async def release(self, placement: Placement) -> None:
+        """A merged task's place is no longer needed (its branch stays)."""
+        ...
+
+    async def drop_unused(self) -> None:
+        """Places prepared ahead for tasks that never started are removed; the run is ending."""
+        ...
 
     async def aclose(self) -> None:
         """Release what the executor holds (services, a Ray connection); the run is over."""

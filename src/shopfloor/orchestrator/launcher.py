@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shopfloor.agent.events import Event
@@ -13,8 +13,10 @@ from shopfloor.config.settings import AgentConfig, Settings
 from shopfloor.layout import Layout
 from shopfloor.models.base import CacheTTL
 from shopfloor.models.retry import BackoffRegistry
+from shopfloor.queue.files import read_text_exact
 from shopfloor.queue.routing import route
-from shopfloor.queue.tasks import load_task_queue
+from shopfloor.queue.status_rows import read_statuses, without_statuses
+from shopfloor.queue.tasks import parse_task_queue
 from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.mcp_client import McpPool
 
@@ -44,6 +46,8 @@ class AgentLauncher:
     """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
     mcp: McpPool | None = None
     """The run's MCP servers: started once when the run starts, shared by its agents, stopped at its end."""
+    _agents: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    """Which agent each task of the queue goes to, by the queue's text with its statuses left out."""
 
     def spec_for(self, task_id: str, routed: str | None) -> str | None:
         return model_spec(self.project, self.model_override, task_id, routed)
@@ -92,10 +96,20 @@ class AgentLauncher:
         of the queue go to it too, so a later one still finds the prefix after the gates and merges in
         between; else 5 minutes. A 1-hour write costs 2x input against 1.25x and a read 0.1x, so one expiry
         avoided pays for it (bench/cache_bill.py)."""
+        path = Layout(self.project).task_queue
         try:
-            tasks = load_task_queue(Layout(self.project).task_queue).tasks
+            text = read_text_exact(path)
+            statuses, shape = read_statuses(text), without_statuses(text)
+            if statuses is None or shape is None:  # not the plain shape: read it the full way
+                tasks = parse_task_queue(text, path).tasks
+                statuses, shape = {t.id: t.status for t in tasks}, text
+            agents = self._agents.get(shape)
+            if agents is None:  # the tasks themselves changed (a new loop's tasks): route them again
+                routing = self.settings.routing
+                agents = {t.id: route(t, routing).agent for t in parse_task_queue(text, path).tasks}
+                self._agents.clear()
+                self._agents[shape] = agents
         except (OSError, ValueError):
             return "5m"
-        routing = self.settings.routing
-        mine = [t for t in tasks if t.status != "completed" and route(t, routing).agent == agent]
+        mine = [t for t, a in agents.items() if a == agent and statuses.get(t) != "completed"]
         return "1h" if len(mine) > 1 else "5m"

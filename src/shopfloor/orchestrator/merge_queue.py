@@ -4,6 +4,10 @@ The integration branch (`shopfloor/integration/<branch>`, see `delivery.py`) is 
 merge commit is built away from every checkout (`git merge-tree`, or a scratch worktree on git older than
 2.38) and the branch is moved to it with a compare-and-swap of its ref. The user's own checkout is not
 touched while a run goes on; `delivery.py` brings it up to date once, at the end.
+
+A merge commit may be built ahead (`prepare`, while the task's gate runs): it is only an object until
+the ref moves, and `merge` uses it only if neither the integration branch nor the task's branch moved
+since; else it builds the merge again. Merges still happen one at a time, in the order they are asked.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import anyio
 import anyio.to_thread
 
 from shopfloor.layout import Layout
-from shopfloor.vcs import GitError, checkouts, conflicted_files, git, git_version, rev_parse
+from shopfloor.vcs import GitError, branch_holder, conflicted_files, git, git_version, rev_parse
 
 MergeMethod = Literal["auto", "merge-tree", "scratch"]
 _CAS_TRIES = 5
@@ -58,6 +62,20 @@ class Conflicted:
     """git's own CONFLICT lines."""
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A merge built ahead: of `tip` into `head`, with `message`."""
+
+    head: str
+    tip: str
+    message: str
+    outcome: str | Conflicted | None
+    """The merge commit, the conflict, or None when `tip` was already in `head`."""
+
+    def fits(self, head: str, tip: str, message: str) -> bool:
+        return (self.head, self.tip, self.message) == (head, tip, message)
+
+
 def is_ancestor(project: Path, older: str, newer: str) -> bool:
     return git(project, "merge-base", "--is-ancestor", older, newer, check=False).ok
 
@@ -83,10 +101,14 @@ def merge_branch(
     integration: str,
     message: str | None = None,
     method: MergeMethod = "auto",
+    prepared: Prepared | None = None,
 ) -> MergeResult:
-    """Merge `branch` into `integration` with a merge commit (`--no-ff`), or report the conflict."""
+    """Merge `branch` into `integration` with a merge commit (`--no-ff`), or report the conflict.
+
+    `prepared` (from `prepare_merge`) is used when the two branches are still where it found them.
+    """
     project = project.resolve()
-    holder = checkouts(project).get(integration)
+    holder = branch_holder(project, integration)
     if holder is not None:
         raise MergeRefused(
             f"{integration} is checked out in {holder}; shopfloor merges into it without a checkout, so "
@@ -94,16 +116,40 @@ def merge_branch(
         )
     message = message or f"Merge {task_id} ({branch})"
     for _ in range(_CAS_TRIES):  # someone else may move the branch meanwhile; start again then
-        head, tip = rev_parse(project, f"refs/heads/{integration}"), rev_parse(project, branch)
-        if is_ancestor(project, tip, head):
+        head, tip = tips(project, integration, branch)
+        if prepared is None or not prepared.fits(head, tip, message):
+            prepared = _build(project, head, tip, message, method)
+        outcome = prepared.outcome
+        if outcome is None:
             return Merged(task_id, branch, head, already_merged=True)
-        outcome = merge_commit(project, head, tip, message, method)
         if isinstance(outcome, Conflicted):
             advice = _advice(branch, integration, outcome.files, outcome.said)
             return MergeConflict(task_id, branch, integration, outcome.files, advice)
         if move_branch(project, integration, outcome, head):
             return Merged(task_id, branch, outcome)
+        prepared = None
     raise MergeRefused(f"{integration} kept moving while {task_id} was being merged; `shopfloor resume`")
+
+
+def tips(project: Path, integration: str, branch: str) -> tuple[str, str]:
+    """The commits the integration branch and `branch` point at, in one git call."""
+    out = git(project, "rev-parse", f"refs/heads/{integration}^{{commit}}", f"{branch}^{{commit}}")
+    head, tip = out.stdout.split()
+    return head, tip
+
+
+def prepare_merge(
+    project: Path, integration: str, branch: str, message: str, method: MergeMethod = "auto"
+) -> Prepared:
+    """The merge of `branch` into `integration` as they are now, built without moving any ref."""
+    head, tip = tips(project, integration, branch)
+    return _build(project, head, tip, message, method)
+
+
+def _build(project: Path, head: str, tip: str, message: str, method: MergeMethod) -> Prepared:
+    if is_ancestor(project, tip, head):
+        return Prepared(head, tip, message, None)
+    return Prepared(head, tip, message, merge_commit(project, head, tip, message, method))
 
 
 def _merge_tree(project: Path, head: str, tip: str, message: str) -> str | Conflicted:
@@ -168,19 +214,49 @@ class MergeQueue:
         self.integration = integration
         self.method: MergeMethod = method
         self._lock = anyio.Lock()
+        self._prepared: dict[str, Prepared] = {}
+        self._preparing: dict[str, anyio.Event] = {}
+
+    async def prepare(self, task_id: str, branch: str, message: str) -> str | None:
+        """Build the task's merge commit ahead (its gate is running); the commit, or None if there is none
+        to make (a conflict, or nothing new). Nothing moves: `merge` decides."""
+        self._preparing[task_id] = done = anyio.Event()
+        try:
+            made = await anyio.to_thread.run_sync(
+                prepare_merge, self.project, self.integration, branch, message, self.method
+            )
+        except GitError:  # the merge itself will say what is wrong
+            return None
+        finally:
+            del self._preparing[task_id]
+            done.set()
+        self._prepared[task_id] = made
+        return made.outcome if isinstance(made.outcome, str) else None
 
     async def merge(self, task_id: str, branch: str, message: str | None = None) -> MergeResult:
+        preparing = self._preparing.get(task_id)
+        if preparing is not None:  # its gate was quicker than building the merge: it is nearly there
+            await preparing.wait()
         async with self._lock:
-            return await anyio.to_thread.run_sync(self._merge, task_id, branch, message)
+            prepared = self._prepared.pop(task_id, None)
+            return await anyio.to_thread.run_sync(self._merge, task_id, branch, message, prepared)
 
     async def note(self, message: str) -> str:
         """An empty commit on the integration branch, saying what happened there (an improvement loop)."""
         async with self._lock:
             return await anyio.to_thread.run_sync(self._note, message)
 
-    def _merge(self, task_id: str, branch: str, message: str | None) -> MergeResult:
+    def _merge(
+        self, task_id: str, branch: str, message: str | None, prepared: Prepared | None
+    ) -> MergeResult:
         return merge_branch(
-            self.project, task_id, branch, integration=self.integration, message=message, method=self.method
+            self.project,
+            task_id,
+            branch,
+            integration=self.integration,
+            message=message,
+            method=self.method,
+            prepared=prepared,
         )
 
     def _note(self, message: str) -> str:

@@ -148,7 +148,9 @@ class RayExecutor:
         *,
         gate_task: GateTask,
         gates: GateCount,
+        on_gate: Callable[[], None] | None = None,
     ) -> RemoteAttempt:
+        """The gate runs on the worker, so there is no moment here to look ahead from (`on_gate`)."""
         return RemoteAttempt(self, task, route, placement, n, gate_task, gates)
 
     async def save(self, placement: Placement, message: str) -> None:
@@ -169,6 +171,15 @@ class RayExecutor:
             marker_path(self.project, task_id, "failed" if kind == "done" else "done").unlink(missing_ok=True)
 
         await anyio.to_thread.run_sync(write)
+
+    async def make_ahead(self, task_id: str, at: str | None) -> None:
+        """Nothing to make: a worker builds its task's worktree in its own clone."""
+
+    async def release(self, placement: Placement) -> None:
+        """Nothing to remove: the task's worktree lived on a worker; its branch stays here."""
+
+    async def drop_unused(self) -> None:
+        """Nothing was made ahead."""
 
     async def start_merge(self, placement: Placement, integration: str) -> str:
         """The next remote session starts by merging `integration` into its worktree (as shopfloor does

@@ -5,6 +5,8 @@ Each fact about a task has one source, the event; these only write down what the
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 
 from shopfloor.agent.events import ModelReplied
@@ -21,7 +23,7 @@ from shopfloor.orchestrator.events import (
     TaskStatus,
 )
 from shopfloor.orchestrator.store import Store
-from shopfloor.queue.tasks import Status, load_task_queue, update_task_statuses
+from shopfloor.queue.tasks import Status, update_task_statuses
 
 # The queue file knows fewer states than the run: work in flight is in_progress, a skipped task waits.
 _QUEUE_STATUS: dict[str, Status] = {
@@ -87,26 +89,58 @@ class StoreRecorder:
 
 
 class QueueStatusWriter:
-    """Keeps the task queue file's Status fields in step with the run, for a person reading it."""
+    """Keeps the task queue file's Status fields in step with the run, for a person reading it.
+
+    The file is written by a thread of its own, so work in flight never waits for it; statuses that change
+    while one write goes on go out together in the next. A task's end waits until the file says so (what
+    comes next may read it: an agent's cache lifetime counts the unfinished tasks), and so does the run's.
+    """
 
     def __init__(self, queue_file: Path) -> None:
         self.queue_file = queue_file
         self._written: dict[str, Status] = {}
-        self._known: set[str] | None = None
+        self._pending: dict[str, Status] = {}
+        self._lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
 
     def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, RunStatusChanged) and event.finished is not None:
+            self.flush()
+            return
         if not isinstance(event, TaskStatus):
             return
         status = _QUEUE_STATUS[event.status]
-        if self._written.get(event.task_id) == status or not self._in_queue(event.task_id):
+        if self._written.get(event.task_id) == status:
             return
-        update_task_statuses(self.queue_file, {event.task_id: status})
         self._written[event.task_id] = status
+        with self._lock:
+            self._pending[event.task_id] = status
+            if self._writer is None:
+                self._idle.clear()
+                self._writer = threading.Thread(target=self._write, name="queue-statuses")
+                self._writer.start()
+        if status in ("completed", "failed", "blocked"):
+            self.flush()
 
-    def _in_queue(self, task_id: str) -> bool:
-        if self._known is None or task_id not in self._known:
-            self._known = set(load_task_queue(self.queue_file).ids) if self.queue_file.is_file() else set()
-        return task_id in self._known
+    def flush(self) -> None:
+        """Wait until every status so far is in the file."""
+        self._idle.wait()
+
+    def _write(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, {}
+                if not batch:
+                    self._writer = None
+                    self._idle.set()
+                    return
+            if self.queue_file.is_file():
+                # Tasks the queue does not list (decomposition) are left out. The file is a view for a
+                # person; one that cannot be written now (edited into bad text) is written next time.
+                with contextlib.suppress(OSError, ValueError):
+                    update_task_statuses(self.queue_file, batch)
 
 
 class GateReportWriter:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import shutil
 import tempfile
 import threading
@@ -15,6 +18,7 @@ from shopfloor.vcs import (
     conflicted_files,
     current_branch,
     git,
+    git_dir,
     git_path,
     ref_exists,
     rev_parse,
@@ -140,24 +144,42 @@ def create_worktree(
 ) -> Worktree:
     """The task's worktree: reused as it is if it exists, else new from `base_ref` with its deps merged in."""
     project = project.resolve()
+    path, branch = worktree_path(project, task_id), branch_name(task_id)
     with _repo_lock(project):
-        existing = find_worktree(project, task_id)
-        if existing is not None:
-            return existing
-        path, branch = worktree_path(project, task_id), branch_name(task_id)
         if path.exists():
+            existing = find_worktree(project, task_id)
+            if existing is not None:
+                return existing
             if any(path.iterdir()):
                 raise WorktreeError(
                     f"{path} exists but is not a git worktree of {project}; move it away (shopfloor never "
                     "deletes it)"
                 )
             path.rmdir()
-        git(project, "worktree", "prune")
         path.parent.mkdir(parents=True, exist_ok=True)
-        if ref_exists(project, f"refs/heads/{branch}"):
-            git(project, "worktree", "add", "-q", str(path), branch)
-        else:
-            git(project, "worktree", "add", "-q", "-b", branch, str(path), base_ref)
+        # The usual case in one call; a branch left by an earlier run, or a stale record, take the long way.
+        if not git(project, "worktree", "add", "-q", "-b", branch, str(path), base_ref, check=False).ok:
+            git(project, "worktree", "prune")
+            if ref_exists(project, f"refs/heads/{branch}"):
+                git(project, "worktree", "add", "-q", str(path), branch)
+            else:
+                git(project, "worktree", "add", "-q", "-b", branch, str(path), base_ref)
+    merge_dependencies(path, branch, deps_branches)
+    Layout(path).marker_dir.mkdir(parents=True, exist_ok=True)
+    return Worktree(task_id, path, branch)
+
+
+def merge_dependencies(path: Path, branch: str, deps_branches: list[str] | tuple[str, ...]) -> bool:
+    """Merge each dependency branch the worktree's HEAD lacks; True when any was merged.
+
+    Usually every one is already in (it was merged into the branch the worktree started from): one git
+    call says so. A dependency that does not merge cleanly raises DependencyConflict, nothing left merged.
+    """
+    if not deps_branches:
+        return False
+    missing = git(path, "rev-list", "--max-count=1", *deps_branches, "^HEAD", "--", check=False)
+    if missing.ok and not missing.stdout.strip():
+        return False
     for dep in deps_branches:
         merged = git(
             path,
@@ -179,18 +201,41 @@ def create_worktree(
                 f"dependency branch {dep} conflicts with {branch} in: {', '.join(files) or merged.output}",
                 files,
             )
-    Layout(path).marker_dir.mkdir(parents=True, exist_ok=True)
-    return Worktree(task_id, path, branch)
+    return True
+
+
+def start_over_at(worktree: Path, commit: str) -> None:
+    """Point a worktree nobody has worked in yet (made ahead of its task) and its branch at `commit`."""
+    git(worktree, "reset", "-q", "--hard", commit)
+
+
+_NOTHING_TO_COMMIT = re.compile(r"nothing (added )?to commit|no changes added to commit")
+
+
+@dataclass(frozen=True)
+class Saved:
+    committed: bool
+    """False when nothing had changed."""
+    tree: str
+    """The tree of everything in the worktree, as committed."""
+
+
+def commit_work(worktree: Path, message: str) -> Saved:
+    """Commit everything in the worktree (agents' work is committed as it goes)."""
+    git(worktree, "add", "-A")
+    tree = git(worktree, "write-tree").stdout.strip()
+    merging = (git_dir(worktree) / "MERGE_HEAD").exists()
+    done = git(worktree, "commit", "-q", "--no-verify", "-m", message, check=False, identity=True)
+    if done.ok:
+        return Saved(True, tree)
+    if not merging and _NOTHING_TO_COMMIT.search(done.output):
+        return Saved(False, tree)
+    raise GitError(("commit", "-q", "--no-verify", "-m", message), done.code, done.output)
 
 
 def commit_all(worktree: Path, message: str) -> str | None:
-    """Commit everything in the worktree (agents' work is committed as it goes); None when nothing changed."""
-    git(worktree, "add", "-A")
-    merging = git_path(worktree, "MERGE_HEAD").exists()
-    if not merging and git(worktree, "diff", "--cached", "--quiet", check=False).ok:
-        return None
-    git(worktree, "commit", "-q", "--no-verify", "-m", message, identity=True)
-    return rev_parse(worktree, "HEAD")
+    """`commit_work`, and the new commit's id (None when nothing changed)."""
+    return rev_parse(worktree, "HEAD") if commit_work(worktree, message).committed else None
 
 
 def tree_hash(worktree: Path) -> str:
@@ -212,6 +257,28 @@ def is_dirty(worktree: Path) -> bool:
     """True when there are uncommitted changes or untracked (not ignored) files, or a merge in progress."""
     status = git(worktree, "status", "--porcelain", "--untracked-files=all").stdout
     return bool(status.strip()) or git_path(worktree, "MERGE_HEAD").exists()
+
+
+def discard_worktree(project: Path, task_id: str) -> bool:
+    """Remove a merged task's worktree, whatever its checks left in it; its branch stays (False if none).
+
+    The folder is moved aside and git forgets it under the lock; deleting its files happens after, so
+    a large tree does not hold up the next task's worktree.
+    """
+    project = project.resolve()
+    path = worktree_path(project, task_id)
+    aside = Layout(project).removed_worktrees / f"{task_id}-{os.getpid()}-{threading.get_ident()}"
+    with _repo_lock(project):
+        if not path.is_dir():
+            return False
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(aside, ignore_errors=True)
+        path.rename(aside)
+        git(project, "worktree", "prune")
+    shutil.rmtree(aside, ignore_errors=True)
+    with _repo_lock(project), contextlib.suppress(OSError):  # another removal may be under way
+        aside.parent.rmdir()
+    return True
 
 
 def remove_worktree(project: Path, task_id: str, *, delete_branch: bool = False) -> bool:

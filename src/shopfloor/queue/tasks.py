@@ -11,6 +11,7 @@ from shopfloor.queue.dependencies import expand
 from shopfloor.queue.files import atomic_write_text, locked_update, read_text_exact
 from shopfloor.queue.markdown import Block, Document, parse_document
 from shopfloor.queue.record_file import QueueProblem, RecordQueue
+from shopfloor.queue.status_rows import write_statuses
 from shopfloor.queue.task import CATEGORIES, COMPLEXITIES, STATUSES, Status, Task
 from shopfloor.queue.task_blocks import TaskDeps, apply_task, find, parse_list, read_task, render_task
 from shopfloor.queue.vocabulary import norm_choice
@@ -107,6 +108,9 @@ def update_task_statuses(path: Path, statuses: Mapping[str, Status]) -> None:
     """Set statuses in the file as it is now (a person may have edited it), under the file lock."""
 
     def change(text: str) -> tuple[str, None]:
+        quick = write_statuses(text, dict(statuses))
+        if quick is not None:
+            return quick, None
         queue = parse_task_queue(text, path)
         for task_id, status in statuses.items():
             if task_id in queue:

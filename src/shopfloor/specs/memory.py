@@ -166,6 +166,9 @@ def imports_of(text: str) -> list[str]:
 
 def _checkout(workdir: Path) -> tuple[Path, Path | None]:
     """(top of the checkout holding `workdir`, the main checkout when this one is a linked worktree)."""
+    found = _checkout_from_files(workdir)
+    if found is not None:
+        return found
     try:
         out = git(workdir, "rev-parse", "--show-toplevel", "--git-common-dir", check=False, timeout_s=5)
     except (OSError, GitError):
@@ -178,3 +181,24 @@ def _checkout(workdir: Path) -> tuple[Path, Path | None]:
     common = (common if common.is_absolute() else workdir / common).resolve()
     main = common.parent if common.name == ".git" else None
     return top, (main if main is not None and main != top else None)
+
+
+def _checkout_from_files(workdir: Path) -> tuple[Path, Path | None] | None:
+    """What `_checkout` asks git, read from the `.git` entries themselves when they are the usual ones
+    (a `.git` folder, or a worktree's `gitdir:` file and its `commondir`); None otherwise."""
+    for top in (workdir.resolve(), *workdir.resolve().parents):
+        dot = top / ".git"
+        if dot.is_dir():
+            return top, None
+        if not dot.is_file():
+            continue
+        try:
+            own = Path(dot.read_text(encoding="utf-8").strip().removeprefix("gitdir: "))
+            own = own if own.is_absolute() else (top / own).resolve()
+            common = Path((own / "commondir").read_text(encoding="utf-8").strip())
+        except (OSError, UnicodeDecodeError):
+            return None
+        common = (common if common.is_absolute() else own / common).resolve()
+        main = common.parent if common.name == ".git" else None
+        return top, (main if main is not None and main != top else None)
+    return None

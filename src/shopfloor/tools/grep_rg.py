@@ -32,7 +32,8 @@ def rg_argv(rg: str, spec: SearchSpec) -> list[str]:
     elif spec.mode == "count":
         argv.append("--count")
     else:
-        argv += ["--line-number", "--no-heading", "--max-columns", str(_PRINT_COLUMNS)]
+        # One heading per file: a file's rows are found and counted without splitting them one by one.
+        argv += ["--line-number", "--heading", "--max-columns", str(_PRINT_COLUMNS)]
         argv.append("--max-columns-preview")
         if spec.before:
             argv += ["--before-context", str(spec.before)]
@@ -108,51 +109,55 @@ def parse_output(out: bytes, spec: SearchSpec) -> list[FileHits]:
             if sep and count.isdigit():
                 hits.append(FileHits(_path(path), int(count)))
         return hits
-    return _parse_content(out.split(b"\n"))
+    return _parse_headings(out, grouped=spec.before > 0 or spec.after > 0)
 
 
 def _path(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")  # what os.fsdecode does on a UTF-8 system, but faster
 
 
-def _parse_content(rows: Sequence[bytes]) -> list[FileHits]:
-    """Group rg's rows by file, counting breaks; rows become Lines only if the page shows them."""
-    files: dict[bytes, tuple[_RowLines, list[int]]] = {}
-    current = b""
-    block: list[bytes] = []
-    gaps = [0]
-    broken = False
-    for row in rows:
-        path, sep, rest = row.partition(b"\0")
-        if not sep:
-            broken = broken or row == b"--"
-            continue
-        if path != current:
-            current, broken = path, False
-            if path not in files:
-                files[path] = (_RowLines([]), [0])
-            lines, gaps = files[path]
-            block = lines.rows
-        elif broken:
-            gaps[0] += 1
-            broken = False
-        block.append(rest)
-    return [FileHits(_path(p), 0, lines, g[0]) for p, (lines, g) in files.items()]
+def _parse_headings(out: bytes, grouped: bool) -> list[FileHits]:
+    """One FileHits per file block (`path\0row\nrow\n...`, blocks apart by an empty line).
+
+    A page shows at most a few hundred rows, but the answer says how many there are in all: each block's
+    rows (and `--` breaks, with context) are counted in C (`bytes.count`), and only the blocks the page
+    reaches are ever split into Lines. The rows themselves are never copied.
+    """
+    hits: list[FileHits] = []
+    if not out.endswith(b"\n"):
+        out += b"\n"
+    # rg's note on a binary file it stopped reading after a match: a row of its own, not a line of text
+    notes = b": WARNING: " in out
+    find, count = out.find, out.count
+    pos, size = 0, len(out)
+    while pos < size:
+        nul = find(b"\0", pos)
+        if nul < 0:
+            break
+        end = find(b"\n\n", nul) + 1 or size  # every row starts with its line number: none is empty
+        path = out[pos:nul]
+        rows = count(b"\n", nul, end)
+        gaps = count(b"\n--\n", nul, end) if grouped else 0
+        if notes:
+            rows -= count(b"\n" + path + b": WARNING: ", nul, end)
+        hits.append(FileHits(_path(path), 0, _BlockLines(out, nul + 1, end, rows - gaps), gaps))
+        pos = end + 1
+    return hits
 
 
-class _RowLines(Sequence[Line]):
+class _BlockLines(Sequence[Line]):
     """One file's rows as rg printed them (`12:text` or `12-text`), parsed on first use."""
 
-    __slots__ = ("_parsed", "rows")
+    __slots__ = ("_count", "_end", "_out", "_parsed", "_start")
 
-    def __init__(self, rows: list[bytes]):
-        self.rows = rows
+    def __init__(self, out: bytes, start: int, end: int, count: int):
+        self._out, self._start, self._end, self._count = out, start, end, count
         self._parsed: list[Line] | None = None
 
     def _lines(self) -> list[Line]:
         if self._parsed is None:
             self._parsed = []
-            for rest in self.rows:
+            for rest in self._out[self._start : self._end].split(b"\n"):
                 m = _LINE.match(rest)
                 if m is not None:
                     text = rest[m.end() :].decode("utf-8", "replace")
@@ -160,7 +165,7 @@ class _RowLines(Sequence[Line]):
         return self._parsed
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self._count
 
     @overload
     def __getitem__(self, index: int) -> Line: ...

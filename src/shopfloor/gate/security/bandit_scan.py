@@ -1,17 +1,22 @@
-"""bandit run as a subprocess on Python files, its results mapped onto our findings."""
+"""bandit in this process, on Python files, its results mapped onto our findings.
+
+bandit parses the files it is given and never imports them, so it runs in a worker thread of the run's
+own process: its modules and plugins are loaded once (`warm_up`, when a run starts), not per gate.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
-import tempfile
+import logging
+import threading
+import warnings
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+import anyio.to_thread
+from pydantic import BaseModel
 
 from shopfloor.config.sections import Severity
 from shopfloor.gate.findings import Finding
-from shopfloor.tools.process import run_process
 
 # The bandit tests that bear on the backend checklist (injection, secrets, unsafe loading, TLS, debug).
 # Noise such as B101 (assert) or B311 (random) is left out, and so are B105-B107 (hard-coded passwords):
@@ -34,7 +39,8 @@ RELEVANT = {
     "B701": "Jinja2 autoescape off",
     "B702": "Mako templates",
 }
-_BATCH = 200
+_lock = threading.Lock()
+"""One scan at a time: bandit keeps its loaded blacklist on a module-level object."""
 
 
 class _BanditCwe(BaseModel):
@@ -56,28 +62,42 @@ class _BanditReport(BaseModel):
     results: list[_BanditResult] = []
 
 
-async def scan_bandit(root: Path, rel_paths: list[str], *, timeout_s: float = 300) -> list[Finding]:
-    """Run bandit on the given Python files (relative to `root`) and keep the relevant results.
+def warm_up() -> None:
+    """Load bandit and its plugins (a few hundred ms), so the first gate does not wait for them."""
+    with warnings.catch_warnings():  # its plugin loader passes an argument its own library deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bandit.core import manager  # noqa: F401
+
+    # Its per-file errors would go to stderr, over the run's live view; a progress bar too, for 50+ files.
+    logging.getLogger("bandit").setLevel(logging.CRITICAL)
+
+
+async def scan_bandit(root: Path, rel_paths: list[str]) -> list[Finding]:
+    """bandit on the given Python files (relative to `root`), keeping the relevant results.
 
     A bandit that cannot run is reported as a low finding rather than passing silently.
     """
-    findings: list[Finding] = []
     py = [p for p in rel_paths if p.endswith(".py")]
-    tests = ",".join(sorted(RELEVANT))
-    with tempfile.TemporaryDirectory(prefix="shopfloor-bandit-") as tmp:
-        out_file = Path(tmp) / "report.json"
-        for start in range(0, len(py), _BATCH):
-            batch = [str(root / p) for p in py[start : start + _BATCH]]
-            argv = [sys.executable, "-m", "bandit", "-f", "json", "-q", "-t", tests, "-o", str(out_file)]
-            # Run from an empty folder: a project's own types.py or secrets.py must not shadow the stdlib.
-            result = await run_process([*argv, *batch], cwd=Path(tmp), timeout_s=timeout_s)
-            if not out_file.exists():
-                findings.append(_scanner_error(py[start], result.output))
-                continue
-            report = out_file.read_text(encoding="utf-8", errors="replace")
-            out_file.unlink()
-            findings += [_relative(f, root) for f in parse_bandit_json(report)]
-    return findings
+    if not py:
+        return []
+    return await anyio.to_thread.run_sync(_scan, root, py)
+
+
+def _scan(root: Path, py: list[str]) -> list[Finding]:
+    try:
+        warm_up()
+        from bandit.core import config, docs_utils, manager
+
+        profile = {"include": set(RELEVANT), "exclude": set()}
+        with _lock:
+            scan = manager.BanditManager(config.BanditConfig(), "file", quiet=True, profile=profile)
+            scan.files_list = [str(root / p) for p in py]
+            scan.run_tests()
+            issues: list[Any] = scan.get_issue_list()
+    except Exception as err:  # an import error, or bandit itself failing: say so, never pass silently
+        return [_scanner_error(py[0], f"{type(err).__name__}: {err}")]
+    rows = [{**i.as_dict(with_code=False), "more_info": docs_utils.get_url(i.test_id)} for i in issues]
+    return [_relative(f, root) for f in _findings(_BanditReport.model_validate({"results": rows}))]
 
 
 def _relative(finding: Finding, root: Path) -> Finding:
@@ -94,19 +114,13 @@ def _scanner_error(first: str, output: str) -> Finding:
         line=1,
         rule_id="bandit-error",
         severity="low",
-        message=f"bandit did not run: {output.strip()[-300:] or 'no output'}",
+        message=f"bandit did not run: {output.strip()[-300:] or 'no reason given'}",
         fix_hint="Check that bandit is installed in shopfloor's environment.",
         source="bandit",
     )
 
 
-def parse_bandit_json(output: str) -> list[Finding]:
-    """Map bandit's JSON report; output that is not a report gives no findings."""
-    start = output.find("{")
-    try:
-        report = _BanditReport.model_validate(json.loads(output[start:])) if start >= 0 else _BanditReport()
-    except (ValueError, ValidationError):
-        return []
+def _findings(report: _BanditReport) -> list[Finding]:
     out = []
     for r in report.results:
         if r.test_id not in RELEVANT:

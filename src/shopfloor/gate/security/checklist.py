@@ -1,5 +1,8 @@
-"""The backend security checklist over a tree or a diff: every file is parsed and the routes of the
-whole project modelled first, then the files in scope are judged against that model."""
+"""The backend security checklist over a tree or a diff: the project's files are parsed and its routes
+modelled first, then the files in scope are judged against that model.
+
+On a diff, only the languages it touched are modelled (and only their scanners run): a change to Python
+files reads no JavaScript, and the routes of an untouched language do not count."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from shopfloor.gate.findings import Finding, ScanScope, dedupe, soften_for_tests
-from shopfloor.gate.security.bandit_scan import scan_bandit
+from shopfloor.gate.security.bandit_scan import scan_bandit, warm_up
 from shopfloor.gate.security.files import CODE_SUFFIXES, is_generated, source_files
 from shopfloor.gate.security.js_checks import js_findings, js_routes
 from shopfloor.gate.security.js_project import JsProject
@@ -20,7 +23,7 @@ from shopfloor.gate.security.routes import ProjectFacts
 from shopfloor.gate.security.secrets import scan_secrets, wants_secret_scan
 from shopfloor.gate.testfiles import JS_SUFFIXES
 
-__all__ = ["run_checklist", "source_files"]
+__all__ = ["run_checklist", "source_files", "warm_up_scanners"]
 
 _LIMITER_CONFIG = re.compile(
     r"limit_req|ratelimit|rate-limit|rate_limit|throttl|slowapi|flask-limiter|django-ratelimit|"
@@ -41,6 +44,9 @@ async def run_checklist(
     root = root.resolve()
     scope = scope or ScanScope()
     everything = await asyncio.to_thread(source_files, root)
+    if scope.changed_lines is not None:
+        touched = {language(f) for f in scope.files}
+        everything = [f for f in everything if language(f) in touched or language(f) is None]
     sources = await asyncio.to_thread(_read_all, root, everything)
     wanted = [f for f in scope.files if f in sources] if scope.changed_lines is not None else sorted(sources)
     targets = set(wanted)
@@ -51,6 +57,25 @@ async def run_checklist(
         findings += await scan_bandit(root, [f for f in wanted if f.endswith(".py")])
     kept = [soften_for_tests(f) for f in findings if scope.keeps(f)]
     return dedupe(kept)
+
+
+def language(rel: str) -> str | None:
+    """The language whose rules and scanners judge a file; None for config and other files."""
+    if rel.endswith(".py"):
+        return "python"
+    return "js" if rel.endswith(JS_SUFFIXES) else None
+
+
+def warm_up_scanners() -> None:
+    """Load the scanners' modules ahead of the first gate (blocking: call it in a worker thread).
+
+    A scanner that cannot load is left for its scan to report, as a finding.
+    """
+    try:
+        warm_up()
+        import detect_secrets.core.scan  # noqa: F401
+    except Exception:  # the scan itself will say what is wrong
+        pass
 
 
 def _read_all(root: Path, rels: list[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@ of the changed functions that the task's tests must kill."""
 
 from __future__ import annotations
 
+from shopfloor.gate.testproof.changes import ChangedFile, changed_files
 from shopfloor.gate.testproof.execution import FileRunner, TestCaseResult, TestRun, TestRunnerSpec
 from shopfloor.gate.testproof.integrity import IntegrityReport, check_test_integrity, check_test_source
 from shopfloor.gate.testproof.mutation import mutation_check
@@ -20,6 +21,7 @@ from shopfloor.gate.testproof.rules import RULES
 
 __all__ = [
     "RULES",
+    "ChangedFile",
     "FileProof",
     "FileRunner",
     "IntegrityReport",
@@ -30,6 +32,7 @@ __all__ = [
     "TestRun",
     "TestRunnerSpec",
     "base_worktree",
+    "changed_files",
     "check_test_integrity",
     "check_test_source",
     "mutation_check",

@@ -56,19 +56,24 @@ def check_test_source(
 
 
 async def check_test_integrity(
-    tree: Path, *, base_ref: str | None = None, files: Sequence[Path | str] | None = None
+    tree: Path,
+    *,
+    base_ref: str | None = None,
+    files: Sequence[Path | str] | None = None,
+    known: list[ChangedFile] | None = None,
 ) -> IntegrityReport:
     """Check the test modules a change added or changed since `base_ref`, or the given `files`.
 
     With `base_ref`, only tests touching changed lines are judged and a skip is reported only when the
     change added it. With `files` and no `base_ref`, every test in those files is judged as new.
+    `known`: the change, when the caller has read it already (then `base_ref` is a commit id).
     """
     tree = tree.resolve()
     changed: dict[str, ChangedFile] = {}
     commit: str | None = None
     if base_ref is not None:
-        commit = await resolve_commit(tree, base_ref)
-        changed = {c.path: c for c in await changed_files(tree, commit)}
+        commit = base_ref if known is not None else await resolve_commit(tree, base_ref)
+        changed = {c.path: c for c in (known if known is not None else await changed_files(tree, commit))}
     if files is not None:
         wanted = [_relative(tree, f) for f in files]
     else:

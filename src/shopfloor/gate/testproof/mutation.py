@@ -79,9 +79,11 @@ async def mutation_check(
     runner: TestRunnerSpec | None = None,
     per_function: int = PER_FUNCTION,
     confinement: Confinement | None = None,
+    known: list[ChangedFile] | None = None,
 ) -> MutationReport:
     """Run mutants of the functions changed since `base` against the tests changed since `base`, confined
-    as `confinement` says (by default sandboxed and offline: the tests and the code are the task's)."""
+    as `confinement` says (by default sandboxed and offline: the tests and the code are the task's);
+    `known`: those changes, when the caller has read them already."""
     started = time.monotonic()
     tree = tree.resolve()
     report = MutationReport(status="skipped", budget_s=budget_s)
@@ -94,7 +96,7 @@ async def mutation_check(
             "to run the task's tests even once"
         )
         return report
-    changed = await changed_files(tree, base)
+    changed = known if known is not None else await changed_files(tree, base)
     suite = _suite(tree, changed, runner or TestRunnerSpec())
     functions = _changed_functions(tree, changed, per_function)
     if not suite.groups:

@@ -175,12 +175,15 @@ async def prove_tests(
     runner: TestRunnerSpec | None = None,
     timeout_s: float = 300.0,
     confinement: Confinement | None = None,
+    known: list[ChangedFile] | None = None,
 ) -> RedGreenReport:
-    """Run the added/changed tests (or `test_files`) on `base_ref` with only tests applied, then on `tree`."""
+    """Run the added/changed tests (or `test_files`) on `base_ref` with only tests applied, then on `tree`.
+
+    `known`: the change, when the caller has read it already (then `base_ref` is a commit id)."""
     repo, tree = repo.resolve(), tree.resolve()
     spec = runner or TestRunnerSpec()
-    commit = await resolve_commit(tree, base_ref)
-    changed = await changed_files(tree, commit)
+    commit = base_ref if known is not None else await resolve_commit(tree, base_ref)
+    changed = known if known is not None else await changed_files(tree, commit)
     targets = _targets(tree, changed, test_files)
     runners = make_runners(spec, [tree, repo], confinement)
     groups = _group(runners, targets)
@@ -216,11 +219,12 @@ async def red_check(
     runner: TestRunnerSpec | None = None,
     timeout_s: float = 300.0,
     confinement: Confinement | None = None,
+    known: list[ChangedFile] | None = None,
 ) -> RedCheckReport:
     """Run a test task's new tests on its own tree (no implementation yet): each must fail."""
     tree = tree.resolve()
-    commit = await resolve_commit(tree, base_ref)
-    changed = {c.path: c for c in await changed_files(tree, commit)}
+    commit = base_ref if known is not None else await resolve_commit(tree, base_ref)
+    changed = {c.path: c for c in (known if known is not None else await changed_files(tree, commit))}
     targets = _targets(tree, list(changed.values()), test_files)
     groups = _group(make_runners(runner or TestRunnerSpec(), [tree], confinement), targets)
     runs = [await r.run(tree, files, where="tree", timeout_s=timeout_s) for r, files in groups]
