@@ -71,6 +71,7 @@ def test_read_and_write_alone_cannot_repoint_a_worktree_at_a_planted_git_dir(tmp
     toml = (
         '[gate]\ncommands = ["python3 -c \\"import sys\\""]\nprove_tests = false\n'
         '[routing.agents]\nbackend = "rw-agent"\n'
+        '[run]\nkeep_worktrees = "all"\n'  # the worktree is looked at after its task merged
     )
     project = make_project(tmp_path, toml)
     (project / ".claude" / "agents").mkdir(parents=True)
