@@ -207,6 +207,16 @@ def run(
     dashboard: Annotated[
         bool, typer.Option("--dashboard", help="Serve the live dashboard too.", metavar="")
     ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", help="Where attempts run: local (default) or ray.", metavar="NAME"),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", help="With --executor ray: the cluster (default: a local Ray).", metavar="A"
+        ),
+    ] = None,
     no_sandbox: Annotated[
         bool,
         typer.Option(
@@ -242,6 +252,8 @@ def run(
         dry_run=dry_run,
         resume=False,
         dashboard=dashboard,
+        executor=executor,
+        ray_address=ray_address,
     )
     raise typer.Exit(code)
 

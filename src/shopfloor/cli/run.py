@@ -52,6 +52,8 @@ def run_command(
     dry_run: bool,
     resume: bool,
     dashboard: bool,
+    executor: str | None = None,
+    ray_address: str | None = None,
 ) -> int:
     from shopfloor.agent.setup import AgentSetupError
     from shopfloor.cli.live import RunView
@@ -65,7 +67,10 @@ def run_command(
     if not project.is_dir():
         _err(f"{project} is not a directory")
         return EXIT_USAGE
-    options = RunOptions(decompose=decompose, model=model, loops=loops, overrides=overrides)
+    where = executor_options(executor, ray_address)
+    if where is None:
+        return EXIT_USAGE
+    options = RunOptions(decompose=decompose, model=model, loops=loops, overrides=overrides, **where)
     if resume:
         try:
             last = last_run(project)
@@ -115,6 +120,24 @@ def run_command(
     if server is not None:
         keep_serving(server)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def executor_options(executor: str | None, ray_address: str | None) -> dict[str, Any] | None:
+    """`--executor` and `--ray-address` as run options (only what was given); None after saying what is
+    wrong with them."""
+    from shopfloor.orchestrator.executors import RAY_MISSING, ray_available
+
+    if executor not in (None, "local", "ray"):
+        _err(f"unknown executor {executor!r}; use --executor local or --executor ray")
+        return None
+    if ray_address is not None and executor != "ray":
+        _err("--ray-address goes with --executor ray")
+        return None
+    if executor == "ray" and not ray_available():
+        _err(RAY_MISSING)
+        return None
+    given = {"executor": executor, "ray_address": ray_address}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def keep_serving(server: DashboardServer) -> None:

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import anyio
 
@@ -62,6 +62,19 @@ class ThrottleEvent:
 ThrottleListener = Callable[[ThrottleEvent], None]
 
 
+class PauseBoard(Protocol):
+    """A provider pause kept outside this process, so callers on other processes or machines (a cluster's
+    workers) hold for it too. Figures are real seconds."""
+
+    def post(self, key: str, pause_s: float) -> None:
+        """Hold every caller of `key` for `pause_s` seconds from now (fire and forget)."""
+        ...
+
+    async def remaining(self, key: str) -> float:
+        """Seconds until callers of `key` may send again (0 when not paused)."""
+        ...
+
+
 @dataclass
 class ProviderBackoff:
     """Pause state for one provider endpoint, shared by every model object that calls it.
@@ -79,6 +92,8 @@ class ProviderBackoff:
     listeners: list[ThrottleListener] = field(default_factory=list)
     prefixes: PrefixGate = field(default_factory=PrefixGate)
     """Prompt prefixes being cached right now: parallel tasks wait for the first to start, then read it."""
+    board: PauseBoard | None = None
+    """Where other processes' pauses of this provider are seen, when the run spans several."""
     _paused_until: float = 0.0
 
     def pause_remaining(self) -> float:
@@ -95,18 +110,26 @@ class ProviderBackoff:
         self.throttled_count += 1
         until = time.monotonic() + pause_s * self.time_scale
         self._paused_until = max(self._paused_until, until)
+        if self.board is not None:
+            self.board.post(self.key, pause_s * self.time_scale)
         event = ThrottleEvent(self.key, status, pause_s, self.throttled_count)
         for listener in list(self.listeners):
             listener(event)
 
     async def wait_if_paused(self, rng: random.Random | None = None) -> None:
-        """Hold the caller while the provider is paused."""
-        remaining = self.pause_remaining()
+        """Hold the caller while the provider is paused (here, or on the shared board)."""
+        remaining = await self._remaining()
         while remaining > 0:
             spread = remaining * 0.1 * (rng or random).random()
             self.holds.append(remaining + spread)
             await anyio.sleep((remaining + spread) * self.time_scale)
-            remaining = self.pause_remaining()
+            remaining = await self._remaining()
+
+    async def _remaining(self) -> float:
+        here = self.pause_remaining()
+        if self.board is None:
+            return here
+        return max(here, await self.board.remaining(self.key) / self.time_scale)
 
     async def sleep_before_retry(self, seconds: float) -> None:
         self.retry_count += 1
@@ -117,15 +140,23 @@ class ProviderBackoff:
 class BackoffRegistry:
     """One `ProviderBackoff` per provider endpoint; create one per run and hand it to every model."""
 
-    def __init__(self, *, time_scale: float = 1.0, on_throttle: ThrottleListener | None = None):
+    def __init__(
+        self,
+        *,
+        time_scale: float = 1.0,
+        on_throttle: ThrottleListener | None = None,
+        board: PauseBoard | None = None,
+    ):
         self.time_scale = time_scale
         self._on_throttle = on_throttle
+        self.board = board
+        """Shared with other processes' registries (a cluster's workers); None within one process."""
         self._by_key: dict[str, ProviderBackoff] = {}
 
     def get(self, key: str) -> ProviderBackoff:
         backoff = self._by_key.get(key)
         if backoff is None:
-            backoff = ProviderBackoff(key, time_scale=self.time_scale)
+            backoff = ProviderBackoff(key, time_scale=self.time_scale, board=self.board)
             if self._on_throttle is not None:
                 backoff.listeners.append(self._on_throttle)
             self._by_key[key] = backoff

@@ -19,7 +19,6 @@ from shopfloor.gate.feedback import format_failure_report
 from shopfloor.gate.security import warm_up_scanners
 from shopfloor.layout import Layout
 from shopfloor.orchestrator.attempt import (
-    Attempt,
     AttemptResult,
     Crashed,
     GateCount,
@@ -42,7 +41,8 @@ from shopfloor.orchestrator.events import (
     TaskStarted,
     TaskStatus,
 )
-from shopfloor.orchestrator.executor import AlreadyMerged, LocalExecutor, Placement, VerifiedUnmerged
+from shopfloor.orchestrator.executor import AlreadyMerged, Placement, VerifiedUnmerged
+from shopfloor.orchestrator.executors import Executor, RunningAttempt
 from shopfloor.orchestrator.merge_queue import MergeConflict, Merged, MergeQueue, MergeRefused
 from shopfloor.orchestrator.scheduler import Concurrency, Scheduler, TaskOutcome, Verdict
 from shopfloor.orchestrator.spend import RunSpend
@@ -70,7 +70,7 @@ class Coordinator:
         *,
         project: Path,
         settings: Settings,
-        executor: LocalExecutor,
+        executor: Executor,
         merge_queue: MergeQueue,
         spend: RunSpend,
         concurrency: Concurrency,
@@ -125,7 +125,7 @@ class Coordinator:
                 outcomes = await scheduler.run()
             finally:
                 self._background = None
-            tg.start_soon(self.executor.ahead.drop_unused)
+            tg.start_soon(self.executor.drop_unused)
         for tid, outcome in outcomes.items():
             if outcome.verdict in ("blocked", "skipped") and tid not in done:
                 self.emit(TaskStatus(task_id=tid, status=outcome.verdict, reason=outcome.reason))
@@ -217,7 +217,9 @@ class Coordinator:
                 break
         return TaskOutcome(tid, "failed", reason)
 
-    async def _one_attempt(self, attempt: Attempt, task: Task, placement: Placement, note: str) -> Settled:
+    async def _one_attempt(
+        self, attempt: RunningAttempt, task: Task, placement: Placement, note: str
+    ) -> Settled:
         """Run the attempt and merge what it verifies; its work is saved however it ends."""
         try:
             result = await attempt.run(note)
@@ -236,7 +238,7 @@ class Coordinator:
             await attempt.aclose()
 
     async def _settle(
-        self, attempt: Attempt, task: Task, placement: Placement, result: AttemptResult
+        self, attempt: RunningAttempt, task: Task, placement: Placement, result: AttemptResult
     ) -> Settled:
         """Merge a verified result; a conflict goes back to the same session, which re-verifies."""
         tries = 0
@@ -292,7 +294,7 @@ class Coordinator:
             if waiting and all(d in self._done or d == task.id for d in deps):
                 await self.executor.make_ahead(tid, at)
 
-    def _attempt_ended(self, attempt: Attempt, outcome: str, result: str, reason: str = "") -> None:
+    def _attempt_ended(self, attempt: RunningAttempt, outcome: str, result: str, reason: str = "") -> None:
         self.emit(
             AttemptEnded(
                 task_id=attempt.task_id,

@@ -319,6 +319,9 @@ class LocalExecutor:
 
         await anyio.to_thread.run_sync(copy)
 
+    async def drop_unused(self) -> None:
+        await self.ahead.drop_unused()
+
     async def release(self, placement: Placement) -> None:
         """Remove a merged task's worktree; its branch stays. A worktree that cannot go is said and kept."""
         wt = placement.worktree

@@ -25,7 +25,7 @@ from shopfloor.orchestrator.delivery import (
     start_integration,
 )
 from shopfloor.orchestrator.events import EventBus, ProviderThrottled, RunEvent, RunStatusChanged
-from shopfloor.orchestrator.executor import LocalExecutor
+from shopfloor.orchestrator.executors import build_executor
 from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.merge_queue import MergeQueue, is_ancestor
 from shopfloor.orchestrator.pidfile import RunLock, live_run_pid
@@ -165,10 +165,18 @@ def open_run(
         found = store.task(run_id, task_id)
         return found.merged_commit if found is not None else None
 
+    try:
+        executor = build_executor(
+            options.executor, project, integration, launcher, bus.emit, ray_address=options.ray_address
+        )
+    except RunSetupError as err:
+        store.finish_run(record.id, "failed", str(err))
+        store.close()
+        raise
     coordinator = Coordinator(
         project=project,
         settings=settings,
-        executor=LocalExecutor(project, integration, launcher, bus.emit),
+        executor=executor,
         merge_queue=MergeQueue(project, integration),
         spend=spend,
         concurrency=concurrency,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,9 @@ class RunOptions(BaseModel):
     """Settings the command line changed (`--parallel`, `--budget-usd`, ...), as settings sections."""
     branch: str | None = None
     """The branch the run delivers its work to (the one checked out when it started)."""
+    executor: Literal["local", "ray"] = "local"
+    """Where attempts run: worktrees on this machine, or Ray workers (`ray_address`, or a local Ray)."""
+    ray_address: str | None = None
 
     def resumed_with(self, given: RunOptions) -> RunOptions:
         """These (a stopped run's) options, with whatever `resume` was given on top."""
@@ -33,6 +36,8 @@ class RunOptions(BaseModel):
                 "resume": True,
                 "decompose": False,
                 "model": given.model or self.model,
+                "executor": given.executor if "executor" in given.model_fields_set else self.executor,
+                "ray_address": given.ray_address or self.ray_address,
                 "overrides": overrides,
             }
         )
