@@ -66,11 +66,11 @@ async def test_the_task_part_follows_the_cached_shared_prefix(
     fake_provider: FakeProvider, make: Make
 ) -> None:
     fake_provider.push("ok")
-    await make().complete(request("/projects/a", "1h"))
+    await make().complete(request("/p/a", "1h"))
     body = fake_provider.calls[0].body
     shared, task = body["system"]
     assert shared["text"] == SHARED and shared["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
-    assert task == {"type": "text", "text": "Working directory: /projects/a"}  # outside the prefix
+    assert task == {"type": "text", "text": "Working directory: /p/a"}  # outside the prefix
     assert body["tools"][-1]["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
     assert body["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}  # 5 minutes
 
@@ -80,7 +80,7 @@ async def test_a_second_task_reads_the_shared_prefix_and_writes_only_its_own(
 ) -> None:
     fake_provider.push("one", "two")
     model = make()
-    first = (await model.complete(request("/projects/a"))).usage
+    first = (await model.complete(request("/p/a"))).usage
     second = (await model.complete(request("/projects/b-with-a-longer-name"))).usage
     assert first.cache_read_tokens == 0 and first.cache_write_tokens > 1000
     assert second.cache_read_tokens > 1000  # the tools and the shared part, written by the first task
@@ -91,8 +91,8 @@ async def test_a_task_part_inside_the_prefix_would_split_it(fake_provider: FakeP
     """What the layout avoids: a per-task line before the breakpoint makes every task write it all again."""
     fake_provider.push("one", "two")
     model = make()
-    await model.complete(request("/projects/a", shared="Working directory: /projects/a\n" + SHARED))
-    again = (await model.complete(request("/projects/b", shared="Working directory: /projects/b\n" + SHARED))).usage
+    await model.complete(request("/p/a", shared="Working directory: /p/a\n" + SHARED))
+    again = (await model.complete(request("/p/b", shared="Working directory: /p/b\n" + SHARED))).usage
     assert again.cache_read_tokens < 500 and again.cache_write_tokens > 1000
 
 
@@ -102,18 +102,18 @@ async def test_a_prefix_lives_as_long_as_its_ttl(
 ) -> None:
     fake_provider.push("one", "two")
     model = make()
-    await model.complete(request("/projects/a", ttl))
+    await model.complete(request("/p/a", ttl))
     fake_provider.advance_clock(10 * 60)
-    usage = (await model.complete(request("/projects/b", ttl))).usage
+    usage = (await model.complete(request("/p/b", ttl))).usage
     assert (usage.cache_read_tokens > 1000) is later_read
 
 
 async def test_reading_a_prefix_renews_it(fake_provider: FakeProvider, make: Make) -> None:
     fake_provider.push("one", "two", "three")
     model = make()
-    await model.complete(request("/projects/a"))
+    await model.complete(request("/p/a"))
     fake_provider.advance_clock(4 * 60)
-    assert (await model.complete(request("/projects/b"))).usage.cache_read_tokens > 1000
+    assert (await model.complete(request("/p/b"))).usage.cache_read_tokens > 1000
     fake_provider.advance_clock(4 * 60)  # 8 minutes after the write, 4 after the read
     assert (await model.complete(request("/projects/c"))).usage.cache_read_tokens > 1000
 
@@ -122,7 +122,7 @@ async def test_one_hour_writes_are_reported_and_billed_at_twice_the_input_price(
     fake_provider: FakeProvider, make: Make
 ) -> None:
     fake_provider.push("one")
-    usage = (await make().complete(request("/projects/a", "1h"))).usage
+    usage = (await make().complete(request("/p/a", "1h"))).usage
     assert 1000 < usage.cache_write_1h_tokens < usage.cache_write_tokens  # the messages are 5-minute writes
     price = Price(input=3.0, output=15.0, cache_write=3.75, cache_read=0.30)
     short = usage.cache_write_tokens - usage.cache_write_1h_tokens
