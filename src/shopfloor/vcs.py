@@ -123,14 +123,16 @@ def git(
     env: Mapping[str, str] | None = None,
     identity: bool = False,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    stdin: str | None = None,
 ) -> GitResult:
-    """Run `git args...` in `cwd`. `identity` supplies a committer when the repository has none."""
+    """Run `git args...` in `cwd`. `identity` supplies a committer when the repository has none; `stdin`
+    is what git reads, if anything."""
     who = identity_args(cwd) if identity else []
     proc = subprocess.Popen(
         _argv(args, who),
         cwd=cwd,
         env=git_env(env),
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -139,7 +141,7 @@ def git(
         start_new_session=True,
     )
     try:
-        stdout, stderr = proc.communicate(timeout=timeout_s)
+        stdout, stderr = proc.communicate(stdin, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(proc.pid)
         stdout, stderr = proc.communicate()
@@ -206,9 +208,56 @@ def identity_args(cwd: Path) -> list[str]:
 
 
 def _configured(cwd: Path) -> frozenset[str]:
-    """Which of user.name and user.email git finds configured for `cwd`, in one call."""
-    found = git(cwd, "config", "--get-regexp", r"^user\.(name|email)$", check=False).stdout
-    return frozenset(line.partition(" ")[0] for line in found.splitlines() if line.partition(" ")[2].strip())
+    """Which of user.name and user.email git finds configured for `cwd`: asked of git once, then again
+    only when one of the configuration files that could set them changed."""
+    key = (cwd, _config_signature(cwd))
+    known = _IDENTITY_SEEN.get(key) if key[1] is not None else None
+    if known is None:
+        found = git(cwd, "config", "--get-regexp", r"^user\.(name|email)$", check=False).stdout
+        known = frozenset(
+            line.partition(" ")[0] for line in found.splitlines() if line.partition(" ")[2].strip()
+        )
+        if key[1] is not None:
+            _IDENTITY_SEEN[key] = known
+    return known
+
+
+_IDENTITY_SEEN: dict[tuple[Path, tuple[tuple[int, int] | None, ...] | None], frozenset[str]] = {}
+
+
+def _config_signature(cwd: Path) -> tuple[tuple[int, int] | None, ...] | None:
+    """The change time and size of each file git reads settings from for a checkout at `cwd` (the
+    user's, the repository's, a worktree's own); None when `cwd` is not a checkout's top or a file
+    includes another (then git is asked every time)."""
+    dot = cwd / ".git"
+    try:
+        if dot.is_dir():
+            files = [dot / "config"]
+        else:
+            named = dot.read_text(encoding="utf-8").removeprefix("gitdir:").strip()
+            own = (cwd / named).resolve()
+            common = (own / (own / "commondir").read_text(encoding="utf-8").strip()).resolve()
+            files = [common / "config", own / "config.worktree"]
+    except (OSError, UnicodeDecodeError):
+        return None
+    if os.environ.get("GIT_CONFIG_COUNT"):
+        return None
+    if chosen := os.environ.get("GIT_CONFIG_GLOBAL"):
+        files.append(Path(chosen))
+    else:
+        xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        files += [Path.home() / ".gitconfig", xdg / "git" / "config"]
+    out: list[tuple[int, int] | None] = []
+    for path in files:
+        try:
+            st = path.stat()
+            if b"[include" in path.read_bytes():
+                return None
+        except OSError:
+            out.append(None)
+            continue
+        out.append((st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 def identity_env(cwd: Path) -> dict[str, str]:
@@ -230,6 +279,11 @@ def rev_parse(cwd: Path, ref: str) -> str:
 async def resolve_commit(cwd: Path, ref: str) -> str:
     """The full commit id `ref` names, checked to exist (GitError otherwise)."""
     return (await agit(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")).stdout.strip()
+
+
+async def head_tree(cwd: Path) -> str:
+    """The id of the tree HEAD's commit holds."""
+    return (await agit(cwd, "rev-parse", "--verify", "--quiet", "HEAD^{tree}")).stdout.strip()
 
 
 def ref_exists(cwd: Path, ref: str) -> bool:
@@ -311,6 +365,13 @@ def git_version() -> tuple[int, int]:
     return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
 
 
+@functools.lru_cache(maxsize=32)
+def _common_dir(project: Path) -> Path:
+    """Where `project`'s repository keeps what its worktrees share (asked of git once per project)."""
+    raw = Path(git(project, "rev-parse", "--git-common-dir").stdout.strip())
+    return (raw if raw.is_absolute() else project / raw).resolve()
+
+
 def check_worktree(worktree: Path, project: Path) -> None:
     """Refuse a task worktree whose `.git` file does not lead straight into `project`'s repository.
 
@@ -327,8 +388,7 @@ def check_worktree(worktree: Path, project: Path) -> None:
         raise GitError(("worktree",), 1, f"{dot_git} does not name a git directory")
     named = Path(line.removeprefix("gitdir:").strip())
     gitdir = (named if named.is_absolute() else worktree / named).resolve()
-    raw = Path(git(project, "rev-parse", "--git-common-dir").stdout.strip())
-    common = (raw if raw.is_absolute() else project / raw).resolve()
+    common = _common_dir(project.resolve())
     if gitdir.parent != common / "worktrees":
         raise GitError(
             ("worktree",), 1, f"{dot_git} points at {gitdir}, outside {common / 'worktrees'}: refused"

@@ -169,9 +169,9 @@ async def test_a_tree_given_as_committed_is_judged_and_a_check_that_writes_into_
     init_repo(root)
     committed = git(root, "rev-parse", "HEAD^{tree}").strip()
     quiet = GateSettings(run_security=False, commands=["true"])
-    same = await run_gate(root, task=None, base_ref="HEAD", settings=quiet, hashed=committed)
+    same = await run_gate(root, task=None, base_ref="HEAD", settings=quiet, committed=True)
     assert same.tree_hash == committed == await tree_hash(root) and same.tree_hash_after is None
     writes = GateSettings(run_security=False, commands=["touch build-output.txt"])
-    changed = await run_gate(root, task=None, base_ref="HEAD", settings=writes, hashed=committed)
+    changed = await run_gate(root, task=None, base_ref="HEAD", settings=writes, committed=True)
     assert changed.tree_hash == committed and changed.tree_hash_after == await tree_hash(root) != committed
     assert "the checks changed the tree (output files that are not git-ignored?)" in changed.reasons

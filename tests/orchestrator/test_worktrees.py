@@ -197,6 +197,9 @@ def test_identity_env_lets_an_agent_commit_in_a_repo_without_identity(project: P
         ["git", "commit", "-qam", "agent commit"], cwd=wt.path, env={**os.environ, **env}, capture_output=True
     )
     assert done.returncode == 0, done.stderr
+    write(wt.path / "early.py", "")
+    commit_all(wt.path, "shopfloor's own commit, before the repository had an identity")
+    assert sh(wt.path, "log", "-1", "--format=%an") == "shopfloor"
     sh(project, "config", "user.name", "Dana")
     sh(project, "config", "user.email", "dana@example.com")
     assert identity_env(project) == {}

@@ -62,16 +62,14 @@ def compose(
     refuse calls. `mcp_tools` are the MCP servers' tools, filtered by `tools:` like the built-in ones.
     `installed`: the project's dependencies were set up in `workdir` before the task's agent started.
     """
-    skill_text, warnings = skills.system_prompt_section(spec.skills, workdir=workdir)
+    list_others = spec.tools is None or "Skill" in spec.tools
+    skill_text, warnings = skills.system_prompt_section(spec.skills, list_others=list_others, workdir=workdir)
     warnings = [*spec.warnings, *warnings]
     roster = roster_of(agents) if agents is not None and depth < settings.agent_depth else None
     toolset = agent_toolset(spec.tools, spec.disallowed_tools, has_skills=bool(skills.names()), roster=roster)
     toolset = toolset.extended(t for t in mcp_tools if _mcp_listed(t.name, spec.tools, spec.disallowed_tools))
     denied = [parse_rule(p.rule.tool) for p in permissions if p.kind == "deny" and p.rule.specifier is None]
     toolset = toolset.filtered([n for n in toolset.names if not any(rule_applies_to(r, n) for r in denied)])
-    list_others = spec.tools is None or "Skill" in spec.tools
-    if not list_others:
-        skill_text, _ = skills.system_prompt_section(spec.skills, list_others=False, workdir=workdir)
     memory = load_memory(workdir, home=home)
     parts = {"agent": spec.body, "memory": memory.render(), "skills": skill_text}
     system = system_prompt(

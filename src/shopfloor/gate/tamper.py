@@ -55,14 +55,21 @@ def protection(path: str, extra: list[str]) -> str | None:
 
 
 async def find_tampering(
-    tree: Path, base: str, head_tree: str, *, task: GateTask | None, settings: GateSettings
+    tree: Path,
+    base: str,
+    head_tree: str,
+    *,
+    task: GateTask | None,
+    settings: GateSettings,
+    entries: list[DiffEntry] | None = None,
 ) -> list[TamperFinding]:
     """Protected files the diff from `base` to `head_tree` modified, deleted or renamed away, and any
-    change to shopfloor's configuration (checked even with `tamper_guard` off)."""
+    change to shopfloor's configuration (checked even with `tamper_guard` off). `entries`: that diff, when
+    the caller has read it already."""
     waived = task is not None and task.may_change_tests
     always = list(task.protected_paths) if task is not None else []
     out: list[TamperFinding] = []
-    for entry in await diff_entries(tree, base, head_tree):
+    for entry in entries if entries is not None else await diff_entries(tree, base, head_tree):
         path = entry.old_path or entry.path
         harness = await _harness_config(tree, base, head_tree, entry)
         if harness is not None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -13,7 +16,7 @@ from shopfloor.env.project_env import ProjectEnv, inspect_env
 from shopfloor.gate.blockers import after_running, before_running, could_not_start
 from shopfloor.gate.check_process import run_quietly
 from shopfloor.gate.detect import detect
-from shopfloor.gate.gitdiff import changed_lines, diff_entries
+from shopfloor.gate.gitdiff import DiffEntry, changed_lines, diff_entries
 from shopfloor.gate.report import (
     Check,
     CheckResult,
@@ -29,7 +32,13 @@ from shopfloor.gate.treehash import tree_hash
 from shopfloor.tools.confined import Confinement
 from shopfloor.tools.redact import redact
 from shopfloor.tools.terminal import plain_text
-from shopfloor.vcs import GitError, agit, resolve_commit
+from shopfloor.vcs import GitError, agit, head_tree, resolve_commit
+
+if TYPE_CHECKING:  # the test proofs are imported when a gate first needs them
+    from shopfloor.gate.testproof import ChangedFile
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 async def run_check(
@@ -119,12 +128,12 @@ async def run_gate(
     env: ProjectEnv | None = None,
     setup: CheckResult | None = None,
     sandbox: SandboxSettings | None = None,
-    hashed: str | None = None,
+    committed: bool = False,
 ) -> GateReport:
     """Judge `tree` in its environment (`env`, or the tree as it stands): run its checks, guard its tests
     against the base, scan its diff; never raises on a failing project, only on a tree that cannot be
     hashed at all. A failed `setup` (installing what the task changed) stands in for the checks.
-    `hashed`: the tree's hash, when the caller has just committed everything in it.
+    `committed`: the caller has just committed everything in the tree, so its hash is HEAD's tree.
 
     The checks and the test proof run the tree's code, so they run confined as `sandbox` says.
     """
@@ -137,60 +146,91 @@ async def run_gate(
     )
     if (why := confinement.unconfined_reason()) is not None:
         reasons.append(f"the checks ran without a sandbox: {why}")
-    before = hashed or await tree_hash(tree)
+    before = "" if committed else await tree_hash(tree)
     found = detect(tree, task=task, settings=settings, env=env)
     checks = found.checks
     if task is not None and task.test_first:  # its tests are meant to fail until the build task lands
         checks = [c for c in checks if not runs_tests(c)]
-    if setup is not None and not setup.passed:
-        results = [setup]
-    else:
-        results = [await run_check(c, tree, settings, env, found.service_ports, confinement) for c in checks]
     reasons += [f"note: {n}" for n in found.notes]
 
+    # What only reads git and the tree (the diff, the tamper guard, the security checklist, which files
+    # the change touched) goes on beside the checks; the test proofs run the task's tests, so they follow
+    # the checks (and are skipped when the checks found the environment broken), and the tree is hashed
+    # again once they are done.
     base: str | None = None
-    if base_ref:
-        try:
-            base = await resolve_commit(tree, base_ref)
-        except GitError:
-            reasons.append(f"base ref {base_ref!r} is not a commit here, so the diff could not be checked")
-    broken = [r.environment for r in results if r.environment]
-    # The judgments below read the tree and git, and only the test proofs run anything (the task's tests):
-    # they go side by side, and the tree is hashed again once the proofs are done.
     stat: str | None = None
     tamper: list[TamperFinding] = []
     security: list[Finding] = []
+    known: list[ChangedFile] | None = None
     proof: tuple[list[Finding], MutationReport | None] = ([], None)
     after = before
+    judged = anyio.Event()
+
+    async def beside_checks() -> None:
+        nonlocal base, before, after
+        try:
+            if committed and base_ref:  # both in one git call, as a rule
+                both = await agit(tree, "rev-parse", f"{base_ref}^{{commit}}", "HEAD^{tree}", check=False)
+                if both.ok and len(found := both.stdout.split()) == 2:
+                    base, before = found
+                    after = before
+            if committed and not before:
+                before = after = await head_tree(tree)
+            if base_ref and not base:
+                try:
+                    base = await resolve_commit(tree, base_ref)
+                except GitError:
+                    reasons.append(
+                        f"base ref {base_ref!r} is not a commit here, so the diff could not be checked"
+                    )
+            scope = await _scope(tree, base, before)  # one diff read for every judgment below
+            async with anyio.create_task_group() as tg:
+                if base:
+                    tg.start_soon(diff_stat, base)
+                    tg.start_soon(guard, base, scope)
+                    tg.start_soon(changes, base, scope)
+                if settings.run_security and (base or not base_ref):
+                    tg.start_soon(checklist, scope)
+        finally:
+            judged.set()
 
     async def diff_stat(base: str) -> None:
         nonlocal stat
         stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout
 
-    async def guard(base: str) -> None:
+    async def guard(base: str, scope: _Diff) -> None:
         nonlocal tamper
-        tamper = await find_tampering(tree, base, before, task=task, settings=settings)
+        tamper = await find_tampering(tree, base, before, task=task, settings=settings, entries=scope.entries)
 
-    async def checklist() -> None:
+    async def changes(base: str, scope: _Diff) -> None:
+        nonlocal known
+        from shopfloor.gate.testproof.changes import changed_files, changed_from_diff
+
+        if committed and scope.top:  # the working tree is the tree the diff was read for
+            known = changed_from_diff(tree, scope.entries, scope.scan.changed_lines or {})
+        else:
+            known = await changed_files(tree, base)
+
+    async def checklist(scope: _Diff) -> None:
         nonlocal security
-        security = await run_checklist(tree, scope=await _scope(tree, base, before))
-
-    async def proofs_then_hash() -> None:
-        nonlocal proof, after
-        if base and not broken:
-            proof = await test_proof(tree, base, task, settings, confinement, env)
-        # A tree just committed whole is unchanged exactly when git sees nothing to commit.
-        if hashed is None or (await agit(tree, "status", "--porcelain", "--untracked-files=all")).stdout:
-            after = await tree_hash(tree)
+        security = await run_checklist(tree, scope=scope.scan)
 
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(proofs_then_hash)
-            if base:
-                tg.start_soon(diff_stat, base)
-                tg.start_soon(guard, base)
-            if settings.run_security and (base or not base_ref):
-                tg.start_soon(checklist)
+            tg.start_soon(beside_checks)
+            if setup is not None and not setup.passed:
+                results = [setup]
+            else:
+                results = [
+                    await run_check(c, tree, settings, env, found.service_ports, confinement) for c in checks
+                ]
+            broken = [r.environment for r in results if r.environment]
+            await judged.wait()
+            if base and not broken and known is not None:
+                proof = await test_proof(tree, base, known, task, settings, confinement, env)
+            # A tree just committed whole is unchanged exactly when git sees nothing to commit.
+            if not committed or (await agit(tree, "status", "--porcelain", "--untracked-files=all")).stdout:
+                after = await tree_hash(tree)
     except BaseExceptionGroup as group:  # a judgment that failed raises its own error, as one at a time did
         raise group.exceptions[0] from None
     findings = security + proof[0]
@@ -242,16 +282,16 @@ def runs_tests(check: Check) -> bool:
 async def test_proof(
     tree: Path,
     base: str,
+    known: list[ChangedFile],
     task: GateTask | None,
     settings: GateSettings,
     confinement: Confinement,
     env: ProjectEnv | None = None,
 ) -> tuple[list[Finding], MutationReport | None]:
     """Findings that show whether the task's new tests can fail (tests that test nothing), and the
-    mutation check's report when it applies."""
+    mutation check's report when it applies. `known`: the files the change touched (from `base`)."""
     from shopfloor.gate.testproof import (
         TestRunnerSpec,
-        changed_files,
         check_test_integrity,
         mutation_check,
         mutation_findings,
@@ -263,7 +303,6 @@ async def test_proof(
     runner = TestRunnerSpec(python=python) if python else None
 
     findings: list[Finding] = []
-    known = await changed_files(tree, base)  # read once, for each of the proofs
     if settings.test_integrity:
         findings += (await check_test_integrity(tree, base_ref=base, known=known)).findings
     if task is not None and task.test_first:
@@ -307,20 +346,40 @@ async def test_proof(
     return findings + mutation_findings(mutation, untested="high" if strict else "medium"), mutation
 
 
-async def _scope(tree: Path, base: str | None, head_tree: str) -> ScanScope:
+@dataclass(frozen=True)
+class _Diff:
+    """What the task changed, read once for the judgments: git's entries (paths from the repository's
+    top) and the checklist's scope (paths from the tree)."""
+
+    entries: list[DiffEntry]
+    scan: ScanScope
+    top: bool
+    """The tree is the repository's top, so both name paths alike."""
+
+
+async def _scope(tree: Path, base: str | None, head_tree: str) -> _Diff:
     if base is None:
-        return ScanScope()
+        return _Diff([], ScanScope(), True)
     # git names paths from the repository's top; the checklist names them from `tree`.
     top = (tree / ".git").exists()
     prefix = "" if top else (await agit(tree, "rev-parse", "--show-prefix")).stdout.strip()
-    entries = await diff_entries(tree, base, head_tree)
+    entries, changed = await _both(diff_entries(tree, base, head_tree), changed_lines(tree, base, head_tree))
     files = [e.path.removeprefix(prefix) for e in entries if e.status != "D" and e.path.startswith(prefix)]
-    lines = {
-        p.removeprefix(prefix): n
-        for p, n in (await changed_lines(tree, base, head_tree)).items()
-        if p.startswith(prefix)
-    }
-    return ScanScope(changed_lines=lines, files=files)
+    lines = {p.removeprefix(prefix): n for p, n in changed.items() if p.startswith(prefix)}
+    return _Diff(entries, ScanScope(changed_lines=lines, files=files), top)
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Two awaitables side by side (two git calls at once)."""
+    results: dict[int, Any] = {}
+
+    async def one(i: int, it: Awaitable[Any]) -> None:
+        results[i] = await it
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(one, 0, first)
+        tg.start_soon(one, 1, second)
+    return results[0], results[1]
 
 
 def _verdict_reasons(

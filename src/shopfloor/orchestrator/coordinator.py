@@ -274,13 +274,19 @@ class Coordinator:
         tid = placement.worktree.task_id
         self.emit(TaskMerged(task_id=tid, commit=merged.commit, verified_tree=tree))
         self._done.add(tid)
-        await self.executor.finish(placement)
-        if self.settings.run.keep_worktrees == "failed":
-            if self._background is not None:
-                self._background.start_soon(self.executor.release, placement)
-            else:
-                await self.executor.release(placement)
+        if self._background is not None:  # the tasks waiting on this one need not wait for these
+            self._background.start_soon(self._wrap_up, placement)
+        else:
+            await self._wrap_up(placement)
         return TaskOutcome(tid, "completed")
+
+    async def _wrap_up(self, placement: Placement) -> None:
+        """The marker and verdict copied where a person looks for them (even when the run is being
+        stopped), then the worktree removed unless kept."""
+        with anyio.CancelScope(shield=True):
+            await self.executor.finish(placement)
+        if self.settings.run.keep_worktrees == "failed":
+            await self.executor.release(placement)
 
     def _ahead(self, task: Task, wt: Worktree) -> None:
         """The task's gate started: build its merge and its dependents' worktrees beside it."""

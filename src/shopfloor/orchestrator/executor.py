@@ -25,7 +25,7 @@ from shopfloor.gate.report import CheckResult, GateReport, GateTask
 from shopfloor.gate.treehash import index_may_list_harness_state
 from shopfloor.gate.verdict import read_verdict, verdict_is_current, verdict_path, write_verdict
 from shopfloor.gate.verify import run_gate
-from shopfloor.orchestrator.ahead import WorktreesAhead
+from shopfloor.orchestrator.ahead import Integration, WorktreesAhead
 from shopfloor.orchestrator.attempt import Attempt, AttemptLimits, GateCount
 from shopfloor.orchestrator.briefs import agent_task
 from shopfloor.orchestrator.events import EnvReady, RunEvent
@@ -86,8 +86,8 @@ class LocalServices:
     environments: Environments | None = None
     on_gate: Callable[[], None] | None = None
     """Told when the gate starts, so work that does not wait for its verdict can go on beside it."""
-    saved_tree: str | None = None
-    """The tree the last save committed, which the gate that follows it judges."""
+    saved: bool = False
+    """The last save committed everything: the gate that follows judges HEAD's tree."""
 
     def prepare(self, note: str, on_event: Callable[[Event], None]) -> PreparedAgent:
         brief = agent_task(self.task, self.worktree, note)
@@ -95,7 +95,7 @@ class LocalServices:
         return self.launcher.prepare(self.agent, brief, on_event, routed_model=self.routed_model, env=overlay)
 
     async def save(self, message: str) -> None:
-        self.saved_tree = await anyio.to_thread.run_sync(
+        self.saved = await anyio.to_thread.run_sync(
             save_checked, self.launcher.project, self.worktree, message
         )
 
@@ -104,7 +104,7 @@ class LocalServices:
         setup = await self._refresh_env()
         if self.on_gate is not None:
             self.on_gate()
-        hashed, self.saved_tree = self.saved_tree, None
+        committed, self.saved = self.saved, False
         report = await run_gate(
             self.worktree,
             task=self.gate_task,
@@ -113,7 +113,7 @@ class LocalServices:
             env=self.env,
             setup=setup,
             sandbox=self.launcher.settings.sandbox,
-            hashed=hashed,
+            committed=committed,
         )
         write_verdict(self.worktree, report)
         return report
@@ -151,20 +151,20 @@ def conflict_markers_left(worktree: Path, files: list[str]) -> list[str]:
     return left
 
 
-def save_work(worktree: Path, message: str) -> str | None:
+def save_work(worktree: Path, message: str) -> bool:
     """Commit the worktree's work. During a merge, only once no conflicted file holds a marker any more:
     the agent cannot stage files (git metadata is read-only for it), so resolving is editing them.
 
-    Returns the tree it committed, as the gate hashes a tree (None when it did not commit, or when git
-    tracks part of the harness folder, which the gate's hash leaves out)."""
+    True when everything in it is committed, so HEAD's tree is the tree the gate hashes (False when it
+    did not commit, or when git tracks part of the harness folder, which the gate's hash leaves out)."""
     conflicted = conflicted_files(worktree)
     if conflicted and conflict_markers_left(worktree, conflicted):
-        return None
-    tree = commit_work(worktree, message).tree
-    return None if index_may_list_harness_state(git_dir(worktree) / "index") else tree
+        return False
+    commit_work(worktree, message)
+    return not index_may_list_harness_state(git_dir(worktree) / "index")
 
 
-def save_checked(project: Path, worktree: Path, message: str) -> str | None:
+def save_checked(project: Path, worktree: Path, message: str) -> bool:
     """`save_work` after checking that the worktree's `.git` still leads to the project's repository."""
     check_worktree(worktree, project)
     return save_work(worktree, message)
@@ -178,6 +178,7 @@ class LocalExecutor:
         launcher: AgentLauncher,
         emit: Callable[[RunEvent], None],
         environments: Environments | None = None,
+        known: Integration | None = None,
     ) -> None:
         self.project = project
         self.integration = integration
@@ -186,7 +187,7 @@ class LocalExecutor:
         self.environments = environments or Environments(
             project, launcher.settings.env, launcher.settings.sandbox
         )
-        self.ahead = WorktreesAhead(project, integration)
+        self.ahead = WorktreesAhead(project, integration, known)
 
     async def make_ahead(self, task_id: str, at: str | None) -> None:
         """Make a task's worktree before it starts, at commit `at` (a merge its dependency's gate may

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from shopfloor.gate.report import GateTask
+from shopfloor.orchestrator.ahead import Integration
 from shopfloor.orchestrator.attempt import AttemptResult, GateCount
 from shopfloor.orchestrator.events import RunEvent
 from shopfloor.orchestrator.executor import LocalExecutor, Placement
@@ -103,9 +104,11 @@ def build_executor(
     emit: Callable[[RunEvent], None],
     *,
     ray_address: str | None = None,
+    known: Integration | None = None,
 ) -> Executor:
+    """`known`: what the run's merge queue knows of the integration branch (saves git calls)."""
     if kind == "local":
-        return LocalExecutor(project, integration, launcher, emit)
+        return LocalExecutor(project, integration, launcher, emit, known=known)
     if not ray_available():
         raise RunSetupError(RAY_MISSING)
     from shopfloor.orchestrator.ray_executor import RayExecutor

@@ -93,6 +93,15 @@ def move_branch(project: Path, branch: str, new: str, old: str) -> bool:
     return git(project, "update-ref", f"refs/heads/{branch}", new, old, check=False).ok
 
 
+def move_if_unmoved(project: Path, branch: str, new: str, prepared: Prepared, task_branch: str) -> bool:
+    """Point `branch` at `new` only if it still points at the head `prepared` was built on and the task's
+    branch still at its tip: both checked and the move made in one git transaction."""
+    orders = (
+        f"verify refs/heads/{task_branch} {prepared.tip}\nupdate refs/heads/{branch} {new} {prepared.head}\n"
+    )
+    return git(project, "update-ref", "--stdin", check=False, stdin=orders).ok
+
+
 def merge_branch(
     project: Path,
     task_id: str,
@@ -115,6 +124,10 @@ def merge_branch(
             "switch that checkout to another branch, then `shopfloor resume`"
         )
     message = message or f"Merge {task_id} ({branch})"
+    if prepared is not None and prepared.message == message:
+        commit = prepared.outcome
+        if isinstance(commit, str) and move_if_unmoved(project, integration, commit, prepared, branch):
+            return Merged(task_id, branch, commit)
     for _ in range(_CAS_TRIES):  # someone else may move the branch meanwhile; start again then
         head, tip = tips(project, integration, branch)
         if prepared is None or not prepared.fits(head, tip, message):
@@ -214,6 +227,11 @@ class MergeQueue:
         self.integration = integration
         self.method: MergeMethod = method
         self._lock = anyio.Lock()
+        self.head: str | None = None
+        """Where this queue last moved the integration branch (while a run holds the project's lock, no one
+        else moves it)."""
+        self.merged: set[str] = set()
+        """The branches this queue merged: every one is in `head`."""
         self._prepared: dict[str, Prepared] = {}
         self._preparing: dict[str, anyio.Event] = {}
 
@@ -239,12 +257,17 @@ class MergeQueue:
             await preparing.wait()
         async with self._lock:
             prepared = self._prepared.pop(task_id, None)
-            return await anyio.to_thread.run_sync(self._merge, task_id, branch, message, prepared)
+            result = await anyio.to_thread.run_sync(self._merge, task_id, branch, message, prepared)
+            if isinstance(result, Merged):
+                self.head = result.commit
+                self.merged.add(branch)
+            return result
 
     async def note(self, message: str) -> str:
         """An empty commit on the integration branch, saying what happened there (an improvement loop)."""
         async with self._lock:
-            return await anyio.to_thread.run_sync(self._note, message)
+            self.head = await anyio.to_thread.run_sync(self._note, message)
+            return self.head
 
     def _merge(
         self, task_id: str, branch: str, message: str | None, prepared: Prepared | None

@@ -165,9 +165,16 @@ def open_run(
         found = store.task(run_id, task_id)
         return found.merged_commit if found is not None else None
 
+    merge_queue = MergeQueue(project, integration)
     try:
         executor = build_executor(
-            options.executor, project, integration, launcher, bus.emit, ray_address=options.ray_address
+            options.executor,
+            project,
+            integration,
+            launcher,
+            bus.emit,
+            ray_address=options.ray_address,
+            known=merge_queue,
         )
     except RunSetupError as err:
         store.finish_run(record.id, "failed", str(err))
@@ -177,7 +184,7 @@ def open_run(
         project=project,
         settings=settings,
         executor=executor,
-        merge_queue=MergeQueue(project, integration),
+        merge_queue=merge_queue,
         spend=spend,
         concurrency=concurrency,
         emit=bus.emit,

@@ -216,20 +216,18 @@ _NOTHING_TO_COMMIT = re.compile(r"nothing (added )?to commit|no changes added to
 class Saved:
     committed: bool
     """False when nothing had changed."""
-    tree: str
-    """The tree of everything in the worktree, as committed."""
 
 
 def commit_work(worktree: Path, message: str) -> Saved:
-    """Commit everything in the worktree (agents' work is committed as it goes)."""
+    """Commit everything in the worktree (agents' work is committed as it goes); HEAD's tree is then the
+    tree of everything in it."""
     git(worktree, "add", "-A")
-    tree = git(worktree, "write-tree").stdout.strip()
     merging = (git_dir(worktree) / "MERGE_HEAD").exists()
     done = git(worktree, "commit", "-q", "--no-verify", "-m", message, check=False, identity=True)
     if done.ok:
-        return Saved(True, tree)
+        return Saved(True)
     if not merging and _NOTHING_TO_COMMIT.search(done.output):
-        return Saved(False, tree)
+        return Saved(False)
     raise GitError(("commit", "-q", "--no-verify", "-m", message), done.code, done.output)
 
 

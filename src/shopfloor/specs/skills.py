@@ -177,10 +177,11 @@ def _one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3].rstrip() + "..."
 
 
-def _shown(path: Path, workdir: Path | None) -> str:
-    """`path` relative to `workdir` when inside it (the same text in every worktree), else absolute."""
-    if workdir is not None:
-        resolved, root = path.resolve(), workdir.resolve()
+def _shown(path: Path, root: Path | None) -> str:
+    """`path` relative to the (resolved) working directory `root` when inside it (the same text in every
+    worktree), else absolute."""
+    if root is not None:
+        resolved = path.resolve()
         if resolved.is_relative_to(root):
             return resolved.relative_to(root).as_posix()
     return str(path)
@@ -230,21 +231,23 @@ class SkillCatalog(Layered[SkillSpec]):
             body = body.replace("$ARGUMENTS", args)
             args = None
         folder = spec.directory
+        root = workdir.resolve() if workdir is not None else None
         if folder is None:
-            parts = [f'<skill name="{spec.name}" source="{_shown(spec.source, workdir)}">']
+            parts = [f'<skill name="{spec.name}" source="{_shown(spec.source, root)}">']
         else:
             parts = [f'<skill name="{spec.name}">']
         if folder is not None and spec.files:
-            where = _shown(folder, workdir)
+            where = _shown(folder, root)
             relative = " (in the working directory)" if not Path(where).is_absolute() else ""
             parts.append(
                 f"Base directory for this skill: {where}{relative}. Paths it names are relative to it; "
                 "read those files when the work needs them."
             )
         parts.append(body)
-        unnamed = [f for f in spec.files if folder is None or not _names(body, f, folder)]
+        inside = folder.resolve() if folder is not None else None
+        unnamed = [f for f in spec.files if inside is None or not _names(body, f, inside)]
         if unnamed:
-            listing = "\n".join(f"- {_shown(f, workdir)}" for f in unnamed)
+            listing = "\n".join(f"- {_shown(f, root)}" for f in unnamed)
             parts.append(
                 f"Files bundled with this skill (open them with the Read tool when needed):\n{listing}"
             )
@@ -322,9 +325,10 @@ class SkillCatalog(Layered[SkillSpec]):
 
 
 def _names(body: str, path: Path, folder: Path) -> bool:
-    """Whether the skill's text names the bundled file `path` by its path inside the skill folder."""
+    """Whether the skill's text names the bundled file `path` by its path inside the (resolved) skill
+    folder."""
     try:
-        rel = path.relative_to(folder.resolve()).as_posix()
+        rel = path.relative_to(folder).as_posix()
     except ValueError:
         return False
     return rel in body

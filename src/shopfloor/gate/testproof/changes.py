@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from shopfloor.gate.gitdiff import DiffEntry
 from shopfloor.vcs import agit
 
 _GIT_TIMEOUT_S = 60.0
@@ -58,6 +59,19 @@ async def changed_files(tree: Path, base_ref: str) -> list[ChangedFile]:
         )
         out[path] = ChangedFile(path, added=False, lines=frozenset(hunk_lines(diff)))
     return sorted(out.values(), key=lambda c: c.path)
+
+
+def changed_from_diff(tree: Path, entries: list[DiffEntry], lines: dict[str, set[int]]) -> list[ChangedFile]:
+    """`changed_files` for a tree committed whole, from the diff the gate read already (paths relative to
+    `tree`): a renamed or copied file counts as new, as git shows it without rename detection."""
+    out = [
+        _whole_file(tree, e.path)
+        if e.status in "ARC"
+        else ChangedFile(e.path, False, frozenset(lines.get(e.path, ())))
+        for e in entries
+        if e.status != "D"
+    ]
+    return sorted(out, key=lambda c: c.path)
 
 
 def hunk_lines(diff: str) -> set[int]:
