@@ -17,16 +17,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from shopfloor.testing import FakeProvider, Fault, route_by_task
 from tests.e2e.test_orchestrator_faults import (
+    BUDGETED,
     MARKER,
+    assert_the_budget_left_one_task_undone,
     attempts,
     bash_started,
-    chain,
     git,
+    killed_mid_chain,
     make_project,
+    metered_tasks,
     query,
     queue_status,
     scripts,
@@ -195,62 +196,16 @@ def test_a_529_on_one_worker_holds_the_other_workers_calls(tmp_path: Path, ray_a
 
 
 def test_the_run_budget_holds_across_workers(tmp_path: Path, ray_address: str) -> None:
-    # 7500 input tokens at $1 per million: $0.0075 a turn, $0.03 for a task's four turns.
-    toml = (
-        '[models.aliases]\nmetered = "claude-metered-test"\n'
-        "[models.prices.claude-metered-test]\ninput = 1.0\noutput = 1.0\n"
-    )
-    ids = ("TASK-001", "TASK-002", "TASK-003")
-    project = make_project(tmp_path, [(tid, []) for tid in ids], toml)
-    usage = {"input_tokens": 7500, "output_tokens": 0}
-    turns = [
-        {**tool("Write", file_path="{workdir}/{task_id}.txt", content="x\n"), "usage": usage},
-        {**tool("Bash", command="true"), "usage": usage},
-        {**tool("Write", file_path=MARKER, content="done"), "usage": usage},
-        {"text": "Done.", "usage": usage},
-    ]
-    d = scripts(tmp_path, {tid: {"priced_as": "metered", "turns": turns} for tid in ids})
-    proc = shopfloor(
-        *on_ray(ray_address, "--model", f"scripted:{d}", "--parallel", "3"),
-        "--budget-usd", "0.1", "--task-budget-usd", "0.06", cwd=project,
-    )  # fmt: skip
-    # Three workers are free, but $0.10 covers a second $0.06 reservation only once the first task has
-    # spent its $0.03 and handed back the rest; a third would need $0.06 of the $0.04 left.
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    queue = {tid: queue_status(project, tid) for tid in ids}
-    assert sorted(queue.values()) == ["completed", "completed", "pending"]
-    (undone,) = [tid for tid, s in queue.items() if s == "pending"]
-    assert f"left undone: {undone}" in proc.stdout
-    tasks = {t["task_id"]: t for t in status(project)["tasks"]}
-    assert tasks[undone]["attempts"] == 0
-    assert sum(t["cost_usd"] for t in tasks.values()) == pytest.approx(0.06)
+    project, d = metered_tasks(tmp_path)  # three workers are free; the budget lets two tasks run
+    proc = shopfloor(*on_ray(ray_address, "--model", f"scripted:{d}", *BUDGETED), cwd=project)
+    assert_the_budget_left_one_task_undone(proc, project)
 
 
 def test_a_coordinator_killed_mid_run_resumes_and_merges_each_task_once(
     tmp_path: Path, ray_address: str
 ) -> None:
-    project = make_project(tmp_path, chain("TASK-001", "TASK-002", "TASK-003"), UNSANDBOXED)
-    slept = tmp_path / "slept"
-    d = scripts(
-        tmp_path,
-        {
-            "TASK-001": write_turns("a.py", "A = 1\n"),
-            "TASK-002": [
-                tool("Bash", command="echo 'B = 2' > b.py"),
-                tool("Bash", command=f"test -f {slept} || {{ touch {slept}; sleep 8; }}", timeout=60000),
-                tool("Write", file_path=MARKER, content="done"),
-                "Done.",
-            ],
-            "TASK-003": write_turns("c.py", "C = 3\n"),
-        },
-    )
-    run = start(*on_ray(ray_address, "--model", f"scripted:{d}"), cwd=project)
-    try:
-        wait_until(lambda: bash_started(project, "TASK-002", "sleep 8"), run, "TASK-002's slow step")
-        os.kill(run.pid, signal.SIGKILL)
-    finally:
-        run.kill()
-        run.wait()
+    # A worker's clone goes with its attempt: TASK-002's agent marks its one sleep in tmp_path instead.
+    project, _ = killed_mid_chain(tmp_path, on_ray(ray_address), str(tmp_path / "slept"), UNSANDBOXED)
     assert "Merge TASK-001" in git(project, "log", "--format=%s", "shopfloor/integration/main")
 
     proc = shopfloor("resume", cwd=project)  # with the run's options: the same executor and cluster
