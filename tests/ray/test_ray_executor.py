@@ -64,12 +64,14 @@ def events(project: Path, kind: str, task_id: str | None = None) -> list[dict[st
     return [json.loads(r["payload"]) for r in rows if task_id in (None, r["task_id"])]
 
 
+def ray_attempts(project: Path, task_id: str) -> list[str]:
+    """What each Ray worker said as it started one of the task's attempts."""
+    return [n["message"] for n in events(project, "notice", task_id) if "runs on Ray node" in n["message"]]
+
+
 def worker_pid(project: Path, task_id: str) -> int | None:
-    for notice in events(project, "notice", task_id):
-        said = notice["message"]
-        if "runs on Ray node" in said:
-            return int(said.rsplit("(pid ", 1)[1].rstrip(")"))
-    return None
+    said = ray_attempts(project, task_id)
+    return int(said[0].rsplit("(pid ", 1)[1].rstrip(")")) if said else None
 
 
 def test_the_queue_ends_in_the_same_merged_tree_as_with_the_local_executor(
@@ -216,6 +218,9 @@ def test_a_coordinator_killed_mid_run_resumes_and_merges_each_task_once(
     assert attempts(project, "TASK-001") == ["completed"]  # merged before the kill: not run again
     assert attempts(project, "TASK-002") == ["interrupted", "completed"]
     assert [r["status"] for r in query(project, "SELECT status FROM runs")] == ["completed"]
+    # The resume went on on Ray, as the killed run did: every attempt ran on a worker, none here.
+    assert [len(ray_attempts(project, tid)) for tid in ("TASK-001", "TASK-002", "TASK-003")] == [1, 2, 1]
+    assert not (project / ".orchestrator" / "worktrees").exists()
 
 
 def test_without_ray_the_ray_executor_says_how_to_install_it(tmp_path: Path) -> None:
