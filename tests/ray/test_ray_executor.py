@@ -225,8 +225,9 @@ def test_a_coordinator_killed_mid_run_resumes_and_merges_each_task_once(
 
 def test_without_ray_the_ray_executor_says_how_to_install_it(tmp_path: Path) -> None:
     project = make_project(tmp_path, [("TASK-001", [])])
+    d = scripts(tmp_path, {"TASK-001": write_turns("a.py", "A = 1\n")})  # Ray is all that is missing
     env = {"PYTHONPATH": os.pathsep.join([str(NO_RAY), os.environ.get("PYTHONPATH", "")])}
-    proc = shopfloor("run", "--executor", "ray", "--model", "scripted:x", cwd=project, env=env)
+    proc = shopfloor("run", "--executor", "ray", "--model", f"scripted:{d}", cwd=project, env=env)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "shopfloor: --executor ray needs Ray, an optional extra: pip install 'shopfloor[ray]'"
