@@ -217,30 +217,38 @@ def test_a_529_storm_slows_the_run_but_fails_no_task(tmp_path: Path) -> None:
     assert started >= ended
 
 
-def test_sigkill_mid_run_then_resume_redoes_nothing_merged(tmp_path: Path) -> None:
-    project = make_project(tmp_path, chain("TASK-001", "TASK-002", "TASK-003"))
-    slow = "test -f .orchestrator/slept || { touch .orchestrator/slept; sleep 8; }"
+def killed_mid_chain(tmp_path: Path, run: list[str], slept: str, toml: str = "") -> tuple[Path, Path]:
+    """The chain TASK-001 → TASK-002 → TASK-003 started with `shopfloor *run --model …` and killed
+    (SIGKILL) while TASK-002's agent sleeps; returns the project and the agents' scripts, to resume with.
+
+    TASK-002's script is valid to play again from the top: its write is idempotent, and it sleeps only
+    until it has made the file `slept` (a path as its shell sees it)."""
+    project = make_project(tmp_path, chain("TASK-001", "TASK-002", "TASK-003"), toml)
     d = scripts(
         tmp_path,
         {
             "TASK-001": write_turns("a.py", "A = 1\n"),
-            # Valid to play again from the top: the write is idempotent and the sleep happens once.
             "TASK-002": [
                 tool("Bash", command="echo 'B = 2' > b.py"),
-                tool("Bash", command=slow, timeout=60000),
+                tool("Bash", command=f"test -f {slept} || {{ touch {slept}; sleep 8; }}", timeout=60000),
                 tool("Write", file_path=MARKER, content="done"),
                 "Done.",
             ],
             "TASK-003": write_turns("c.py", "C = 3\n"),
         },
     )
-    run = start("run", "--model", f"scripted:{d}", cwd=project)
+    proc = start(*run, "--model", f"scripted:{d}", cwd=project)
     try:
-        wait_until(lambda: bash_started(project, "TASK-002", "sleep 8"), run, "TASK-002's slow step")
-        os.kill(run.pid, signal.SIGKILL)
+        wait_until(lambda: bash_started(project, "TASK-002", "sleep 8"), proc, "TASK-002's slow step")
+        os.kill(proc.pid, signal.SIGKILL)
     finally:
-        run.kill()
-        run.wait()
+        proc.kill()
+        proc.wait()
+    return project, d
+
+
+def test_sigkill_mid_run_then_resume_redoes_nothing_merged(tmp_path: Path) -> None:
+    project, d = killed_mid_chain(tmp_path, ["run"], ".orchestrator/slept")
     # TASK-001 is merged into the run's integration branch; the user's branch gets it when the run ends.
     assert "Merge TASK-001" in git(project, "log", "--format=%s", "shopfloor/integration/main")
     assert "Merge TASK-001" not in git(project, "log", "--format=%s", "main")
@@ -287,8 +295,14 @@ def test_an_agent_silent_past_its_lease_is_retried_in_its_kept_worktree(tmp_path
     assert task["attempts"] == 2 and task["status"] == "completed"
 
 
-def test_a_run_budget_starts_only_what_it_can_cover_and_reports_the_rest(tmp_path: Path) -> None:
-    # 7500 input tokens at $1 per million: $0.0075 a turn, $0.03 for a task's four turns.
+BUDGETED = ("--parallel", "3", "--budget-usd", "0.1", "--task-budget-usd", "0.06")
+"""Three agents may run at once, but $0.10 covers a second $0.06 reservation only once the first task
+has spent its $0.03 and handed back the rest; a third would then need $0.06 of the $0.04 left."""
+
+
+def metered_tasks(tmp_path: Path) -> tuple[Path, Path]:
+    """A project of three tasks and their scripted agents (returned in that order), each priced at $0.03:
+    four turns of 7500 input tokens at $1 per million."""
     toml = (
         '[models.aliases]\nmetered = "claude-metered-test"\n'
         "[models.prices.claude-metered-test]\ninput = 1.0\noutput = 1.0\n"
@@ -302,15 +316,13 @@ def test_a_run_budget_starts_only_what_it_can_cover_and_reports_the_rest(tmp_pat
         {**tool("Write", file_path=MARKER, content="done"), "usage": usage},
         {"text": "Done.", "usage": usage},
     ]
-    d = scripts(tmp_path, {tid: {"priced_as": "metered", "turns": turns} for tid in ids})
-    proc = shopfloor(
-        "run", "--model", f"scripted:{d}", "--parallel", "3",
-        "--budget-usd", "0.1", "--task-budget-usd", "0.06", cwd=project,
-    )  # fmt: skip
-    # Three could run at once, but $0.10 covers a second $0.06 reservation only once the first task has
-    # spent its $0.03 and handed back the rest; a third would then need $0.06 of the $0.04 left.
+    return project, scripts(tmp_path, {tid: {"priced_as": "metered", "turns": turns} for tid in ids})
+
+
+def assert_the_budget_left_one_task_undone(proc: subprocess.CompletedProcess[str], project: Path) -> None:
+    """What a run of `metered_tasks` with `BUDGETED` ends in: two tasks done, one never started."""
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    queue = {tid: queue_status(project, tid) for tid in ids}
+    queue = {tid: queue_status(project, tid) for tid in ("TASK-001", "TASK-002", "TASK-003")}
     assert sorted(queue.values()) == ["completed", "completed", "pending"]
     (undone,) = [tid for tid, s in queue.items() if s == "pending"]
     assert f"left undone: {undone}" in proc.stdout
@@ -318,6 +330,12 @@ def test_a_run_budget_starts_only_what_it_can_cover_and_reports_the_rest(tmp_pat
     tasks = {t["task_id"]: t for t in status(project)["tasks"]}
     assert tasks[undone]["attempts"] == 0
     assert sum(t["cost_usd"] for t in tasks.values()) == pytest.approx(0.06)
+
+
+def test_a_run_budget_starts_only_what_it_can_cover_and_reports_the_rest(tmp_path: Path) -> None:
+    project, d = metered_tasks(tmp_path)
+    proc = shopfloor("run", "--model", f"scripted:{d}", *BUDGETED, cwd=project)
+    assert_the_budget_left_one_task_undone(proc, project)
 
 
 def test_abort_stops_the_run_keeps_the_worktree_and_puts_the_task_back(tmp_path: Path) -> None:

@@ -17,16 +17,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from shopfloor.testing import FakeProvider, Fault, route_by_task
 from tests.e2e.test_orchestrator_faults import (
+    BUDGETED,
     MARKER,
+    assert_the_budget_left_one_task_undone,
     attempts,
     bash_started,
-    chain,
     git,
+    killed_mid_chain,
     make_project,
+    metered_tasks,
     query,
     queue_status,
     scripts,
@@ -63,12 +64,14 @@ def events(project: Path, kind: str, task_id: str | None = None) -> list[dict[st
     return [json.loads(r["payload"]) for r in rows if task_id in (None, r["task_id"])]
 
 
+def ray_attempts(project: Path, task_id: str) -> list[str]:
+    """What each Ray worker said as it started one of the task's attempts."""
+    return [n["message"] for n in events(project, "notice", task_id) if "runs on Ray node" in n["message"]]
+
+
 def worker_pid(project: Path, task_id: str) -> int | None:
-    for notice in events(project, "notice", task_id):
-        said = notice["message"]
-        if "runs on Ray node" in said:
-            return int(said.rsplit("(pid ", 1)[1].rstrip(")"))
-    return None
+    said = ray_attempts(project, task_id)
+    return int(said[0].rsplit("(pid ", 1)[1].rstrip(")")) if said else None
 
 
 def test_the_queue_ends_in_the_same_merged_tree_as_with_the_local_executor(
@@ -195,62 +198,16 @@ def test_a_529_on_one_worker_holds_the_other_workers_calls(tmp_path: Path, ray_a
 
 
 def test_the_run_budget_holds_across_workers(tmp_path: Path, ray_address: str) -> None:
-    # 7500 input tokens at $1 per million: $0.0075 a turn, $0.03 for a task's four turns.
-    toml = (
-        '[models.aliases]\nmetered = "claude-metered-test"\n'
-        "[models.prices.claude-metered-test]\ninput = 1.0\noutput = 1.0\n"
-    )
-    ids = ("TASK-001", "TASK-002", "TASK-003")
-    project = make_project(tmp_path, [(tid, []) for tid in ids], toml)
-    usage = {"input_tokens": 7500, "output_tokens": 0}
-    turns = [
-        {**tool("Write", file_path="{workdir}/{task_id}.txt", content="x\n"), "usage": usage},
-        {**tool("Bash", command="true"), "usage": usage},
-        {**tool("Write", file_path=MARKER, content="done"), "usage": usage},
-        {"text": "Done.", "usage": usage},
-    ]
-    d = scripts(tmp_path, {tid: {"priced_as": "metered", "turns": turns} for tid in ids})
-    proc = shopfloor(
-        *on_ray(ray_address, "--model", f"scripted:{d}", "--parallel", "3"),
-        "--budget-usd", "0.1", "--task-budget-usd", "0.06", cwd=project,
-    )  # fmt: skip
-    # Three workers are free, but $0.10 covers a second $0.06 reservation only once the first task has
-    # spent its $0.03 and handed back the rest; a third would need $0.06 of the $0.04 left.
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    queue = {tid: queue_status(project, tid) for tid in ids}
-    assert sorted(queue.values()) == ["completed", "completed", "pending"]
-    (undone,) = [tid for tid, s in queue.items() if s == "pending"]
-    assert f"left undone: {undone}" in proc.stdout
-    tasks = {t["task_id"]: t for t in status(project)["tasks"]}
-    assert tasks[undone]["attempts"] == 0
-    assert sum(t["cost_usd"] for t in tasks.values()) == pytest.approx(0.06)
+    project, d = metered_tasks(tmp_path)  # three workers are free; the budget lets two tasks run
+    proc = shopfloor(*on_ray(ray_address, "--model", f"scripted:{d}", *BUDGETED), cwd=project)
+    assert_the_budget_left_one_task_undone(proc, project)
 
 
 def test_a_coordinator_killed_mid_run_resumes_and_merges_each_task_once(
     tmp_path: Path, ray_address: str
 ) -> None:
-    project = make_project(tmp_path, chain("TASK-001", "TASK-002", "TASK-003"), UNSANDBOXED)
-    slept = tmp_path / "slept"
-    d = scripts(
-        tmp_path,
-        {
-            "TASK-001": write_turns("a.py", "A = 1\n"),
-            "TASK-002": [
-                tool("Bash", command="echo 'B = 2' > b.py"),
-                tool("Bash", command=f"test -f {slept} || {{ touch {slept}; sleep 8; }}", timeout=60000),
-                tool("Write", file_path=MARKER, content="done"),
-                "Done.",
-            ],
-            "TASK-003": write_turns("c.py", "C = 3\n"),
-        },
-    )
-    run = start(*on_ray(ray_address, "--model", f"scripted:{d}"), cwd=project)
-    try:
-        wait_until(lambda: bash_started(project, "TASK-002", "sleep 8"), run, "TASK-002's slow step")
-        os.kill(run.pid, signal.SIGKILL)
-    finally:
-        run.kill()
-        run.wait()
+    # A worker's clone goes with its attempt: TASK-002's agent marks its one sleep in tmp_path instead.
+    project, _ = killed_mid_chain(tmp_path, on_ray(ray_address), str(tmp_path / "slept"), UNSANDBOXED)
     assert "Merge TASK-001" in git(project, "log", "--format=%s", "shopfloor/integration/main")
 
     proc = shopfloor("resume", cwd=project)  # with the run's options: the same executor and cluster
@@ -261,12 +218,16 @@ def test_a_coordinator_killed_mid_run_resumes_and_merges_each_task_once(
     assert attempts(project, "TASK-001") == ["completed"]  # merged before the kill: not run again
     assert attempts(project, "TASK-002") == ["interrupted", "completed"]
     assert [r["status"] for r in query(project, "SELECT status FROM runs")] == ["completed"]
+    # The resume went on on Ray, as the killed run did: every attempt ran on a worker, none here.
+    assert [len(ray_attempts(project, tid)) for tid in ("TASK-001", "TASK-002", "TASK-003")] == [1, 2, 1]
+    assert not (project / ".orchestrator" / "worktrees").exists()
 
 
 def test_without_ray_the_ray_executor_says_how_to_install_it(tmp_path: Path) -> None:
     project = make_project(tmp_path, [("TASK-001", [])])
+    d = scripts(tmp_path, {"TASK-001": write_turns("a.py", "A = 1\n")})  # Ray is all that is missing
     env = {"PYTHONPATH": os.pathsep.join([str(NO_RAY), os.environ.get("PYTHONPATH", "")])}
-    proc = shopfloor("run", "--executor", "ray", "--model", "scripted:x", cwd=project, env=env)
+    proc = shopfloor("run", "--executor", "ray", "--model", f"scripted:{d}", cwd=project, env=env)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "shopfloor: --executor ray needs Ray, an optional extra: pip install 'shopfloor[ray]'"

@@ -29,6 +29,7 @@ from shopfloor.orchestrator.ahead import Integration, WorktreesAhead
 from shopfloor.orchestrator.attempt import Attempt, AttemptLimits, GateCount
 from shopfloor.orchestrator.briefs import agent_task
 from shopfloor.orchestrator.events import EnvReady, RunEvent
+from shopfloor.orchestrator.executor_base import RESOLVE_CONFLICTS, ExecutorBase
 from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.worktrees import (
     DependencyConflict,
@@ -170,7 +171,7 @@ def save_checked(project: Path, worktree: Path, message: str) -> bool:
     return save_work(worktree, message)
 
 
-class LocalExecutor:
+class LocalExecutor(ExecutorBase):
     def __init__(
         self,
         project: Path,
@@ -180,10 +181,7 @@ class LocalExecutor:
         environments: Environments | None = None,
         known: Integration | None = None,
     ) -> None:
-        self.project = project
-        self.integration = integration
-        self.launcher = launcher
-        self.emit = emit
+        super().__init__(project, integration, launcher, emit)
         self.environments = environments or Environments(
             project, launcher.settings.env, launcher.settings.sandbox
         )
@@ -238,7 +236,7 @@ class LocalExecutor:
         report = read_verdict(verdict_path(wt.path, wt.task_id))
         path = verdict_path(wt.path, wt.task_id)
         if report is not None and report.verdict == "pass" and await verdict_is_current(wt.path, path):
-            merged = await anyio.to_thread.run_sync(self._merge_commit, wt)
+            merged = await anyio.to_thread.run_sync(lambda: self.merged_at(rev_parse(wt.path, "HEAD")))
             if merged is not None:
                 return Placement(wt, base, recovered=AlreadyMerged(merged, report))
             return Placement(wt, base, recovered=VerifiedUnmerged(report))
@@ -302,10 +300,7 @@ class LocalExecutor:
             )
         return (
             f"shopfloor has started merging {integration} into your worktree {wt}. Conflicted files: "
-            f"{', '.join(files)}. Edit each so it keeps both sides' intent and no conflict marker "
-            "(<<<<<<<, =======, >>>>>>>) is left, then run the checks. Do not run git commands that change "
-            "the repository (git add, commit, merge): git metadata is read-only for you, and shopfloor "
-            "commits the merge once no conflict markers remain."
+            f"{', '.join(files)}. Edit each {RESOLVE_CONFLICTS}"
         )
 
     async def finish(self, placement: Placement) -> None:
@@ -338,16 +333,6 @@ class LocalExecutor:
         if not git(wt.path, "merge-base", "--is-ancestor", "HEAD", self.integration, check=False).ok:
             return False
         return not git(wt.path, "status", "--porcelain", "--untracked-files=all").stdout.strip()
-
-    def _merge_commit(self, wt: Worktree) -> str | None:
-        """The integration branch's merge commit that took in this worktree's HEAD, if it did."""
-        tip = rev_parse(wt.path, "HEAD")
-        if not git(self.project, "merge-base", "--is-ancestor", tip, self.integration, check=False).ok:
-            return None
-        found = git(
-            self.project, "rev-list", "--merges", "--ancestry-path", "--reverse", f"{tip}..{self.integration}"
-        ).stdout.split()
-        return found[0] if found else rev_parse(self.project, self.integration)
 
     def _catch_up_dependencies(self, wt: Worktree, deps: list[str]) -> str | None:
         """Merge in dependency branches a reused worktree lacks (a run killed while creating it)."""

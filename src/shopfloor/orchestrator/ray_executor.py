@@ -28,6 +28,7 @@ from shopfloor.orchestrator.attempt import AttemptResult, Crashed, GateCount, Ve
 from shopfloor.orchestrator.bundles import fetch_bundle, make_bundle, tree_of, user_identity
 from shopfloor.orchestrator.events import RunEvent
 from shopfloor.orchestrator.executor import AlreadyMerged, Placement, VerifiedUnmerged
+from shopfloor.orchestrator.executor_base import RESOLVE_CONFLICTS, ExecutorBase
 from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.merge_queue import Conflicted, is_ancestor, merge_commit
 from shopfloor.orchestrator.preflight import RunSetupError
@@ -67,7 +68,7 @@ def connect(address: str | None) -> bool:
     return True
 
 
-class RayExecutor:
+class RayExecutor(ExecutorBase):
     def __init__(
         self,
         project: Path,
@@ -79,10 +80,7 @@ class RayExecutor:
     ) -> None:
         import ray
 
-        self.project = project
-        self.integration = integration
-        self.launcher = launcher
-        self.emit = emit
+        super().__init__(project, integration, launcher, emit)
         self._owns = connect(address)
         self.pauses = start_pauses()
         self.channel = start_channel()
@@ -130,12 +128,8 @@ class RayExecutor:
             return None
         if tree_of(self.project, tip) not in {report.tree_hash, report.tree_hash_after}:
             return None
-        if not is_ancestor(self.project, tip, self.integration):
-            return VerifiedUnmerged(report)
-        found = git(
-            self.project, "rev-list", "--merges", "--ancestry-path", "--reverse", f"{tip}..{self.integration}"
-        ).stdout.split()
-        return AlreadyMerged(found[0] if found else rev_parse(self.project, self.integration), report)
+        merged = self.merged_at(tip)
+        return VerifiedUnmerged(report) if merged is None else AlreadyMerged(merged, report)
 
     # -- attempts --
 
@@ -187,10 +181,7 @@ class RayExecutor:
         self.merges[placement.worktree.task_id] = integration
         return (
             f"shopfloor starts merging {integration} into your worktree before you go on. Edit each "
-            "conflicted file so it keeps both sides' intent and no conflict marker (<<<<<<<, =======, "
-            ">>>>>>>) is left, then run the checks. Do not run git commands that change the repository "
-            "(git add, commit, merge): git metadata is read-only for you, and shopfloor commits the merge "
-            "once no conflict markers remain."
+            f"conflicted file {RESOLVE_CONFLICTS}"
         )
 
     async def aclose(self) -> None:
