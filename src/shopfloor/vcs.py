@@ -209,26 +209,28 @@ def identity_args(cwd: Path) -> list[str]:
 
 def _configured(cwd: Path) -> frozenset[str]:
     """Which of user.name and user.email git finds configured for `cwd`: asked of git once, then again
-    only when one of the configuration files that could set them changed."""
-    key = (cwd, _config_signature(cwd))
-    known = _IDENTITY_SEEN.get(key) if key[1] is not None else None
+    only when one of the configuration files that could set them changed (worktrees of one repository
+    share the answer)."""
+    key = _config_signature(cwd)
+    known = _IDENTITY_SEEN.get(key) if key is not None else None
     if known is None:
         found = git(cwd, "config", "--get-regexp", r"^user\.(name|email)$", check=False).stdout
         known = frozenset(
             line.partition(" ")[0] for line in found.splitlines() if line.partition(" ")[2].strip()
         )
-        if key[1] is not None:
+        if key is not None:
             _IDENTITY_SEEN[key] = known
     return known
 
 
-_IDENTITY_SEEN: dict[tuple[Path, tuple[tuple[int, int] | None, ...] | None], frozenset[str]] = {}
+_Signature = tuple[tuple[str, int, int], ...]
+_IDENTITY_SEEN: dict[_Signature, frozenset[str]] = {}
 
 
-def _config_signature(cwd: Path) -> tuple[tuple[int, int] | None, ...] | None:
-    """The change time and size of each file git reads settings from for a checkout at `cwd` (the
-    user's, the repository's, a worktree's own); None when `cwd` is not a checkout's top or a file
-    includes another (then git is asked every time)."""
+def _config_signature(cwd: Path) -> _Signature | None:
+    """Each file git reads settings from for a checkout at `cwd` (the repository's, a worktree's own, the
+    user's) that exists, with its change time and size; None when `cwd` is not a checkout's top or a
+    file includes another (then git is asked every time)."""
     dot = cwd / ".git"
     try:
         if dot.is_dir():
@@ -247,16 +249,15 @@ def _config_signature(cwd: Path) -> tuple[tuple[int, int] | None, ...] | None:
     else:
         xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
         files += [Path.home() / ".gitconfig", xdg / "git" / "config"]
-    out: list[tuple[int, int] | None] = []
+    out: list[tuple[str, int, int]] = []
     for path in files:
         try:
             st = path.stat()
             if b"[include" in path.read_bytes():
                 return None
         except OSError:
-            out.append(None)
             continue
-        out.append((st.st_mtime_ns, st.st_size))
+        out.append((str(path), st.st_mtime_ns, st.st_size))
     return tuple(out)
 
 

@@ -55,12 +55,14 @@ def compose(
     permissions: Sequence[PermissionRule] = (),
     mcp_tools: Sequence[Tool[Any]] = (),
     installed: bool = False,
+    status: str | None = None,
 ) -> Composition:
     """The agent `spec` working in `workdir`, `depth` delegations below a task's own agent.
 
     `permissions` (Claude Code's settings) can only take away: a bare deny drops the tool, the rest
     refuse calls. `mcp_tools` are the MCP servers' tools, filtered by `tools:` like the built-in ones.
     `installed`: the project's dependencies were set up in `workdir` before the task's agent started.
+    `status`: the working directory's `git_status`, when it was read already.
     """
     list_others = spec.tools is None or "Skill" in spec.tools
     skill_text, warnings = skills.system_prompt_section(spec.skills, list_others=list_others, workdir=workdir)
@@ -73,7 +75,8 @@ def compose(
     memory = load_memory(workdir, home=home)
     parts = {"agent": spec.body, "memory": memory.render(), "skills": skill_text}
     system = system_prompt(
-        {**parts, "environment": environment_block(workdir, installed=installed)}, shared_ttl=shared_ttl
+        {**parts, "environment": environment_block(workdir, installed=installed, status=status)},
+        shared_ttl=shared_ttl,
     )
     policy = ToolPolicy.of(workdir, spec.tool_rules, spec.denied_rules, web=settings.web)
     policy.settings = list(permissions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -93,16 +94,44 @@ def _branch(heading: str) -> str:
     return "HEAD" if name.startswith("HEAD (no branch)") else name.split("...")[0].split(" [")[0].strip()
 
 
+def git_status(workdir: Path) -> str:
+    """`git status` as the environment block reads it: the branch line, then the changes."""
+    return _git(workdir, "status", "--short", "--branch")  # one git call for both
+
+
+class StatusAhead:
+    """`git_status` started now, in a thread, and read when the prompt is built: git runs while the
+    agent's files are read."""
+
+    def __init__(self, workdir: Path) -> None:
+        self._out = ""
+        self._thread = threading.Thread(target=self._read, args=(workdir,), daemon=True)
+        self._thread.start()
+
+    def _read(self, workdir: Path) -> None:
+        self._out = git_status(workdir)
+
+    def result(self) -> str:
+        self._thread.join()
+        return self._out
+
+
 def environment_block(
-    workdir: Path, *, today: date | None = None, status_lines: int = 20, installed: bool = False
+    workdir: Path,
+    *,
+    today: date | None = None,
+    status_lines: int = 20,
+    installed: bool = False,
+    status: str | None = None,
 ) -> str:
     """Facts about where this task runs: the per-task part of the system prompt. `installed`: the project's
-    dependencies were set up in this worktree before the agent started."""
-    found = _git(workdir, "status", "--short", "--branch").splitlines()  # one git call for both
-    heading, status = (found[0], found[1:]) if found and found[0].startswith("## ") else ("", found)
+    dependencies were set up in this worktree before the agent started. `status`: `git_status(workdir)`,
+    when it was read already."""
+    found = (git_status(workdir) if status is None else status).splitlines()
+    heading, changes = (found[0], found[1:]) if found and found[0].startswith("## ") else ("", found)
     branch = _branch(heading)
-    if len(status) > status_lines:
-        status = [*status[:status_lines], f"... and {len(status) - status_lines} more"]
+    if len(changes) > status_lines:
+        changes = [*changes[:status_lines], f"... and {len(changes) - status_lines} more"]
     lines = [
         "# Environment",
         f"Working directory: {workdir}",
@@ -112,7 +141,7 @@ def environment_block(
     ]
     if branch:
         lines.append(f"Git branch: {branch}")
-        lines.append("Git status:" + (" clean" if not status else "\n" + "\n".join(status)))
+        lines.append("Git status:" + (" clean" if not changes else "\n" + "\n".join(changes)))
     if installed:
         lines.append(
             "Dependencies: installed in this working directory before you started; its own tools "

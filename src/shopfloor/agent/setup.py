@@ -14,7 +14,7 @@ from shopfloor.agent.events import Event, Notice, Transcript
 from shopfloor.agent.hooks import AgentHooks, NoHooks
 from shopfloor.agent.loop import AgentLoop
 from shopfloor.agent.outcomes import AgentResult
-from shopfloor.agent.prompts import AgentTask
+from shopfloor.agent.prompts import AgentTask, StatusAhead
 from shopfloor.agent.side_model import SideModel
 from shopfloor.agent.subagents import TaskServices, sandbox_refusal
 from shopfloor.config.sections import ModelSettings
@@ -115,6 +115,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
 
     workdir = run.task.workdir
     catalog = run.catalog_root or workdir
+    status = StatusAhead(workdir)  # for the prompt's environment block, read while the files below are
     agents = discover_agents(catalog)
     spec = agents.get(run.agent)
     if spec is None:
@@ -164,6 +165,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
     services.claude, services.mcp = claude, run.mcp
     services.hook_env = hook_environment(workdir, run.task.task_id)
     services.session_id, services.transcript = run.run_id, transcript.path
+    services.status = status
     # The system prompt's parts (shared prefix, then the task's own), the tools and their rules.
     composed = services.compose(spec, depth=0, shared_ttl=run.cache_ttl)
     if composed.cannot_start:

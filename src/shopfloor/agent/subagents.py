@@ -29,7 +29,7 @@ from shopfloor.agent.events import (
 from shopfloor.agent.hook_runner import HookRunner
 from shopfloor.agent.hooks import AgentHooks, NoHooks
 from shopfloor.agent.loop import AgentLoop
-from shopfloor.agent.prompts import AgentTask
+from shopfloor.agent.prompts import AgentTask, StatusAhead
 from shopfloor.agent.side_model import SideModel, close_model
 from shopfloor.config.sections import LimitSettings
 from shopfloor.config.settings import AgentConfig
@@ -76,6 +76,8 @@ class TaskServices:
     hook_env: Mapping[str, str] = field(default_factory=dict)
     session_id: str = ""
     transcript: Path | None = None
+    status: StatusAhead | None = None
+    """The working directory's git status, being read for the task's own agent's prompt."""
     _calls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def compose(self, spec: AgentSpec, depth: int, shared_ttl: CacheTTL = "5m") -> Composition:
@@ -90,6 +92,7 @@ class TaskServices:
             permissions=self.claude.rules if self.claude is not None else (),
             mcp_tools=self.mcp.tools(spec.name) if self.mcp is not None else (),
             installed=self.overlay is not None,
+            status=self.status.result() if self.status is not None and depth == 0 else None,
         )
 
     def hooks_for(self, spec: AgentSpec, *, main: bool, via: list[str], agent_id: str) -> AgentHooks | None:
