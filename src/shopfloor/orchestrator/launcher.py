@@ -46,6 +46,8 @@ class AgentLauncher:
     """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
     mcp: McpPool | None = None
     """The run's MCP servers: started once when the run starts, shared by its agents, stopped at its end."""
+    queue_written: Callable[[], None] = lambda: None
+    """Waits until the queue file shows every task status the run has set (it is written by a thread)."""
     _agents: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
     """Which agent each task of the queue goes to, by the queue's text with its statuses left out."""
 
@@ -97,6 +99,7 @@ class AgentLauncher:
         between; else 5 minutes. A 1-hour write costs 2x input against 1.25x and a read 0.1x, so one expiry
         avoided pays for it (bench/cache_bill.py)."""
         path = Layout(self.project).task_queue
+        self.queue_written()
         try:
             text = read_text_exact(path)
             statuses, shape = read_statuses(text), without_statuses(text)

@@ -123,7 +123,8 @@ def open_run(
     concurrency = Concurrency(settings.run.parallel)
     spend = RunSpend(settings.run.budget_usd, settings.run.task_budget_usd or settings.limits.budget_usd)
     spend.spent_usd = store.run_cost(run_id)
-    bus = EventBus([StoreRecorder(store, run_id), QueueStatusWriter(Layout(project).task_queue), spend])
+    statuses = QueueStatusWriter(Layout(project).task_queue)
+    bus = EventBus([StoreRecorder(store, run_id), statuses, spend])
     bus.subscribe(GateReportWriter(project))
     for listener in listeners:
         bus.subscribe(listener)
@@ -153,6 +154,7 @@ def open_run(
 
     launcher = AgentLauncher(
         project=project,
+        queue_written=statuses.flush,
         settings=settings,
         run_id=run_id,
         backoffs=BackoffRegistry(on_throttle=throttled),

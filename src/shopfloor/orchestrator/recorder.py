@@ -92,8 +92,8 @@ class QueueStatusWriter:
     """Keeps the task queue file's Status fields in step with the run, for a person reading it.
 
     The file is written by a thread of its own, so work in flight never waits for it; statuses that change
-    while one write goes on go out together in the next. A task's end waits until the file says so (what
-    comes next may read it: an agent's cache lifetime counts the unfinished tasks), and so does the run's.
+    while one write goes on go out together in the next. What reads the file during the run (an agent's
+    cache lifetime counts the unfinished tasks) calls `flush` first; the run's end waits for it too.
     """
 
     def __init__(self, queue_file: Path) -> None:
@@ -121,8 +121,6 @@ class QueueStatusWriter:
                 self._idle.clear()
                 self._writer = threading.Thread(target=self._write, name="queue-statuses")
                 self._writer.start()
-        if status in ("completed", "failed", "blocked"):
-            self.flush()
 
     def flush(self) -> None:
         """Wait until every status so far is in the file."""
