@@ -171,8 +171,8 @@ async def run_gate(
         try:
             if committed and base_ref:  # both in one git call, as a rule
                 both = await agit(tree, "rev-parse", f"{base_ref}^{{commit}}", "HEAD^{tree}", check=False)
-                if both.ok and len(found := both.stdout.split()) == 2:
-                    base, before = found
+                if both.ok and len(ids := both.stdout.split()) == 2:
+                    base, before = ids
                     after = before
             if committed and not before:
                 before = after = await head_tree(tree)
