@@ -51,6 +51,7 @@ _HARDENING = (
     "core.pager=cat",
     "core.quotePath=false",
     "merge.conflictStyle=merge",
+    "maintenance.auto=false",  # once at a run's end instead of after each of its commits
 )
 # Commands that can run a diff program or a text conversion the configuration names.
 _DIFFING = frozenset({"diff", "log", "show", "format-patch"})
@@ -280,6 +281,13 @@ def rev_parse(cwd: Path, ref: str) -> str:
 async def resolve_commit(cwd: Path, ref: str) -> str:
     """The full commit id `ref` names, checked to exist (GitError otherwise)."""
     return (await agit(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")).stdout.strip()
+
+
+def tidy(cwd: Path) -> None:
+    """What git would otherwise do after some of shopfloor's commits (packing loose objects when there
+    are many), once: `git maintenance run --auto`, best effort."""
+    with contextlib.suppress(OSError, GitError):
+        git(cwd, "maintenance", "run", "--auto", "--quiet", check=False)
 
 
 async def head_tree(cwd: Path) -> str:

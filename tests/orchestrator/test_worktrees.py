@@ -20,7 +20,7 @@ from shopfloor.orchestrator.worktrees import (
     remove_worktree,
     tree_hash,
 )
-from shopfloor.vcs import identity_env
+from shopfloor.vcs import identity_env, tidy
 from tests.orchestrator.gitrepo import isolate_git_config, sh, write
 
 
@@ -206,3 +206,21 @@ def test_identity_env_lets_an_agent_commit_in_a_repo_without_identity(project: P
     write(wt.path / "more.py", "")
     commit_all(wt.path, "with the repo's identity")
     assert sh(wt.path, "log", "-1", "--format=%an <%ae>") == "Dana <dana@example.com>"
+
+
+def commit_graph(repo: Path) -> bool:
+    info = repo / ".git" / "objects" / "info"
+    return (info / "commit-graph").exists() or (info / "commit-graphs").is_dir()
+
+
+def test_git_upkeep_waits_for_the_run_end_and_then_runs_once(project: Path) -> None:
+    # git would write a commit-graph after any commit that leaves one or more commits out of it
+    sh(project, "config", "maintenance.commit-graph.enabled", "true")
+    sh(project, "config", "maintenance.commit-graph.auto", "1")
+    wt = create_worktree(project, "TASK-001", "main")
+    for n in range(3):
+        write(wt.path / f"m{n}.py", f"N = {n}\n")
+        commit_all(wt.path, f"step {n}")
+    assert not commit_graph(project)  # shopfloor's commits left git's upkeep for later
+    tidy(project)
+    assert commit_graph(project)

@@ -39,7 +39,7 @@ from shopfloor.orchestrator.state_records import RunRecord
 from shopfloor.orchestrator.store import Store, StoreError
 from shopfloor.orchestrator.worktrees import WorktreeError, ensure_repo
 from shopfloor.queue.tasks import load_task_queue
-from shopfloor.vcs import GitError, git_path
+from shopfloor.vcs import GitError, git_path, tidy
 
 
 @dataclass
@@ -83,6 +83,8 @@ class Run:
     """The branch the run merges verified tasks into meanwhile (see `delivery.py`)."""
 
     def deliver(self) -> Delivery:
+        """The run's work onto the user's branch, then the repository tidied once (git's own upkeep, held
+        back during the run)."""
         try:
             return deliver(self.project, self.branch, self.integration)
         except GitError as err:  # the branch deleted or renamed meanwhile, a repository in a bad state
@@ -93,6 +95,8 @@ class Run:
                 f"the verified work is on {self.integration} but {self.branch} could not be updated ({err}); "
                 f"merge it yourself (`git merge {self.integration}`)",
             )
+        finally:
+            tidy(self.project)
 
 
 def open_run(
