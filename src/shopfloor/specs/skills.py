@@ -137,12 +137,13 @@ def _first_paragraph(body: str) -> str:
 
 def _bundled(folder: Path) -> list[Path]:
     out: list[Path] = []
+    real = folder.resolve()  # rglob does not follow linked folders: only a linked file needs resolving
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if rel == Path(SKILL_FILE) or any(p.startswith(".") or p in _SKIPPED for p in rel.parts):
             continue
         if path.is_file():
-            out.append(path.resolve())
+            out.append(path.resolve() if path.is_symlink() else real / rel)
             if len(out) >= _MAX_BUNDLED:
                 break
     return out
