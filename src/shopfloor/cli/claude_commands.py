@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
+from shopfloor.cli.options import DirOpt, JsonOpt
+
 hooks_app = typer.Typer(help="A project's Claude Code hooks (and MCP servers): review and approve.")
 mcp_app = typer.Typer(help="MCP servers from .mcp.json, settings files and agent files.")
-
-DirOpt = Annotated[Path, typer.Option("--dir", help="Project directory.", metavar="DIR")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.", metavar="")]
 
 
 def _project(workdir: Path) -> Path:
