@@ -67,7 +67,7 @@ def hook(event: str, command: str, matcher: str = "") -> dict[str, Any]:
 
 
 def approve(root: Path) -> None:
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
     from shopfloor.specs.approvals import record_approval
     from shopfloor.specs.claude_settings import load_claude_settings
 

@@ -173,7 +173,7 @@ exit 2
 
 
 async def test_a_hook_script_changed_after_approval_never_runs(project: Path) -> None:
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
     from shopfloor.specs.approvals import approval_state
     from shopfloor.specs.claude_settings import load_claude_settings
 

@@ -12,7 +12,9 @@ import pytest
 from pydantic import BaseModel
 
 from shopfloor.models.base import Usage
-from shopfloor.orchestrator.store import SCHEMA_VERSION, Store, StoreError
+from shopfloor.orchestrator.state_schema import SCHEMA_VERSION
+from shopfloor.orchestrator.store import Store
+from shopfloor.orchestrator.store_errors import StoreError
 
 
 class _Config(BaseModel):

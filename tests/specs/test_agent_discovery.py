@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shopfloor.specs.agents import discover_agents
+from shopfloor.specs.agent_catalog import discover_agents
 from tests.specs.conftest import agent_md, write
 
 BUILTIN_NAMES = {

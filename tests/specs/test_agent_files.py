@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.specs.agents import AgentFileError, discover_agents, parse_agent_file
+from shopfloor.specs.agent_catalog import discover_agents
+from shopfloor.specs.agent_file import AgentFileError, parse_agent_file
 from tests.specs.conftest import agent_md, write
 
 SEED = Path(__file__).parents[1] / "fixtures" / "seed" / "backend-agent.md"  # shipped with the tests

@@ -9,7 +9,8 @@ import pytest
 
 from shopfloor.queue.issues import parse_issue_queue, validate_issues
 from shopfloor.queue.tasks import CATEGORIES, COMPLEXITIES, STATUSES, parse_task_queue, validate
-from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentSpec, discover_agents
+from shopfloor.specs.agent_catalog import discover_agents
+from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentSpec
 from shopfloor.specs.skills import discover_skills
 from shopfloor.specs.sources import builtin_dir
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shopfloor.specs.agents import AgentCatalog, discover_agents
+from shopfloor.specs.agent_catalog import AgentCatalog, discover_agents
 from shopfloor.specs.skills import SkillCatalog, discover_skills
 from shopfloor.specs.sources import SpecProblem
 

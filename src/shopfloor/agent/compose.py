@@ -13,7 +13,8 @@ from typing import Any
 from shopfloor.agent.prompts import environment_block, system_prompt
 from shopfloor.config.sections import ToolSettings
 from shopfloor.models.base import CacheTTL, SystemPrompt
-from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentCatalog, AgentSpec
+from shopfloor.specs.agent_catalog import AgentCatalog
+from shopfloor.specs.agents import SHOPFLOOR_TOOLS, AgentSpec
 from shopfloor.specs.claude_settings import PermissionRule
 from shopfloor.specs.mcp_config import server_key
 from shopfloor.specs.memory import ProjectMemory, load_memory

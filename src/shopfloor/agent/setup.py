@@ -22,7 +22,7 @@ from shopfloor.config.settings import AgentConfig
 from shopfloor.layout import Layout
 from shopfloor.models.base import CacheTTL, Model
 from shopfloor.models.retry import BackoffRegistry
-from shopfloor.specs.agents import AgentCatalog
+from shopfloor.specs.agent_catalog import AgentCatalog
 from shopfloor.specs.claude_settings import ClaudeSettings, load_claude_settings
 from shopfloor.tools.child_env import EnvOverlay
 from shopfloor.tools.mcp_client import McpPool
@@ -110,7 +110,7 @@ class PreparedAgent:
 def prepare(run: AgentRun) -> PreparedAgent:
     """Resolve the agent file, skills, model and tools; raises AgentSetupError for anything unusable."""
     from shopfloor.models.resolve import ModelSpecError, resolve_model
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
     from shopfloor.specs.skills import discover_skills
 
     workdir = run.task.workdir
@@ -210,7 +210,7 @@ def hook_environment(workdir: Path, task_id: str) -> dict[str, str]:
 def open_mcp(root: Path, agent_names: Sequence[str] | None = None, log_dir: Path | None = None) -> McpPool:
     """The MCP servers agents in `root` may use (not started): the configured ones, and those the
     files of `agent_names` (None: every agent) define for themselves. Call after `approved_settings`."""
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
 
     claude = load_claude_settings(root)
     agents = discover_agents(root)
@@ -251,7 +251,7 @@ def _prepare_external(run: AgentRun, name: str, command: str) -> PreparedAgent:
 async def run_agent(run: AgentRun) -> AgentResult:
     """Prepare and run; the transcript is closed and background jobs stopped however it ends. The MCP
     servers the agent may use start first (after the approval check) and stop at the end."""
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
 
     if run.mcp is None:
         root = run.catalog_root or run.task.workdir

@@ -35,7 +35,8 @@ from shopfloor.config.sections import LimitSettings
 from shopfloor.config.settings import AgentConfig
 from shopfloor.models.base import CacheTTL, Model, ModelConfigError
 from shopfloor.models.retry import BackoffRegistry
-from shopfloor.specs.agents import AgentCatalog, AgentSpec
+from shopfloor.specs.agent_catalog import AgentCatalog
+from shopfloor.specs.agents import AgentSpec
 from shopfloor.specs.claude_settings import ClaudeSettings
 from shopfloor.specs.skills import SkillCatalog
 from shopfloor.tools.child_env import EnvOverlay

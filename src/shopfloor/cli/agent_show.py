@@ -19,7 +19,7 @@ def show_agent(workdir: Path, name: str, *, task_file: Path | None, as_json: boo
     from shopfloor.agent.prompts import AgentTask, task_prompt
     from shopfloor.config.loader import ConfigError
     from shopfloor.config.settings import load_settings
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
     from shopfloor.specs.claude_settings import load_claude_settings
     from shopfloor.specs.skills import discover_skills
 

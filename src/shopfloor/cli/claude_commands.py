@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
+from shopfloor.cli.options import DirOpt, JsonOpt
+
 hooks_app = typer.Typer(help="A project's Claude Code hooks (and MCP servers): review and approve.")
 mcp_app = typer.Typer(help="MCP servers from .mcp.json, settings files and agent files.")
-
-DirOpt = Annotated[Path, typer.Option("--dir", help="Project directory.", metavar="DIR")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.", metavar="")]
 
 
 def _project(workdir: Path) -> Path:
@@ -26,7 +25,7 @@ def _project(workdir: Path) -> Path:
 @hooks_app.command("list")
 def hooks_list(workdir: DirOpt = Path(), as_json: JsonOpt = False) -> None:
     """The hooks and MCP servers this project would run, and whether you approved them."""
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
     from shopfloor.specs.approvals import approval_state, host_commands
     from shopfloor.specs.claude_settings import load_claude_settings
 
@@ -80,7 +79,7 @@ def hooks_list(workdir: DirOpt = Path(), as_json: JsonOpt = False) -> None:
 @hooks_app.command("approve")
 def hooks_approve(workdir: DirOpt = Path()) -> None:
     """Approve the project's hooks and MCP servers as they are now (a change needs approving again)."""
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
     from shopfloor.specs.approvals import host_commands, record_approval
     from shopfloor.specs.claude_settings import load_claude_settings
 
@@ -105,7 +104,7 @@ def mcp_list(workdir: DirOpt = Path(), as_json: JsonOpt = False) -> None:
     import anyio
 
     from shopfloor.agent.setup import open_mcp
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
     from shopfloor.specs.approvals import approval_state
     from shopfloor.specs.claude_settings import load_claude_settings
 

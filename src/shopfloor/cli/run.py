@@ -172,7 +172,8 @@ def print_report(
 def status_command(project: Path, *, as_json: bool, run_id: int | None = None) -> int:
     from shopfloor.models.base import Usage
     from shopfloor.orchestrator.pidfile import live_run_pid
-    from shopfloor.orchestrator.store import Store, StoreError
+    from shopfloor.orchestrator.store import Store
+    from shopfloor.orchestrator.store_errors import StoreError
 
     project = project.expanduser().resolve()
     db = Layout(project).state_db
@@ -252,7 +253,8 @@ def runs_command(project: Path, *, as_json: bool) -> int:
     """Every run recorded in the project, oldest first."""
     import datetime
 
-    from shopfloor.orchestrator.store import Store, StoreError
+    from shopfloor.orchestrator.store import Store
+    from shopfloor.orchestrator.store_errors import StoreError
 
     project = project.expanduser().resolve()
     db = Layout(project).state_db

@@ -79,7 +79,7 @@ def offered_tools(spec: AgentSpec) -> list[str] | None:
 
 def show_agents(workdir: Path, *, as_json: bool) -> int:
     """Print agents and their problems; exit 1 when some file has an error."""
-    from shopfloor.specs.agents import discover_agents
+    from shopfloor.specs.agent_catalog import discover_agents
 
     catalog = discover_agents(workdir)
     problems = catalog.problems

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from shopfloor.specs.agents import discover_agents
+from shopfloor.specs.agent_catalog import discover_agents
 from shopfloor.specs.skills import discover_skills
 from shopfloor.specs.sources import SpecProblem
 

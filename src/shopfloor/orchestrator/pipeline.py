@@ -36,7 +36,8 @@ from shopfloor.orchestrator.run_options import RunOptions
 from shopfloor.orchestrator.scheduler import Concurrency, TaskOutcome
 from shopfloor.orchestrator.spend import RunSpend
 from shopfloor.orchestrator.state_records import RunRecord
-from shopfloor.orchestrator.store import Store, StoreError
+from shopfloor.orchestrator.store import Store
+from shopfloor.orchestrator.store_errors import StoreError
 from shopfloor.orchestrator.worktrees import WorktreeError, ensure_repo
 from shopfloor.queue.tasks import load_task_queue
 from shopfloor.vcs import GitError, git_path, tidy

@@ -21,7 +21,7 @@ from shopfloor.orchestrator.prd import prd_problem
 from shopfloor.orchestrator.run_options import RunOptions
 from shopfloor.queue.routing import route
 from shopfloor.queue.tasks import Task, load_task_queue
-from shopfloor.specs.agents import discover_agents
+from shopfloor.specs.agent_catalog import discover_agents
 from shopfloor.tools.sandbox import refusal, sandbox_support
 from shopfloor.vcs import GitError, git
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shopfloor.specs.agents import AgentCatalog
+from shopfloor.specs.agent_catalog import AgentCatalog
 from shopfloor.specs.claude_settings import ClaudeSettings
 
 __all__ = [

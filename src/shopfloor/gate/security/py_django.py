@@ -7,8 +7,9 @@ from __future__ import annotations
 import ast
 import re
 
+from shopfloor.gate.security.py_guards import deco_name
 from shopfloor.gate.security.py_modules import Func, Module, Project, arg, dotted, keyword, str_value
-from shopfloor.gate.security.py_routes import PyHandler, deco_name
+from shopfloor.gate.security.py_routes import PyHandler
 from shopfloor.gate.security.routes import ProjectFacts, Route, path_parameters
 
 _HTTP = {"get", "post", "put", "patch", "delete", "head"}

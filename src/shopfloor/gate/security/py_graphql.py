@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import ast
 
+from shopfloor.gate.security.py_guards import deco_name
 from shopfloor.gate.security.py_modules import Func, Module, Project, dotted, str_value
-from shopfloor.gate.security.py_routes import PyHandler, deco_name
+from shopfloor.gate.security.py_routes import PyHandler
 from shopfloor.gate.security.routes import Route
 
 

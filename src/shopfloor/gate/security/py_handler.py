@@ -7,8 +7,9 @@ from __future__ import annotations
 import ast
 import re
 
+from shopfloor.gate.security.py_guards import body_checks_auth, guard_names
 from shopfloor.gate.security.py_modules import Func, Module, Project, dotted
-from shopfloor.gate.security.py_routes import PyHandler, body_checks_auth, guard_names
+from shopfloor.gate.security.py_routes import PyHandler
 from shopfloor.gate.security.routes import HandlerFacts, RecordAccess, is_auth
 
 ID_NAME = re.compile(r"(^|_)(id|pk|uid|uuid|ids)$|[a-z]Id$|^id_", re.IGNORECASE)

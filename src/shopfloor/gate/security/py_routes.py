@@ -5,10 +5,11 @@ followed across modules."""
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, field
 
+from shopfloor.gate.security.py_guards import body_checks_auth, deco_name, guard_names
 from shopfloor.gate.security.py_modules import Func, Module, Project, arg, dotted, keyword, str_value
+from shopfloor.gate.security.py_params import param_guards, param_names, request_params
 from shopfloor.gate.security.routes import Route, path_parameters
 
 _VERBS = {"get", "post", "put", "patch", "delete", "head", "options"}
@@ -18,18 +19,6 @@ _ROUTER_TYPES = {
     "Starlette": "fastapi", "Router": "fastapi", "Application": "aiohttp", "RouteTableDef": "aiohttp",
 }  # fmt: skip
 _AIOHTTP_ADD = {f"add_{v}": v.upper() for v in _VERBS}
-_NOT_REQUEST_TYPES = re.compile(
-    r"\b(Request|WebSocket|BackgroundTasks|Response|Session|AsyncSession|Connection|HTTPConnection|"
-    r"SecurityScopes|int|float|bool|UUID|uuid\.UUID|datetime|date|time|Decimal|PositiveInt|NonNegativeInt)\b"
-)
-_CLEAN_CONVERTERS = {"int", "float", "uuid"}
-AUTH_CHECK = re.compile(
-    r"session|current_user|\bg\.user|request\.user|token|jwt|authoriz|authenticat|login|logged|"
-    r"api_key|apikey|identity|credentials",
-    re.IGNORECASE,
-)
-REFUSAL = re.compile(r"abort\(|redirect\(|401|403|Unauthorized|Forbidden|HTTPException|raise\b|login")
-ADMIN_CHECK = re.compile(r"is_admin|isAdmin|is_superuser|is_staff|role|admin|has_perm|permission", re.I)
 
 
 @dataclass
@@ -54,50 +43,6 @@ class _Router:
     guards: list[str] = field(default_factory=list)
     parents: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(parent router key, prefix it is mounted at, guards added at the mount)."""
-
-
-def guard_names(node: ast.AST) -> list[str]:
-    """Names of the dependencies in an expression (`Depends(get_user)` -> `Depends(get_user)`)."""
-    out = []
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call) and dotted(sub.func).rpartition(".")[2] in {"Depends", "Security"}:
-            target = sub.args[0] if sub.args else next((k.value for k in sub.keywords), None)
-            out.append(f"Depends({dotted(target) or '?'})")
-    return out
-
-
-def deco_name(deco: ast.expr) -> str:
-    """A decorator as a guard: its name with its literal arguments (`roles_required('admin')`)."""
-    name = dotted(deco)
-    if isinstance(deco, ast.Call):
-        flat = [e for a in deco.args for e in (a.elts if isinstance(a, ast.List | ast.Tuple) else [a])]
-        words = [str_value(x) or dotted(x) for x in flat]
-        return f"{name}({', '.join(w for w in words if w)})"
-    return name
-
-
-def body_checks_auth(func: Func | None, source: str) -> tuple[bool, bool]:
-    """(checks the caller, checks an admin role) judged from a hook's or handler's own statements."""
-    if func is None:
-        return False, False
-    authed = role = False
-    for node in ast.walk(func):
-        if isinstance(node, ast.If | ast.Assert):
-            test = ast.get_source_segment(source, node.test) or ""
-            inside = ast.get_source_segment(source, node) or ""
-            if AUTH_CHECK.search(test) and (isinstance(node, ast.Assert) or REFUSAL.search(inside)):
-                authed = True
-                role = role or bool(ADMIN_CHECK.search(test))
-            elif ADMIN_CHECK.search(test) and REFUSAL.search(inside):
-                role = True
-        elif isinstance(node, ast.Call) and re.search(
-            r"check_authorized|login_required|verify_jwt|jwt_required|authenticate_user|require_user|"
-            r"get_current_user|verify_token|decode_token|authorized_userid|check_permission|has_permission",
-            dotted(node.func),
-        ):
-            authed = True
-            role = role or "permission" in dotted(node.func)
-    return authed, role
 
 
 class PyRouteCollector:
@@ -336,8 +281,8 @@ class PyRouteCollector:
         owner: str | None = None,
     ) -> None:
         prefix, up_guards = self.chain_of(router)
-        params = _params(func)
-        guards = up_guards + guards + _param_guards(self.project, mod, func)
+        params = param_names(func)
+        guards = up_guards + guards + param_guards(self.project, mod, func)
         full = (prefix + path) or "/"
         where = declared_in or mod
         route = Route(
@@ -355,7 +300,7 @@ class PyRouteCollector:
         handler = PyHandler(route, mod, func, returns_html=framework == "flask")
         if framework == "aiohttp" and not owner:
             handler.request_names |= set(params[:1])
-        handler.request_params = _request_params(func, full, framework, self.project, mod)
+        handler.request_params = request_params(func, full, framework, self.project, mod)
         handler.path_params = path_parameters(full)
         self.handlers.append(handler)
 
@@ -365,12 +310,7 @@ _FRAMEWORK_ROOTS = [("flask", "flask"), ("quart", "flask"), ("fastapi", "fastapi
 
 def _framework(mod: Module) -> str | None:
     roots = {v.split(".")[0] for v in mod.imports.values()}
-    for root, name in (
-        ("flask", "flask"),
-        ("quart", "flask"),
-        ("fastapi", "fastapi"),
-        ("starlette", "fastapi"),
-    ):
+    for root, name in _FRAMEWORK_ROOTS:
         if root in roots:
             return name
     return "aiohttp" if "aiohttp" in roots else None
@@ -392,62 +332,3 @@ def _methods(call: ast.Call, method: str) -> frozenset[str]:
     if isinstance(given, ast.List | ast.Tuple | ast.Set):
         return frozenset(str(e.value).upper() for e in given.elts if isinstance(e, ast.Constant))
     return frozenset({"GET"} if method in {"route", "add_url_rule"} else {"*"})
-
-
-def _params(func: Func) -> list[str]:
-    a = func.args
-    return [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
-
-
-def _param_guards(project: Project, mod: Module, func: Func) -> list[str]:
-    """Dependencies a FastAPI handler declares in its parameters, aliases (`CurrentUser`) resolved."""
-    out: list[str] = []
-    a = func.args
-    for d in [*a.defaults, *(x for x in a.kw_defaults if x is not None)]:
-        out += guard_names(d)
-    for p in a.posonlyargs + a.args + a.kwonlyargs:
-        if p.annotation is None:
-            continue
-        out += guard_names(p.annotation)
-        for name in {n.id for n in ast.walk(p.annotation) if isinstance(n, ast.Name)}:
-            out += _alias_guards(project, mod, name)
-    return out
-
-
-def _alias_guards(project: Project, mod: Module, name: str) -> list[str]:
-    """The dependencies behind an alias (`CurrentUser = Annotated[User, Depends(get_current_user)]`),
-    defined here or in the module it was imported from."""
-    full = mod.canonical(name)
-    owner = project.module(full.rpartition(".")[0]) if full != name else mod
-    short = full.rpartition(".")[2]
-    for stmt in (owner or mod).tree.body:
-        if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            if any(dotted(t) == short for t in targets):
-                return guard_names(stmt.value)
-    return []
-
-
-def _request_params(func: Func, path: str, framework: str, project: Project, mod: Module) -> set[str]:
-    """Parameters that carry request data: path parameters, and FastAPI's query and body parameters."""
-    converted = {name: conv for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", path)}
-    out = set()
-    a = func.args
-    defaults = dict(zip([p.arg for p in a.args][len(a.args) - len(a.defaults) :], a.defaults, strict=True))
-    for p in a.posonlyargs + a.args + a.kwonlyargs:
-        if p.arg in {"self", "cls", "request", "req"}:
-            continue
-        if framework == "flask":
-            if p.arg in converted and converted[p.arg] not in _CLEAN_CONVERTERS:
-                out.add(p.arg)
-            continue
-        ann = ast.unparse(p.annotation) if p.annotation is not None else ""
-        default = defaults.get(p.arg)
-        if default is not None and guard_names(default):
-            continue
-        if ann and (guard_names(p.annotation or ast.Constant(0)) or _NOT_REQUEST_TYPES.search(ann)):
-            continue
-        if ann and any(_alias_guards(project, mod, n) for n in re.findall(r"\w+", ann)[:1]):
-            continue
-        out.add(p.arg)
-    return out
