@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
 
 from shopfloor.vcs import GitError, agit
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
@@ -68,3 +75,39 @@ async def show_file(tree: Path, ref: str, path: str) -> str | None:
         return (await agit(tree, "show", f"{ref}:{path}")).stdout
     except GitError:
         return None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a task changed, read once for the gate's judgments: git's entries (paths from the
+    repository's top), and the files that are still there and their changed lines (paths from the tree)."""
+
+    entries: list[DiffEntry]
+    files: list[str]
+    lines: dict[str, set[int]]
+    top: bool
+    """The tree is the repository's top, so both name paths alike."""
+
+
+async def read_change(tree: Path, base: str | None, head_tree: str) -> Change | None:
+    """The change from `base` to the tree object `head_tree` (None without a base): two git calls at once."""
+    if base is None:
+        return None
+    top = (tree / ".git").exists()
+    prefix = "" if top else (await agit(tree, "rev-parse", "--show-prefix")).stdout.strip()
+    entries, changed = await _both(diff_entries(tree, base, head_tree), changed_lines(tree, base, head_tree))
+    files = [e.path.removeprefix(prefix) for e in entries if e.status != "D" and e.path.startswith(prefix)]
+    lines = {p.removeprefix(prefix): n for p, n in changed.items() if p.startswith(prefix)}
+    return Change(entries, files, lines, top)
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    results: dict[int, Any] = {}
+
+    async def one(i: int, it: Awaitable[Any]) -> None:
+        results[i] = await it
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(one, 0, first)
+        tg.start_soon(one, 1, second)
+    return results[0], results[1]

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -16,7 +14,7 @@ from shopfloor.env.project_env import ProjectEnv, inspect_env
 from shopfloor.gate.blockers import after_running, before_running, could_not_start
 from shopfloor.gate.check_process import run_quietly
 from shopfloor.gate.detect import detect
-from shopfloor.gate.gitdiff import DiffEntry, changed_lines, diff_entries
+from shopfloor.gate.gitdiff import Change, read_change
 from shopfloor.gate.report import (
     Check,
     CheckResult,
@@ -36,9 +34,6 @@ from shopfloor.vcs import GitError, agit, head_tree, resolve_commit
 
 if TYPE_CHECKING:  # the test proofs are imported when a gate first needs them
     from shopfloor.gate.testproof import ChangedFile
-
-A = TypeVar("A")
-B = TypeVar("B")
 
 
 async def run_check(
@@ -183,14 +178,14 @@ async def run_gate(
                     reasons.append(
                         f"base ref {base_ref!r} is not a commit here, so the diff could not be checked"
                     )
-            scope = await _scope(tree, base, before)  # one diff read for every judgment below
+            change = await read_change(tree, base, before)  # one diff read for every judgment below
             async with anyio.create_task_group() as tg:
                 if base:
                     tg.start_soon(diff_stat, base)
-                    tg.start_soon(guard, base, scope)
-                    tg.start_soon(changes, base, scope)
+                    tg.start_soon(guard, base, change)
+                    tg.start_soon(changes, base, change)
                 if settings.run_security and (base or not base_ref):
-                    tg.start_soon(checklist, scope)
+                    tg.start_soon(checklist, change)
         finally:
             judged.set()
 
@@ -198,22 +193,24 @@ async def run_gate(
         nonlocal stat
         stat = (await agit(tree, "diff", "--stat", "-M", base, before)).stdout
 
-    async def guard(base: str, scope: _Diff) -> None:
+    async def guard(base: str, change: Change | None) -> None:
         nonlocal tamper
-        tamper = await find_tampering(tree, base, before, task=task, settings=settings, entries=scope.entries)
+        entries = change.entries if change is not None else None
+        tamper = await find_tampering(tree, base, before, task=task, settings=settings, entries=entries)
 
-    async def changes(base: str, scope: _Diff) -> None:
+    async def changes(base: str, change: Change | None) -> None:
         nonlocal known
         from shopfloor.gate.testproof.changes import changed_files, changed_from_diff
 
-        if committed and scope.top:  # the working tree is the tree the diff was read for
-            known = changed_from_diff(tree, scope.entries, scope.scan.changed_lines or {})
+        if committed and change is not None and change.top:  # the working tree is the tree diffed
+            known = changed_from_diff(tree, change.entries, change.lines)
         else:
             known = await changed_files(tree, base)
 
-    async def checklist(scope: _Diff) -> None:
+    async def checklist(change: Change | None) -> None:
         nonlocal security
-        security = await run_checklist(tree, scope=scope.scan)
+        scope = ScanScope(changed_lines=change.lines, files=change.files) if change is not None else None
+        security = await run_checklist(tree, scope=scope)
 
     try:
         async with anyio.create_task_group() as tg:
@@ -344,42 +341,6 @@ async def test_proof(
     )
     strict = settings.mutation == "fail" and backend
     return findings + mutation_findings(mutation, untested="high" if strict else "medium"), mutation
-
-
-@dataclass(frozen=True)
-class _Diff:
-    """What the task changed, read once for the judgments: git's entries (paths from the repository's
-    top) and the checklist's scope (paths from the tree)."""
-
-    entries: list[DiffEntry]
-    scan: ScanScope
-    top: bool
-    """The tree is the repository's top, so both name paths alike."""
-
-
-async def _scope(tree: Path, base: str | None, head_tree: str) -> _Diff:
-    if base is None:
-        return _Diff([], ScanScope(), True)
-    # git names paths from the repository's top; the checklist names them from `tree`.
-    top = (tree / ".git").exists()
-    prefix = "" if top else (await agit(tree, "rev-parse", "--show-prefix")).stdout.strip()
-    entries, changed = await _both(diff_entries(tree, base, head_tree), changed_lines(tree, base, head_tree))
-    files = [e.path.removeprefix(prefix) for e in entries if e.status != "D" and e.path.startswith(prefix)]
-    lines = {p.removeprefix(prefix): n for p, n in changed.items() if p.startswith(prefix)}
-    return _Diff(entries, ScanScope(changed_lines=lines, files=files), top)
-
-
-async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
-    """Two awaitables side by side (two git calls at once)."""
-    results: dict[int, Any] = {}
-
-    async def one(i: int, it: Awaitable[Any]) -> None:
-        results[i] = await it
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(one, 0, first)
-        tg.start_soon(one, 1, second)
-    return results[0], results[1]
 
 
 def _verdict_reasons(

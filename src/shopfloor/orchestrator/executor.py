@@ -158,7 +158,7 @@ def save_work(worktree: Path, message: str) -> bool:
 
     True when everything in it is committed, so HEAD's tree is the tree the gate hashes (False when it
     did not commit, or when git tracks part of the harness folder, which the gate's hash leaves out)."""
-    merging = git_path(worktree, "MERGE_HEAD").exists()  # only shopfloor starts merges in a worktree
+    merging = (git_dir(worktree) / "MERGE_HEAD").exists()  # only shopfloor starts merges in a worktree
     conflicted = conflicted_files(worktree) if merging else []
     if conflicted and conflict_markers_left(worktree, conflicted):
         return False
