@@ -88,6 +88,19 @@ def test_events_tail_in_order(tmp_path: Path) -> None:
         assert store.events_since(tail[-1].id) == []
 
 
+def test_a_batch_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    with Store(tmp_path / "state.db") as store:
+        run = store.open_run()
+        with store.batch():
+            store.record_event(run.id, "task_status", task_id="TASK-001")
+            store.upsert_task(run.id, "TASK-001", status="in_progress")
+        with pytest.raises(TypeError), store.batch():
+            store.record_event(run.id, "task_status", task_id="TASK-002")
+            store.upsert_task(run.id, "TASK-002", colour="red")  # type: ignore[call-arg]
+        assert [e.task_id for e in store.events_since(0)] == ["TASK-001"]
+        assert [t.task_id for t in store.tasks(run.id)] == ["TASK-001"]
+
+
 def test_upsert_refuses_unknown_columns(tmp_path: Path) -> None:
     with Store(tmp_path / "state.db") as store:
         run = store.open_run()

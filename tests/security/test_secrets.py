@@ -151,3 +151,14 @@ async def test_home_secrets_history_and_shadow_are_hidden_from_bash(
     assert read.is_error and "credentials" in read.content
     assert (home / ".ssh" / "id_ed25519").read_text() == "PRIVATE-KEY-MATERIAL\n"
     assert list((home / ".gnupg").iterdir()) == []
+
+
+def test_a_secret_set_while_running_is_redacted_from_then_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shopfloor.tools.redact import redact
+
+    value = "svc-0123456789abcdefXYZ"
+    assert redact(f"said {value}") == f"said {value}"  # not yet a secret of this process
+    monkeypatch.setenv("BILLING_SERVICE_TOKEN", value)
+    assert redact(f"said {value}") == "said [REDACTED:BILLING_SERVICE_TOKEN]"
+    monkeypatch.setenv("BILLING_SERVICE_TOKEN", "svc-another-value-9876543210")
+    assert redact(f"said {value}") == f"said {value}"  # the old value is no secret any more

@@ -47,6 +47,10 @@ class StoreRecorder:
         self._attempt: dict[str, int] = {}
 
     def __call__(self, event: RunEvent) -> None:
+        with self.store.batch():  # the event and the rows it implies, in one transaction
+            self._record(event)
+
+    def _record(self, event: RunEvent) -> None:
         store, run_id, tid = self.store, self.run_id, event.task_id
         store.record_event(run_id, event.kind, event, task_id=tid or None)
         match event:

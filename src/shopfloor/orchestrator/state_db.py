@@ -103,7 +103,11 @@ class StateDB:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; inside `batch()` on this thread, part of the batch's."""
         conn = self._conn()
+        if conn.in_transaction:
+            yield conn
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -111,6 +115,12 @@ class StateDB:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several writes as one transaction: all of them or none."""
+        with self._write():
+            yield
 
     def _migrate(self) -> None:
         with self._write() as conn:

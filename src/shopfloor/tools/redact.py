@@ -95,15 +95,25 @@ class Redactor:
         return redact_shapes(text)
 
 
-_cached: tuple[tuple[tuple[str, str], ...], Redactor] | None = None
+_cached: tuple[object, Redactor] | None = None
 
 
 def redactor() -> Redactor:
-    """The redactor for this process's environment as it is now (rebuilt when the secrets change)."""
+    """The redactor for this process's environment as it is now (rebuilt when the environment changed).
+
+    It is asked for at every event and tool answer: the environment is compared as CPython keeps it
+    (one dict of bytes, compared in C), and only read whole when that is not to be had."""
     global _cached
-    key = tuple(sorted((k, v) for k, v in os.environ.items() if len(v) >= MIN_SECRET_CHARS))
-    if _cached is None or _cached[0] != key:
-        _cached = (key, Redactor(os.environ))
+    raw = getattr(os.environ, "_data", None)
+    if isinstance(raw, dict):
+        if _cached is not None and _cached[0] == raw:
+            return _cached[1]
+        key: object = dict(raw)
+    else:
+        key = tuple(sorted(os.environ.items()))
+        if _cached is not None and _cached[0] == key:
+            return _cached[1]
+    _cached = (key, Redactor(os.environ))
     return _cached[1]
 
 
