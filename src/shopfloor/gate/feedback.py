@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from shopfloor.gate.findings import Finding, at_least
 from shopfloor.gate.report import CheckResult, GateReport
-from shopfloor.gate.security import Finding, at_least
 
 _AGENT_OUTPUT_CHARS = 2500
 _REVIEW_ITEMS = 10

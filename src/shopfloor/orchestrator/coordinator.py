@@ -16,7 +16,6 @@ from anyio.abc import TaskGroup
 
 from shopfloor.config.settings import Settings
 from shopfloor.gate.feedback import format_failure_report
-from shopfloor.gate.security import warm_up_scanners
 from shopfloor.layout import Layout
 from shopfloor.orchestrator.attempt import (
     AttemptResult,
@@ -119,8 +118,9 @@ class Coordinator:
         )
         async with anyio.create_task_group() as tg:
             self._background = tg
-            if self.settings.gate.run_security:  # loaded while the first agents work, not in their gates
-                tg.start_soon(partial(anyio.to_thread.run_sync, warm_up_scanners, abandon_on_cancel=True))
+            # The gate's modules and scanners load while the first agents work, not in their gates.
+            warm = partial(warm_up_gate, scanners=self.settings.gate.run_security)
+            tg.start_soon(partial(anyio.to_thread.run_sync, warm, abandon_on_cancel=True))
             try:
                 outcomes = await scheduler.run()
             finally:
@@ -321,6 +321,17 @@ class Coordinator:
         )
         self.emit(FailureReported(task_id=task_id, path=str(path)))
         return path
+
+
+def warm_up_gate(*, scanners: bool) -> None:
+    """Import what a gate runs (and load the security scanners when the checklist runs): blocking, for a
+    worker thread while the run's first agents wait on their models."""
+    import shopfloor.gate.verify  # noqa: F401
+
+    if scanners:
+        from shopfloor.gate.security import warm_up_scanners
+
+        warm_up_scanners()
 
 
 def _merge_message(task: Task) -> str:

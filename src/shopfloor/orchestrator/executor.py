@@ -24,7 +24,6 @@ from shopfloor.gate.blockers import setup_result
 from shopfloor.gate.report import CheckResult, GateReport, GateTask
 from shopfloor.gate.treehash import index_may_list_harness_state
 from shopfloor.gate.verdict import read_verdict, verdict_is_current, verdict_path, write_verdict
-from shopfloor.gate.verify import run_gate
 from shopfloor.orchestrator.ahead import Integration, WorktreesAhead
 from shopfloor.orchestrator.attempt import Attempt, AttemptLimits, GateCount
 from shopfloor.orchestrator.briefs import agent_task
@@ -101,6 +100,8 @@ class LocalServices:
         )
 
     async def gate(self) -> GateReport:
+        from shopfloor.gate.verify import run_gate  # loaded by the run's warm-up, or by the first gate
+
         await anyio.to_thread.run_sync(check_worktree, self.worktree, self.launcher.project)
         setup = await self._refresh_env()
         if self.on_gate is not None:
