@@ -24,11 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shopfloor.config.sections import SandboxSettings
-from shopfloor.gate import GateSettings, GateTask, run_gate
-from shopfloor.gate.report import Check
+from shopfloor.config.sections import GateSettings, SandboxSettings
+from shopfloor.gate.report import Check, GateTask
 from shopfloor.gate.security import run_checklist, source_files
-from shopfloor.gate.verify import run_check
+from shopfloor.gate.verify import run_check, run_gate
 from shopfloor.tools.confined import Confinement
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "gate" / "fixtures"

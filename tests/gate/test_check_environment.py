@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.config.sections import EnvSettings
+from shopfloor.config.sections import EnvSettings, GateSettings
 from shopfloor.env import inspect_env
-from shopfloor.gate import Check, GateSettings, run_check, run_gate
 from shopfloor.gate.detect import detect_checks
+from shopfloor.gate.report import Check
+from shopfloor.gate.verify import run_check, run_gate
 from shopfloor.tools.sandbox import SANDBOX_ENV, sandbox_support
 
 FAST = GateSettings(run_security=False, test_integrity=False, prove_tests=False)

@@ -6,7 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from shopfloor.gate import GateSettings, GateTask, detect_checks
+from shopfloor.config.sections import GateSettings
+from shopfloor.gate.detect import detect_checks
+from shopfloor.gate.report import GateTask
 
 SETTINGS = GateSettings()
 CONFIGURED = GateSettings(python="/opt/py/bin/python")

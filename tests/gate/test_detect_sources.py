@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.gate import GateSettings
+from shopfloor.config.sections import GateSettings
 from shopfloor.gate.commands import check_mode, command_kind
 from shopfloor.gate.detect import detect
 

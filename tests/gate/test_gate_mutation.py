@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from shopfloor.cli.verify import render_report
-from shopfloor.gate import GateSettings, GateTask, run_gate
+from shopfloor.config.sections import GateSettings
 from shopfloor.gate.feedback import format_report_for_agent
+from shopfloor.gate.report import GateTask
+from shopfloor.gate.verify import run_gate
 
 from .projects import init_repo
 

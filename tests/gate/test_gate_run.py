@@ -8,17 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.gate import (
-    GateSettings,
-    GateTask,
-    format_failure_report,
-    format_report_for_agent,
-    run_gate,
-    tree_hash,
-    verdict_is_current,
-    verdict_path,
-    write_verdict,
-)
+from shopfloor.config.sections import GateSettings
+from shopfloor.gate.feedback import format_failure_report, format_report_for_agent
+from shopfloor.gate.report import GateTask
+from shopfloor.gate.treehash import tree_hash
+from shopfloor.gate.verdict import verdict_is_current, verdict_path, write_verdict
+from shopfloor.gate.verify import run_gate
 
 from .projects import commit_all, git, init_repo, make_project, needs_node
 

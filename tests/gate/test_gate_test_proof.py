@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.gate import GateSettings, GateTask, run_gate
+from shopfloor.config.sections import GateSettings
+from shopfloor.gate.report import GateTask
+from shopfloor.gate.verify import run_gate
 
 pytestmark = pytest.mark.anyio
 SETTINGS = GateSettings(commands=["python -m pytest -q -p no:cacheprovider"], run_security=False)

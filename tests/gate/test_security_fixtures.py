@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.gate import GateSettings, GateTask, run_gate
+from shopfloor.config.sections import GateSettings
+from shopfloor.gate.report import GateTask
 from shopfloor.gate.security import ScanScope, run_checklist
+from shopfloor.gate.verify import run_gate
 
 from .projects import JS_VARIANTS, PY_VARIANTS, commit_all, init_repo, make_project, overlay, planted
 

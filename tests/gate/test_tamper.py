@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.gate import GateSettings, GateTask, format_report_for_agent, run_gate
+from shopfloor.config.sections import GateSettings
+from shopfloor.gate.feedback import format_report_for_agent
+from shopfloor.gate.report import GateTask
+from shopfloor.gate.verify import run_gate
 
 from .projects import commit_all, init_repo, make_project
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from shopfloor.config.sections import GateSettings, SandboxSettings
-from shopfloor.gate import GateTask, run_gate
+from shopfloor.gate.report import GateTask
+from shopfloor.gate.verify import run_gate
 from shopfloor.tools.sandbox import SANDBOX_ENV
 from tests.security.hostile import (
     MARKER,

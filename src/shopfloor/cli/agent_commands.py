@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from shopfloor.cli.options import NoSandboxOpt
+
 agent_app = typer.Typer(help="Run a single agent.", no_args_is_help=True)
 
 
@@ -39,14 +41,7 @@ def agent_run(
         float | None, typer.Option("--budget-usd", min=0.0, help="Dollar limit.", metavar="USD")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.", metavar="")] = False,
-    no_sandbox: Annotated[
-        bool,
-        typer.Option(
-            "--no-sandbox",
-            help="Run agents' commands and the gate's checks unconfined, on purpose.",
-            metavar="",
-        ),
-    ] = False,
+    no_sandbox: NoSandboxOpt = False,
 ) -> None:
     """Run one agent on one task. Exit 0 when it wrote its marker, 1 when not, 2 on usage errors."""
     from shopfloor.cli.agent import run_agent_command

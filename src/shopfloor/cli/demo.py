@@ -37,7 +37,7 @@ def demo_command(target: Path | None) -> int:
     from shopfloor.cli.verify import render_report
     from shopfloor.config.settings import load_settings
     from shopfloor.env import EnvBroken, Environments
-    from shopfloor.gate import run_gate
+    from shopfloor.gate.verify import run_gate
     from shopfloor.orchestrator.pipeline import run_project
     from shopfloor.orchestrator.run_options import RunOptions
     from shopfloor.orchestrator.store import Store

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from shopfloor.cli.options import DirOpt, JsonOpt
+from shopfloor.cli.options import DirOpt, JsonOpt, NoSandboxOpt
 
 
 def run(
@@ -62,14 +62,7 @@ def run(
             "--ray-address", help="With --executor ray: the cluster (default: a local Ray).", metavar="A"
         ),
     ] = None,
-    no_sandbox: Annotated[
-        bool,
-        typer.Option(
-            "--no-sandbox",
-            help="Run agents' commands and the gate's checks unconfined, on purpose.",
-            metavar="",
-        ),
-    ] = False,
+    no_sandbox: NoSandboxOpt = False,
 ) -> None:
     """Run the task queue (decomposing PRD.md first when there is none). Exit 1 if a task failed."""
     from shopfloor.cli.run import run_command
@@ -113,14 +106,7 @@ def resume(
             metavar="SPEC",
         ),
     ] = None,
-    no_sandbox: Annotated[
-        bool,
-        typer.Option(
-            "--no-sandbox",
-            help="Run agents' commands and the gate's checks unconfined, on purpose.",
-            metavar="",
-        ),
-    ] = False,
+    no_sandbox: NoSandboxOpt = False,
 ) -> None:
     """Go on with the last run after Ctrl-C, abort or a crash; nothing verified and merged is redone."""
     from shopfloor.cli.run import run_command

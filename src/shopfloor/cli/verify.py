@@ -13,7 +13,7 @@ from rich.table import Table
 from shopfloor.layout import Layout
 
 if TYPE_CHECKING:
-    from shopfloor.gate import GateReport
+    from shopfloor.gate.report import GateReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -26,11 +26,13 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Pat
     from shopfloor.config.loader import ConfigError
     from shopfloor.config.settings import load_settings
     from shopfloor.env import inspect_env
-    from shopfloor.gate import GateTask, GitError, run_gate, write_verdict
+    from shopfloor.gate.report import GateTask
+    from shopfloor.gate.verdict import write_verdict
+    from shopfloor.gate.verify import run_gate
     from shopfloor.orchestrator import briefs
     from shopfloor.orchestrator.worktrees import worktree_path
     from shopfloor.queue.tasks import load_task_queue
-    from shopfloor.vcs import current_branch, git
+    from shopfloor.vcs import GitError, current_branch, git
 
     root = tree.expanduser().resolve()
     if not root.is_dir():
@@ -102,7 +104,7 @@ def _write_sarif(path: Path, report: GateReport) -> bool:
 
 
 def render_report(report: object) -> None:
-    from shopfloor.gate import GateReport
+    from shopfloor.gate.report import GateReport
     from shopfloor.gate.verify import NOTHING_TO_CHECK
 
     assert isinstance(report, GateReport)
@@ -146,7 +148,7 @@ def render_report(report: object) -> None:
 
 def render_mutation(console: Console, report: object) -> None:
     """The mutation check's score, its notes, and each surviving mutant's diff."""
-    from shopfloor.gate import GateReport
+    from shopfloor.gate.report import GateReport
 
     assert isinstance(report, GateReport)
     m = report.mutation
