@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,7 +25,7 @@ from shopfloor.tools.sandbox import SANDBOX_ENV, SandboxPolicy, confine, sandbox
 from shopfloor.tools.shell import ShellSession
 from shopfloor.tools.workspace import ReadState, Workspace
 from tests.toolcall import call
-from tests.tools.test_process import left_behind, unique_sleep
+from tests.tools.test_process import left_behind, processes_running, unique_sleep
 
 pytestmark = pytest.mark.anyio
 
@@ -76,7 +81,7 @@ def test_policy_binds_writable_dirs_parents_first_protects_git_and_cuts_the_netw
         assert "--unshare-net" in argv and "--die-with-parent" in argv and "--cap-drop" in argv
         assert argv[argv.index("--chdir") + 1] == str(inner)
         assert argv[-3:-1] == ["bash", "-c"] and argv[-1].endswith("; true")  # limits on the first line
-        assert f"--seccomp {fds[0]}" in joined
+        assert f"--seccomp {fds[1]}" in joined  # after the lifeline
     with confine(["true"], SandboxPolicy(writable=(), network=True, unix_sockets=True), cwd=Path("/")) as cmd:
         assert "--unshare-net" not in cmd.argv and "--seccomp" not in cmd.argv
 
@@ -180,3 +185,45 @@ async def test_tools_installed_under_tmp_stay_usable(
         assert not (tools / "hello-from-tmp.x").exists()  # visible, but read-only
     finally:
         shutil.rmtree(tools)
+
+
+def test_a_sandbox_ends_with_shopfloor_even_where_bwrap_misses_its_death(
+    needs_bwrap: None, workspace_dir: Path
+) -> None:
+    # bwrap's --die-with-parent misses a parent killed while the sandbox is being set up. Here bwrap's
+    # parent is a shell that outlives the Python process that made the sandbox, so that signal never
+    # fires at all: only the sandbox's own tie to the process that made it can end the command.
+    marker = unique_sleep()
+    script = f"""
+import subprocess, sys, time
+from pathlib import Path
+from shopfloor.tools.sandbox import SandboxPolicy, confine
+with confine(["sleep", "{marker}"], SandboxPolicy(writable=(Path({str(workspace_dir)!r}),)),
+             cwd=Path({str(workspace_dir)!r})) as c:
+    keeper = subprocess.Popen(["sh", "-c", '"$@" & wait', "keeper", *c.argv], pass_fds=c.pass_fds,
+                              start_new_session=True)
+    print(keeper.pid, flush=True)
+    time.sleep(600)
+"""
+    maker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert maker.stdout is not None
+    keeper = int(maker.stdout.readline())
+    try:
+        deadline = time.monotonic() + 30
+        while not processes_running(f"sleep {marker}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_running(f"sleep {marker}"), "the confined command never started"
+        maker.kill()
+        maker.wait()
+        assert left_behind(marker) == []
+    finally:
+        maker.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(keeper, signal.SIGKILL)
+
+
+async def test_a_command_waiting_for_its_jobs_does_not_wait_for_the_sandbox_s_own(
+    boxed: ToolContext,
+) -> None:
+    res = await run(boxed, "sleep 0.2 & wait; echo all done", timeout=20_000)
+    assert res == ToolResult("all done")

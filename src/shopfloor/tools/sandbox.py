@@ -223,8 +223,37 @@ def _mounts(policy: SandboxPolicy) -> list[str]:
     return out
 
 
-def _prologue(policy: SandboxPolicy, user_namespace: bool) -> str:
-    """Shell statements that put the command under its limits before it runs."""
+_lifeline_lock = threading.Lock()
+_lifeline_fd: int | None = None
+_lifeline_write_end: int | None = None
+
+
+def _lifeline() -> int:
+    """A new descriptor for the read end of this process's lifeline: a pipe whose write end only
+    shopfloor holds, so reading it ends (end of file) exactly when shopfloor is gone, however it died."""
+    global _lifeline_fd, _lifeline_write_end
+    with _lifeline_lock:
+        if _lifeline_fd is None:
+            # Both ends close on exec: no child ever holds the write end. It is kept open until exit.
+            _lifeline_fd, _lifeline_write_end = os.pipe()
+        return os.dup(_lifeline_fd)
+
+
+def _watch(fd: int) -> str:
+    """Start a watcher that ends everything in the sandbox when shopfloor dies.
+
+    --die-with-parent alone leaves a gap: bwrap arms it in its inner processes only after forking them,
+    so shopfloor killed during a sandbox's setup leaves that sandbox running. The watcher, orphaned at
+    once to the namespace's init so no `wait` in the command waits for it, blocks on the lifeline and
+    then kills every process in the namespace; init then exits and the kernel ends the rest.
+    """
+    watcher = f"read -r -u {fd} _; kill -KILL -1"
+    return f"( ({watcher}) </dev/null >/dev/null 2>&1 & ); exec {fd}<&-"
+
+
+def _prologue(policy: SandboxPolicy, user_namespace: bool, lifeline: int) -> str:
+    """Shell statements that tie the command to shopfloor's life and put it under its limits before
+    it runs."""
     steps: list[str] = []
     limits = policy.limits
     if policy.pids_group is not None:
@@ -233,7 +262,7 @@ def _prologue(policy: SandboxPolicy, user_namespace: bool) -> str:
         steps.append(f"ulimit -u {limits.max_processes}")
     if limits.max_memory_mb:
         steps.append(f"ulimit -d {limits.max_memory_mb * 1024}")
-    return "; ".join(f"{s} 2>/dev/null" for s in steps)
+    return "; ".join([*(f"{s} 2>/dev/null" for s in steps), _watch(lifeline)])
 
 
 def _limited(argv: Sequence[str], prologue: str) -> list[str]:
@@ -271,13 +300,13 @@ def confine(argv: Sequence[str], policy: SandboxPolicy, *, cwd: Path) -> Iterato
     if not support.available or exe is None:
         raise RuntimeError(refusal(support.reason))
     out = [exe, *_mounts(policy), *_namespace_flags(policy.network, support.user_namespace)]
-    fds: list[int] = []
+    fds = [_lifeline()]
     if not policy.unix_sockets:
         fd = filter_fd()
         if fd is not None:
             fds.append(fd)
             out += ["--seccomp", str(fd)]
-    command = _limited(argv, _prologue(policy, support.user_namespace))
+    command = _limited(argv, _prologue(policy, support.user_namespace, fds[0]))
     if policy.ports and not policy.network:
         bridge = PortBridge(policy.ports)
         fds.append(bridge.child_fd)
