@@ -81,16 +81,26 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def run(project: Path, scripts: dict[str, list[Any]], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run(
+    project: Path, scripts: dict[str, list[Any]], tmp_path: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
     d = tmp_path / "scripts"
     d.mkdir()
     for tid, turns in scripts.items():
         (d / f"{tid}.yaml").write_text(yaml.safe_dump(turns))
     return subprocess.run(
         [sys.executable, "-m", "shopfloor", "run", "--model", f"scripted:{d}",
-         "--attempts", "1", "--gate-rounds", "1"],
+         "--attempts", "1", "--gate-rounds", "1", *options],
         cwd=project, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
+
+
+def shopfloor(project: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "shopfloor", *args], cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 def test_red_then_green_is_accepted(project: Path, tmp_path: Path) -> None:
@@ -137,3 +147,32 @@ def test_build_task_that_edits_its_protected_tests_is_rejected(project: Path, tm
         [sys.executable, "-m", "shopfloor", "status", "--json"], cwd=project, capture_output=True, text=True
     ).stdout
     assert '"task_id": "TASK-001"' in logs and "tests/test_mul.py" in logs
+
+
+@pytest.mark.parametrize("tdd", [True, False])
+def test_tdd_asks_decomposition_for_test_first_tasks_and_the_run_keeps_the_option(
+    project: Path, tmp_path: Path, tdd: bool
+) -> None:
+    (project / ".orchestrator" / "task_queue.md").unlink()
+    (project / "PRD.md").write_text("# PRD\nAdd mul(a, b) to calc.py.\n")
+    git(project, "add", "PRD.md")
+    git(project, "commit", "-q", "-m", "prd")
+    queue = "{workdir}/.orchestrator/task_queue.md"
+    decomposition = [
+        {"tool_calls": [{"tool": "Write", "input": {"file_path": queue, "content": QUEUE}}]},
+        {"tool_calls": [{"tool": "Write", "input": {"file_path": MARKER, "content": "ok"}}]},
+        "Queue written.",
+    ]
+    scripts = {
+        "decomposition": decomposition,
+        "TASK-T01": writes(("tests/test_mul.py", TEST_MUL)),
+        "TASK-001": writes(
+            ("calc.py", "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n")
+        ),
+    }
+    proc = run(project, scripts, tmp_path, *(["--tdd"] if tdd else []))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    asked = shopfloor(project, "logs", "decomposition")
+    assert ("Test-first: for each build task" in asked) is tdd, asked
+    assert "mul(2, 3) == 6" in (project / "tests" / "test_mul.py").read_text()
+    assert ('"tdd": true' in shopfloor(project, "runs", "--json")) is tdd
