@@ -244,3 +244,22 @@ def test_verify_refuses_a_sarif_path_in_a_missing_folder(tmp_path: Path) -> None
     assert (
         done.stderr.strip().startswith("shopfloor: cannot write SARIF to") and "Traceback" not in done.stderr
     )
+
+
+@pytest.mark.anyio
+async def test_flask_path_parameters_carry_request_data_unless_their_converter_confines_them(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "app.py": (
+            "from flask import Flask\n\napp = Flask(__name__)\n\n\n"
+            "@app.get('/a/<name>')\ndef a(name):\n    return open(name).read()\n\n\n"
+            "@app.get('/b/<path:name>')\ndef b(name):\n    return open(name).read()\n\n\n"
+            "@app.get('/c/<string(length=8):name>')\ndef c(name):\n    return open(name).read()\n\n\n"
+            "@app.get('/d/<int:name>')\ndef d(name):\n    return open(str(name)).read()\n\n\n"
+            "@app.get('/e/<any(about, help):name>')\ndef e(name):\n    return open(name).read()\n\n\n"
+            "@app.get('/f/<uuid:name>')\ndef f(name):\n    return open(str(name)).read()\n"
+        ),
+    }
+    found = {line for file, line, rule, _ in await scan(tmp_path, files) if rule == "path-traversal"}
+    assert found == {8, 13, 18}

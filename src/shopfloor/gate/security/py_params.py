@@ -13,7 +13,10 @@ _NOT_REQUEST_TYPES = re.compile(
     r"\b(Request|WebSocket|BackgroundTasks|Response|Session|AsyncSession|Connection|HTTPConnection|"
     r"SecurityScopes|int|float|bool|UUID|uuid\.UUID|datetime|date|time|Decimal|PositiveInt|NonNegativeInt)\b"
 )
-_CLEAN_CONVERTERS = {"int", "float", "uuid"}
+_CLEAN_CONVERTERS = {"int", "float", "uuid", "any"}
+"""Flask converters whose values cannot carry an attack: numbers, UUIDs, one of a fixed list (`any`)."""
+_FLASK_PARAM = re.compile(r"<(?:(\w+)(?:\([^)>]*\))?:)?(\w+)>")
+"""`<name>`, `<converter:name>` and `<converter(arguments):name>`."""
 
 
 def param_names(func: Func) -> list[str]:
@@ -52,7 +55,7 @@ def _alias_guards(project: Project, mod: Module, name: str) -> list[str]:
 
 def request_params(func: Func, path: str, framework: str, project: Project, mod: Module) -> set[str]:
     """Parameters that carry request data: path parameters, and FastAPI's query and body parameters."""
-    converted = {name: conv for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", path)}
+    converted = {name: conv or "string" for conv, name in _FLASK_PARAM.findall(path)}
     out = set()
     a = func.args
     defaults = dict(zip([p.arg for p in a.args][len(a.args) - len(a.defaults) :], a.defaults, strict=True))
