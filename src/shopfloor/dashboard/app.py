@@ -40,6 +40,7 @@ def _static(name: str) -> str:
 _SCRIPTS = (
     "util.js",
     "charts.js",
+    "blocks.js",
     "transcript.js",
     "task.js",
     "timeline.js",
