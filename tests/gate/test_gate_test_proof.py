@@ -108,3 +108,20 @@ async def test_build_task_may_not_change_its_test_tasks_tests(repo: tuple[Path, 
     report = await run_gate(root, task=task, base_ref=base, settings=SETTINGS)
     assert report.verdict == "fail"
     assert [t.path for t in report.tamper] == ["tests/test_add.py"]
+
+
+async def test_tests_run_on_the_project_s_python_never_on_shopfloor_s(repo: tuple[Path, str]) -> None:
+    # No .venv here: the proofs use `python3` as the project's checks do. shopfloor's own interpreter
+    # would import packages the project does not have (shopfloor itself, here) and pass a broken test.
+    root, base = repo
+    (root / "calc.py").write_text("def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n")
+    (root / "tests" / "test_sub.py").write_text(
+        "import shopfloor  # not installed for this project\n\nfrom calc import sub\n\n\n"
+        "def test_sub():\n    assert sub(3, 1) == 2\n"
+    )
+    checks_say_nothing = SETTINGS.model_copy(update={"commands": ["true"]})
+    report = await run_gate(
+        root, task=GateTask(id="T-1", category="backend"), base_ref=base, settings=checks_say_nothing
+    )
+    assert report.verdict == "fail", report.reasons
+    assert any(f.source == "testproof" and f.file == "tests/test_sub.py" for f in report.findings)

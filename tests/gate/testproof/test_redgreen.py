@@ -77,7 +77,7 @@ async def test_python_red_green_passes_before_and_fails_after(tmp_path: Path) ->
         ("RG002", "tests/test_div.py"),
     }
     assert [r.where for r in report.runs] == ["base", "tree"]
-    assert report.runs[0].command[0] == sys.executable
+    assert report.runs[0].command[0] == "python3"  # no .venv: the PATH's, never shopfloor's own
     assert worktrees(repo) == [str(repo.resolve()), str(tree.resolve())]
 
 

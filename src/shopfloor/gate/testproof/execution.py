@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -30,7 +29,8 @@ class TestRunnerSpec(BaseModel):
     command: list[str] = Field(default_factory=list)
     """For `command`: the argv to run, with one test file appended per run (exit 0 means it passed)."""
     python: str | None = None
-    """Interpreter for pytest; default: the project's .venv/bin/python if it has one, else this Python."""
+    """Interpreter for pytest; default: the project's .venv/bin/python if it has one, else `python3` on
+    the PATH the tests run with (as the project's checks do), never shopfloor's own interpreter."""
     pytest_args: list[str] = Field(default_factory=list)
     node: str = "node"
     share_dirs: list[str] = Field(default_factory=lambda: ["node_modules"])
@@ -109,13 +109,15 @@ def make_runners(
 
 
 def python_for(project_dirs: list[Path]) -> str:
-    """The project's own interpreter when it has a .venv (not resolved: the link is what makes it a venv)."""
+    """The project's own interpreter when it has a .venv (not resolved: the link is what makes it a venv),
+    else `python3` as the tests' PATH finds it: shopfloor's own packages must not make a project's tests
+    pass or fail."""
     for d in project_dirs:
         for rel in (".venv/bin/python", ".venv/Scripts/python.exe"):
             candidate = d / rel
             if candidate.exists():
                 return str(candidate)
-    return sys.executable
+    return "python3"
 
 
 class PytestRunner:
