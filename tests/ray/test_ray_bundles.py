@@ -10,10 +10,11 @@ import anyio
 
 from shopfloor.config.settings import load_settings
 from shopfloor.gate.report import GateReport, GateTask
+from shopfloor.gate.treehash import commit_tree
 from shopfloor.gate.verdict import read_verdict, verdict_path
 from shopfloor.models.retry import BackoffRegistry
 from shopfloor.orchestrator.attempt import Crashed, GateCount, Verified
-from shopfloor.orchestrator.bundles import clone_bundle, make_bundle, tree_of
+from shopfloor.orchestrator.bundles import clone_bundle, make_bundle
 from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.ray_executor import RayExecutor
 from shopfloor.orchestrator.ray_worker import RemoteOutcome
@@ -74,7 +75,7 @@ def test_returned_commits_must_hash_to_the_verified_tree(tmp_path: Path, ray_add
         start, bundle, tip = worker_commits(project, tmp_path)
         # A verdict on some other tree: the commits are kept on the branch, but not offered for merging.
         wrong = RemoteOutcome(
-            Verified(report(tree_of(project, start))), tip, bundle, b"", None, GateCount(1), None
+            Verified(report(commit_tree(project, start))), tip, bundle, b"", None, GateCount(1), None
         )
         result = attempt._take(BRANCH, start, wrong)
         assert isinstance(result, Crashed) and "not the tree" in result.reason
@@ -82,7 +83,7 @@ def test_returned_commits_must_hash_to_the_verified_tree(tmp_path: Path, ray_add
         assert attempt.verified_tree is None
         assert read_verdict(verdict_path(project, "TASK-001")) is None
         # The verdict on the very tree that came back: verified, and the verdict is kept for a resume.
-        right = report(tree_of(project, tip))
+        right = report(commit_tree(project, tip))
         again = RemoteOutcome(Verified(right), tip, None, b"", ("done", "ok"), GateCount(2), None)
         assert isinstance(attempt._take(BRANCH, tip, again), Verified)
         assert attempt.verified_tree == right.tree_hash

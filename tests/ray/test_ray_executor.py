@@ -263,3 +263,42 @@ def test_a_merge_conflict_goes_to_a_fresh_session_on_a_worker_and_both_tasks_lan
     parents = git(project, "log", "-1", "--format=%P", f"shopfloor/{second}").split()
     assert len(parents) == 2  # the merge of the integration branch, committed on the task's branch
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_the_project_s_approved_mcp_servers_and_hooks_work_on_workers(
+    tmp_path: Path, ray_address: str
+) -> None:
+    # Approved on the coordinator's machine, for the user's checkout: a worker's clone is somewhere else
+    # (another machine, even), and runs the same approved set, its MCP servers started for the attempt.
+    project = make_project(tmp_path, [("TASK-001", [])], UNSANDBOXED)
+    server = Path(__file__).parents[1] / "mcp" / "notes_server.py"
+    mcp = {"mcpServers": {"notes": {"command": sys.executable, "args": [str(server)]}}}
+    (project / ".mcp.json").write_text(json.dumps(mcp))
+    hook = {"type": "command", "command": 'echo "$SHOPFLOOR_TASK_ID" >> "$CLAUDE_PROJECT_DIR/hooked.txt"'}
+    settings = {"hooks": {"PostToolUse": [{"matcher": "mcp__notes__.*", "hooks": [hook]}]}}
+    (project / ".claude" / "agents").mkdir(parents=True)
+    (project / ".claude" / "settings.json").write_text(json.dumps(settings))
+    (project / ".claude" / "agents" / "backend-agent.md").write_text(
+        "---\nname: backend-agent\ndescription: Backend work.\ntools: Read, Write, Bash, mcp__notes\n---\n"
+        "Do the task, then write the marker.\n"
+    )
+    git(project, "add", "-A", "--force")  # the task queue too: a project may track its harness folder
+    git(project, "commit", "-q", "-m", "mcp server, a hook and an agent that may use the server")
+    config = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    assert shopfloor("hooks", "approve", cwd=project, env=config).returncode == 0
+    d = scripts(
+        tmp_path,
+        {
+            "TASK-001": [
+                tool("mcp__notes__add_note", text="kept on the worker"),
+                tool("Bash", command="cat hooked.txt > seen.txt"),
+                *write_turns("a.py", "A = 1\n"),
+            ]
+        },
+    )
+    ran = shopfloor(*on_ray(ray_address, "--model", f"scripted:{d}"), cwd=project, env=config)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert ray_attempts(project, "TASK-001")
+    logs = shopfloor("logs", "TASK-001", cwd=project, env=config).stdout
+    assert "noted (1 notes)" in logs, logs
+    assert git(project, "show", "main:seen.txt").strip() == "TASK-001"  # the hook ran in the worker's clone

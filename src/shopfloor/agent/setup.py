@@ -69,6 +69,9 @@ class AgentRun:
     follow in the run, so a later task still finds it after a gate or a merge in between."""
     mcp: McpPool | None = None
     """The run's MCP servers, started by whoever runs the agents (`open_mcp`)."""
+    approved: str | None = None
+    """The digest of the hooks and MCP servers approved where the run started (a Ray worker's clone is
+    elsewhere): the same set counts as approved here."""
 
 
 class Session(Protocol):
@@ -128,7 +131,7 @@ def prepare(run: AgentRun) -> PreparedAgent:
         return _prepare_external(run, spec.name, command)
     if spec.cannot_start:
         raise AgentSetupError(f"agent {spec.name} ({spec.source}) cannot start: {spec.cannot_start}")
-    claude = approved_settings(catalog, agents)
+    claude = approved_settings(catalog, agents, run.approved)
     skills = discover_skills(catalog)
     try:
         model = run.model or resolve_model(
@@ -190,12 +193,13 @@ def prepare(run: AgentRun) -> PreparedAgent:
     return PreparedAgent(loop, transcript, composed.warnings, emit, hooks)
 
 
-def approved_settings(root: Path, agents: AgentCatalog) -> ClaudeSettings:
-    """Claude Code's settings for `root`; AgentSetupError when its hooks or MCP servers await approval."""
+def approved_settings(root: Path, agents: AgentCatalog, carried: str | None = None) -> ClaudeSettings:
+    """Claude Code's settings for `root`; AgentSetupError when its hooks or MCP servers await approval
+    (`carried`: the digest of the set approved where the run started)."""
     from shopfloor.specs.approvals import approval_state, unapproved_message
 
     claude = load_claude_settings(root)
-    state = approval_state(claude, agents)
+    state = approval_state(claude, agents, carried)
     if not state.ok:
         raise AgentSetupError(unapproved_message(claude, state, agents))
     return claude
@@ -255,7 +259,7 @@ async def run_agent(run: AgentRun) -> AgentResult:
 
     if run.mcp is None:
         root = run.catalog_root or run.task.workdir
-        approved_settings(root, discover_agents(root))
+        approved_settings(root, discover_agents(root), run.approved)
         pool = open_mcp(root, [run.agent], Layout(run.transcript_root or root).runs_dir / run.run_id)
         if pool.connections:
             async with pool:

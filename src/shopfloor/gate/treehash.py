@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from shopfloor.layout import ORCHESTRATOR_DIR
-from shopfloor.vcs import GitError, agit
+from shopfloor.vcs import GitError, agit, git
 
 # Harness state (markers, the task queue) lives here; writing a verdict must not change the hash.
 EXCLUDED = ORCHESTRATOR_DIR
@@ -51,6 +51,19 @@ async def tree_hash(tree: Path) -> str:
         if not found:
             raise GitError(("write-tree",), 0, f"printed no tree id: {out.strip()[-300:]}")
         return str(found[-1])
+
+
+def commit_tree(repo: Path, ref: str) -> str:
+    """The tree of commit `ref` as `tree_hash` sees it checked out: without the harness folder, which a
+    project may track (a committed task queue) and the gate's hash always leaves out."""
+    tree = git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{tree}}").stdout.strip()
+    if not tree or not git(repo, "ls-tree", "--name-only", tree, "--", EXCLUDED).stdout.strip():
+        return tree
+    with tempfile.TemporaryDirectory(prefix="shopfloor-treehash-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git(repo, "read-tree", tree, env=env)
+        git(repo, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", EXCLUDED, env=env)
+        return git(repo, "write-tree", env=env).stdout.strip()
 
 
 def index_may_list_harness_state(index: Path) -> bool:

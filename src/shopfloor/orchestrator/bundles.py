@@ -48,10 +48,6 @@ def clone_bundle(data: bytes, target: Path, branch: str | None, identity: tuple[
     return target
 
 
-def tree_of(repo: Path, ref: str) -> str:
-    return git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{tree}}").stdout.strip()
-
-
 def user_identity(repo: Path) -> tuple[str, str] | None:
     """The repository's configured committer, if it has one (a worker's clone commits as the user would)."""
     try:

@@ -46,6 +46,9 @@ class AgentLauncher:
     """A model spec forced on every agent (`--model`); a `scripted:DIR` picks DIR/<TASK-ID>.yaml."""
     mcp: McpPool | None = None
     """The run's MCP servers: started once when the run starts, shared by its agents, stopped at its end."""
+    approved: str | None = None
+    """The digest of the project's hooks and MCP servers as approved where the run started (see
+    `AgentRun.approved`); None: this machine's approvals decide."""
     queue_written: Callable[[], None] = lambda: None
     """Waits until the queue file shows every task status the run has set (it is written by a thread)."""
     _agents: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
@@ -87,6 +90,7 @@ class AgentLauncher:
                 priced_as=routed_model,
                 catalog_root=self.project,
                 mcp=self.mcp,
+                approved=self.approved,
                 writable=writable,
                 env=env,
                 cache_ttl=self.cache_ttl(agent) if routed_model is not None else "5m",

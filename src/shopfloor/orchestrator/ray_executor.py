@@ -21,11 +21,12 @@ import anyio
 
 from shopfloor.agent.markers import MarkerKind, marker_path
 from shopfloor.gate.report import GateReport, GateTask
+from shopfloor.gate.treehash import commit_tree
 from shopfloor.gate.verdict import read_verdict, verdict_path, write_verdict
 from shopfloor.layout import Layout
 from shopfloor.models.retry import ThrottleEvent
 from shopfloor.orchestrator.attempt import AttemptResult, Crashed, GateCount, Verified
-from shopfloor.orchestrator.bundles import fetch_bundle, make_bundle, tree_of, user_identity
+from shopfloor.orchestrator.bundles import fetch_bundle, make_bundle, user_identity
 from shopfloor.orchestrator.events import RunEvent
 from shopfloor.orchestrator.executor import AlreadyMerged, Placement, VerifiedUnmerged
 from shopfloor.orchestrator.executor_base import RESOLVE_CONFLICTS, ExecutorBase
@@ -38,6 +39,9 @@ from shopfloor.orchestrator.ray_worker import DONE, AttemptJob, RemoteOutcome, w
 from shopfloor.orchestrator.worktrees import Worktree, branch_name
 from shopfloor.queue.routing import Route
 from shopfloor.queue.tasks import Task
+from shopfloor.specs.agent_catalog import discover_agents
+from shopfloor.specs.approvals import approved_here
+from shopfloor.specs.claude_settings import load_claude_settings
 from shopfloor.vcs import git, ref_exists, rev_parse
 
 FORWARDED_ENV = ("ANTHROPIC_", "OPENAI_", "SHOPFLOOR_")
@@ -86,6 +90,8 @@ class RayExecutor(ExecutorBase):
         self.channel = start_channel()
         self.remote = ray.remote(max_retries=0)(work_attempt)
         self.identity = user_identity(project)
+        self.approved = approved_here(load_claude_settings(project), discover_agents(project))
+        """The project's hooks and MCP servers as approved here: a worker's clone runs the same set."""
         self.markers: dict[str, tuple[MarkerKind, str]] = {}
         self.merges: dict[str, str] = {}
         """Tasks whose next session starts by merging this integration branch (after a conflict)."""
@@ -126,7 +132,7 @@ class RayExecutor(ExecutorBase):
         report = read_verdict(verdict_path(self.project, task_id))
         if report is None or report.verdict != "pass" or report.task_id != task_id:
             return None
-        if tree_of(self.project, tip) not in {report.tree_hash, report.tree_hash_after}:
+        if commit_tree(self.project, tip) not in {report.tree_hash, report.tree_hash_after}:
             return None
         merged = self.merged_at(tip)
         return VerifiedUnmerged(report) if merged is None else AlreadyMerged(merged, report)
@@ -269,6 +275,7 @@ class RemoteAttempt:
             cache_ttl=launcher.cache_ttl(self.route.agent),
             identity=ex.identity,
             merge=ex.merges.pop(self.task_id, None),
+            approved=ex.approved,
         )
         key = f"{self.task_id}/{self.n}/{uuid.uuid4().hex[:8]}"
         ref = ex.remote.remote(job, ray.put(snapshot), ex.pauses, ex.channel, key)
@@ -337,7 +344,7 @@ class RemoteAttempt:
         return result
 
     def _verified(self, branch: str, report: GateReport, result: Verified) -> AttemptResult:
-        tree = tree_of(self.executor.project, branch)
+        tree = commit_tree(self.executor.project, branch)
         if tree not in {report.tree_hash, report.tree_hash_after}:
             return Crashed(
                 f"the commits returned for {self.task_id} hash to tree {tree[:12]}, not the tree "

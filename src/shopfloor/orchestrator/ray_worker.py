@@ -1,7 +1,8 @@
 """One attempt on a Ray worker: (task, snapshot, settings) in, (new commits, result) out.
 
-The worker clones the snapshot bundle into a scratch repository and adds the task's worktree to it, as the
-local executor does in the user's checkout; it sets up the project's environment there (installed ones are
+The worker clones the snapshot bundle into a scratch repository, puts the project's Claude Code
+configuration in the clone's own folder, and adds the task's worktree to it, as the local executor does in
+the user's checkout; it starts the agent's MCP servers, sets up the project's environment there (installed ones are
 kept in a cache on the worker's machine, shared by its attempts), runs the same `Attempt` the local
 executor runs (agent, commits, gate rounds) with its events sent up the run's channel and its model
 clients on the run's shared provider pause, then bundles the commits it added and hands them back with the
@@ -20,6 +21,7 @@ import anyio
 
 from shopfloor.agent.events import Notice
 from shopfloor.agent.markers import MarkerKind, read_marker
+from shopfloor.agent.setup import open_mcp
 from shopfloor.config.settings import Settings
 from shopfloor.env.cache import EnvCache
 from shopfloor.env.setup import EnvBroken, Environments
@@ -75,6 +77,8 @@ class AttemptJob:
     identity: tuple[str, str] | None
     merge: str | None = None
     """An integration branch to start merging before the session (after a merge conflict)."""
+    approved: str | None = None
+    """The digest of the project's hooks and MCP servers as approved on the coordinator's machine."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ def work_attempt(job: AttemptJob, snapshot: bytes, pauses: Any, channel: Any, ke
     try:
         with tempfile.TemporaryDirectory(prefix=f"shopfloor-{job.task.id}-") as tmp:
             repo = clone_bundle(snapshot, Path(tmp) / "repo", None, job.identity)
+            check_out_configuration(repo, job.base)
             worktree = create_worktree(repo, job.task.id, job.branch).path
             return anyio.run(_attempt, job, repo, worktree, pauses, link)
     finally:
@@ -144,6 +149,9 @@ def work_attempt(job: AttemptJob, snapshot: bytes, pauses: Any, channel: Any, ke
 
 async def _attempt(job: AttemptJob, repo: Path, worktree: Path, pauses: Any, link: _Channel) -> RemoteOutcome:
     backoffs = BackoffRegistry(board=RayPauseBoard(pauses), on_throttle=link.emit)
+    # The agent's own MCP servers and the project's, for this attempt: a run's pool lives on the
+    # coordinator, and a worker may be another machine.
+    servers = open_mcp(repo, [job.agent], log_dir=Layout(repo).runs_dir / f"run-{job.run_id}")
     launcher = _Launcher(
         project=repo,
         settings=job.settings,
@@ -151,11 +159,14 @@ async def _attempt(job: AttemptJob, repo: Path, worktree: Path, pauses: Any, lin
         backoffs=backoffs,
         guard=link.guard,
         model_override=job.model_spec,
+        mcp=servers,
+        approved=job.approved,
         ttl=job.cache_ttl,
     )
     environments = Environments(repo, job.settings.env, job.settings.sandbox)
     environments.cache = EnvCache(NODE_ENV_CACHE)
     try:
+        await servers.start()
         try:
             env = await environments.prepare(job.task.id, worktree)
         except EnvBroken as err:
@@ -177,6 +188,8 @@ async def _attempt(job: AttemptJob, repo: Path, worktree: Path, pauses: Any, lin
         )
         result, attempt = await _run(job, services, link)
     finally:
+        with anyio.CancelScope(shield=True):
+            await servers.stop()
         await environments.aclose()
     held = sum(sum(b.holds) for b in backoffs)
     if held > 0:
@@ -197,6 +210,15 @@ async def _run(job: AttemptJob, services: LocalServices, link: _Channel) -> tupl
         return Crashed(f"the attempt crashed on its Ray worker: {type(err).__name__}: {err}"), attempt
     finally:
         await attempt.aclose()
+
+
+def check_out_configuration(repo: Path, commit: str) -> None:
+    """Put the project's Claude Code configuration (`.claude/`: agents, skills, settings, hook scripts;
+    and `.mcp.json`) in the clone's own folder as of `commit`: agents are configured from the project,
+    as on the coordinator, never from a worktree an agent can write to. The clone has no checkout."""
+    present = git(repo, "ls-tree", "--name-only", commit, "--", ".claude", ".mcp.json").stdout.split()
+    if present:
+        git(repo, "checkout", "-q", commit, "--", *present)
 
 
 def _start_merge(worktree: Path, integration: str) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "ApprovalState",
     "approval_state",
     "approvals_file",
+    "approved_here",
     "host_commands",
     "record_approval",
     "unapproved_message",
@@ -78,14 +79,27 @@ class ApprovalState:
         return not self.needed or self.approved
 
 
-def approval_state(settings: ClaudeSettings, agents: AgentCatalog | None = None) -> ApprovalState:
+def approval_state(
+    settings: ClaudeSettings, agents: AgentCatalog | None = None, carried: str | None = None
+) -> ApprovalState:
+    """Whether the project's set is approved on this machine, or is exactly the set approved where the
+    run started (`carried`: that set's digest, which a Ray worker's clone of the project comes with)."""
     commands = host_commands(settings, agents)
     needed = bool(commands["hooks"] or commands["mcpServers"])
     current = digest(settings, agents)
+    if carried is not None and carried == current:
+        return ApprovalState(needed=needed, approved=True, changed=False, digest=current)
     recorded = _load().get(str(settings.project), {}).get("digest")
     return ApprovalState(
         needed=needed, approved=recorded == current, changed=recorded not in (None, current), digest=current
     )
+
+
+def approved_here(settings: ClaudeSettings, agents: AgentCatalog | None = None) -> str | None:
+    """The digest of the project's set when this machine approved it (for machines that run its agents
+    on a clone), None when it has none or it is not approved."""
+    state = approval_state(settings, agents)
+    return state.digest if state.needed and state.approved else None
 
 
 def record_approval(settings: ClaudeSettings, agents: AgentCatalog | None = None) -> Path:
