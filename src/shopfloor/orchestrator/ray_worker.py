@@ -1,12 +1,13 @@
 """One attempt on a Ray worker: (task, snapshot, settings) in, (new commits, result) out.
 
 The worker clones the snapshot bundle into a scratch repository, puts the project's Claude Code
-configuration in the clone's own folder, and adds the task's worktree to it, as the local executor does in
-the user's checkout; it starts the agent's MCP servers, sets up the project's environment there (installed ones are
-kept in a cache on the worker's machine, shared by its attempts), runs the same `Attempt` the local
-executor runs (agent, commits, gate rounds) with its events sent up the run's channel and its model
-clients on the run's shared provider pause, then bundles the commits it added and hands them back with the
-result, the transcript and the agent's marker. Nothing here merges or writes the run's state.
+configuration in the clone's own folder, and adds the task's worktree to it, as the local executor does
+in the user's checkout; it starts the agent's MCP servers, sets up the project's environment there
+(installed ones are kept in a cache on the worker's machine, shared by its attempts), runs the same
+`Attempt` the local executor runs (agent, commits, gate rounds) with its events sent up the run's channel
+and its model clients on the run's shared provider pause, then bundles the commits it added and hands
+them back with the result, the transcript and the agent's marker. Nothing here merges or writes the
+run's state.
 """
 
 from __future__ import annotations
