@@ -6,8 +6,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import anyio
 import pytest
 
+from shopfloor.gate.treehash import commit_tree
+from shopfloor.gate.treehash import tree_hash as hash_tree
 from shopfloor.orchestrator.worktrees import (
     DependencyConflict,
     DirtyWorktreeError,
@@ -18,7 +21,6 @@ from shopfloor.orchestrator.worktrees import (
     find_worktree,
     is_dirty,
     remove_worktree,
-    tree_hash,
 )
 from shopfloor.vcs import identity_env, tidy
 from tests.orchestrator.gitrepo import isolate_git_config, sh, write
@@ -133,6 +135,10 @@ def test_commit_all_commits_work_but_not_markers(project: Path) -> None:
     assert sh(project, "branch", "--show-current") == "main"
 
 
+def tree_hash(tree: Path) -> str:
+    return anyio.run(hash_tree, tree)
+
+
 def test_tree_hash_follows_the_working_tree_and_leaves_the_index_alone(project: Path) -> None:
     wt = create_worktree(project, "TASK-001", "main")
     clean = tree_hash(wt.path)
@@ -151,6 +157,19 @@ def test_tree_hash_follows_the_working_tree_and_leaves_the_index_alone(project: 
     write(wt.path / "app.py", "print('hello')\n")
     (wt.path / "new.py").unlink()
     assert tree_hash(wt.path) == clean
+
+
+def test_a_commit_s_tree_reads_as_the_gate_hashes_it_checked_out(project: Path) -> None:
+    wt = create_worktree(project, "TASK-001", "main")
+    write(wt.path / "app.py", "print('changed')\n")
+    commit_all(wt.path, "work")
+    assert commit_tree(project, "shopfloor/TASK-001") == tree_hash(wt.path)
+    # A project that tracks its task queue: the gate's hash leaves the harness folder out, so must this.
+    write(wt.path / ".orchestrator" / "task_queue.md", "# Tasks\n")
+    sh(wt.path, "add", "--force", ".orchestrator/task_queue.md")
+    sh(wt.path, "commit", "-q", "-m", "queue")
+    assert commit_tree(project, "shopfloor/TASK-001") == tree_hash(wt.path)
+    assert commit_tree(project, "shopfloor/TASK-001") != sh(wt.path, "rev-parse", "HEAD^{tree}")
 
 
 def test_dirty_worktree_is_never_removed(project: Path) -> None:

@@ -57,13 +57,12 @@ def commit_tree(repo: Path, ref: str) -> str:
     """The tree of commit `ref` as `tree_hash` sees it checked out: without the harness folder, which a
     project may track (a committed task queue) and the gate's hash always leaves out."""
     tree = git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{tree}}").stdout.strip()
-    if not tree or not git(repo, "ls-tree", "--name-only", tree, "--", EXCLUDED).stdout.strip():
+    entries = git(repo, "ls-tree", "-z", tree).stdout.split("\0") if tree else []
+    kept = [e for e in entries if e and e.split("\t", 1)[1] != EXCLUDED]
+    if len(kept) == len([e for e in entries if e]):
         return tree
-    with tempfile.TemporaryDirectory(prefix="shopfloor-treehash-") as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        git(repo, "read-tree", tree, env=env)
-        git(repo, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", EXCLUDED, env=env)
-        return git(repo, "write-tree", env=env).stdout.strip()
+    # The same top level less that one folder: a tree object made from the others (no index involved).
+    return git(repo, "mktree", "-z", stdin="".join(f"{e}\0" for e in kept)).stdout.strip()
 
 
 def index_may_list_harness_state(index: Path) -> bool:

@@ -6,7 +6,6 @@ import contextlib
 import os
 import re
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,21 +233,6 @@ def commit_work(worktree: Path, message: str) -> Saved:
 def commit_all(worktree: Path, message: str) -> str | None:
     """`commit_work`, and the new commit's id (None when nothing changed)."""
     return rev_parse(worktree, "HEAD") if commit_work(worktree, message).committed else None
-
-
-def tree_hash(worktree: Path) -> str:
-    """Hash of the working tree as it is now, uncommitted changes included (ignored files are not).
-
-    Built in a throwaway index so the worktree's own index and staging are left exactly as they were.
-    """
-    index = git_path(worktree, "index")
-    with tempfile.TemporaryDirectory(prefix="shopfloor-index-") as tmp:
-        temp_index = Path(tmp) / "index"
-        if index.exists():
-            shutil.copyfile(index, temp_index)  # a warm start: unchanged files are not re-hashed
-        env = {"GIT_INDEX_FILE": str(temp_index)}
-        git(worktree, "add", "-A", env=env)
-        return git(worktree, "write-tree", env=env).stdout.strip()
 
 
 def is_dirty(worktree: Path) -> bool:
