@@ -296,3 +296,23 @@ def test_run_with_dashboard_prints_its_tokened_loopback_url(project: Path, tmp_p
     proc = shopfloor("run", "--model", f"scripted:{d}", "--dashboard", cwd=project)
     assert proc.returncode == 0, proc.stderr
     assert "dashboard: http://127.0.0.1:" in proc.stderr and "token=" in proc.stderr
+
+
+def test_verify_task_judges_only_that_task_s_change_after_the_run(project: Path, tmp_path: Path) -> None:
+    with (project / "shopfloor.toml").open("a") as toml:
+        toml.write('[run]\nkeep_worktrees = "all"\n')
+    d = scripts(
+        tmp_path,
+        {
+            "TASK-001": write_file_turns("a.py", "A = 1\n"),
+            "TASK-002": write_file_turns("b.py", "B = 2\n"),
+            "TASK-003": write_file_turns("c.py", "from a import A\nfrom b import B\n"),
+        },
+    )
+    proc = shopfloor("run", "--model", f"scripted:{d}", cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    done = shopfloor("verify", "TASK-003", "--json", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    # Its own work, against what it started from: not its dependencies' files, not an empty change.
+    assert "c.py" in report["diff_stat"] and "a.py" not in report["diff_stat"], report["diff_stat"]

@@ -22,6 +22,33 @@ def _err(message: str) -> None:
     print(f"shopfloor: {message}", file=sys.stderr)
 
 
+def task_base(project: Path, worktree: Path, task_id: str) -> str | None:
+    """The commit a task's work started from: the base its last gate judged it against while that is
+    still below its work (a merged task's branch is inside the run's branches by then), else where it
+    forks from the run's integration branch, else from the checked-out branch."""
+    from shopfloor.gate.report import GateReport
+    from shopfloor.orchestrator.delivery import integration_branch
+    from shopfloor.vcs import current_branch, git, ref_exists
+
+    reports = sorted(
+        Layout(project).reports_dir.joinpath(task_id).glob("gate-*.json"),
+        key=lambda p: int(p.stem.removeprefix("gate-")) if p.stem.removeprefix("gate-").isdigit() else -1,
+    )
+    for path in reversed(reports):
+        try:
+            last = GateReport.model_validate_json(path.read_text(encoding="utf-8")).base_ref
+        except (OSError, ValueError):
+            continue
+        if last and git(worktree, "merge-base", "--is-ancestor", last, "HEAD", check=False).ok:
+            return last
+    branch = current_branch(project)
+    fork_from = branch or "HEAD"
+    if branch and ref_exists(project, f"refs/heads/{integration_branch(branch)}"):
+        fork_from = integration_branch(branch)
+    fork = git(worktree, "merge-base", fork_from, "HEAD", check=False)
+    return fork.output.strip() if fork.ok else None
+
+
 def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Path | None = None) -> int:
     from shopfloor.config.loader import ConfigError
     from shopfloor.config.settings import load_settings
@@ -32,7 +59,7 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Pat
     from shopfloor.orchestrator import briefs
     from shopfloor.orchestrator.worktrees import worktree_path
     from shopfloor.queue.tasks import load_task_queue
-    from shopfloor.vcs import GitError, current_branch, git
+    from shopfloor.vcs import GitError
 
     root = tree.expanduser().resolve()
     if not root.is_dir():
@@ -61,9 +88,7 @@ def verify_command(tree: Path, task_id: str | None, *, as_json: bool, sarif: Pat
             queue = load_task_queue(queue_file)
             task = queue.get(task_id) if task_id in queue else None
         gate_task = briefs.gate_task(task) if task else GateTask(id=task_id)
-        integration = current_branch(root)
-        fork = git(target, "merge-base", integration or "HEAD", "HEAD", check=False)
-        base = fork.output.strip() if fork.ok else None
+        base = task_base(root, target, task_id)
     env = inspect_env(target, settings.env)
     try:
         report = anyio.run(
