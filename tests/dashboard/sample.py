@@ -20,11 +20,12 @@ from shopfloor.agent.events import (
 )
 from shopfloor.gate.findings import Finding
 from shopfloor.gate.report import CheckResult, GateReport
+from shopfloor.gate.treehash import commit_tree
 from shopfloor.gate.verdict import write_verdict
 from shopfloor.models.base import Usage
 from shopfloor.orchestrator.events import GateRound
 from shopfloor.orchestrator.store import Store
-from shopfloor.orchestrator.worktrees import commit_all, create_worktree, ensure_repo, tree_hash
+from shopfloor.orchestrator.worktrees import commit_all, create_worktree, ensure_repo
 from shopfloor.queue.tasks import Task, render_task
 from shopfloor.vcs import rev_parse
 
@@ -179,7 +180,7 @@ def build_project(tmp: Path) -> SampleProject:
     (wt.path / "app").mkdir()
     (wt.path / "app" / "models.py").write_text("import os\n\nclass User:\n    name: str\n")
     commit_all(wt.path, "TASK-001: users table")
-    tree_id = tree_hash(wt.path)
+    tree_id = commit_tree(wt.path, "HEAD")  # all of it committed: the tree the gate hashes
     report = gate_report("TASK-001", wt.path, tree_id, base)
     write_verdict(wt.path, report)
 

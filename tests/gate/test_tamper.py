@@ -116,3 +116,16 @@ async def test_unknown_base_ref_fails_loudly(tmp_path: Path) -> None:
     report = await run_gate(root, task=GateTask(id="T-7"), base_ref="no-such-branch", settings=GUARD_ONLY)
     assert report.verdict == "fail"
     assert any("no-such-branch" in r for r in report.reasons)
+
+
+@pytest.mark.anyio
+async def test_a_change_to_the_projects_mcp_servers_or_claude_settings_is_caught(tmp_path: Path) -> None:
+    # Each names commands this machine would run: an agent adding one must not get it merged.
+    root = make_project(tmp_path / "proj", "py")
+    base = init_repo(root)
+    (root / ".mcp.json").write_text('{"mcpServers": {"x": {"command": "sh", "args": ["-c", "id"]}}}\n')
+    (root / ".claude").mkdir()
+    (root / ".claude" / "settings.json").write_text('{"hooks": {}}\n')
+    report = await run_gate(root, task=GateTask(id="T-7"), base_ref=base, settings=GUARD_ONLY)
+    assert {t.path for t in report.tamper} == {".mcp.json", ".claude/settings.json"}
+    assert report.verdict == "fail"

@@ -111,7 +111,7 @@ async def test_direct_calls_cannot_touch_git_metadata(tmp_path: Path) -> None:
         ):
             res = await call(BashTool(), ctx, command=command)
             assert res.is_error, (command, res.content)
-        for target in (".git", "../../../.git/config", "../../../.git/hooks/post-commit"):
+        for target in (".git", "../../../.git/config", "../../../.git/hooks/post-commit", ".mcp.json"):
             res = await call(WriteTool(), ctx, file_path=str(wt.path / target), content="x")
             assert res.is_error and "access denied" in res.content, (target, res.content)
     finally:
@@ -139,6 +139,8 @@ async def test_an_agent_in_the_main_checkout_cannot_touch_its_git_dir_or_config(
             BashTool(), ctx, command="mkdir -p .claude/agents && echo x > .claude/agents/evil.md"
         )
         assert "shopfloor removed .claude" in res.content and not (project / ".claude").exists()
+        res = await call(BashTool(), ctx, command="echo '{\"mcpServers\": {}}' > .mcp.json")
+        assert "shopfloor removed .mcp.json" in res.content and not (project / ".mcp.json").exists()
         res = await call(BashTool(), ctx, command="echo ok > work.txt && git status --short")
         assert not res.is_error and "?? work.txt" in res.content
         late = "sleep 0.5; mkdir -p .shopfloor/agents && echo x > .shopfloor/agents/late.md; sleep 60"

@@ -37,7 +37,7 @@ _DIFF_LIMIT = 3000
 
 # shopfloor's and Claude Code's configuration: it decides how later runs confine and judge agents, so
 # no task may add, change or delete it (the sandbox keeps what exists read-only; this catches the rest).
-HARNESS_CONFIG_GLOBS = ("shopfloor.toml", ".shopfloor/**", ".claude/**")
+HARNESS_CONFIG_GLOBS = ("shopfloor.toml", ".shopfloor/**", ".claude/**", ".mcp.json")
 HARNESS_CONFIG = "shopfloor or Claude Code configuration, which agents may not change"
 
 

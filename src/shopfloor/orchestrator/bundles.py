@@ -1,5 +1,6 @@
 """Commits as bytes: git bundles carry a task's snapshot to a machine without the repository, and its new
-commits back. Plain git, no cluster involved: the Ray executor ships what these functions make.
+commits back; the project's Claude Code configuration travels beside them as files. Plain git and files,
+no cluster involved: the Ray executor ships what these functions make.
 """
 
 from __future__ import annotations
@@ -46,6 +47,35 @@ def clone_bundle(data: bytes, target: Path, branch: str | None, identity: tuple[
     exclude_orchestrator_dir(target)
     Layout(target).marker_dir.mkdir(parents=True, exist_ok=True)
     return target
+
+
+CONFIG_PATHS = (".claude", ".mcp.json")
+"""What configures a project's agents (agents, skills, settings, hook scripts; MCP servers)."""
+ConfigFile = tuple[str, int, bytes]
+"""A path relative to the project, its permission bits, its content."""
+
+
+def collect_configuration(project: Path) -> tuple[ConfigFile, ...]:
+    """The project's Claude Code configuration as it is in the checkout the run reads it from, so a
+    machine without that checkout configures agents, and counts approvals, exactly as it does."""
+    found: list[ConfigFile] = []
+    for name in CONFIG_PATHS:
+        top = project / name
+        paths = [top] if top.is_file() else sorted(top.rglob("*")) if top.is_dir() else []
+        for path in paths:
+            if path.is_file() and not path.is_symlink():
+                rel = path.relative_to(project).as_posix()
+                found.append((rel, path.stat().st_mode & 0o777, path.read_bytes()))
+    return tuple(found)
+
+
+def write_configuration(repo: Path, files: tuple[ConfigFile, ...]) -> None:
+    """Put what `collect_configuration` found into `repo`'s own folder (a clone with no checkout)."""
+    for rel, mode, data in files:
+        path = repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(mode)
 
 
 def user_identity(repo: Path) -> tuple[str, str] | None:

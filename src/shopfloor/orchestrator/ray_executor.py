@@ -26,7 +26,7 @@ from shopfloor.gate.verdict import read_verdict, verdict_path, write_verdict
 from shopfloor.layout import Layout
 from shopfloor.models.retry import ThrottleEvent
 from shopfloor.orchestrator.attempt import AttemptResult, Crashed, GateCount, Verified
-from shopfloor.orchestrator.bundles import fetch_bundle, make_bundle, user_identity
+from shopfloor.orchestrator.bundles import collect_configuration, fetch_bundle, make_bundle, user_identity
 from shopfloor.orchestrator.events import RunEvent
 from shopfloor.orchestrator.executor import AlreadyMerged, Placement, VerifiedUnmerged
 from shopfloor.orchestrator.executor_base import RESOLVE_CONFLICTS, ExecutorBase
@@ -90,6 +90,8 @@ class RayExecutor(ExecutorBase):
         self.channel = start_channel()
         self.remote = ray.remote(max_retries=0)(work_attempt)
         self.identity = user_identity(project)
+        self.configuration = collect_configuration(project)
+        """The project's Claude Code configuration, read once as the run starts, as a local run reads it."""
         self.approved = approved_here(load_claude_settings(project), discover_agents(project))
         """The project's hooks and MCP servers as approved here: a worker's clone runs the same set."""
         self.markers: dict[str, tuple[MarkerKind, str]] = {}
@@ -276,6 +278,7 @@ class RemoteAttempt:
             identity=ex.identity,
             merge=ex.merges.pop(self.task_id, None),
             approved=ex.approved,
+            configuration=ex.configuration,
         )
         key = f"{self.task_id}/{self.n}/{uuid.uuid4().hex[:8]}"
         ref = ex.remote.remote(job, ray.put(snapshot), ex.pauses, ex.channel, key)

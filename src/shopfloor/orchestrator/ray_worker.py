@@ -22,7 +22,7 @@ import anyio
 
 from shopfloor.agent.events import Notice
 from shopfloor.agent.markers import MarkerKind, read_marker
-from shopfloor.agent.setup import open_mcp
+from shopfloor.agent.setup import AgentSetupError, approved_settings, open_mcp
 from shopfloor.config.settings import Settings
 from shopfloor.env.cache import EnvCache
 from shopfloor.env.setup import EnvBroken, Environments
@@ -38,13 +38,14 @@ from shopfloor.orchestrator.attempt import (
     GateCount,
     PrepareFailed,
 )
-from shopfloor.orchestrator.bundles import clone_bundle, make_bundle
+from shopfloor.orchestrator.bundles import ConfigFile, clone_bundle, make_bundle, write_configuration
 from shopfloor.orchestrator.events import EnvReady, RunEvent
 from shopfloor.orchestrator.executor import LocalServices
 from shopfloor.orchestrator.launcher import AgentLauncher
 from shopfloor.orchestrator.ray_backoff import RayPauseBoard
 from shopfloor.orchestrator.worktrees import create_worktree
 from shopfloor.queue.tasks import Task
+from shopfloor.specs.agent_catalog import discover_agents
 from shopfloor.vcs import git, rev_parse
 
 NODE_ENV_CACHE = Path(tempfile.gettempdir()) / "shopfloor-ray" / "env-cache"
@@ -80,6 +81,8 @@ class AttemptJob:
     """An integration branch to start merging before the session (after a merge conflict)."""
     approved: str | None = None
     """The digest of the project's hooks and MCP servers as approved on the coordinator's machine."""
+    configuration: tuple[ConfigFile, ...] = ()
+    """The project's `.claude/` and `.mcp.json` as the coordinator reads them."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ def work_attempt(job: AttemptJob, snapshot: bytes, pauses: Any, channel: Any, ke
     try:
         with tempfile.TemporaryDirectory(prefix=f"shopfloor-{job.task.id}-") as tmp:
             repo = clone_bundle(snapshot, Path(tmp) / "repo", None, job.identity)
-            check_out_configuration(repo, job.base)
+            write_configuration(repo, job.configuration)
             worktree = create_worktree(repo, job.task.id, job.branch).path
             return anyio.run(_attempt, job, repo, worktree, pauses, link)
     finally:
@@ -150,6 +153,11 @@ def work_attempt(job: AttemptJob, snapshot: bytes, pauses: Any, channel: Any, ke
 
 async def _attempt(job: AttemptJob, repo: Path, worktree: Path, pauses: Any, link: _Channel) -> RemoteOutcome:
     backoffs = BackoffRegistry(board=RayPauseBoard(pauses), on_throttle=link.emit)
+    try:  # nothing of the project's runs here unless it is the set approved on the coordinator
+        approved_settings(repo, discover_agents(repo), job.approved)
+    except AgentSetupError as err:
+        refused = PrepareFailed(f"on its Ray worker: {err}")
+        return await anyio.to_thread.run_sync(_outcome, job, repo, worktree, None, refused)
     # The agent's own MCP servers and the project's, for this attempt: a run's pool lives on the
     # coordinator, and a worker may be another machine.
     servers = open_mcp(repo, [job.agent], log_dir=Layout(repo).runs_dir / f"run-{job.run_id}")
@@ -211,15 +219,6 @@ async def _run(job: AttemptJob, services: LocalServices, link: _Channel) -> tupl
         return Crashed(f"the attempt crashed on its Ray worker: {type(err).__name__}: {err}"), attempt
     finally:
         await attempt.aclose()
-
-
-def check_out_configuration(repo: Path, commit: str) -> None:
-    """Put the project's Claude Code configuration (`.claude/`: agents, skills, settings, hook scripts;
-    and `.mcp.json`) in the clone's own folder as of `commit`: agents are configured from the project,
-    as on the coordinator, never from a worktree an agent can write to. The clone has no checkout."""
-    present = git(repo, "ls-tree", "--name-only", commit, "--", ".claude", ".mcp.json").stdout.split()
-    if present:
-        git(repo, "checkout", "-q", commit, "--", *present)
 
 
 def _start_merge(worktree: Path, integration: str) -> None:

@@ -15,8 +15,9 @@ import time
 from pathlib import Path, PurePosixPath
 
 GIT_METADATA = ".git"
-CONFIG_NAMES = ("shopfloor.toml", ".shopfloor", ".claude")
-"""shopfloor's configuration, agent and skill files; Claude Code's settings, agents, skills and hooks."""
+CONFIG_NAMES = ("shopfloor.toml", ".shopfloor", ".claude", ".mcp.json")
+"""shopfloor's configuration, agent and skill files; Claude Code's settings, agents, skills, hooks and
+the project's MCP servers (each a command this machine would run)."""
 HARNESS_DIR = ".orchestrator"
 MARKER_DIR = "complete"
 """The one folder of `.orchestrator/` an agent writes to: its completion marker."""
@@ -46,7 +47,9 @@ def protection(rel: PurePosixPath | Path) -> str | None:
     if parts[0] == GIT_METADATA:
         return "it is git metadata, which only shopfloor changes"
     if parts[0] in CONFIG_NAMES:
-        return "it is shopfloor's or Claude Code's configuration (settings, agents, skills, hooks)"
+        return (
+            "it is shopfloor's or Claude Code's configuration (settings, agents, skills, hooks, MCP servers)"
+        )
     if parts[0] == HARNESS_DIR and (len(parts) < 2 or parts[1] != MARKER_DIR):
         if len(parts) == 1:
             return None  # the folder itself: creating it on the way to the marker folder is fine
