@@ -192,3 +192,28 @@ async def test_a_service_that_dies_before_it_is_ready_breaks_every_task(tmp_path
         with pytest.raises(EnvBroken, match=r"service db .* exited with code 1 before it was ready"):
             await envs.prepare(task, root)
     await envs.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_tree_with_other_tasks_merged_work_installs_confined(tmp_path: Path) -> None:
+    # An earlier task's merged package files can carry install scripts: only the user's own checkout is
+    # installed with the run's own rights. Here the step tries to leave a file outside the tree.
+    root = project(tmp_path)
+    outside = Path.home() / f".shopfloor-install-{os.getpid()}"
+    step = f"echo ran >> installs.log; touch {outside} 2>/dev/null; true"
+    envs = Environments(root, EnvSettings(setup=[step], cache=False))
+    try:
+        own = tmp_path / "own"
+        git(root, "worktree", "add", "-q", str(own), "-b", "t1")
+        assert (await envs.prepare("TASK-1", own)).source == "setup"
+        assert outside.exists()  # what the user has checked out installs as the user would
+        outside.unlink()
+        merged = tmp_path / "merged"
+        git(root, "worktree", "add", "-q", str(merged), "-b", "t2")
+        (merged / "src" / "app.py").write_text("WHERE = 'an agent was here'\n")
+        git(merged, "commit", "-qam", "TASK-0: merged work")
+        assert (await envs.prepare("TASK-2", merged)).source == "setup"
+        assert (merged / "installs.log").read_text() == "ran\n"  # it ran, inside the tree
+        assert not outside.exists()
+    finally:
+        outside.unlink(missing_ok=True)

@@ -4,7 +4,8 @@ from the cache), each step written to a log a person can read.
 
 After the agent, `refresh` installs again when the task changed a manifest or lockfile; that install runs
 the task's own package files, so it is confined like the agent's shell (`Confinement`, as `[sandbox]`
-says), with the network it needs.
+says), with the network it needs. So is a first install in a tree that holds other tasks' merged work:
+only what the user has checked out is installed unconfined.
 """
 
 from __future__ import annotations
@@ -146,9 +147,12 @@ class Environments:
             source = "kept"
             log.write(f"kept what an earlier attempt installed (key {key})\n")
         elif stamp is not None:  # an earlier attempt's task changed its manifests: install as after a task
-            return await self._install(name, tree, spec, log, started, confined=True)
+            return await self._install(name, tree, spec, log, started, confined=True, update=True)
         else:
-            return await self._install(name, tree, spec, log, started, confined=False)
+            # Unconfined only for what the user has checked out: a tree that holds other tasks' merged
+            # work holds agents' package files and scripts, which an install runs.
+            own = await anyio.to_thread.run_sync(self._users_own, tree)
+            return await self._install(name, tree, spec, log, started, confined=not own, update=False)
         write_stamp(tree, key)
         return self._env(tree, spec, key, source, started, log)
 
@@ -159,10 +163,24 @@ class Environments:
             return env
         log = SetupLog(self._layout.env_log(name))
         log.header(f"the task changed its dependencies: installing again in {env.root}")
-        return await self._install(name, env.root, spec, log, time.monotonic(), confined=True)
+        return await self._install(name, env.root, spec, log, time.monotonic(), confined=True, update=True)
+
+    def _users_own(self, tree: Path) -> bool:
+        """Whether `tree` holds exactly what the user's checkout has committed (no agent's work)."""
+        mine = git(tree, "rev-parse", "--verify", "--quiet", "HEAD^{tree}", check=False)
+        users = git(self.project, "rev-parse", "--verify", "--quiet", "HEAD^{tree}", check=False)
+        return mine.ok and users.ok and mine.stdout.strip() == users.stdout.strip()
 
     async def _install(
-        self, name: str, tree: Path, spec: EnvSpec, log: SetupLog, started: float, *, confined: bool
+        self,
+        name: str,
+        tree: Path,
+        spec: EnvSpec,
+        log: SetupLog,
+        started: float,
+        *,
+        confined: bool,
+        update: bool,
     ) -> ProjectEnv:
         key = spec.key(tree)
         async with self._lock(key):
@@ -171,7 +189,7 @@ class Environments:
                 log.write(f"restored {', '.join(restored)} from the cache (key {key})\n")
                 source: EnvSource = "cache"
             else:
-                steps = spec.update_steps() if confined else spec.steps
+                steps = spec.update_steps() if update else spec.steps
                 await self._run_steps(steps, tree, log, confined=confined)
                 key = spec.key(tree)  # an update may have rewritten the lockfile
                 if self.settings.cache:
@@ -219,8 +237,8 @@ class Environments:
     async def _run_steps(
         self, steps: tuple[SetupStep, ...], tree: Path, log: SetupLog, *, confined: bool
     ) -> None:
-        # After a task, the install runs what the task wrote (its package files, their scripts): confined
-        # like the agent's shell, with the network it needs. Before the agent, nothing of the task's exists.
+        # After a task, or in a tree with other tasks' merged work, the install runs what agents wrote
+        # (package files, their scripts): confined like the agent's shell, with the network it needs.
         box = Confinement(
             self.sandbox if confined else self.sandbox.model_copy(update={"enabled": False}),
             network=True,
