@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -9,10 +10,18 @@ from pathlib import Path
 
 import pytest
 
+import shopfloor
 from shopfloor.testing import FakeProvider
 from shopfloor.tools.context import ToolContext
 from shopfloor.tools.shell import ShellSession
 from shopfloor.tools.workspace import ReadState, Workspace
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile shopfloor once before the suite, as installing a package does. The suite starts `python -m
+    shopfloor` hundreds of times; where the environment says not to write bytecode
+    (PYTHONDONTWRITEBYTECODE), each of them would otherwise compile every module it imports again."""
+    compileall.compile_dir(Path(shopfloor.__file__).parent, quiet=1)
 
 
 @pytest.fixture
