@@ -6,6 +6,7 @@ store, the queue file and the live views record.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -14,6 +15,7 @@ from pathlib import Path
 import anyio
 from anyio.abc import TaskGroup
 
+from shopfloor.agent.events import ModelCalled
 from shopfloor.config.settings import Settings
 from shopfloor.gate.feedback import format_failure_report
 from shopfloor.layout import Layout
@@ -90,6 +92,12 @@ class Coordinator:
         self._deps: dict[str, list[str]] = {}
         self._done: set[str] = set()
         self._started: set[str] = set()
+        self._warm_up: GateWarmUp | None = None
+
+    def observe(self, event: RunEvent) -> None:
+        """A listener on the run's events: the first model request lets the gate's warm-up begin."""
+        if isinstance(event, ModelCalled) and self._warm_up is not None:
+            self._warm_up.begin()
 
     async def run_tasks(self, only: list[str] | None = None) -> dict[str, TaskOutcome]:
         """Schedule every unfinished task of the queue (or just `only`)."""
@@ -118,13 +126,16 @@ class Coordinator:
         )
         async with anyio.create_task_group() as tg:
             self._background = tg
-            # The gate's modules and scanners load while the first agents work, not in their gates.
-            warm = partial(warm_up_gate, scanners=self.settings.gate.run_security)
-            tg.start_soon(partial(anyio.to_thread.run_sync, warm, abandon_on_cancel=True))
+            # The gate's modules and scanners load while the first agents wait on their models: not in
+            # their gates, and not while the first tasks are being set up (the imports would hold the
+            # interpreter's lock that their setup needs).
+            self._warm_up = warm = GateWarmUp(scanners=self.settings.gate.run_security)
+            tg.start_soon(partial(anyio.to_thread.run_sync, warm.load, abandon_on_cancel=True))
             try:
                 outcomes = await scheduler.run()
             finally:
                 self._background = None
+                warm.cancel()
             tg.start_soon(self.executor.drop_unused)
         for tid, outcome in outcomes.items():
             if outcome.verdict in ("blocked", "skipped") and tid not in done:
@@ -323,15 +334,39 @@ class Coordinator:
         return path
 
 
-def warm_up_gate(*, scanners: bool) -> None:
-    """Import what a gate runs (and load the security scanners when the checklist runs): blocking, for a
-    worker thread while the run's first agents wait on their models."""
-    import shopfloor.gate.verify  # noqa: F401
+class GateWarmUp:
+    """Imports what a gate runs, and loads the security scanners when the checklist runs, in a worker
+    thread: once the run's first agent has sent its model request (the imports would otherwise hold the
+    interpreter's lock that the first tasks' setup needs), or after a few seconds without one (a setup
+    can be long: a project's first install). A gate that comes first imports what it needs itself."""
 
-    if scanners:
-        from shopfloor.gate.security import warm_up_scanners
+    WAIT_S = 3.0
 
-        warm_up_scanners()
+    def __init__(self, *, scanners: bool) -> None:
+        self.scanners = scanners
+        self._go = threading.Event()
+        self._cancelled = False
+
+    def begin(self) -> None:
+        """Let the loading start now (from any thread)."""
+        self._go.set()
+
+    def cancel(self) -> None:
+        """The run's tasks are over: load nothing more (what is being imported finishes)."""
+        self._cancelled = True
+        self._go.set()
+
+    def load(self) -> None:
+        """Blocking: wait for the go, then import."""
+        self._go.wait(self.WAIT_S)
+        if self._cancelled:
+            return
+        import shopfloor.gate.verify  # noqa: F401
+
+        if self.scanners:
+            from shopfloor.gate.security import warm_up_scanners
+
+            warm_up_scanners()
 
 
 def _merge_message(task: Task) -> str:

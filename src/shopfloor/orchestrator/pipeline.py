@@ -197,6 +197,7 @@ def open_run(
         emit=bus.emit,
         merged_commit=merged_commit,
     )
+    bus.subscribe(coordinator.observe)
     planner = Planner(project, settings.run.tdd, launcher, bus.emit)
     return Run(project, settings, store, run_id, bus, launcher, planner, coordinator, branch, integration)
 
